@@ -1,0 +1,48 @@
+"""The FastAPI application. Everything is built in the lifespan, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.body_limit import BodySizeLimit
+from api.routers import documents, dossiers, health, owners
+from vault.runtime import Vault
+from vault.settings import Settings
+
+# Multipart framing and metadata fields on top of the file itself.
+_MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, *, vault: Vault | None = None) -> FastAPI:
+    """`vault` may be given ready-made (tests, embedding); otherwise it is built from
+    `settings` when the app starts and closed when it stops."""
+    settings = settings or (vault.settings if vault else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = vault is None
+        app.state.vault = vault or Vault.from_settings(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.vault.close()
+
+    app = FastAPI(
+        title="Citizen document vault",
+        summary="Kho quản lý dữ liệu điện tử của tổ chức, cá nhân: store, sign and reuse papers.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if vault is not None:
+        app.state.vault = vault
+    problems.install(app)
+    app.include_router(health.router)
+    for router in (owners.router, documents.router, dossiers.router):
+        app.include_router(router, prefix="/api/v1")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
+    return app

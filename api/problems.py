@@ -1,0 +1,117 @@
+"""Errors as RFC 9457 problem details, from one mapping table."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vault.crypto import UnknownMasterKey
+from vault.db.unit_of_work import DatabaseUnavailable
+from vault.errors import (
+    Conflict,
+    ContentTooLarge,
+    IntegrityFailure,
+    InvalidInput,
+    NotFound,
+    RangeNotSatisfiable,
+    StorageUnavailable,
+    UnreadableContent,
+    UnsupportedMediaType,
+    VaultError,
+)
+
+log = logging.getLogger("api.problems")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:vault:problem:"
+
+# Most specific first: the first class an error is an instance of decides.
+ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
+    (InvalidInput, 422, "invalid-input", "Invalid input"),
+    (NotFound, 404, "not-found", "Not found"),
+    (Conflict, 409, "conflict", "Conflict"),
+    (UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported media type"),
+    (UnreadableContent, 422, "unreadable-content", "Unreadable content"),
+    (ContentTooLarge, 413, "content-too-large", "Content too large"),
+    (RangeNotSatisfiable, 416, "range-not-satisfiable", "Range not satisfiable"),
+    (StorageUnavailable, 503, "storage-unavailable", "Object store unavailable"),
+    (DatabaseUnavailable, 503, "database-unavailable", "Database unavailable"),
+    (UnknownMasterKey, 500, "key-unavailable", "Encryption key unavailable"),
+    (IntegrityFailure, 500, "integrity-failure", "Stored content failed its integrity check"),
+]
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _instance(request: Request) -> str:
+    # The path only: query strings may carry search terms; paths carry opaque ids only.
+    return request.url.path
+
+
+def vault_error_response(request: Request, exc: VaultError) -> JSONResponse:
+    status, slug, title = next(
+        ((st, sl, ti) for cls, st, sl, ti in ERROR_TABLE if isinstance(exc, cls)),
+        (500, "internal", "Internal error"),
+    )
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, InvalidInput):
+        extra["errors"] = [{"field": exc.field, "detail": exc.detail}]
+    if isinstance(exc, RangeNotSatisfiable):
+        headers["Content-Range"] = f"bytes */{exc.size}"
+    if status >= 500:
+        log.error("%s on %s %s: %s", slug, request.method, _instance(request), exc.detail)
+    response = problem(status, slug, title, exc.detail, _instance(request), **extra)
+    response.headers.update(headers)
+    return response
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(VaultError)
+    async def _vault_error(request: Request, exc: VaultError) -> JSONResponse:
+        return vault_error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(tuple(e["loc"])), "detail": e["msg"]} for e in exc.errors()]
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem(
+            422,
+            "invalid-input",
+            "Invalid input",
+            f"invalid: {fields}",
+            _instance(request),
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        response = problem(
+            exc.status_code, slug, str(exc.detail), str(exc.detail), _instance(request)
+        )
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, _instance(request))
+        return problem(500, "internal", "Internal error", "unexpected error", _instance(request))

@@ -1,0 +1,168 @@
+"""Documents: upload, metadata, listing, versions and streamed content with Range."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
+
+from api.deps import UowDep, VaultDep
+from api.schemas import DocumentForm, DocumentOut, PageOut
+from vault.domain import DocumentOrigin, MediaType
+from vault.errors import RangeNotSatisfiable
+from vault.services import ByteRange, DocumentFilters, NewDocument
+
+router = APIRouter(tags=["documents"])
+
+_EXTENSIONS = {
+    MediaType.PDF: "pdf",
+    MediaType.JPEG: "jpg",
+    MediaType.PNG: "png",
+    MediaType.TIFF: "tif",
+}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _new_document(form: DocumentForm) -> NewDocument:
+    return NewDocument(
+        paper_type=form.paper_type,
+        title=form.title,
+        origin=form.origin,
+        reference_number=form.reference_number,
+        issuer_agency_code=form.issuer_agency_code,
+        issue_date=form.issue_date,
+        valid_until=form.valid_until,
+    )
+
+
+@router.post(
+    "/owners/{owner_id}/documents",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a paper into the owner's warehouse (multipart: file + metadata fields)",
+)
+def upload_document(
+    owner_id: uuid.UUID,
+    meta: Annotated[DocumentForm, Form()],
+    file: Annotated[UploadFile, File(description="PDF, JPEG, PNG or TIFF; sniffed, not trusted")],
+    response: Response,
+    vault: VaultDep,
+    uow: UowDep,
+) -> DocumentOut:
+    document = vault.documents.upload(uow, owner_id, _new_document(meta), file.file)
+    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    return DocumentOut.of(document)
+
+
+@router.get("/owners/{owner_id}/documents", summary="List an owner's papers, newest first")
+def list_documents(
+    owner_id: uuid.UUID,
+    vault: VaultDep,
+    uow: UowDep,
+    paper_type: str | None = None,
+    origin: DocumentOrigin | None = None,
+    valid_on: Annotated[date | None, Query(description="Only papers valid on this day")] = None,
+    include_superseded: bool = False,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageOut[DocumentOut]:
+    filters = DocumentFilters(paper_type, origin, valid_on, include_superseded)
+    page = vault.documents.list_for_owner(uow, owner_id, filters, cursor=cursor, limit=limit)
+    return PageOut[DocumentOut](
+        items=[DocumentOut.of(d) for d in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/documents/{document_id}", summary="A document's metadata")
+def get_document(document_id: uuid.UUID, vault: VaultDep, uow: UowDep) -> DocumentOut:
+    return DocumentOut.of(vault.documents.get(uow, document_id))
+
+
+@router.get("/documents/{document_id}/versions", summary="Every version, oldest first")
+def list_versions(document_id: uuid.UUID, vault: VaultDep, uow: UowDep) -> list[DocumentOut]:
+    return [DocumentOut.of(d) for d in vault.documents.versions(uow, document_id)]
+
+
+@router.post(
+    "/documents/{document_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Store a reissue: the new version supersedes this one, which stays on record",
+)
+def new_version(
+    document_id: uuid.UUID,
+    meta: Annotated[DocumentForm, Form()],
+    file: Annotated[UploadFile, File()],
+    response: Response,
+    vault: VaultDep,
+    uow: UowDep,
+) -> DocumentOut:
+    document = vault.documents.new_version(uow, document_id, _new_document(meta), file.file)
+    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    return DocumentOut.of(document)
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """One `bytes=` range (RFC 9110 §14.1.2); anything else is served whole, as allowed."""
+    if header is None:
+        return None
+    m = _RANGE.fullmatch(header.strip())
+    if not m or (not m[1] and not m[2]):
+        return None
+    if not m[1]:  # suffix: the last N bytes
+        suffix = int(m[2])
+        if suffix == 0:
+            raise RangeNotSatisfiable("an empty suffix range", size)
+        return ByteRange(max(0, size - suffix), size)
+    start = int(m[1])
+    end = min(int(m[2]) + 1, size) if m[2] else size
+    if start >= size or end <= start:
+        raise RangeNotSatisfiable(f"the content is {size} bytes", size)
+    return ByteRange(start, end)
+
+
+@router.get(
+    "/documents/{document_id}/content",
+    summary="Download the content (streamed; ETag, Range and If-None-Match honoured)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/pdf": {}, "image/*": {}}}, 206: {}, 304: {}},
+)
+def download_content(
+    document_id: uuid.UUID,
+    vault: VaultDep,
+    uow: UowDep,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+    if_range: Annotated[str | None, Header()] = None,
+) -> Response:
+    document = vault.documents.get(uow, document_id)
+    blob = document.blob
+    etag = f'"{blob.sha256}"'
+    common = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=common)
+    byte_range = parse_range(range_header, blob.size)
+    if byte_range is not None and if_range is not None and if_range.strip() != etag:
+        byte_range = None  # the client's copy is stale: send it all
+    stream = vault.documents.open_content(uow, document_id, byte_range)
+    headers = {
+        **common,
+        "Content-Length": str(stream.length),
+        "Content-Disposition": (
+            f'attachment; filename="{document.id}.{_EXTENSIONS[blob.media_type]}"'
+        ),
+    }
+    code = status.HTTP_200_OK
+    if stream.range is not None:
+        code = status.HTTP_206_PARTIAL_CONTENT
+        headers["Content-Range"] = f"bytes {stream.range.start}-{stream.range.end - 1}/{blob.size}"
+    return StreamingResponse(
+        stream.chunks, status_code=code, media_type=blob.media_type.value, headers=headers
+    )

@@ -1,0 +1,91 @@
+"""Small, real files and records for tests."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import pypdfium2
+from fastapi.testclient import TestClient
+from PIL import Image
+
+CITIZEN_ID = "079203001234"  # HCMC (079), female born 2003
+OTHER_CITIZEN_ID = "001099012345"  # Hà Nội (001), male born 1999
+TAX_CODE = "0312345678"
+AGENCY = "000.00.15.H57"
+
+
+def png_bytes(width: int = 120, height: int = 80, color: str = "white") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def jpeg_bytes(width: int = 120, height: int = 80) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "gray").save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def tiff_bytes(pages: int = 2) -> bytes:
+    out = io.BytesIO()
+    frames = [Image.new("L", (100, 60), 255 - i * 40) for i in range(pages)]
+    frames[0].save(out, "TIFF", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    pdf = pypdfium2.PdfDocument.new()
+    for _ in range(pages):
+        pdf.new_page(595, 842)
+    out = io.BytesIO()
+    pdf.save(out)
+    pdf.close()
+    return out.getvalue()
+
+
+def padded_pdf(size: int) -> bytes:
+    """A valid PDF of about `size` bytes (random bytes in a trailing comment; readers skip it)."""
+    import os
+
+    head = pdf_bytes()
+    pad = os.urandom(max(0, size - len(head) - 3)).replace(b"\n", b" ").replace(b"\r", b" ")
+    return head + b"\n%" + pad + b"\n"
+
+
+def create_owner(
+    client: TestClient, identifier: str = CITIZEN_ID, name: str = "Nguyễn Thị Hương"
+) -> str:
+    kind = "citizen" if len(identifier) == 12 else "organisation"
+    r = client.post(
+        "/api/v1/owners", json={"kind": kind, "identifier": identifier, "display_name": name}
+    )
+    assert r.status_code in (200, 201), r.text
+    owner_id: str = r.json()["id"]
+    return owner_id
+
+
+def upload(
+    client: TestClient,
+    owner_id: str,
+    content: bytes | None = None,
+    *,
+    filename: str = "scan.png",
+    content_type: str = "image/png",
+    expect: int = 201,
+    **fields: Any,
+) -> dict[str, Any]:
+    data = {"paper_type": "birth_certificate", "title": "Giấy khai sinh", **fields}
+    r = client.post(
+        f"/api/v1/owners/{owner_id}/documents",
+        data={k: str(v) for k, v in data.items() if v is not None},
+        files={"file": (filename, content if content is not None else png_bytes(), content_type)},
+    )
+    assert r.status_code == expect, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def random_uuid() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,1 @@
+"""Kho dữ liệu điện tử: the citizen and organisation document vault (domain, metadata, storage)."""

@@ -1,0 +1,106 @@
+"""One transaction, with the blobs written during it.
+
+Services only flush; whoever opened the unit of work commits. On rollback the blobs written in
+the transaction are deleted, so a failed request leaves no orphan object (a crash between the
+blob write and the commit can still leave one: `vault reconcile` removes those).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from vault.db.repositories import (
+    BlobRepository,
+    DocumentRepository,
+    DossierRepository,
+    OwnerRepository,
+    PaperTypeRepository,
+)
+from vault.errors import Conflict, StorageUnavailable, VaultError
+from vault.storage.base import BlobStore
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(VaultError):
+    """The metadata database could not be reached."""
+
+
+class UnitOfWork:
+    def __init__(self, session: Session, blobs: BlobStore) -> None:
+        self.session = session
+        self.blobs = blobs
+        self.owners = OwnerRepository(session)
+        self.paper_types = PaperTypeRepository(session)
+        self.documents = DocumentRepository(session)
+        self.blob_rows = BlobRepository(session)
+        self.dossiers = DossierRepository(session)
+        self._written: list[str] = []
+
+    def wrote_object(self, key: str) -> None:
+        """Records a blob written in this transaction, to delete if it rolls back."""
+        self._written.append(key)
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict("the change conflicts with what is already recorded") from exc
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.rollback()
+            raise Conflict("the change conflicts with what is already recorded") from exc
+        except OperationalError as exc:
+            self.rollback()
+            raise DatabaseUnavailable("the metadata database is not available") from exc
+        self._written.clear()
+
+    def rollback(self) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            for key in self._written:
+                try:
+                    self.blobs.delete(key)
+                except StorageUnavailable:
+                    log.warning("could not delete object %s after rollback; reconcile will", key)
+            self._written.clear()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is not None or self._written or self.session.in_transaction():
+                # Anything not committed explicitly is undone, with its blobs.
+                self.rollback()
+        finally:
+            self.close()
+
+
+class UnitOfWorkFactory:
+    def __init__(self, sessions: sessionmaker[Session], blobs: BlobStore) -> None:
+        self._sessions = sessions
+        self.blobs = blobs
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions(), self.blobs)
+
+
+UnitOfWorkMaker = Callable[[], UnitOfWork]

@@ -1,0 +1,80 @@
+"""Builds the vault's parts from settings: one place, used by the API, the CLI and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vault.content import ContentLimits
+from vault.crypto import Keyring
+from vault.db import Engine, UnitOfWorkFactory, create_engine_for, ping, session_factory
+from vault.errors import StorageUnavailable
+from vault.services import DocumentService, DossierService, OwnerService
+from vault.settings import Settings
+from vault.storage import BlobStore
+from vault.storage.filesystem import FilesystemBlobStore
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    if settings.storage_backend == "s3":
+        from vault.storage.s3 import S3BlobStore  # only this backend needs minio loaded
+
+        return S3BlobStore(
+            endpoint=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            bucket=settings.s3_bucket,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            part_size=settings.s3_part_size,
+        )
+    return FilesystemBlobStore(settings.storage_path)
+
+
+def build_keyring(settings: Settings) -> Keyring:
+    return Keyring(settings.master_key_bytes(), settings.active_master_key_id)
+
+
+@dataclass
+class Vault:
+    """Everything a request or a command needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    uows: UnitOfWorkFactory
+    keyring: Keyring
+    owners: OwnerService
+    documents: DocumentService
+    dossiers: DossierService
+
+    @classmethod
+    def from_settings(cls, settings: Settings, blobs: BlobStore | None = None) -> Vault:
+        engine = create_engine_for(settings.database_url)
+        keyring = build_keyring(settings)
+        limits = ContentLimits(settings.max_image_pixels, settings.max_pdf_pages)
+        return cls(
+            settings=settings,
+            engine=engine,
+            uows=UnitOfWorkFactory(session_factory(engine), blobs or build_blob_store(settings)),
+            keyring=keyring,
+            owners=OwnerService(),
+            documents=DocumentService(keyring, limits, max_upload_bytes=settings.max_upload_bytes),
+            dossiers=DossierService(),
+        )
+
+    def check_ready(self) -> dict[str, str]:
+        """What /readyz reports: each dependency "ok" or why not."""
+        status: dict[str, str] = {}
+        try:
+            ping(self.engine)
+            status["database"] = "ok"
+        except Exception as exc:
+            status["database"] = f"unavailable: {type(exc).__name__}"
+        try:
+            self.uows.blobs.check()
+            status["object_store"] = "ok"
+        except StorageUnavailable as exc:
+            status["object_store"] = f"unavailable: {exc.detail}"
+        return status
+
+    def close(self) -> None:
+        self.engine.dispose()

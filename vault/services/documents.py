@@ -1,0 +1,342 @@
+"""Papers in an owner's warehouse: upload, versions, listing, and reading content back."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import BinaryIO
+
+from vault import content, crypto, identifiers
+from vault.db import UnitOfWork
+from vault.domain import (
+    Blob,
+    Document,
+    DocumentOrigin,
+    DocumentStatus,
+    Page,
+    new_id,
+)
+from vault.errors import (
+    Conflict,
+    ContentTooLarge,
+    IntegrityFailure,
+    InvalidInput,
+    NotFound,
+    RangeNotSatisfiable,
+    UnreadableContent,
+)
+from vault.services import cursors
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """Metadata an officer (or the owner) gives with an upload."""
+
+    paper_type: str
+    title: str
+    origin: DocumentOrigin
+    reference_number: str | None = None
+    issuer_agency_code: str | None = None
+    issue_date: date | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilters:
+    paper_type: str | None = None
+    origin: DocumentOrigin | None = None
+    valid_on: date | None = None
+    include_superseded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """Plaintext bytes [start, end)."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContentStream:
+    document: Document
+    range: ByteRange | None  # None: the whole content
+    chunks: Iterator[bytes]
+
+    @property
+    def length(self) -> int:
+        if self.range is None:
+            return self.document.blob.size
+        return self.range.end - self.range.start
+
+
+def object_key(blob_id: uuid.UUID) -> str:
+    # Opaque: no owner, no identifier, no file name. The last hex digits are random and
+    # spread keys over folders.
+    h = blob_id.hex
+    return f"blobs/{h[-2:]}/{h}"
+
+
+def _measure(source: BinaryIO) -> int:
+    source.seek(0, os.SEEK_END)
+    size = source.tell()
+    source.seek(0)
+    return size
+
+
+class DocumentService:
+    def __init__(
+        self,
+        keyring: crypto.Keyring,
+        limits: content.ContentLimits,
+        *,
+        max_upload_bytes: int,
+        today: type[date] = date,
+    ) -> None:
+        self._keyring = keyring
+        self._limits = limits
+        self._max_upload = max_upload_bytes
+        self._today = today
+
+    # -- writing -------------------------------------------------------------------------
+
+    def upload(
+        self, uow: UnitOfWork, owner_id: uuid.UUID, meta: NewDocument, source: BinaryIO
+    ) -> Document:
+        """Stores a new paper. `source` must be seekable (a spooled upload, a file)."""
+        if uow.owners.get(owner_id) is None:
+            raise NotFound("no such owner")
+        meta = self._checked(uow, meta)
+        blob, wrapped = self._store(uow, source)
+        document_id = new_id()
+        document = Document(
+            id=document_id,
+            owner_id=owner_id,
+            paper_type=meta.paper_type,
+            title=meta.title,
+            reference_number=meta.reference_number,
+            issuer_agency_code=meta.issuer_agency_code,
+            issue_date=meta.issue_date,
+            valid_until=meta.valid_until,
+            origin=meta.origin,
+            status=DocumentStatus.CURRENT,
+            lineage_id=document_id,
+            version=1,
+            supersedes_id=None,
+            blob=blob,
+            created_at=datetime.now(UTC),
+        )
+        uow.documents.add(document, wrapped)
+        uow.flush()
+        return document
+
+    def new_version(
+        self, uow: UnitOfWork, document_id: uuid.UUID, meta: NewDocument, source: BinaryIO
+    ) -> Document:
+        """A reissue (cấp lại): the new version supersedes the current one, which stays on
+        record, readable, with status `superseded`."""
+        previous = uow.documents.get(document_id)
+        if previous is None:
+            raise NotFound("no such document")
+        if meta.paper_type != previous.paper_type:
+            raise InvalidInput("paper_type", "a new version keeps the paper type of the document")
+        meta = self._checked(uow, meta)
+        self._ensure_current(previous)
+        blob, wrapped = self._store(uow, source)
+        # Re-read under lock now that the upload is done: a concurrent reissue may have won.
+        locked = uow.documents.lock_current(document_id)
+        if locked is None:
+            raise NotFound("no such document")
+        self._ensure_current(locked)
+        new_doc_id = new_id()
+        document = Document(
+            id=new_doc_id,
+            owner_id=locked.owner_id,
+            paper_type=locked.paper_type,
+            title=meta.title,
+            reference_number=meta.reference_number,
+            issuer_agency_code=meta.issuer_agency_code,
+            issue_date=meta.issue_date,
+            valid_until=meta.valid_until,
+            origin=meta.origin,
+            status=DocumentStatus.CURRENT,
+            lineage_id=locked.lineage_id,
+            version=locked.version + 1,
+            supersedes_id=locked.id,
+            blob=blob,
+            created_at=datetime.now(UTC),
+        )
+        uow.documents.mark_superseded(locked.id)
+        uow.documents.add(document, wrapped)
+        uow.flush()
+        return document
+
+    @staticmethod
+    def _ensure_current(document: Document) -> None:
+        if document.status is not DocumentStatus.CURRENT:
+            raise Conflict("this version is already superseded: reissue the current version")
+
+    def _checked(self, uow: UnitOfWork, meta: NewDocument) -> NewDocument:
+        paper_type = uow.paper_types.get(meta.paper_type)
+        if paper_type is None:
+            raise InvalidInput("paper_type", f"unknown paper type {meta.paper_type!r}")
+        title = " ".join(meta.title.split())
+        if not title:
+            raise InvalidInput("title", "a title is required")
+        issuer = meta.issuer_agency_code
+        if issuer is not None:
+            issuer = identifiers.agency_code(issuer, "issuer_agency_code")
+        reference = (meta.reference_number or "").strip() or None
+        today = self._today.today()
+        if meta.issue_date is not None and meta.issue_date > today + timedelta(days=1):
+            raise InvalidInput("issue_date", "the issue date is in the future")
+        valid_until = meta.valid_until
+        if (
+            valid_until is None
+            and meta.issue_date is not None
+            and paper_type.default_validity_days is not None
+        ):
+            valid_until = meta.issue_date + timedelta(days=paper_type.default_validity_days)
+        if (
+            valid_until is not None
+            and meta.issue_date is not None
+            and valid_until < meta.issue_date
+        ):
+            raise InvalidInput("valid_until", "the paper cannot expire before it was issued")
+        return replace(
+            meta,
+            title=title,
+            reference_number=reference,
+            issuer_agency_code=issuer,
+            valid_until=valid_until,
+        )
+
+    def _store(self, uow: UnitOfWork, source: BinaryIO) -> tuple[Blob, bytes]:
+        size = _measure(source)
+        if size > self._max_upload:
+            raise ContentTooLarge(
+                f"the file is {size} bytes; the limit is {self._max_upload}", self._max_upload
+            )
+        if size == 0:
+            raise UnreadableContent("the file is empty")
+        media_type = content.sniff(source.read(content.SNIFF_BYTES))
+        content.inspect(source, media_type, self._limits)
+
+        blob_id = new_id()
+        key = object_key(blob_id)
+        data_key = os.urandom(32)
+        key_id, wrapped = self._keyring.wrap(blob_id, data_key)
+        reader = crypto.EncryptingReader(source, data_key, max_size=size)
+        uow.wrote_object(key)  # before the put: a put that fails late still gets cleaned up
+        uow.blobs.put(key, reader, crypto.ciphertext_size(size))
+        if reader.result.size != size:
+            raise UnreadableContent("the file changed while it was being stored")
+        blob = Blob(blob_id, key, size, media_type, reader.result.sha256, key_id)
+        return blob, wrapped
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, uow: UnitOfWork, document_id: uuid.UUID) -> Document:
+        document = uow.documents.get(document_id)
+        if document is None:
+            raise NotFound("no such document")
+        return document
+
+    def list_for_owner(
+        self,
+        uow: UnitOfWork,
+        owner_id: uuid.UUID,
+        filters: DocumentFilters,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[Document]:
+        limit = cursors.check_limit(limit)
+        if uow.owners.get(owner_id) is None:
+            raise NotFound("no such owner")
+        rows = uow.documents.list_for_owner(
+            owner_id,
+            paper_type=filters.paper_type,
+            origin=filters.origin,
+            valid_on=filters.valid_on,
+            include_superseded=filters.include_superseded,
+            before_id=cursors.decode(cursor),
+            limit=limit + 1,
+        )
+        items = list(rows[:limit])
+        next_cursor = cursors.encode(items[-1].id) if len(rows) > limit else None
+        return Page(items, next_cursor)
+
+    def versions(self, uow: UnitOfWork, document_id: uuid.UUID) -> list[Document]:
+        return uow.documents.versions(self.get(uow, document_id).lineage_id)
+
+    def open_content(
+        self, uow: UnitOfWork, document_id: uuid.UUID, byte_range: ByteRange | None = None
+    ) -> ContentStream:
+        """Opens the plaintext for streaming. The first bytes are fetched before returning, so
+        a missing object fails here, not halfway through a response."""
+        document = self.get(uow, document_id)
+        blob = document.blob
+        try:
+            data_key = self._keyring.unwrap(
+                blob.id, blob.key_id, uow.documents.wrapped_key(blob.id)
+            )
+        except LookupError as exc:
+            raise IntegrityFailure("the document's blob record is missing") from exc
+        if byte_range is not None:
+            if not (0 <= byte_range.start < byte_range.end <= blob.size):
+                raise RangeNotSatisfiable("the range is outside the content", blob.size)
+            if (byte_range.start, byte_range.end) == (0, blob.size):
+                byte_range = None
+        if byte_range is None:
+            body = uow.blobs.get(blob.object_key)
+            header = _take(body, crypto.HEADER_SIZE)
+            chunks = crypto.decrypt_chunks(
+                header.head,
+                header.rest,
+                data_key,
+                plaintext_size=blob.size,
+                expected_sha256=blob.sha256,
+            )
+        else:
+            header_bytes = b"".join(uow.blobs.get(blob.object_key, 0, crypto.HEADER_SIZE))
+            chunk_size, _ = crypto.parse_header(header_bytes)
+            offset, length = crypto.chunk_span(
+                blob.size, byte_range.start, byte_range.end, chunk_size
+            )
+            chunks = crypto.decrypt_chunks(
+                header_bytes,
+                uow.blobs.get(blob.object_key, offset, length),
+                data_key,
+                plaintext_size=blob.size,
+                start=byte_range.start,
+                end=byte_range.end,
+            )
+        return ContentStream(document, byte_range, chunks)
+
+
+@dataclass
+class _Split:
+    head: bytes
+    rest: Iterator[bytes]
+
+
+def _take(stream: Iterator[bytes], n: int) -> _Split:
+    """Splits the first n bytes off a chunk stream."""
+    buffer = b""
+    for piece in stream:
+        buffer += piece
+        if len(buffer) >= n:
+            break
+    if len(buffer) < n:
+        raise IntegrityFailure("stored object has no complete header")
+
+    def rest() -> Iterator[bytes]:
+        if len(buffer) > n:
+            yield buffer[n:]
+        yield from stream
+
+    return _Split(buffer[:n], rest())

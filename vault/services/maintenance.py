@@ -1,0 +1,78 @@
+"""Housekeeping commands: reconcile the store with the database, rotate master keys."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import TypeVar
+
+from vault.crypto import Keyring
+from vault.db import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], n: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+@dataclass
+class ReconcileReport:
+    orphans_removed: list[str] = field(default_factory=list)
+    orphans_too_young: list[str] = field(default_factory=list)
+    missing_objects: list[str] = field(default_factory=list)  # rows whose blob is gone
+    dry_run: bool = False
+
+
+def reconcile(
+    uows: UnitOfWorkFactory, *, grace: timedelta, dry_run: bool = False
+) -> ReconcileReport:
+    """Removes objects that no row references (older than `grace`, so uploads still in flight
+    are spared) and reports rows whose object is missing. Those rows are never deleted: a
+    missing paper is for a person to investigate."""
+    report = ReconcileReport(dry_run=dry_run)
+    store = uows.blobs
+    cutoff = datetime.now(UTC) - grace
+    stored: set[str] = set()
+    with uows() as uow:
+        for batch in batched(store.list("blobs/"), 1000):
+            keys = [o.key for o in batch]
+            stored.update(keys)
+            known = uow.blob_rows.existing_keys(keys)
+            for obj in batch:
+                if obj.key in known:
+                    continue
+                if obj.last_modified > cutoff:
+                    report.orphans_too_young.append(obj.key)
+                    continue
+                if not dry_run:
+                    store.delete(obj.key)
+                report.orphans_removed.append(obj.key)
+        for blob in uow.blob_rows.iter_all():
+            if blob.object_key not in stored:
+                report.missing_objects.append(blob.object_key)
+    for key in report.missing_objects:
+        log.error("blob row without object: %s", key)
+    return report
+
+
+def rotate_keys(uows: UnitOfWorkFactory, keyring: Keyring, *, batch: int = 500) -> int:
+    """Rewraps every data key not wrapped by the active master key. Blobs are not touched.
+    Commits per batch, so an interrupted run resumes where it stopped."""
+    rewrapped = 0
+    while True:
+        with uows() as uow:
+            rows = uow.blob_rows.keys_not_wrapped_by(keyring.active_key_id, batch)
+            if not rows:
+                return rewrapped
+            for blob_id, key_id, wrapped in rows:
+                new_key_id, new_wrapped = keyring.rewrap(blob_id, key_id, wrapped)
+                uow.blob_rows.set_wrapped_key(blob_id, new_key_id, new_wrapped)
+            uow.commit()
+            rewrapped += len(rows)

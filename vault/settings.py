@@ -1,0 +1,91 @@
+"""The one configuration object. Every value comes from `VAULT_*` environment variables."""
+
+from __future__ import annotations
+
+import base64
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Public on purpose: it encrypts the embedded default's data under ./var/ and nothing else.
+# Settings refuse it when VAULT_ENV=production.
+DEVELOPMENT_MASTER_KEY_ID = "dev-0"
+DEVELOPMENT_MASTER_KEY = "dmF1bHQtZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ="  # 32 bytes
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VAULT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+
+    database_url: str = "sqlite:///./var/vault.db"
+
+    storage_backend: Literal["filesystem", "s3"] = "filesystem"
+    storage_path: Path = Path("./var/objects")
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_bucket: str = "vault"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    # Parts this size are held in memory while uploading: it bounds a large upload's RSS.
+    s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+
+    # Master keys wrap the per-blob data keys: {"key id": "base64 of 32 bytes"}.
+    master_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {DEVELOPMENT_MASTER_KEY_ID: SecretStr(DEVELOPMENT_MASTER_KEY)}
+    )
+    active_master_key_id: str = DEVELOPMENT_MASTER_KEY_ID
+
+    max_upload_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    # Decoded pixels an uploaded image may have: a bigger one is a decompression bomb.
+    max_image_pixels: int = Field(default=120_000_000, gt=0)
+    max_pdf_pages: int = Field(default=2_000, gt=0)
+
+    # How old an object without a database row must be before `vault reconcile` removes it:
+    # younger ones may belong to an upload still in flight.
+    orphan_grace_seconds: int = Field(default=3600, ge=0)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("master_keys")
+    @classmethod
+    def _keys_are_256_bit(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        if not keys:
+            raise ValueError("at least one master key is required")
+        for key_id, value in keys.items():
+            try:
+                raw = base64.b64decode(value.get_secret_value(), validate=True)
+            except ValueError as exc:
+                raise ValueError(f"master key {key_id!r} is not valid base64") from exc
+            if len(raw) != 32:
+                raise ValueError(f"master key {key_id!r} must be 32 bytes (AES-256)")
+        return keys
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> Settings:
+        if self.active_master_key_id not in self.master_keys:
+            raise ValueError(f"active master key {self.active_master_key_id!r} is not configured")
+        if self.env is Environment.PRODUCTION:
+            if any(
+                v.get_secret_value() == DEVELOPMENT_MASTER_KEY for v in self.master_keys.values()
+            ):
+                raise ValueError("the development master key must not be used in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PostgreSQL, not the embedded SQLite file")
+        return self
+
+    def master_key_bytes(self) -> dict[str, bytes]:
+        return {k: base64.b64decode(v.get_secret_value()) for k, v in self.master_keys.items()}

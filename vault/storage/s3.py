@@ -1,0 +1,118 @@
+"""S3 object store through the `minio` SDK (MinIO in production; any S3 server in tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from vault.errors import StorageUnavailable
+from vault.storage.base import READ_SIZE, ObjectMissing, Readable, StoredObject
+
+_MISSING = {"NoSuchKey", "NoSuchObject"}
+
+
+class S3BlobStore:
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        secure: bool = False,
+        region: str = "us-east-1",
+        part_size: int = 8 * 1024 * 1024,
+        create_bucket: bool = False,
+    ) -> None:
+        # Short connect timeout and bounded retries: a dead S3 server must fail the request,
+        # not hang it.
+        http = urllib3.PoolManager(
+            maxsize=16,
+            timeout=urllib3.Timeout(connect=5, read=60),
+            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
+        )
+        self._client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http,
+        )
+        self.bucket = bucket
+        self._part_size = part_size
+        if create_bucket:
+            self.ensure_bucket()
+
+    def ensure_bucket(self) -> None:
+        try:
+            if not self._client.bucket_exists(self.bucket):
+                self._client.make_bucket(self.bucket)
+        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+            raise StorageUnavailable(f"cannot create bucket {self.bucket}: {exc}") from exc
+
+    def put(self, key: str, data: Readable, length: int) -> None:
+        try:
+            # Above part_size minio uploads in parts and completes the upload only at the
+            # end: an interrupted upload never becomes a visible object.
+            self._client.put_object(
+                self.bucket,
+                key,
+                data,  # type: ignore[arg-type]  # minio only calls read()
+                length,
+                part_size=self._part_size,
+                content_type="application/octet-stream",
+            )
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StorageUnavailable(f"could not store object: {exc}") from exc
+
+    def get(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
+        try:
+            response = self._client.get_object(self.bucket, key, offset=offset, length=length or 0)
+        except S3Error as exc:
+            if exc.code in _MISSING:
+                raise ObjectMissing(f"object {key} is missing from the store") from exc
+            raise StorageUnavailable(f"could not read object: {exc.code}") from exc
+        except urllib3.exceptions.HTTPError as exc:
+            raise StorageUnavailable(f"could not read object: {exc}") from exc
+        return self._stream(response)
+
+    @staticmethod
+    def _stream(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+        try:
+            yield from response.stream(READ_SIZE)
+        except urllib3.exceptions.HTTPError as exc:
+            raise StorageUnavailable(f"object read was interrupted: {exc}") from exc
+        finally:
+            response.close()
+            response.release_conn()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.remove_object(self.bucket, key)
+        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+            raise StorageUnavailable(f"could not delete object: {exc}") from exc
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        try:
+            for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                if obj.object_name is None or obj.is_dir:
+                    continue
+                yield StoredObject(
+                    obj.object_name,
+                    obj.size or 0,
+                    obj.last_modified or datetime.now(UTC),
+                )
+        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+            raise StorageUnavailable(f"could not list objects: {exc}") from exc
+
+    def check(self) -> None:
+        try:
+            if not self._client.bucket_exists(self.bucket):
+                raise StorageUnavailable(f"bucket {self.bucket} does not exist")
+        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+            raise StorageUnavailable(f"object store is not reachable: {exc}") from exc
