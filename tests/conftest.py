@@ -30,7 +30,7 @@ from vault.storage.filesystem import FilesystemBlobStore
 from vault.storage.s3 import S3BlobStore
 
 BACKENDS = ["sqlite+folder", "postgres+s3"]
-_TABLES = "dossier_documents, dossiers, documents, blobs, owners"
+TABLES = "dossier_documents, dossiers, documents, blobs, owners"
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +109,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     yield Backend(request.param, settings, store)
     engine = create_engine_for(url)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {_TABLES} CASCADE"))
+        connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
     engine.dispose()
     client = Minio(server.endpoint, server.access_key, server.secret_key, secure=False)
     for obj in client.list_objects(bucket, recursive=True):

@@ -20,10 +20,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI, *, timeout: float = 10) -> Iterator[str]:
-    """Yields the base URL while the app is served."""
+def serve(app: FastAPI, *, timeout: float = 10, access_log: bool = False) -> Iterator[str]:
+    """Yields the base URL while the app is served. With `access_log`, uvicorn's access lines
+    go to the standard logging tree (where pytest's caplog sees them)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        log_config=None if access_log else uvicorn.config.LOGGING_CONFIG,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

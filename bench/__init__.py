@@ -1,0 +1,1 @@
+"""Benchmarks, each run as `./scripts/bench NAME [--quick]` (see bench/_common.py)."""

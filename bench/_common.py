@@ -1,0 +1,422 @@
+"""Shared plumbing for the benchmarks.
+
+Every benchmark starts what it measures against, on loopback only, and tears it down in
+reverse order, on failure and on SIGTERM too:
+
+- a SeaweedFS S3 server (`weed mini`) in a temporary folder, with a fresh bucket;
+- a fresh PostgreSQL database migrated to head, dropped at the end;
+- the API as a real uvicorn server in a separate process (`vault serve`), so the client's
+  load does not share its GIL and its RSS can be measured on its own.
+
+The last line a benchmark prints is the one `./scripts/bench` documents:
+`RESULT <name> value=<n> unit=<u> baseline=<n|none> ratio=<n|none>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import io
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import FrameType
+from typing import TypeVar
+
+import httpx
+import psutil
+import pypdfium2
+from minio import Minio
+from sqlalchemy.engine import make_url
+
+from tests.support import postgres
+from tests.support.live import free_port
+from tests.support.s3server import S3Server, start_seaweedfs
+from vault.db import migrate
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+
+# A valid citizen identifier (Hồ Chí Minh City, born 2003) and a seeded paper type.
+CITIZEN_ID = "079203001234"
+PAPER_TYPE = "birth_certificate"
+
+_STARTED = time.monotonic()
+
+T = TypeVar("T")
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    """A progress line, stamped with the seconds since the benchmark started."""
+    print(f"[{time.monotonic() - _STARTED:7.1f}s] {message}", flush=True)
+
+
+def _number(x: float | None) -> str:
+    return "none" if x is None else f"{x:.3f}"
+
+
+def print_result(
+    name: str, value: float, unit: str, baseline: float | None, ratio: float | None
+) -> None:
+    """Prints the RESULT line; must be the last thing a benchmark prints."""
+    print(
+        f"RESULT {name} value={_number(value)} unit={unit} "
+        f"baseline={_number(baseline)} ratio={_number(ratio)}",
+        flush=True,
+    )
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), interpolating between closest ranks (numpy's default)."""
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+# -- command line and signals ------------------------------------------------------------
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller run (about a minute) for a smoke check"
+    )
+    args = parser.parse_args()
+    _exit_cleanly_on_sigterm()
+    return args
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    # By default SIGTERM ends Python without unwinding: the S3 server, the API process and
+    # the database would be left behind. SystemExit runs every `with` block's clean-up.
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# -- services ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def work_dir(name: str) -> Iterator[Path]:
+    """A temporary folder for the run (S3 data, logs, big files), removed at the end."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as path:
+        yield Path(path)
+
+
+@contextlib.contextmanager
+def seaweedfs(base: Path) -> Iterator[S3Server]:
+    log("starting SeaweedFS")
+    server = start_seaweedfs(base / "s3")
+    try:
+        log(f"SeaweedFS S3 on {server.endpoint}")
+        yield server
+    finally:
+        server.stop()  # takes 2-5 s: the volume server waits out a pre-stop delay
+
+
+def minio_client(s3: S3Server) -> Minio:
+    # region given: skips a bucket-location lookup before the first request.
+    return Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False, region="us-east-1")
+
+
+def create_bucket(s3: S3Server, name: str) -> str:
+    minio_client(s3).make_bucket(name)
+    return name
+
+
+@contextlib.contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database migrated to head; its SQLAlchemy URL. Dropped at the end."""
+    url = postgres.create_database(prefix)
+    try:
+        migrate.upgrade(url)
+        log(f"database {make_url(url).database} migrated")
+        yield url
+    finally:
+        postgres.drop_database(url)
+
+
+def libpq_dsn(url: str) -> str:
+    """A SQLAlchemy URL (postgresql+psycopg://...) as a libpq URL psycopg accepts."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def http_client(base_url: str, *, timeout: float | None = 60) -> httpx.Client:
+    # trust_env=False: no proxy from the environment may route loopback traffic elsewhere.
+    return httpx.Client(base_url=base_url, timeout=timeout, trust_env=False)
+
+
+@dataclass
+class ApiServer:
+    """`vault serve` running in its own process."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    ps: psutil.Process = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ps = psutil.Process(self.process.pid)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # uvicorn shuts down gracefully
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec: PR_SET_PDEATHSIG (1) has the kernel send
+    # SIGTERM to the API server if the benchmark itself is killed outright (SIGKILL), so no
+    # uvicorn is left holding a port. Only the main thread starts servers, so the fork is
+    # safe despite the usual preexec_fn caveat about threads.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
+def vault_env(
+    *, database_url: str, s3: S3Server, bucket: str, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The server's environment: ours without any VAULT_* setting, plus the run's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
+    env.update(
+        VAULT_ENV="test",
+        VAULT_DATABASE_URL=database_url,
+        VAULT_STORAGE_BACKEND="s3",
+        VAULT_S3_ENDPOINT=s3.endpoint,
+        VAULT_S3_ACCESS_KEY=s3.access_key,
+        VAULT_S3_SECRET_KEY=s3.secret_key,
+        VAULT_S3_BUCKET=bucket,
+    )
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def api_server(base: Path, env: dict[str, str], *, timeout: float = 60) -> Iterator[ApiServer]:
+    """Starts `vault serve` on a free loopback port; yields once /readyz answers 200."""
+    vault_cli = Path(sys.executable).with_name("vault")
+    log_path = base / "api.log"
+    for attempt in range(3):
+        port = free_port()
+        with log_path.open("ab") as out:
+            process = subprocess.Popen(
+                [
+                    str(vault_cli),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=base,  # anything the server writes relative to its cwd stays in the run dir
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        server = ApiServer(f"http://127.0.0.1:{port}", process, log_path)
+        try:
+            if _wait_ready(server, timeout):
+                break
+        except BaseException:
+            server.stop()
+            raise
+        # It exited before answering: most likely the port was taken in between.
+        server.stop()
+        log(f"API server exited at start (attempt {attempt + 1}); retrying on another port")
+    else:
+        raise RuntimeError(f"the API server would not start\n{server.log_tail()}")
+    log(f"API server pid {process.pid} on {server.base_url}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _wait_ready(server: ApiServer, timeout: float) -> bool:
+    """True once /readyz says 200; False if the process exited first."""
+    deadline = time.monotonic() + timeout
+    with http_client(server.base_url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                return False
+            with contextlib.suppress(httpx.TransportError):
+                if client.get("/readyz").status_code == 200:
+                    return True
+            time.sleep(0.1)
+    raise RuntimeError(f"the API server was not ready after {timeout:g} s\n{server.log_tail()}")
+
+
+def create_owner(client: httpx.Client, identifier: str = CITIZEN_ID) -> str:
+    r = client.post(
+        "/api/v1/owners",
+        json={"kind": "citizen", "identifier": identifier, "display_name": "Nguyễn Thị Hương"},
+    )
+    r.raise_for_status()
+    owner_id: str = r.json()["id"]
+    return owner_id
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+
+class RssSampler:
+    """Samples the resident set size of a process and its children on a background thread.
+
+    Children are looked up again every half second only: walking /proc for them on every
+    10 ms sample would cost more than the sample itself.
+    """
+
+    def __init__(self, process: psutil.Process, interval: float = 0.01) -> None:
+        self._process = process
+        self._interval = interval
+        self._samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def _rss(self, children: list[psutil.Process]) -> int:
+        total = self._process.memory_info().rss
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += child.memory_info().rss
+        return total
+
+    def _run(self) -> None:
+        children: list[psutil.Process] = []
+        refreshed = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - refreshed > 0.5:
+                children = self._process.children(recursive=True)
+                refreshed = now
+            try:
+                self._samples.append((now, self._rss(children)))
+            except psutil.NoSuchProcess:
+                return
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def window(self, start: float, end: float | None = None) -> list[int]:
+        """RSS samples (bytes) taken between two `time.monotonic()` instants."""
+        stop = time.monotonic() if end is None else end
+        return [rss for t, rss in list(self._samples) if start <= t <= stop]
+
+    def settled(self, seconds: float = 1.0) -> int:
+        """The median RSS over the next `seconds` of idling (bytes)."""
+        start = time.monotonic()
+        time.sleep(seconds)
+        samples = sorted(self.window(start))
+        if not samples:
+            raise RuntimeError("the RSS sampler took no samples")
+        return samples[len(samples) // 2]
+
+    @property
+    def count(self) -> int:
+        return len(self._samples)
+
+
+def run_parallel(jobs: Sequence[T], workers: Sequence[Callable[[T], None]]) -> float:
+    """Runs every job, worker i on thread i taking the next job as it gets free.
+
+    Returns the wall-clock seconds from the moment all threads are ready to the last job's
+    end. The first exception raised by a worker is raised here once all threads stopped.
+    """
+    lock = threading.Lock()
+    position = 0
+    errors: list[BaseException] = []
+    ready = threading.Barrier(len(workers) + 1)
+
+    def loop(worker: Callable[[T], None]) -> None:
+        nonlocal position
+        ready.wait()
+        while not errors:
+            with lock:
+                if position >= len(jobs):
+                    return
+                job = jobs[position]
+                position += 1
+            try:
+                worker(job)
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=loop, args=(w,), daemon=True) for w in workers]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+# -- content -----------------------------------------------------------------------------
+
+
+@cache
+def pdf_head() -> bytes:
+    """A small valid one-page PDF (what `tests.factories.pdf_bytes` makes)."""
+    pdf = pypdfium2.PdfDocument.new()
+    pdf.new_page(595, 842)
+    out = io.BytesIO()
+    pdf.save(out)
+    pdf.close()
+    return out.getvalue()
+
+
+def random_comment(size: int) -> bytes:
+    """`size` random bytes with no line breaks: the body of a PDF comment line."""
+    return os.urandom(size).replace(b"\n", b" ").replace(b"\r", b" ")
+
+
+def padded_pdf(size: int) -> bytes:
+    """A valid PDF of exactly `size` bytes, distinct each call: the small PDF, then a `%`
+    comment line of random bytes (the layout of `tests.factories.padded_pdf`)."""
+    head = pdf_head()
+    pad = size - len(head) - 3
+    if pad < 0:
+        raise ValueError(f"a padded PDF cannot be smaller than {len(head) + 3} bytes")
+    return head + b"\n%" + random_comment(pad) + b"\n"

@@ -1,0 +1,105 @@
+"""Dossiers and attaching papers to them."""
+
+from fastapi.testclient import TestClient
+
+from tests.factories import AGENCY, OTHER_CITIZEN_ID, create_owner, random_uuid, upload
+
+CODE = f"{AGENCY}-250115-0001"
+
+
+def new_dossier(client: TestClient, owner_id: str, **fields: object) -> dict[str, object]:
+    body = {
+        "dossier_code": CODE,
+        "procedure_code": "1.001612",
+        "owner_id": owner_id,
+        "received_at": "2025-01-15T09:30:00+07:00",
+        **fields,
+    }
+    r = client.post("/api/v1/dossiers", json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_create_get_and_list(client: TestClient) -> None:
+    owner_id = create_owner(client)
+    dossier = new_dossier(client, owner_id)
+    assert dossier["receiving_agency_code"] == AGENCY
+    assert dossier["received_at"] == "2025-01-15T02:30:00Z"
+    assert client.get(f"/api/v1/dossiers/{dossier['id']}").json() == dossier
+    listed = client.get(f"/api/v1/owners/{owner_id}/dossiers").json()
+    assert [d["id"] for d in listed["items"]] == [dossier["id"]]
+    assert client.get(f"/api/v1/dossiers/{random_uuid()}").status_code == 404
+
+
+def test_creating_the_same_dossier_again_is_idempotent(client: TestClient) -> None:
+    owner_id = create_owner(client)
+    first = new_dossier(client, owner_id)
+    again = client.post(
+        "/api/v1/dossiers",
+        json={
+            "dossier_code": CODE,
+            "procedure_code": "1.001612",
+            "owner_id": owner_id,
+            "received_at": "2025-01-15T10:00:00+07:00",
+        },
+    )
+    assert again.status_code == 200
+    assert again.json()["id"] == first["id"]
+    other = create_owner(client, OTHER_CITIZEN_ID, "Trần Văn Đức")
+    clash = client.post(
+        "/api/v1/dossiers",
+        json={
+            "dossier_code": CODE,
+            "procedure_code": "1.001612",
+            "owner_id": other,
+            "received_at": "2025-01-15T10:00:00+07:00",
+        },
+    )
+    assert clash.status_code == 409
+
+
+def test_codes_are_validated_with_the_field_named(client: TestClient) -> None:
+    owner_id = create_owner(client)
+    base = {
+        "dossier_code": CODE,
+        "procedure_code": "1.001612",
+        "owner_id": owner_id,
+        "received_at": "2025-01-15T09:30:00+07:00",
+    }
+    cases = [
+        ({"dossier_code": "H57-250115-1"}, "dossier_code"),
+        ({"dossier_code": f"{AGENCY}-250231-0001"}, "dossier_code"),
+        ({"procedure_code": "1001612"}, "procedure_code"),
+        ({"receiving_agency_code": "000.00.16.H57"}, "receiving_agency_code"),
+        ({"receiving_agency_code": "bad"}, "receiving_agency_code"),
+        # 2025-01-15 23:30 UTC is already the 16th in Vietnam.
+        ({"received_at": "2025-01-15T23:30:00Z"}, "received_at"),
+        ({"received_at": "2025-01-15T09:30:00"}, "received_at"),
+        ({"owner_id": random_uuid()}, "owner_id"),
+    ]
+    for change, field in cases:
+        r = client.post("/api/v1/dossiers", json={**base, **change})
+        assert r.status_code == 422, (change, r.text)
+        assert field in {e["field"] for e in r.json()["errors"]}, (change, r.json())
+
+
+def test_attach_the_owners_papers_only(client: TestClient) -> None:
+    owner_id = create_owner(client)
+    other = create_owner(client, OTHER_CITIZEN_ID, "Trần Văn Đức")
+    dossier = new_dossier(client, owner_id)
+    mine = upload(client, owner_id)
+    theirs = upload(client, other)
+    url = f"/api/v1/dossiers/{dossier['id']}/documents"
+    r = client.post(url, json={"document_id": mine["id"]})
+    assert r.status_code == 201
+    assert client.post(url, json={"document_id": mine["id"]}).status_code == 200
+    for doc_id in (theirs["id"], random_uuid()):
+        refused = client.post(url, json={"document_id": doc_id})
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "document_id"
+    attached = client.get(url).json()
+    assert [d["id"] for d in attached] == [mine["id"]]
+    missing = client.post(
+        f"/api/v1/dossiers/{random_uuid()}/documents", json={"document_id": mine["id"]}
+    )
+    assert missing.status_code == 404

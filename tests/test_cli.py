@@ -1,0 +1,105 @@
+"""The `vault` command, run as a real process against both backends."""
+
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import Backend
+from tests.factories import CITIZEN_ID, pdf_bytes
+from tests.test_atomicity import META, register_owner, settings_env
+from vault.runtime import Vault
+from vault.settings import DEVELOPMENT_MASTER_KEY, DEVELOPMENT_MASTER_KEY_ID, Settings
+
+
+def vault_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.prefix, "bin", "vault")), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_migrate_creates_the_embedded_database(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "VAULT_DATABASE_URL": f"sqlite:///{tmp_path}/var/vault.db",
+        "VAULT_STORAGE_PATH": str(tmp_path / "var/objects"),
+    }
+    result = vault_cli(["migrate"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "var/vault.db").exists()
+
+
+def test_bad_configuration_is_explained(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "VAULT_ENV": "production",
+        "VAULT_DATABASE_URL": "postgresql://vault@db/vault",
+    }
+    result = vault_cli(["migrate"], env, tmp_path)
+    assert result.returncode != 0
+    assert "development master key" in result.stderr
+
+
+def test_rotate_keys_rewraps_without_touching_blobs(
+    backend: Backend, vault: Vault, tmp_path: Path
+) -> None:
+    owner_id = register_owner(vault)
+    content = pdf_bytes(3)
+    with vault.uows() as uow:
+        doc = vault.documents.upload(uow, owner_id, META, io.BytesIO(content))
+        uow.commit()
+    before = {o.key: b"".join(backend.store.get(o.key)) for o in backend.store.list()}
+
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    env = settings_env(backend.settings)
+    env["VAULT_MASTER_KEYS"] = json.dumps(
+        {DEVELOPMENT_MASTER_KEY_ID: DEVELOPMENT_MASTER_KEY, "2026-11": new_key}
+    )
+    env["VAULT_ACTIVE_MASTER_KEY_ID"] = "2026-11"
+    result = vault_cli(["rotate-keys"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "rewrapped 1 data keys with master key 2026-11" in result.stdout
+    again = vault_cli(["rotate-keys"], env, tmp_path)
+    assert "rewrapped 0 data keys" in again.stdout
+
+    after = {o.key: b"".join(backend.store.get(o.key)) for o in backend.store.list()}
+    assert after == before  # blobs were not rewritten
+    # The old master key can now be retired: the new one alone reads the document.
+    only_new = Settings(
+        **{
+            **dict(backend.settings),
+            "master_keys": {"2026-11": new_key},
+            "active_master_key_id": "2026-11",
+        }
+    )
+    rotated = Vault.from_settings(only_new, blobs=backend.store)
+    with rotated.uows() as uow:
+        stream = rotated.documents.open_content(uow, doc.id)
+        assert b"".join(stream.chunks) == content
+    rotated.close()
+
+
+def test_reconcile_reports_as_json_and_fails_on_missing_objects(
+    backend: Backend, vault: Vault, tmp_path: Path
+) -> None:
+    owner_id = register_owner(vault)
+    with vault.uows() as uow:
+        doc = vault.documents.upload(uow, owner_id, META, io.BytesIO(pdf_bytes()))
+        uow.commit()
+    env = settings_env(backend.settings)
+    ok = vault_cli(["reconcile", "--grace", "0"], env, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["missing_objects"] == []
+    backend.store.delete(doc.blob.object_key)
+    bad = vault_cli(["reconcile", "--grace", "0"], env, tmp_path)
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["missing_objects"] == [doc.blob.object_key]
+    assert CITIZEN_ID not in bad.stdout + bad.stderr
