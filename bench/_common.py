@@ -220,25 +220,29 @@ def vault_env(
     return env
 
 
+def vault_serve() -> list[str]:
+    """The API server's command line, less the --host/--port/--log-level flags."""
+    return [str(Path(sys.executable).with_name("vault")), "serve"]
+
+
 @contextlib.contextmanager
-def api_server(base: Path, env: dict[str, str], *, timeout: float = 60) -> Iterator[ApiServer]:
-    """Starts `vault serve` on a free loopback port; yields once /readyz answers 200."""
-    vault_cli = Path(sys.executable).with_name("vault")
+def api_server(
+    base: Path,
+    env: dict[str, str],
+    *,
+    command: Sequence[str] | None = None,
+    timeout: float = 60,
+) -> Iterator[ApiServer]:
+    """Starts the API server (default: `vault serve`) on a free loopback port; yields once
+    /readyz answers 200. `command` may be another server line taking the same trailing flags,
+    e.g. `uvicorn --factory api.app:create_app --workers 2` for an experiment."""
+    argv = list(command or vault_serve())
     log_path = base / "api.log"
     for attempt in range(3):
         port = free_port()
         with log_path.open("ab") as out:
             process = subprocess.Popen(
-                [
-                    str(vault_cli),
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
+                [*argv, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                 cwd=base,  # anything the server writes relative to its cwd stays in the run dir
                 env=env,
                 stdin=subprocess.DEVNULL,
