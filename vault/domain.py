@@ -7,7 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -45,6 +45,24 @@ class MediaType(StrEnum):
     JPEG = "image/jpeg"
     PNG = "image/png"
     TIFF = "image/tiff"
+
+
+class DossierStatus(StrEnum):
+    OPEN = "open"  # đang xử lý
+    CLOSED = "closed"  # đã trả kết quả / kết thúc
+
+
+class AttachmentRole(StrEnum):
+    COMPONENT = "component"  # thành phần hồ sơ
+    RESULT = "result"  # kết quả giải quyết
+
+
+class Reuse(int, Enum):
+    """The national sync payload's `reused` flag of a dossier component."""
+
+    NO = 0
+    YES = 1
+    BY_REPLACING_RESULT = 2  # reused through a result that replaces the component
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +109,7 @@ class Document:
     supersedes_id: uuid.UUID | None
     blob: Blob
     created_at: datetime
+    has_signature: bool = False
 
     def is_valid_on(self, day: date) -> bool:
         if self.issue_date is not None and day < self.issue_date:
@@ -107,6 +126,7 @@ class Dossier:
     owner_id: uuid.UUID
     received_at: datetime
     created_at: datetime
+    status: DossierStatus = DossierStatus.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +134,93 @@ class DossierAttachment:
     dossier_id: uuid.UUID
     document_id: uuid.UUID
     attached_at: datetime
+    role: AttachmentRole = AttachmentRole.COMPONENT
+    digitised: bool = False
+    reused: Reuse = Reuse.NO
+    from_warehouse: bool = False
+    replacing_result_code: str | None = None
+    result_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    paper_type: str
+    component_name: str
+    replacing_result_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    code: str
+    name_vi: str
+    returns_result: bool
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def paper_types(self) -> frozenset[str]:
+        return frozenset(r.paper_type for r in self.requirements)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    agency_code: str
+    paper_types: tuple[str, ...]
+    purpose: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+    def active_at(self, moment: datetime) -> bool:
+        return self.revoked_at is None and moment < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    actor_id: str | None
+    actor_name: str | None
+    client_id: str | None
+    agency_code: str | None
+    role: str | None
+    action: str
+    owner_id: uuid.UUID | None
+    document_id: uuid.UUID | None
+    dossier_id: uuid.UUID | None
+    purpose: str | None
+    outcome: str
+    detail: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Tài khoản: an officer of an agency, or an owner signing in to their own warehouse."""
+
+    id: uuid.UUID
+    kind: str  # "officer" | "owner"
+    username: str
+    full_name: str
+    agency_code: str | None
+    owner_id: uuid.UUID | None
+    roles: tuple[str, ...]
+    password_hash: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApiClient:
+    client_id: str
+    name: str
+    agency_code: str
+    secret_hash: str
+    active: bool

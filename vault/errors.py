@@ -55,3 +55,21 @@ class IntegrityFailure(VaultError):
 
 class StorageUnavailable(VaultError):
     """The object store could not be reached or refused the operation."""
+
+
+class AuthenticationFailed(VaultError):
+    """No valid credentials: a missing, forged, expired or foreign token, a wrong password."""
+
+
+class PermissionDenied(VaultError):
+    """Authenticated, but this actor may not do this (and the attempt is audited)."""
+
+
+class RateLimited(VaultError):
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class AuditUnavailable(VaultError):
+    """The audit log could not be written: nothing is served unaudited."""

@@ -77,4 +77,5 @@ class Vault:
         return status
 
     def close(self) -> None:
+        self.uows.close()
         self.engine.dispose()

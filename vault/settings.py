@@ -60,6 +60,23 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # Access tokens the vault issues (JWT, EdDSA). Keys: {"key id": "PEM of an Ed25519 private
+    # key"}; every configured key verifies, the active one signs, so keys rotate without
+    # invalidating live tokens. Empty in development: an ephemeral key is made at start-up.
+    token_signing_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    active_token_key_id: str | None = None
+    token_issuer: str = "urn:vault:development"
+    token_audience: str = "vault-api"
+    token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+
+    # OpenID Connect sign-in for officers and owners (VNeID in production).
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_audience: str | None = None
+
+    # Requests per minute per client (token subject or address), with bursts of a tenth.
+    rate_limit_per_minute: int = Field(default=1200, ge=1)
+
     @field_validator("master_keys")
     @classmethod
     def _keys_are_256_bit(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
@@ -85,6 +102,10 @@ class Settings(BaseSettings):
                 raise ValueError("the development master key must not be used in production")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL, not the embedded SQLite file")
+            if not self.token_signing_keys:
+                raise ValueError("production needs VAULT_TOKEN_SIGNING_KEYS")
+        if self.token_signing_keys and self.active_token_key_id not in self.token_signing_keys:
+            raise ValueError("VAULT_ACTIVE_TOKEN_KEY_ID must name one of the token signing keys")
         return self
 
     def master_key_bytes(self) -> dict[str, bytes]:

@@ -131,6 +131,8 @@ class DocumentRow(Base):
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"), unique=True)
     blob_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("blobs.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The file carries a PDF signature (checked at upload; validation is the signing module's).
+    has_signature: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     blob: Mapped[BlobRow] = relationship(lazy="joined", innerjoin=True)
 
@@ -147,15 +149,155 @@ class DossierRow(Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DossierDocumentRow(Base):
     """A document attached to a dossier (thành phần hồ sơ)."""
 
     __tablename__ = "dossier_documents"
+    __table_args__ = (
+        CheckConstraint("role IN ('component', 'result')", name="role"),
+        CheckConstraint("reused IN (0, 1, 2)", name="reused"),
+    )
 
     dossier_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True
     )
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
     attached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The national sync payload's flags: the component was digitised for this dossier;
+    # reused 0 no / 1 yes / 2 through a result that replaces it; taken from the warehouse.
+    role: Mapped[str] = mapped_column(String(16), default="component", server_default="component")
+    digitised: Mapped[bool] = mapped_column(default=False, server_default="0")
+    reused: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    from_warehouse: Mapped[bool] = mapped_column(default=False, server_default="0")
+    replacing_result_code: Mapped[str | None] = mapped_column(String(32))
+    result_code: Mapped[str | None] = mapped_column(String(32))
+
+
+class AgencyRow(Base):
+    """Cơ quan, by its code (QCVN 102:2016/BTTTT)."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class AccountRow(Base):
+    """Who signs in: an officer of an agency, or an owner (citizen / organisation)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('officer', 'owner')", name="kind"),
+        CheckConstraint(
+            "(kind = 'officer' AND agency_code IS NOT NULL AND owner_id IS NULL)"
+            " OR (kind = 'owner' AND owner_id IS NOT NULL AND agency_code IS NULL)",
+            name="officer_or_owner",
+        ),
+        UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_accounts_oidc"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("owners.id"))
+    roles: Mapped[str] = mapped_column(String(255), default="")  # comma-separated
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiClientRow(Base):
+    """An agency system using OAuth2 client credentials."""
+
+    __tablename__ = "api_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProcedureRow(Base):
+    """Thủ tục hành chính: what a procedure needs, from the national catalogue."""
+
+    __tablename__ = "procedures"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(500))
+    returns_result: Mapped[bool] = mapped_column(default=True)
+
+
+class ProcedureRequirementRow(Base):
+    """A paper type a procedure needs, and result codes that may replace it."""
+
+    __tablename__ = "procedure_requirements"
+
+    procedure_code: Mapped[str] = mapped_column(
+        ForeignKey("procedures.code", ondelete="CASCADE"), primary_key=True
+    )
+    paper_type: Mapped[str] = mapped_column(ForeignKey("paper_types.code"), primary_key=True)
+    component_name: Mapped[str] = mapped_column(String(500))
+    replacing_result_codes: Mapped[str] = mapped_column(String(255), default="")  # comma list
+
+
+class ConsentRow(Base):
+    """Sự đồng ý: an owner lets an agency read some paper types for a purpose, until expiry."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_owner_agency", "owner_id", "agency_code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id"))
+    agency_code: Mapped[str] = mapped_column(String(16))
+    paper_types: Mapped[str] = mapped_column(String(1000))  # comma list
+    purpose: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntryRow(Base):
+    """Nhật ký truy cập: append-only and hash-chained (each entry hashes the one before)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_owner_seq", "owner_id", "seq"),
+        Index("ix_audit_entries_agency_seq", "agency_code", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    agency_code: Mapped[str | None] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    document_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    purpose: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(1000))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The chain head: one row, locked by whoever appends."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

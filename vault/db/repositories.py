@@ -4,30 +4,47 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vault.db.models import (
+    AccountRow,
+    AgencyRow,
+    ApiClientRow,
+    AuditEntryRow,
+    AuditHeadRow,
     BlobRow,
+    ConsentRow,
     DocumentRow,
     DossierDocumentRow,
     DossierRow,
     OwnerRow,
     PaperTypeRow,
+    ProcedureRequirementRow,
+    ProcedureRow,
 )
 from vault.domain import (
+    Account,
+    ApiClient,
+    AttachmentRole,
+    AuditEntry,
     Blob,
+    Consent,
     Document,
     DocumentOrigin,
     DocumentStatus,
     Dossier,
     DossierAttachment,
+    DossierStatus,
     MediaType,
     Owner,
     OwnerKind,
     PaperType,
+    Procedure,
+    Requirement,
+    Reuse,
 )
 
 
@@ -56,6 +73,21 @@ def document_from_row(row: DocumentRow) -> Document:
         supersedes_id=row.supersedes_id,
         blob=blob_from_row(row.blob),
         created_at=row.created_at,
+        has_signature=row.has_signature,
+    )
+
+
+def attachment_from_row(row: DossierDocumentRow) -> DossierAttachment:
+    return DossierAttachment(
+        dossier_id=row.dossier_id,
+        document_id=row.document_id,
+        attached_at=row.attached_at,
+        role=AttachmentRole(row.role),
+        digitised=row.digitised,
+        reused=Reuse(row.reused),
+        from_warehouse=row.from_warehouse,
+        replacing_result_code=row.replacing_result_code,
+        result_code=row.result_code,
     )
 
 
@@ -68,6 +100,7 @@ def dossier_from_row(row: DossierRow) -> Dossier:
         row.owner_id,
         row.received_at,
         row.created_at,
+        DossierStatus(row.status),
     )
 
 
@@ -145,6 +178,7 @@ class DocumentRepository:
                 supersedes_id=document.supersedes_id,
                 blob_id=b.id,
                 created_at=document.created_at,
+                has_signature=document.has_signature,
             )
         )
 
@@ -262,6 +296,7 @@ class DossierRepository:
                 owner_id=dossier.owner_id,
                 received_at=dossier.received_at,
                 created_at=dossier.created_at,
+                status=dossier.status.value,
             )
         )
 
@@ -282,18 +317,49 @@ class DossierRepository:
         rows = self._s.scalars(q.order_by(DossierRow.id.desc()).limit(limit))
         return [dossier_from_row(r) for r in rows]
 
-    def attach(self, attachment: DossierAttachment) -> None:
+    def attach(self, a: DossierAttachment) -> None:
         self._s.add(
             DossierDocumentRow(
-                dossier_id=attachment.dossier_id,
-                document_id=attachment.document_id,
-                attached_at=attachment.attached_at,
+                dossier_id=a.dossier_id,
+                document_id=a.document_id,
+                attached_at=a.attached_at,
+                role=a.role.value,
+                digitised=a.digitised,
+                reused=int(a.reused),
+                from_warehouse=a.from_warehouse,
+                replacing_result_code=a.replacing_result_code,
+                result_code=a.result_code,
             )
         )
 
     def attachment(self, dossier_id: uuid.UUID, document_id: uuid.UUID) -> DossierAttachment | None:
         row = self._s.get(DossierDocumentRow, (dossier_id, document_id))
-        return DossierAttachment(row.dossier_id, row.document_id, row.attached_at) if row else None
+        return attachment_from_row(row) if row else None
+
+    def attachments(self, dossier_id: uuid.UUID) -> list[DossierAttachment]:
+        rows = self._s.scalars(
+            select(DossierDocumentRow)
+            .where(DossierDocumentRow.dossier_id == dossier_id)
+            .order_by(DossierDocumentRow.attached_at, DossierDocumentRow.document_id)
+        )
+        return [attachment_from_row(r) for r in rows]
+
+    def set_status(self, dossier_id: uuid.UUID, status: DossierStatus, at: datetime) -> None:
+        self._s.execute(
+            update(DossierRow)
+            .where(DossierRow.id == dossier_id)
+            .values(status=status.value, closed_at=at if status is DossierStatus.CLOSED else None)
+        )
+
+    def open_for(self, owner_id: uuid.UUID, agency_code: str) -> list[Dossier]:
+        rows = self._s.scalars(
+            select(DossierRow).where(
+                DossierRow.owner_id == owner_id,
+                DossierRow.receiving_agency_code == agency_code,
+                DossierRow.status == DossierStatus.OPEN.value,
+            )
+        )
+        return [dossier_from_row(r) for r in rows]
 
     def attached_documents(self, dossier_id: uuid.UUID) -> list[Document]:
         rows = self._s.scalars(
@@ -303,3 +369,296 @@ class DossierRepository:
             .order_by(DossierDocumentRow.attached_at, DocumentRow.id)
         )
         return [document_from_row(r) for r in rows]
+
+
+def account_from_row(row: AccountRow) -> Account:
+    return Account(
+        id=row.id,
+        kind=row.kind,
+        username=row.username,
+        full_name=row.full_name,
+        agency_code=row.agency_code,
+        owner_id=row.owner_id,
+        roles=tuple(r for r in row.roles.split(",") if r),
+        password_hash=row.password_hash,
+        active=row.active,
+    )
+
+
+class AccountRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, account_id: uuid.UUID) -> Account | None:
+        row = self._s.get(AccountRow, account_id)
+        return account_from_row(row) if row else None
+
+    def by_username(self, username: str) -> Account | None:
+        row = self._s.scalar(select(AccountRow).where(AccountRow.username == username))
+        return account_from_row(row) if row else None
+
+    def by_oidc(self, issuer: str, subject: str) -> Account | None:
+        row = self._s.scalar(
+            select(AccountRow).where(
+                AccountRow.oidc_issuer == issuer, AccountRow.oidc_subject == subject
+            )
+        )
+        return account_from_row(row) if row else None
+
+    def add(
+        self, account: Account, *, oidc_issuer: str | None = None, oidc_subject: str | None = None
+    ) -> None:
+        self._s.add(
+            AccountRow(
+                id=account.id,
+                kind=account.kind,
+                username=account.username,
+                full_name=account.full_name,
+                agency_code=account.agency_code,
+                owner_id=account.owner_id,
+                roles=",".join(account.roles),
+                password_hash=account.password_hash,
+                oidc_issuer=oidc_issuer,
+                oidc_subject=oidc_subject,
+                active=account.active,
+            )
+        )
+
+    def agency_exists(self, code: str) -> bool:
+        return self._s.get(AgencyRow, code) is not None
+
+    def add_agency(self, code: str, name: str) -> None:
+        self._s.add(AgencyRow(code=code, name=name))
+
+    def agency_name(self, code: str) -> str | None:
+        row = self._s.get(AgencyRow, code)
+        return row.name if row else None
+
+
+class ClientRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, client_id: str) -> ApiClient | None:
+        row = self._s.get(ApiClientRow, client_id)
+        if row is None:
+            return None
+        return ApiClient(row.client_id, row.name, row.agency_code, row.secret_hash, row.active)
+
+    def add(self, client: ApiClient) -> None:
+        self._s.add(
+            ApiClientRow(
+                client_id=client.client_id,
+                name=client.name,
+                agency_code=client.agency_code,
+                secret_hash=client.secret_hash,
+                active=client.active,
+            )
+        )
+
+
+class ProcedureRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def _requirements(self, codes: Sequence[str]) -> dict[str, list[Requirement]]:
+        rows = self._s.scalars(
+            select(ProcedureRequirementRow)
+            .where(ProcedureRequirementRow.procedure_code.in_(codes))
+            .order_by(ProcedureRequirementRow.procedure_code, ProcedureRequirementRow.paper_type)
+        )
+        out: dict[str, list[Requirement]] = {}
+        for r in rows:
+            codes_list = tuple(c for c in r.replacing_result_codes.split(",") if c)
+            out.setdefault(r.procedure_code, []).append(
+                Requirement(r.paper_type, r.component_name, codes_list)
+            )
+        return out
+
+    def get(self, code: str) -> Procedure | None:
+        row = self._s.get(ProcedureRow, code)
+        if row is None:
+            return None
+        reqs = self._requirements([code]).get(code, [])
+        return Procedure(row.code, row.name_vi, row.returns_result, tuple(reqs))
+
+    def list(self) -> list[Procedure]:
+        rows = list(self._s.scalars(select(ProcedureRow).order_by(ProcedureRow.code)))
+        reqs = self._requirements([r.code for r in rows])
+        return [
+            Procedure(r.code, r.name_vi, r.returns_result, tuple(reqs.get(r.code, [])))
+            for r in rows
+        ]
+
+    def put(self, procedure: Procedure) -> None:
+        row = self._s.get(ProcedureRow, procedure.code)
+        if row is None:
+            self._s.add(
+                ProcedureRow(
+                    code=procedure.code,
+                    name_vi=procedure.name_vi,
+                    returns_result=procedure.returns_result,
+                )
+            )
+        else:
+            row.name_vi = procedure.name_vi
+            row.returns_result = procedure.returns_result
+        self._s.flush()
+        self._s.execute(
+            delete(ProcedureRequirementRow).where(
+                ProcedureRequirementRow.procedure_code == procedure.code
+            )
+        )
+        for req in procedure.requirements:
+            self._s.add(
+                ProcedureRequirementRow(
+                    procedure_code=procedure.code,
+                    paper_type=req.paper_type,
+                    component_name=req.component_name,
+                    replacing_result_codes=",".join(req.replacing_result_codes),
+                )
+            )
+
+
+def consent_from_row(row: ConsentRow) -> Consent:
+    return Consent(
+        id=row.id,
+        owner_id=row.owner_id,
+        agency_code=row.agency_code,
+        paper_types=tuple(t for t in row.paper_types.split(",") if t),
+        purpose=row.purpose,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class ConsentRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, consent: Consent) -> None:
+        self._s.add(
+            ConsentRow(
+                id=consent.id,
+                owner_id=consent.owner_id,
+                agency_code=consent.agency_code,
+                paper_types=",".join(consent.paper_types),
+                purpose=consent.purpose,
+                created_at=consent.created_at,
+                expires_at=consent.expires_at,
+                revoked_at=consent.revoked_at,
+            )
+        )
+
+    def get(self, consent_id: uuid.UUID) -> Consent | None:
+        row = self._s.get(ConsentRow, consent_id)
+        return consent_from_row(row) if row else None
+
+    def for_owner(self, owner_id: uuid.UUID) -> list[Consent]:
+        rows = self._s.scalars(
+            select(ConsentRow).where(ConsentRow.owner_id == owner_id).order_by(ConsentRow.id.desc())
+        )
+        return [consent_from_row(r) for r in rows]
+
+    def active_for(self, owner_id: uuid.UUID, agency_code: str, at: datetime) -> list[Consent]:
+        rows = self._s.scalars(
+            select(ConsentRow).where(
+                ConsentRow.owner_id == owner_id,
+                ConsentRow.agency_code == agency_code,
+                ConsentRow.revoked_at.is_(None),
+                ConsentRow.expires_at > at,
+            )
+        )
+        return [consent_from_row(r) for r in rows]
+
+    def revoke(self, consent_id: uuid.UUID, at: datetime) -> None:
+        self._s.execute(
+            update(ConsentRow)
+            .where(ConsentRow.id == consent_id, ConsentRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+def audit_from_row(row: AuditEntryRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        at=row.at,
+        actor_id=row.actor_id,
+        actor_name=row.actor_name,
+        client_id=row.client_id,
+        agency_code=row.agency_code,
+        role=row.role,
+        action=row.action,
+        owner_id=row.owner_id,
+        document_id=row.document_id,
+        dossier_id=row.dossier_id,
+        purpose=row.purpose,
+        outcome=row.outcome,
+        detail=row.detail,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class AuditRepository:
+    """Appends happen only through vault.audit.AuditLog, under the head lock."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def lock_head(self) -> tuple[int, str]:
+        row = self._s.scalar(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update())
+        if row is None:
+            raise LookupError("the audit chain has no head row: run the migrations")
+        return row.seq, row.hash
+
+    def append(self, entries: Sequence[AuditEntry]) -> None:
+        self._s.add_all(
+            AuditEntryRow(
+                seq=e.seq, at=e.at, actor_id=e.actor_id, actor_name=e.actor_name,
+                client_id=e.client_id, agency_code=e.agency_code, role=e.role, action=e.action,
+                owner_id=e.owner_id, document_id=e.document_id, dossier_id=e.dossier_id,
+                purpose=e.purpose, outcome=e.outcome, detail=e.detail, prev_hash=e.prev_hash,
+                hash=e.hash,
+            )
+            for e in entries
+        )
+        last = entries[-1]
+        self._s.execute(
+            update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=last.seq, hash=last.hash)
+        )
+
+    def head(self) -> tuple[int, str]:
+        row = self._s.get(AuditHeadRow, 1)
+        if row is None:
+            raise LookupError("the audit chain has no head row: run the migrations")
+        return row.seq, row.hash
+
+    def iter_all(self, batch: int = 5000) -> Iterator[AuditEntry]:
+        last = 0
+        while True:
+            rows = list(
+                self._s.scalars(
+                    select(AuditEntryRow)
+                    .where(AuditEntryRow.seq > last)
+                    .order_by(AuditEntryRow.seq)
+                    .limit(batch)
+                )
+            )
+            if not rows:
+                return
+            yield from (audit_from_row(r) for r in rows)
+            last = rows[-1].seq
+
+    def for_owner(
+        self, owner_id: uuid.UUID, *, before_seq: int | None, limit: int
+    ) -> list[AuditEntry]:
+        q = select(AuditEntryRow).where(AuditEntryRow.owner_id == owner_id)
+        if before_seq is not None:
+            q = q.where(AuditEntryRow.seq < before_seq)
+        rows = self._s.scalars(q.order_by(AuditEntryRow.seq.desc()).limit(limit))
+        return [audit_from_row(r) for r in rows]
+
+    def count(self) -> int:
+        return int(self._s.scalar(select(func.count()).select_from(AuditEntryRow)) or 0)

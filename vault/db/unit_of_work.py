@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vault.db.repositories import (
+    AccountRepository,
+    AuditRepository,
     BlobRepository,
+    ClientRepository,
+    ConsentRepository,
     DocumentRepository,
     DossierRepository,
     OwnerRepository,
     PaperTypeRepository,
+    ProcedureRepository,
 )
-from vault.errors import Conflict, StorageUnavailable, VaultError
+from vault.audit import AuditDraft, AuditLog, Outcome
+from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
 from vault.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
@@ -32,15 +39,42 @@ class DatabaseUnavailable(VaultError):
 
 
 class UnitOfWork:
-    def __init__(self, session: Session, blobs: BlobStore) -> None:
+    def __init__(
+        self, session: Session, blobs: BlobStore, audit_log: AuditLog | None = None
+    ) -> None:
         self.session = session
         self.blobs = blobs
+        self._audit_log = audit_log
+        self._audit: list[AuditDraft] = []
+        self.accounts = AccountRepository(session)
+        self.clients = ClientRepository(session)
+        self.procedures = ProcedureRepository(session)
+        self.consents = ConsentRepository(session)
+        self.audit = AuditRepository(session)
         self.owners = OwnerRepository(session)
         self.paper_types = PaperTypeRepository(session)
         self.documents = DocumentRepository(session)
         self.blob_rows = BlobRepository(session)
         self.dossiers = DossierRepository(session)
         self._written: list[str] = []
+
+    def record(self, draft: AuditDraft) -> None:
+        """Queues an audit entry, written when this unit of work ends: as it is if it commits,
+        as `failed` if it rolls back (a denial stays a denial)."""
+        self._audit.append(draft)
+
+    def _write_audit(self, rolled_back: bool) -> None:
+        drafts, self._audit = self._audit, []
+        if not drafts:
+            return
+        if self._audit_log is None:
+            raise AuditUnavailable("this unit of work has no audit log")
+        if rolled_back:
+            drafts = [
+                replace(d, outcome=Outcome.FAILED) if d.outcome == Outcome.OK else d
+                for d in drafts
+            ]
+        self._audit_log.write(drafts)
 
     def wrote_object(self, key: str) -> None:
         """Records a blob written in this transaction, to delete if it rolls back."""
@@ -62,6 +96,7 @@ class UnitOfWork:
             self.rollback()
             raise DatabaseUnavailable("the metadata database is not available") from exc
         self._written.clear()
+        self._write_audit(rolled_back=False)
 
     def rollback(self) -> None:
         try:
@@ -73,6 +108,7 @@ class UnitOfWork:
                 except StorageUnavailable:
                     log.warning("could not delete object %s after rollback; reconcile will", key)
             self._written.clear()
+            self._write_audit(rolled_back=True)
 
     def close(self) -> None:
         self.session.close()
@@ -87,7 +123,12 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is not None or self._written or self.session.in_transaction():
+            if (
+                exc_type is not None
+                or self._written
+                or self._audit
+                or self.session.in_transaction()
+            ):
                 # Anything not committed explicitly is undone, with its blobs.
                 self.rollback()
         finally:
@@ -98,9 +139,16 @@ class UnitOfWorkFactory:
     def __init__(self, sessions: sessionmaker[Session], blobs: BlobStore) -> None:
         self._sessions = sessions
         self.blobs = blobs
+        self.audit_log = AuditLog(self._plain)
+
+    def _plain(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions(), self.blobs)
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions(), self.blobs)
+        return UnitOfWork(self._sessions(), self.blobs, self.audit_log)
+
+    def close(self) -> None:
+        self.audit_log.close()
 
 
 UnitOfWorkMaker = Callable[[], UnitOfWork]

@@ -1,0 +1,205 @@
+"""The audit log (nhật ký truy cập): append-only, hash-chained, written by group commit.
+
+Each entry's hash covers its content and the previous entry's hash, so editing, deleting or
+reordering any committed entry breaks the chain from there on (`vault audit verify`).
+
+Appends are serialised through the chain head row (locked with FOR UPDATE on PostgreSQL; the
+single writer lock on SQLite). One writer thread per process takes whatever entries are waiting
+and commits them in one transaction: under load a commit carries many entries, which is what
+keeps the chain strict and the throughput high. A caller waits until its entries are durable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import threading
+import uuid
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from vault.domain import AuditEntry
+from vault.errors import AuditUnavailable
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+
+
+class Outcome:
+    OK = "ok"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """An entry before it has a place in the chain."""
+
+    action: str
+    outcome: str = Outcome.OK
+    actor_id: str | None = None
+    actor_name: str | None = None
+    client_id: str | None = None
+    agency_code: str | None = None
+    role: str | None = None
+    owner_id: uuid.UUID | None = None
+    document_id: uuid.UUID | None = None
+    dossier_id: uuid.UUID | None = None
+    purpose: str | None = None
+    detail: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """SHA-256 over the canonical JSON of every field but the hash itself."""
+    fields: dict[str, Any] = asdict(entry)
+    fields.pop("hash")
+    fields["at"] = entry.at.astimezone(UTC).isoformat(timespec="microseconds")
+    for key in ("owner_id", "document_id", "dossier_id"):
+        if fields[key] is not None:
+            fields[key] = str(fields[key])
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def chain(drafts: list[AuditDraft], seq: int, prev: str) -> list[AuditEntry]:
+    entries = []
+    for draft in drafts:
+        seq += 1
+        # Stored timestamps keep microseconds on both backends; hash what will be read back.
+        at = draft.at.astimezone(UTC)
+        unhashed = AuditEntry(
+            seq=seq, at=at, actor_id=draft.actor_id, actor_name=draft.actor_name,
+            client_id=draft.client_id, agency_code=draft.agency_code, role=draft.role,
+            action=draft.action, owner_id=draft.owner_id, document_id=draft.document_id,
+            dossier_id=draft.dossier_id, purpose=draft.purpose, outcome=draft.outcome,
+            detail=draft.detail, prev_hash=prev, hash="",
+        )
+        done = replace(unhashed, hash=entry_hash(unhashed))
+        entries.append(done)
+        prev = done.hash
+    return entries
+
+
+@dataclass
+class _Pending:
+    drafts: list[AuditDraft]
+    done: Future[list[AuditEntry]] = field(default_factory=Future)
+
+
+class AuditLog:
+    """Appends entries; `write` is the only way into the chain."""
+
+    MAX_BATCH = 1000
+
+    def __init__(self, uows: Any, *, timeout: float = 30) -> None:
+        # `uows` makes units of work (vault.db.UnitOfWorkFactory); typed loosely to keep this
+        # module free of the db package's import cycle.
+        self._uows = uows
+        self._timeout = timeout
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def write(self, drafts: list[AuditDraft]) -> list[AuditEntry]:
+        """Blocks until the entries are committed; raises AuditUnavailable otherwise."""
+        if not drafts:
+            return []
+        self._ensure_writer()
+        pending = _Pending(list(drafts))
+        self._queue.put(pending)
+        try:
+            return pending.done.result(timeout=self._timeout)
+        except Exception as exc:
+            raise AuditUnavailable("the audit log could not be written") from exc
+
+    def _ensure_writer(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="audit-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            size = len(first.drafts)
+            while size < self.MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(more)
+                size += len(more.drafts)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        drafts = [d for p in batch for d in p.drafts]
+        for attempt in range(3):
+            try:
+                with self._uows() as uow:
+                    seq, prev = uow.audit.lock_head()
+                    entries = chain(drafts, seq, prev)
+                    uow.audit.append(entries)
+                    uow.commit()
+                break
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
+                # Another process may have taken the same sequence numbers (SQLite has no
+                # row lock): retry with a fresh head.
+                if attempt == 2:
+                    log.error("audit batch of %d entries not written: %s", len(drafts), exc)
+                    for p in batch:
+                        p.done.set_exception(exc)
+                    return
+        i = 0
+        for p in batch:
+            p.done.set_result(entries[i : i + len(p.drafts)])
+            i += len(p.drafts)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._queue.put(None)
+                self._thread.join(5)
+            self._thread = None
+
+
+@dataclass
+class ChainReport:
+    entries: int
+    ok: bool
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    head_seq: int = 0
+
+
+def verify_chain(uows: Any) -> ChainReport:
+    """Recomputes every hash and link, from the genesis to the recorded head."""
+    count = 0
+    prev, expected_seq = GENESIS, 1
+    with uows() as uow:
+        head_seq, head_hash = uow.audit.head()
+        for entry in uow.audit.iter_all():
+            count += 1
+            if entry.seq != expected_seq:
+                return ChainReport(count, False, expected_seq, "an entry is missing", head_seq)
+            if entry.prev_hash != prev:
+                return ChainReport(count, False, entry.seq, "the link to the previous entry is broken", head_seq)
+            if entry_hash(entry) != entry.hash:
+                return ChainReport(count, False, entry.seq, "the entry was altered", head_seq)
+            prev, expected_seq = entry.hash, entry.seq + 1
+        if (expected_seq - 1, prev) != (head_seq, head_hash):
+            return ChainReport(count, False, expected_seq, "entries after the last one were removed", head_seq)
+    return ChainReport(count, True, head_seq=head_seq)

@@ -1,0 +1,58 @@
+"""The actor behind a request: an officer acting for an agency, or an owner."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from vault.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    RECEIVING_OFFICER = "receiving_officer"  # cán bộ tiếp nhận (Bộ phận Một cửa)
+    CERTIFYING_OFFICER = "certifying_officer"  # cán bộ chứng thực
+    ISSUING_OFFICER = "issuing_officer"  # cán bộ trả kết quả
+    VERIFIER = "verifier"
+    AUDITOR = "auditor"
+    ADMINISTRATOR = "administrator"
+
+
+OFFICER_ROLES = frozenset(Role)
+
+
+class ActorKind(StrEnum):
+    OFFICER = "officer"
+    OWNER = "owner"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    account_id: uuid.UUID
+    kind: ActorKind
+    name: str
+    roles: frozenset[Role] = frozenset()
+    agency_code: str | None = None  # officers
+    owner_id: uuid.UUID | None = None  # owners
+    client_id: str | None = None  # the agency system that obtained the token, if any
+
+    @property
+    def is_officer(self) -> bool:
+        return self.kind is ActorKind.OFFICER
+
+    def has(self, *roles: Role) -> bool:
+        return self.is_officer and bool(self.roles.intersection(roles))
+
+    def require(self, *roles: Role) -> None:
+        if not self.has(*roles):
+            names = ", ".join(r.value for r in roles)
+            raise PermissionDenied(f"this needs one of the roles: {names}")
+
+    def require_agency(self) -> str:
+        if not self.is_officer or self.agency_code is None:
+            raise PermissionDenied("only an officer acting for an agency may do this")
+        return self.agency_code
+
+    @property
+    def role_label(self) -> str:
+        return ",".join(sorted(r.value for r in self.roles)) if self.is_officer else "owner"
