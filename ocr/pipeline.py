@@ -154,18 +154,19 @@ def recognise(
     source = _Source(data, kind, opts)  # checks page count and pixel sizes before decoding
     texts = {i: text for i in range(source.page_count) if (text := source.text_layer(i))}
     todo = [i for i in range(source.page_count) if i not in texts]
-    outcomes = dict(_run_pages(data, kind, opts, ocr_engine, todo))
-
-    pages: list[PageResult] = []
-    for i in range(source.page_count):
-        if i in texts:
-            pages.append(PageResult(i + 1, texts[i], 1.0, PageSource.TEXT_LAYER))
-        else:
-            pages.append(outcomes[i].page)
-    searchable = None
-    if opts.searchable_pdf and todo:
-        searchable = _searchable_pdf(source, {i: outcomes[i] for i in todo})
-    source.close()
+    try:
+        outcomes = dict(_run_pages(source, opts, ocr_engine, todo))
+        pages: list[PageResult] = []
+        for i in range(source.page_count):
+            if i in texts:
+                pages.append(PageResult(i + 1, texts[i], 1.0, PageSource.TEXT_LAYER))
+            else:
+                pages.append(outcomes[i].page)
+        searchable = None
+        if opts.searchable_pdf and todo:
+            searchable = _searchable_pdf(source, {i: outcomes[i] for i in todo})
+    finally:
+        source.close()
     return OcrResult(kind, tuple(pages), searchable)
 
 
@@ -367,7 +368,6 @@ def _read_page(raster: _Raster, number: int, engine: OcrEngine, options: OcrOpti
     if prepared.sideways:
         rotation = _quarter_turn(prepared, engine, options)
         prepared = prepared.turned(rotation, steps)
-        candidates = ((rotation + 180) % 360,)
     best = (prepared, rotation, engine.recognise(prepared.image, dpi=prepared.dpi, text_layer=layer))
     if best[2].confidence < options.orientation_gate:
         # Upside down reads as garbage with low confidence. Ask OSD; without an answer from
@@ -412,15 +412,11 @@ def _quarter_turn(prepared: Prepared, engine: OcrEngine, options: OcrOptions) ->
 
 
 def _run_pages(
-    data: bytes, kind: MediaType, options: OcrOptions, engine: OcrEngine, todo: list[int]
+    source: _Source, options: OcrOptions, engine: OcrEngine, todo: list[int]
 ) -> Iterator[tuple[int, _Outcome]]:
     if options.workers <= 1 or len(todo) <= 1:
-        source = _Source(data, kind, options)
-        try:
-            for i in todo:
-                yield i, _read_page(source.raster(i), i + 1, engine, options)
-        finally:
-            source.close()
+        for i in todo:
+            yield i, _read_page(source.raster(i), i + 1, engine, options)
         return
     # forkserver: workers fork from a clean server process, not from this one (which may be
     # a threaded web server); each worker opens its own copy of the input once.
@@ -431,7 +427,7 @@ def _run_pages(
         max_workers=min(options.workers, len(todo)),
         mp_context=context,
         initializer=_worker_init,
-        initargs=(data, kind, options, engine),
+        initargs=(source.data, source.kind, options, engine),
     ) as pool:
         futures = {i: pool.submit(_worker_page, i) for i in todo}
         try:
@@ -482,6 +478,9 @@ def _searchable_pdf(source: _Source, outcomes: dict[int, _Outcome]) -> bytes:
                 out.import_pages(source.pdf, [i])
                 page = out[i]
                 if outcome is not None and outcome.text_layer_pdf:
+                    # Shown the way it was read: a page scanned on its side is turned upright
+                    # (in this copy only) and the text layer goes on in that orientation.
+                    page.set_rotation((page.get_rotation() + outcome.page.rotation) % 360)
                     _overlay(out, page, outcome, _display_to_content(page))
             else:
                 assert outcome is not None
@@ -537,7 +536,7 @@ def _display_to_content(page: pypdfium2.PdfPage) -> pypdfium2.PdfMatrix:
     w0, h0 = right - left, top - bottom
     rotation = page.get_rotation() % 360
     # Displayed = content turned clockwise by `rotation`; undo it counter-clockwise.
-    shift = {0: (0.0, 0.0), 90: (h0, 0.0), 180: (w0, h0), 270: (0.0, w0)}[rotation]
+    shift = {0: (0.0, 0.0), 90: (w0, 0.0), 180: (w0, h0), 270: (0.0, h0)}[rotation]
     back = pypdfium2.PdfMatrix().rotate(rotation, ccw=True)
     return back.translate(*shift).translate(left, bottom)
 

@@ -37,11 +37,36 @@ def test_production_refuses_sqlite() -> None:
         Settings(env="production", master_keys={"k1": real_key()}, active_master_key_id="k1")
 
 
-def test_production_with_its_own_key_starts() -> None:
-    s = Settings(
-        env="production", database_url=PG, master_keys={"k1": real_key()}, active_master_key_id="k1"
+def token_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
     )
-    assert s.active_master_key_id == "k1"
+
+
+def test_production_with_its_own_keys_starts() -> None:
+    with pytest.raises(ValidationError, match="TOKEN_SIGNING_KEYS"):
+        Settings(
+            env="production", database_url=PG, master_keys={"k1": real_key()},
+            active_master_key_id="k1",
+        )
+    s = Settings(
+        env="production",
+        database_url=PG,
+        master_keys={"k1": real_key()},
+        active_master_key_id="k1",
+        token_signing_keys={"t1": token_key_pem()},
+        active_token_key_id="t1",
+    )
+    assert s.active_token_key_id == "t1"
 
 
 def test_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
