@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.body_limit import BodySizeLimit
-from api.routers import documents, dossiers, health, owners
+from api.routers import auth, catalogue, documents, dossiers, health, me, owners
 from vault.runtime import Vault
 from vault.settings import Settings
 
@@ -42,7 +42,16 @@ def create_app(settings: Settings | None = None, *, vault: Vault | None = None) 
         app.state.vault = vault
     problems.install(app)
     app.include_router(health.router)
-    for router in (owners.router, documents.router, dossiers.router):
+    app.include_router(auth.public)
+    routers = (
+        auth.router,
+        owners.router,
+        documents.router,
+        dossiers.router,
+        catalogue.router,
+        me.router,
+    )
+    for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
     return app

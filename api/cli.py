@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
+from typing import cast
 
 from pydantic import ValidationError
 
-from vault.db import migrate
+from api.devseed import dev_seed
+from vault.audit import verify_chain
+from vault.auth import Role
+from vault.db import UnitOfWork, migrate
 from vault.errors import VaultError
 from vault.runtime import Vault
 from vault.services import reconcile, rotate_keys
-from vault.settings import Settings
+from vault.settings import Environment, Settings
 
 
 def _settings() -> Settings:
@@ -88,6 +93,80 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_uow(action: Callable[[Vault, UnitOfWork], object]) -> object:
+    vault = Vault.from_settings(_settings())
+    try:
+        with vault.uows() as uow:
+            result = action(vault, uow)
+            uow.commit()
+        return result
+    finally:
+        vault.close()
+
+
+def cmd_add_agency(args: argparse.Namespace) -> int:
+    _with_uow(lambda v, uow: v.auth.add_agency(uow, args.code, args.name))
+    print(f"agency {args.code} ready")
+    return 0
+
+
+def cmd_add_officer(args: argparse.Namespace) -> int:
+    password = args.password or (getpass.getpass("password: ") if args.ask_password else None)
+    roles = [Role(r) for r in args.roles.split(",") if r]
+    _with_uow(
+        lambda v, uow: v.auth.add_officer(
+            uow,
+            username=args.username,
+            full_name=args.name,
+            agency_code=args.agency,
+            roles=roles,
+            password=password,
+            oidc_subject=args.oidc_subject,
+        )
+    )
+    print(f"officer {args.username} added to {args.agency} as {','.join(r.value for r in roles)}")
+    return 0
+
+
+def cmd_add_client(args: argparse.Namespace) -> int:
+    client_id, secret = cast(
+        tuple[str, str],
+        _with_uow(lambda v, uow: v.auth.add_client(uow, name=args.name, agency_code=args.agency)),
+    )
+    print(json.dumps({"client_id": client_id, "client_secret": secret}))
+    print("store the secret now: it is kept only as a hash", file=sys.stderr)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    vault = Vault.from_settings(_settings())
+    try:
+        report = verify_chain(vault.uows)
+    finally:
+        vault.close()
+    print(json.dumps(asdict(report)))
+    if not report.ok:
+        print(
+            f"audit chain BROKEN at entry {report.first_bad_seq}: {report.problem}", file=sys.stderr
+        )
+        return 1
+    print(f"audit chain intact: {report.entries} entries", file=sys.stderr)
+    return 0
+
+
+def cmd_dev_seed(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.env is Environment.PRODUCTION:
+        print(
+            "error: dev-seed makes accounts with known passwords; not in production",
+            file=sys.stderr,
+        )
+        return 2
+    created = _with_uow(lambda v, uow: dev_seed(v, uow))
+    print(json.dumps(created, indent=2, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vault", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +190,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     rot = sub.add_parser("rotate-keys", help="rewrap data keys with the active master key")
     rot.set_defaults(func=cmd_rotate_keys)
+
+    agency = sub.add_parser("add-agency", help="register an agency by its code")
+    agency.add_argument("code")
+    agency.add_argument("name")
+    agency.set_defaults(func=cmd_add_agency)
+
+    officer = sub.add_parser("add-officer", help="add an officer account")
+    officer.add_argument("--username", required=True)
+    officer.add_argument("--name", required=True)
+    officer.add_argument("--agency", required=True)
+    officer.add_argument(
+        "--roles", required=True, help="comma-separated: " + ",".join(r.value for r in Role)
+    )
+    officer.add_argument("--password", help="local sign-in (embedded default)")
+    officer.add_argument("--ask-password", action="store_true")
+    officer.add_argument("--oidc-subject", help="the officer's subject at the OIDC provider")
+    officer.set_defaults(func=cmd_add_officer)
+
+    client = sub.add_parser("add-client", help="register an agency system (client credentials)")
+    client.add_argument("--name", required=True)
+    client.add_argument("--agency", required=True)
+    client.set_defaults(func=cmd_add_client)
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check every hash and link of the chain")
+    verify.set_defaults(func=cmd_audit_verify)
+
+    seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")
+    seed.set_defaults(func=cmd_dev_seed)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Request dependencies: the vault built at start-up, and one unit of work per request."""
+"""Request dependencies: the vault built at start-up, the caller, one unit of work per request."""
 
 from __future__ import annotations
 
@@ -6,9 +6,16 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from vault.auth import Actor
 from vault.db import UnitOfWork
+from vault.errors import AuthenticationFailed
 from vault.runtime import Vault
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from /api/v1/oauth/token or /api/v1/auth/login"
+)
 
 
 def get_vault(request: Request) -> Vault:
@@ -18,13 +25,31 @@ def get_vault(request: Request) -> Vault:
 
 def get_uow(vault: Annotated[Vault, Depends(get_vault)]) -> Iterator[UnitOfWork]:
     """Commits when the endpoint returns, before the response is sent; rolls back (and
-    deletes the blobs written) when it raises."""
+    deletes the blobs written) when it raises. Audit entries are written either way."""
     with vault.uows() as uow:
         yield uow
         uow.commit()
+
+
+def get_actor(
+    vault: Annotated[Vault, Depends(get_vault)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthenticationFailed("sign in: send Authorization: Bearer <access token>")
+    with vault.uows() as uow:
+        actor = vault.auth.actor(uow, credentials.credentials)
+    vault.rate_limiter.check(actor.client_id or str(actor.account_id))
+    return actor
+
+
+def limit_by_address(request: Request, vault: Annotated[Vault, Depends(get_vault)]) -> None:
+    """For the sign-in endpoints, which have no caller yet: slows password guessing."""
+    vault.rate_limiter.check("addr:" + (request.client.host if request.client else "?"))
 
 
 VaultDep = Annotated[Vault, Depends(get_vault)]
 # scope="function": the commit happens before the response leaves, so a failed commit is
 # an error response, never a 201 for something that was not stored.
 UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+ActorDep = Annotated[Actor, Depends(get_actor)]

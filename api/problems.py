@@ -13,12 +13,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from vault.crypto import UnknownMasterKey
 from vault.db.unit_of_work import DatabaseUnavailable
 from vault.errors import (
+    AuditUnavailable,
+    AuthenticationFailed,
     Conflict,
     ContentTooLarge,
     IntegrityFailure,
     InvalidInput,
     NotFound,
+    PermissionDenied,
     RangeNotSatisfiable,
+    RateLimited,
     StorageUnavailable,
     UnreadableContent,
     UnsupportedMediaType,
@@ -33,6 +37,10 @@ TYPE_BASE = "urn:vault:problem:"
 # Most specific first: the first class an error is an instance of decides.
 ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
     (InvalidInput, 422, "invalid-input", "Invalid input"),
+    (AuthenticationFailed, 401, "unauthenticated", "Authentication required"),
+    (PermissionDenied, 403, "forbidden", "Forbidden"),
+    (RateLimited, 429, "rate-limited", "Too many requests"),
+    (AuditUnavailable, 503, "audit-unavailable", "Audit log unavailable"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
     (UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported media type"),
@@ -71,6 +79,10 @@ def vault_error_response(request: Request, exc: VaultError) -> JSONResponse:
         extra["errors"] = [{"field": exc.field, "detail": exc.detail}]
     if isinstance(exc, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{exc.size}"
+    if isinstance(exc, AuthenticationFailed):
+        headers["WWW-Authenticate"] = 'Bearer realm="vault"'
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
     if status >= 500:
         log.error("%s on %s %s: %s", slug, request.method, _instance(request), exc.detail)
     response = problem(status, slug, title, exc.detail, _instance(request), **extra)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from vault.domain import (
+    AttachmentRole,
     Document,
     DocumentOrigin,
     DocumentStatus,
     Dossier,
     DossierAttachment,
+    DossierStatus,
     Owner,
     OwnerKind,
     PaperType,
@@ -81,6 +83,9 @@ class DocumentForm(BaseModel):
     issuer_agency_code: str | None = Field(default=None, max_length=16, examples=["000.00.15.H57"])
     issue_date: date | None = None
     valid_until: date | None = None
+    dossier_id: uuid.UUID | None = Field(
+        default=None, description="For a scan digitised while receiving this dossier"
+    )
 
 
 class ContentOut(BaseModel):
@@ -104,6 +109,7 @@ class DocumentOut(BaseModel):
     version: int
     supersedes_id: uuid.UUID | None
     content: ContentOut
+    has_signature: bool
     created_at: datetime
 
     @classmethod
@@ -125,6 +131,7 @@ class DocumentOut(BaseModel):
             content=ContentOut(
                 size=d.blob.size, media_type=d.blob.media_type.value, sha256=d.blob.sha256
             ),
+            has_signature=d.has_signature,
             created_at=d.created_at,
         )
 
@@ -156,6 +163,7 @@ class DossierOut(BaseModel):
     owner_id: uuid.UUID
     received_at: datetime
     created_at: datetime
+    status: DossierStatus
 
     @classmethod
     def of(cls, d: Dossier) -> DossierOut:
@@ -167,18 +175,46 @@ class DossierOut(BaseModel):
             owner_id=d.owner_id,
             received_at=d.received_at,
             created_at=d.created_at,
+            status=d.status,
         )
 
 
 class AttachRequest(BaseModel):
     document_id: uuid.UUID
+    reused: Literal[1, 2] = Field(
+        default=1, description="1: reused as is; 2: reused through a result that replaces it"
+    )
+    replacing_result_code: str | None = Field(default=None, examples=["KQ.G15.000031"])
+
+
+class ResultRequest(BaseModel):
+    document_id: uuid.UUID
+    result_code: str = Field(examples=["KQ.G15.000031"], description="Mã kết quả, KQ.Gnn.nnnnnn")
 
 
 class AttachmentOut(BaseModel):
+    """A dossier component or result, with the national sync payload's flags."""
+
     dossier_id: uuid.UUID
     document_id: uuid.UUID
     attached_at: datetime
+    role: AttachmentRole
+    digitised: bool
+    reused: int
+    from_warehouse: bool
+    replacing_result_code: str | None
+    result_code: str | None
 
     @classmethod
     def of(cls, a: DossierAttachment) -> AttachmentOut:
-        return cls(dossier_id=a.dossier_id, document_id=a.document_id, attached_at=a.attached_at)
+        return cls(
+            dossier_id=a.dossier_id,
+            document_id=a.document_id,
+            attached_at=a.attached_at,
+            role=a.role,
+            digitised=a.digitised,
+            reused=int(a.reused),
+            from_warehouse=a.from_warehouse,
+            replacing_result_code=a.replacing_result_code,
+            result_code=a.result_code,
+        )

@@ -20,6 +20,7 @@ from minio import Minio
 from sqlalchemy import text
 
 from api import create_app
+from tests.people import People
 from tests.support import postgres
 from tests.support.s3server import S3Server, start_seaweedfs
 from vault.db import create_engine_for, migrate
@@ -30,7 +31,10 @@ from vault.storage.filesystem import FilesystemBlobStore
 from vault.storage.s3 import S3BlobStore
 
 BACKENDS = ["sqlite+folder", "postgres+s3"]
-TABLES = "dossier_documents, dossiers, documents, blobs, owners"
+TABLES = (
+    "dossier_documents, dossiers, documents, blobs, consents, accounts, api_clients, agencies, "
+    "audit_entries, owners"
+)
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +58,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
     migrate.upgrade(f"sqlite:///{path}")
     return path
+
+
+def empty_database(url: str) -> None:
+    """Back to the state right after the migrations (catalogues seeded, chain at genesis)."""
+    engine = create_engine_for(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+        connection.execute(text("UPDATE audit_head SET seq = 0, hash = :h"), {"h": "0" * 64})
+    engine.dispose()
 
 
 def new_bucket(server: S3Server) -> str:
@@ -107,10 +120,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     )
     store = s3_store(server, bucket)
     yield Backend(request.param, settings, store)
-    engine = create_engine_for(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
-    engine.dispose()
+    empty_database(url)
     client = Minio(server.endpoint, server.access_key, server.secret_key, secure=False)
     for obj in client.list_objects(bucket, recursive=True):
         client.remove_object(bucket, obj.object_name or "")
@@ -125,7 +135,20 @@ def vault(backend: Backend) -> Iterator[Vault]:
 
 
 @pytest.fixture
-def client(vault: Vault) -> Iterator[TestClient]:
+def people(vault: Vault) -> People:
+    """Two agencies, their officers by role, an auditor and an administrator."""
+    return People.make(vault)
+
+
+@pytest.fixture
+def client(vault: Vault, people: People) -> Iterator[TestClient]:
+    """The API as an officer of AGENCY with the receiving, issuing and certifying roles."""
+    with TestClient(create_app(vault=vault), headers=people.auth("clerk")) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous(vault: Vault) -> Iterator[TestClient]:
     with TestClient(create_app(vault=vault)) as c:
         yield c
 

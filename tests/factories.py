@@ -10,6 +10,12 @@ import pypdfium2
 from fastapi.testclient import TestClient
 from PIL import Image
 
+# A paper the default test officer may store and read back: a result their agency issued.
+DEFAULT_FIELDS = {
+    "paper_type": "birth_certificate",
+    "title": "Giấy khai sinh",
+    "origin": "issued_result",
+}
 CITIZEN_ID = "079203001234"  # HCMC (079), female born 2003
 OTHER_CITIZEN_ID = "001099012345"  # Hà Nội (001), male born 1999
 TAX_CODE = "0312345678"
@@ -76,7 +82,7 @@ def upload(
     expect: int = 201,
     **fields: Any,
 ) -> dict[str, Any]:
-    data = {"paper_type": "birth_certificate", "title": "Giấy khai sinh", **fields}
+    data = {**DEFAULT_FIELDS, **fields}
     r = client.post(
         f"/api/v1/owners/{owner_id}/documents",
         data={k: str(v) for k, v in data.items() if v is not None},

@@ -12,6 +12,7 @@ from api import create_app
 from tests.conftest import Backend
 from tests.factories import (
     AGENCY,
+    DEFAULT_FIELDS,
     OTHER_CITIZEN_ID,
     create_owner,
     jpeg_bytes,
@@ -22,6 +23,7 @@ from tests.factories import (
     tiff_bytes,
     upload,
 )
+from tests.people import People
 from tests.support.live import serve
 from vault.runtime import Vault
 
@@ -106,7 +108,7 @@ def test_wrong_kinds_and_broken_files_are_refused(client: TestClient, backend: B
     for content, status, slug in cases:
         r = client.post(
             f"/api/v1/owners/{owner_id}/documents",
-            data={"paper_type": "birth_certificate", "title": "x"},
+            data={**DEFAULT_FIELDS, "title": "x"},
             files={"file": ("x.pdf", content, "application/pdf")},
         )
         assert r.status_code == status, (content[:20], r.text)
@@ -126,7 +128,7 @@ def test_decompression_bomb_is_refused_before_decoding(client: TestClient) -> No
     owner_id = create_owner(client)
     r = client.post(
         f"/api/v1/owners/{owner_id}/documents",
-        data={"paper_type": "birth_certificate", "title": "x"},
+        data={**DEFAULT_FIELDS, "title": "x"},
         files={"file": ("bomb.png", out.getvalue(), "image/png")},
     )
     assert r.status_code == 413
@@ -148,14 +150,14 @@ def test_metadata_is_validated_with_field_names(client: TestClient) -> None:
     for fields, field in cases:
         r = client.post(
             f"/api/v1/owners/{owner_id}/documents",
-            data={"paper_type": "birth_certificate", "title": "x", **fields},
+            data={**DEFAULT_FIELDS, "title": "x", **fields},
             files={"file": ("a.png", png_bytes(), "image/png")},
         )
         assert r.status_code == 422, fields
         assert field in {e["field"] for e in r.json()["errors"]}, r.json()
     r = client.post(
         f"/api/v1/owners/{random_uuid()}/documents",
-        data={"paper_type": "birth_certificate", "title": "x"},
+        data={**DEFAULT_FIELDS, "title": "x"},
         files={"file": ("a.png", png_bytes(), "image/png")},
     )
     assert r.status_code == 404
@@ -248,13 +250,13 @@ def test_versions_supersede_and_the_old_stays_readable(client: TestClient) -> No
     # Reissuing the old version again is a conflict; a different paper type is refused.
     again = client.post(
         f"/api/v1/documents/{v1['id']}/versions",
-        data={"paper_type": "driving_licence", "title": "x"},
+        data={"paper_type": "driving_licence", "title": "x", "origin": "issued_result"},
         files={"file": ("v.png", png_bytes(), "image/png")},
     )
     assert again.status_code == 409
     wrong = client.post(
         f"/api/v1/documents/{v2['id']}/versions",
-        data={"paper_type": "diploma", "title": "x"},
+        data={"paper_type": "diploma", "title": "x", "origin": "issued_result"},
         files={"file": ("v.png", png_bytes(), "image/png")},
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "paper_type"
@@ -278,7 +280,7 @@ def test_stored_objects_are_encrypted_and_keys_carry_no_personal_data(
 
 @pytest.mark.parametrize("where", ["final chunk", "first chunk"])
 def test_tampered_object_is_never_served(
-    client: TestClient, backend: Backend, vault: Vault, where: str
+    client: TestClient, backend: Backend, vault: Vault, people: People, where: str
 ) -> None:
     owner_id = create_owner(client)
     content = padded_pdf(150_000)
@@ -290,7 +292,10 @@ def test_tampered_object_is_never_served(
     path = f"/api/v1/documents/{doc['id']}/content"
     # Over real HTTP: the headers have gone out, then the server cuts the connection when the
     # bad chunk fails authentication, so the client sees an incomplete body, never a whole one.
-    with serve(create_app(vault=vault)) as base, httpx.Client(base_url=base) as http:
+    with (
+        serve(create_app(vault=vault)) as base,
+        httpx.Client(base_url=base, headers=people.auth("clerk")) as http,
+    ):
         with pytest.raises(httpx.RemoteProtocolError):
             http.get(path)
         bad_range = "bytes=0-99" if where == "first chunk" else "bytes=-3"
@@ -315,14 +320,17 @@ def test_object_missing_from_the_store_is_an_integrity_problem(
 
 
 def test_oversize_upload_is_refused_with_413(backend: Backend) -> None:
+    from tests.people import People
+
     settings = backend.settings.model_copy(update={"max_upload_bytes": 50_000})
     vault = Vault.from_settings(settings, blobs=backend.store)
-    with TestClient(create_app(vault=vault)) as client:
+    people = People.make(vault)
+    with TestClient(create_app(vault=vault), headers=people.auth("clerk")) as client:
         owner_id = create_owner(client)
         big = pdf_bytes() + b"\n%" + b"x" * 60_000 + b"\n"
         r = client.post(
             f"/api/v1/owners/{owner_id}/documents",
-            data={"paper_type": "birth_certificate", "title": "x"},
+            data={**DEFAULT_FIELDS, "title": "x"},
             files={"file": ("big.pdf", big, "application/pdf")},
         )
         assert r.status_code == 413
@@ -330,7 +338,7 @@ def test_oversize_upload_is_refused_with_413(backend: Backend) -> None:
         huge = b"x" * (settings.max_upload_bytes + 2 * 1024 * 1024)
         r = client.post(
             f"/api/v1/owners/{owner_id}/documents",
-            data={"paper_type": "birth_certificate", "title": "x"},
+            data={**DEFAULT_FIELDS, "title": "x"},
             files={"file": ("huge.pdf", huge, "application/pdf")},
         )
         assert r.status_code == 413

@@ -10,7 +10,7 @@ CODE = f"{AGENCY}-250115-0001"
 def new_dossier(client: TestClient, owner_id: str, **fields: object) -> dict[str, object]:
     body = {
         "dossier_code": CODE,
-        "procedure_code": "1.001612",
+        "procedure_code": "1.001193",
         "owner_id": owner_id,
         "received_at": "2025-01-15T09:30:00+07:00",
         **fields,
@@ -38,7 +38,7 @@ def test_creating_the_same_dossier_again_is_idempotent(client: TestClient) -> No
         "/api/v1/dossiers",
         json={
             "dossier_code": CODE,
-            "procedure_code": "1.001612",
+            "procedure_code": "1.001193",
             "owner_id": owner_id,
             "received_at": "2025-01-15T10:00:00+07:00",
         },
@@ -50,7 +50,7 @@ def test_creating_the_same_dossier_again_is_idempotent(client: TestClient) -> No
         "/api/v1/dossiers",
         json={
             "dossier_code": CODE,
-            "procedure_code": "1.001612",
+            "procedure_code": "1.001193",
             "owner_id": other,
             "received_at": "2025-01-15T10:00:00+07:00",
         },
@@ -62,7 +62,7 @@ def test_codes_are_validated_with_the_field_named(client: TestClient) -> None:
     owner_id = create_owner(client)
     base = {
         "dossier_code": CODE,
-        "procedure_code": "1.001612",
+        "procedure_code": "1.001193",
         "owner_id": owner_id,
         "received_at": "2025-01-15T09:30:00+07:00",
     }
@@ -98,7 +98,9 @@ def test_attach_the_owners_papers_only(client: TestClient) -> None:
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["field"] == "document_id"
     attached = client.get(url).json()
-    assert [d["id"] for d in attached] == [mine["id"]]
+    assert [a["document_id"] for a in attached] == [mine["id"]]
+    assert attached[0]["reused"] == 1
+    assert attached[0]["from_warehouse"] is True
     missing = client.post(
         f"/api/v1/dossiers/{random_uuid()}/documents", json={"document_id": mine["id"]}
     )

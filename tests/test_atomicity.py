@@ -15,12 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from tests.conftest import TABLES, Backend, new_bucket
-from tests.factories import CITIZEN_ID, padded_pdf, pdf_bytes, png_bytes
+from tests.conftest import Backend, empty_database, new_bucket
+from tests.factories import AGENCY, CITIZEN_ID, DEFAULT_FIELDS, padded_pdf, pdf_bytes, png_bytes
+from tests.people import People
 from tests.support.s3server import S3Server, start_seaweedfs
-from vault.db import create_engine_for
+from vault.auth import Actor, ActorKind, Role
 from vault.domain import DocumentOrigin, OwnerKind
 from vault.errors import Conflict, StorageUnavailable
 from vault.runtime import Vault
@@ -28,13 +28,23 @@ from vault.services import NewDocument, reconcile
 from vault.settings import Settings
 
 META = NewDocument(
-    paper_type="birth_certificate", title="Giấy khai sinh", origin=DocumentOrigin.DIGITISED
+    paper_type="birth_certificate", title="Giấy khai sinh", origin=DocumentOrigin.ISSUED_RESULT
+)
+# Service-level tests act as this officer (the services trust the actor they are given).
+CLERK = Actor(
+    uuid.UUID(int=1),
+    ActorKind.OFFICER,
+    "Test Clerk",
+    roles=frozenset({Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER, Role.CERTIFYING_OFFICER}),
+    agency_code=AGENCY,
 )
 
 
 def register_owner(vault: Vault) -> uuid.UUID:
     with vault.uows() as uow:
-        owner, _ = vault.owners.register(uow, OwnerKind.CITIZEN, CITIZEN_ID, "Nguyễn Thị Hương")
+        owner, _ = vault.owners.register(
+            uow, CLERK, OwnerKind.CITIZEN, CITIZEN_ID, "Nguyễn Thị Hương"
+        )
         uow.commit()
     return owner.id
 
@@ -72,10 +82,7 @@ class KillsServerWhenHalfRead(io.BytesIO):
 def clean_pg(pg_url: str) -> Iterator[str]:
     """The session's PostgreSQL database, emptied after a test that uses it directly."""
     yield pg_url
-    engine = create_engine_for(pg_url)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
-    engine.dispose()
+    empty_database(pg_url)
 
 
 @pytest.fixture
@@ -104,7 +111,7 @@ def test_s3_killed_mid_upload_leaves_no_row_and_no_object(
         owner_id = register_owner(vault)
         source = KillsServerWhenHalfRead(padded_pdf(24 * 1024 * 1024), own_s3, 12 * 1024 * 1024)
         with pytest.raises(StorageUnavailable), vault.uows() as uow:
-            vault.documents.upload(uow, owner_id, META, source)
+            vault.documents.upload(uow, CLERK, owner_id, META, source)
             uow.commit()
         assert source.killed
         assert document_count(vault, owner_id) == 0
@@ -139,12 +146,13 @@ def test_dead_s3_is_a_503_and_nothing_is_recorded(own_s3: S3Server, clean_pg: st
         s3_bucket=bucket,
     )
     vault = Vault.from_settings(settings)
-    with TestClient(create_app(vault=vault)) as client:
+    people = People.make(vault)
+    with TestClient(create_app(vault=vault), headers=people.auth("clerk")) as client:
         owner_id = register_owner(vault)
         own_s3.kill()
         r = client.post(
             f"/api/v1/owners/{owner_id}/documents",
-            data={"paper_type": "birth_certificate", "title": "x"},
+            data={**DEFAULT_FIELDS, "title": "x"},
             files={"file": ("a.png", png_bytes(), "image/png")},
         )
         assert r.status_code == 503
@@ -160,14 +168,14 @@ def test_dead_s3_is_a_503_and_nothing_is_recorded(own_s3: S3Server, clean_pg: st
 def test_aborted_transaction_deletes_its_blob(backend: Backend, vault: Vault) -> None:
     owner_id = register_owner(vault)
     with pytest.raises(RuntimeError, match="officer cancelled"), vault.uows() as uow:
-        vault.documents.upload(uow, owner_id, META, io.BytesIO(pdf_bytes()))
+        vault.documents.upload(uow, CLERK, owner_id, META, io.BytesIO(pdf_bytes()))
         assert len(list(backend.store.list())) == 1  # written, not yet committed
         raise RuntimeError("officer cancelled")
     assert list(backend.store.list()) == []
     assert document_count(vault, owner_id) == 0
     # A unit of work left without commit also rolls back.
     with vault.uows() as uow:
-        vault.documents.upload(uow, owner_id, META, io.BytesIO(pdf_bytes()))
+        vault.documents.upload(uow, CLERK, owner_id, META, io.BytesIO(pdf_bytes()))
     assert list(backend.store.list()) == []
     assert document_count(vault, owner_id) == 0
 
@@ -182,8 +190,12 @@ from tests.factories import pdf_bytes
 
 vault = Vault.from_settings(Settings())
 uow = vault.uows()
-meta = NewDocument("birth_certificate", "Giấy khai sinh", DocumentOrigin.DIGITISED)
-doc = vault.documents.upload(uow, uuid.UUID(sys.argv[1]), meta, io.BytesIO(pdf_bytes()))
+meta = NewDocument("birth_certificate", "Giấy khai sinh", DocumentOrigin.ISSUED_RESULT)
+from vault.auth import Actor, ActorKind, Role
+clerk = Actor(uuid.UUID(int=1), ActorKind.OFFICER, "Test Clerk",
+              roles=frozenset({Role.ISSUING_OFFICER}), agency_code="000.00.15.H57")
+doc = vault.documents.upload(uow, clerk, uuid.UUID(sys.argv[1]), meta,
+                             io.BytesIO(pdf_bytes()))
 print(doc.blob.object_key, flush=True)
 os._exit(9)  # dies after the blob is stored and the rows flushed, before the commit
 """
@@ -210,7 +222,7 @@ def test_crash_before_commit_leaves_only_an_orphan_that_reconcile_removes(
 ) -> None:
     owner_id = register_owner(vault)
     with vault.uows() as uow:  # a committed document, which reconcile must keep
-        kept = vault.documents.upload(uow, owner_id, META, io.BytesIO(png_bytes()))
+        kept = vault.documents.upload(uow, CLERK, owner_id, META, io.BytesIO(png_bytes()))
         uow.commit()
     crash = subprocess.run(
         [sys.executable, "-c", CRASHER, str(owner_id)],
@@ -246,7 +258,7 @@ def test_crash_before_commit_leaves_only_an_orphan_that_reconcile_removes(
 def test_racing_reissues_one_wins_the_loser_leaves_nothing(backend: Backend, vault: Vault) -> None:
     owner_id = register_owner(vault)
     with vault.uows() as uow:
-        v1 = vault.documents.upload(uow, owner_id, META, io.BytesIO(png_bytes()))
+        v1 = vault.documents.upload(uow, CLERK, owner_id, META, io.BytesIO(png_bytes()))
         uow.commit()
     winner_flushed, loser_uploaded = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
@@ -254,7 +266,7 @@ def test_racing_reissues_one_wins_the_loser_leaves_nothing(backend: Backend, vau
     def winner() -> None:
         with vault.uows() as uow:
             outcome["winner"] = vault.documents.new_version(
-                uow, v1.id, META, io.BytesIO(pdf_bytes())
+                uow, CLERK, v1.id, META, io.BytesIO(pdf_bytes())
             )
             winner_flushed.set()
             loser_uploaded.wait(10)
@@ -272,7 +284,7 @@ def test_racing_reissues_one_wins_the_loser_leaves_nothing(backend: Backend, vau
 
         try:
             with vault.uows() as uow:
-                vault.documents.new_version(uow, v1.id, META, Signalling(pdf_bytes(2)))
+                vault.documents.new_version(uow, CLERK, v1.id, META, Signalling(pdf_bytes(2)))
                 uow.commit()
             outcome["loser"] = "committed"
         except Conflict as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import Backend
 from tests.factories import CITIZEN_ID, pdf_bytes
-from tests.test_atomicity import META, register_owner, settings_env
+from tests.test_atomicity import CLERK, META, register_owner, settings_env
 from vault.runtime import Vault
 from vault.settings import DEVELOPMENT_MASTER_KEY, DEVELOPMENT_MASTER_KEY_ID, Settings
 
@@ -54,7 +54,7 @@ def test_rotate_keys_rewraps_without_touching_blobs(
     owner_id = register_owner(vault)
     content = pdf_bytes(3)
     with vault.uows() as uow:
-        doc = vault.documents.upload(uow, owner_id, META, io.BytesIO(content))
+        doc = vault.documents.upload(uow, CLERK, owner_id, META, io.BytesIO(content))
         uow.commit()
     before = {o.key: b"".join(backend.store.get(o.key)) for o in backend.store.list()}
 
@@ -82,7 +82,9 @@ def test_rotate_keys_rewraps_without_touching_blobs(
     )
     rotated = Vault.from_settings(only_new, blobs=backend.store)
     with rotated.uows() as uow:
-        stream = rotated.documents.open_content(uow, doc.id)
+        stored = uow.documents.get(doc.id)
+        assert stored is not None
+        stream = rotated.documents.read_content(uow, stored)
         assert b"".join(stream.chunks) == content
     rotated.close()
 
@@ -92,7 +94,7 @@ def test_reconcile_reports_as_json_and_fails_on_missing_objects(
 ) -> None:
     owner_id = register_owner(vault)
     with vault.uows() as uow:
-        doc = vault.documents.upload(uow, owner_id, META, io.BytesIO(pdf_bytes()))
+        doc = vault.documents.upload(uow, CLERK, owner_id, META, io.BytesIO(pdf_bytes()))
         uow.commit()
     env = settings_env(backend.settings)
     ok = vault_cli(["reconcile", "--grace", "0"], env, tmp_path)

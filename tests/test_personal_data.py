@@ -9,17 +9,18 @@ import pytest
 from api import create_app
 from tests.conftest import Backend
 from tests.factories import AGENCY, CITIZEN_ID, pdf_bytes
+from tests.people import People
 from tests.support.live import serve
 from vault.runtime import Vault
 
 
 def test_a_whole_session_logs_no_identification_number(
-    vault: Vault, backend: Backend, caplog: pytest.LogCaptureFixture
+    vault: Vault, backend: Backend, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with (
         serve(create_app(vault=vault), access_log=True) as base,
-        httpx.Client(base_url=base) as http,
+        httpx.Client(base_url=base, headers=people.auth("clerk")) as http,
     ):
         owner = http.post(
             "/api/v1/owners",
@@ -37,6 +38,7 @@ def test_a_whole_session_logs_no_identification_number(
             f"/api/v1/owners/{owner['id']}/documents",
             data={
                 "paper_type": "birth_certificate",
+                "origin": "issued_result",
                 "title": f"GKS {CITIZEN_ID}",
                 "reference_number": CITIZEN_ID,
             },
@@ -48,7 +50,7 @@ def test_a_whole_session_logs_no_identification_number(
             "/api/v1/dossiers",
             json={
                 "dossier_code": f"{AGENCY}-250115-0001",
-                "procedure_code": "1.001612",
+                "procedure_code": "1.001193",
                 "owner_id": owner["id"],
                 "received_at": "2025-01-15T09:00:00+07:00",
             },

@@ -55,7 +55,9 @@ def token_key_pem() -> str:
 def test_production_with_its_own_keys_starts() -> None:
     with pytest.raises(ValidationError, match="TOKEN_SIGNING_KEYS"):
         Settings(
-            env="production", database_url=PG, master_keys={"k1": real_key()},
+            env="production",
+            database_url=PG,
+            master_keys={"k1": real_key()},
             active_master_key_id="k1",
         )
     s = Settings(

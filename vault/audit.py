@@ -74,11 +74,22 @@ def chain(drafts: list[AuditDraft], seq: int, prev: str) -> list[AuditEntry]:
         # Stored timestamps keep microseconds on both backends; hash what will be read back.
         at = draft.at.astimezone(UTC)
         unhashed = AuditEntry(
-            seq=seq, at=at, actor_id=draft.actor_id, actor_name=draft.actor_name,
-            client_id=draft.client_id, agency_code=draft.agency_code, role=draft.role,
-            action=draft.action, owner_id=draft.owner_id, document_id=draft.document_id,
-            dossier_id=draft.dossier_id, purpose=draft.purpose, outcome=draft.outcome,
-            detail=draft.detail, prev_hash=prev, hash="",
+            seq=seq,
+            at=at,
+            actor_id=draft.actor_id,
+            actor_name=draft.actor_name,
+            client_id=draft.client_id,
+            agency_code=draft.agency_code,
+            role=draft.role,
+            action=draft.action,
+            owner_id=draft.owner_id,
+            document_id=draft.document_id,
+            dossier_id=draft.dossier_id,
+            purpose=draft.purpose,
+            outcome=draft.outcome,
+            detail=draft.detail,
+            prev_hash=prev,
+            hash="",
         )
         done = replace(unhashed, hash=entry_hash(unhashed))
         entries.append(done)
@@ -121,9 +132,7 @@ class AuditLog:
     def _ensure_writer(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="audit-writer", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
@@ -155,7 +164,7 @@ class AuditLog:
                     uow.audit.append(entries)
                     uow.commit()
                 break
-            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
+            except Exception as exc:
                 # Another process may have taken the same sequence numbers (SQLite has no
                 # row lock): retry with a fresh head.
                 if attempt == 2:
@@ -196,10 +205,14 @@ def verify_chain(uows: Any) -> ChainReport:
             if entry.seq != expected_seq:
                 return ChainReport(count, False, expected_seq, "an entry is missing", head_seq)
             if entry.prev_hash != prev:
-                return ChainReport(count, False, entry.seq, "the link to the previous entry is broken", head_seq)
+                return ChainReport(
+                    count, False, entry.seq, "the link to the previous entry is broken", head_seq
+                )
             if entry_hash(entry) != entry.hash:
                 return ChainReport(count, False, entry.seq, "the entry was altered", head_seq)
             prev, expected_seq = entry.hash, entry.seq + 1
         if (expected_seq - 1, prev) != (head_seq, head_hash):
-            return ChainReport(count, False, expected_seq, "entries after the last one were removed", head_seq)
+            return ChainReport(
+                count, False, expected_seq, "entries after the last one were removed", head_seq
+            )
     return ChainReport(count, True, head_seq=head_seq)

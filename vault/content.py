@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 from PIL import Image, UnidentifiedImageError
 
 from vault.domain import MediaType
@@ -42,18 +43,23 @@ def sniff(head: bytes) -> MediaType:
     raise UnsupportedMediaType("only PDF, JPEG, PNG and TIFF files are accepted")
 
 
-def inspect(source: BinaryIO, media_type: MediaType, limits: ContentLimits) -> None:
+@dataclass(frozen=True, slots=True)
+class ContentInfo:
+    pages: int
+    has_signature: bool  # a PDF with signature fields; validating them is signing's job
+
+
+def inspect(source: BinaryIO, media_type: MediaType, limits: ContentLimits) -> ContentInfo:
     """Raises UnreadableContent or ContentTooLarge; leaves `source` at position 0."""
     try:
         if media_type is MediaType.PDF:
-            _inspect_pdf(source, limits)
-        else:
-            _inspect_image(source, limits)
+            return _inspect_pdf(source, limits)
+        return _inspect_image(source, limits)
     finally:
         source.seek(0)
 
 
-def _inspect_image(source: BinaryIO, limits: ContentLimits) -> None:
+def _inspect_image(source: BinaryIO, limits: ContentLimits) -> ContentInfo:
     source.seek(0)
     try:
         with warnings.catch_warnings():
@@ -81,13 +87,14 @@ def _inspect_image(source: BinaryIO, limits: ContentLimits) -> None:
             # pixels; it needs a freshly opened image.
             with Image.open(source) as image:
                 image.verify()
+            return ContentInfo(pages=frames, has_signature=False)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ContentTooLarge("image is a decompression bomb", limits.max_image_pixels) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise UnreadableContent(f"image is corrupt or truncated: {exc}") from exc
 
 
-def _inspect_pdf(source: BinaryIO, limits: ContentLimits) -> None:
+def _inspect_pdf(source: BinaryIO, limits: ContentLimits) -> ContentInfo:
     source.seek(0)
     with _PDFIUM_LOCK:
         try:
@@ -96,6 +103,7 @@ def _inspect_pdf(source: BinaryIO, limits: ContentLimits) -> None:
             raise UnreadableContent(f"PDF cannot be opened: {exc}") from exc
         try:
             pages = len(pdf)
+            signatures = pdfium_c.FPDF_GetSignatureCount(pdf.raw)
         finally:
             pdf.close()
     if pages == 0:
@@ -105,3 +113,4 @@ def _inspect_pdf(source: BinaryIO, limits: ContentLimits) -> None:
             f"PDF has {pages} pages; at most {limits.max_pdf_pages} are accepted",
             limits.max_pdf_pages,
         )
+    return ContentInfo(pages=pages, has_signature=signatures > 0)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vault.access import AccessPolicy
+from vault.auth.service import AuthService, OidcConfig
+from vault.auth.tokens import TokenKeys, TokenService
 from vault.content import ContentLimits
 from vault.crypto import Keyring
 from vault.db import Engine, UnitOfWorkFactory, create_engine_for, ping, session_factory
 from vault.errors import StorageUnavailable
+from vault.ratelimit import RateLimiter
 from vault.services import DocumentService, DossierService, OwnerService
+from vault.services.access_log import AccessLogService
+from vault.services.catalogue import CatalogueService
+from vault.services.consents import ConsentService
+from vault.services.indicators import IndicatorService
+from vault.services.reuse import ReuseService
 from vault.settings import Settings
 from vault.storage import BlobStore
 from vault.storage.filesystem import FilesystemBlobStore
@@ -34,6 +43,33 @@ def build_keyring(settings: Settings) -> Keyring:
     return Keyring(settings.master_key_bytes(), settings.active_master_key_id)
 
 
+def build_token_service(settings: Settings) -> TokenService:
+    if settings.token_signing_keys:
+        assert settings.active_token_key_id is not None
+        keys = TokenKeys.from_pem(
+            {k: v.get_secret_value() for k, v in settings.token_signing_keys.items()},
+            settings.active_token_key_id,
+        )
+    else:
+        keys = TokenKeys.ephemeral()  # development only: settings refuse this in production
+    return TokenService(
+        keys,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=settings.token_ttl_seconds,
+    )
+
+
+def build_oidc(settings: Settings) -> OidcConfig | None:
+    if settings.oidc_issuer and settings.oidc_jwks_url:
+        return OidcConfig(
+            settings.oidc_issuer,
+            settings.oidc_jwks_url,
+            settings.oidc_audience or settings.token_audience,
+        )
+    return None
+
+
 @dataclass
 class Vault:
     """Everything a request or a command needs, built once per process."""
@@ -42,23 +78,42 @@ class Vault:
     engine: Engine
     uows: UnitOfWorkFactory
     keyring: Keyring
+    access: AccessPolicy
+    auth: AuthService
+    rate_limiter: RateLimiter
     owners: OwnerService
     documents: DocumentService
     dossiers: DossierService
+    reuse: ReuseService
+    consents: ConsentService
+    catalogue: CatalogueService
+    indicators: IndicatorService
+    access_log: AccessLogService
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore | None = None) -> Vault:
         engine = create_engine_for(settings.database_url)
         keyring = build_keyring(settings)
         limits = ContentLimits(settings.max_image_pixels, settings.max_pdf_pages)
+        access = AccessPolicy()
         return cls(
             settings=settings,
             engine=engine,
             uows=UnitOfWorkFactory(session_factory(engine), blobs or build_blob_store(settings)),
             keyring=keyring,
+            access=access,
+            auth=AuthService(build_token_service(settings), build_oidc(settings)),
+            rate_limiter=RateLimiter(settings.rate_limit_per_minute),
             owners=OwnerService(),
-            documents=DocumentService(keyring, limits, max_upload_bytes=settings.max_upload_bytes),
-            dossiers=DossierService(),
+            documents=DocumentService(
+                keyring, limits, max_upload_bytes=settings.max_upload_bytes, access=access
+            ),
+            dossiers=DossierService(access),
+            reuse=ReuseService(access),
+            consents=ConsentService(),
+            catalogue=CatalogueService(),
+            indicators=IndicatorService(),
+            access_log=AccessLogService(),
         )
 
     def check_ready(self) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
-from api.deps import UowDep, VaultDep
+from api.deps import ActorDep, UowDep, VaultDep
 from api.schemas import DocumentForm, DocumentOut, PageOut
 from vault.domain import DocumentOrigin, MediaType
 from vault.errors import RangeNotSatisfiable
@@ -42,7 +42,13 @@ def _new_document(form: DocumentForm) -> NewDocument:
 @router.post(
     "/owners/{owner_id}/documents",
     status_code=status.HTTP_201_CREATED,
-    summary="Upload a paper into the owner's warehouse (multipart: file + metadata fields)",
+    summary="Store a paper in the owner's warehouse (multipart: file + metadata fields)",
+    description=(
+        "An owner stores their own papers; a receiving officer stores a scan digitised for an "
+        "open dossier of their agency (`dossier_id`, origin `digitised`: it is attached to the "
+        "dossier); an issuing officer stores a result, a certifying officer a certified copy, "
+        "that their agency issued."
+    ),
 )
 def upload_document(
     owner_id: uuid.UUID,
@@ -51,17 +57,24 @@ def upload_document(
     response: Response,
     vault: VaultDep,
     uow: UowDep,
+    actor: ActorDep,
 ) -> DocumentOut:
-    document = vault.documents.upload(uow, owner_id, _new_document(meta), file.file)
+    document = vault.documents.upload(
+        uow, actor, owner_id, _new_document(meta), file.file, dossier_id=meta.dossier_id
+    )
     response.headers["Location"] = f"/api/v1/documents/{document.id}"
     return DocumentOut.of(document)
 
 
-@router.get("/owners/{owner_id}/documents", summary="List an owner's papers, newest first")
+@router.get(
+    "/owners/{owner_id}/documents",
+    summary="List the owner's papers you may see, newest first",
+)
 def list_documents(
     owner_id: uuid.UUID,
     vault: VaultDep,
     uow: UowDep,
+    actor: ActorDep,
     paper_type: str | None = None,
     origin: DocumentOrigin | None = None,
     valid_on: Annotated[date | None, Query(description="Only papers valid on this day")] = None,
@@ -70,20 +83,24 @@ def list_documents(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PageOut[DocumentOut]:
     filters = DocumentFilters(paper_type, origin, valid_on, include_superseded)
-    page = vault.documents.list_for_owner(uow, owner_id, filters, cursor=cursor, limit=limit)
+    page = vault.documents.list_for_owner(uow, actor, owner_id, filters, cursor=cursor, limit=limit)
     return PageOut[DocumentOut](
         items=[DocumentOut.of(d) for d in page.items], next_cursor=page.next_cursor
     )
 
 
 @router.get("/documents/{document_id}", summary="A document's metadata")
-def get_document(document_id: uuid.UUID, vault: VaultDep, uow: UowDep) -> DocumentOut:
-    return DocumentOut.of(vault.documents.get(uow, document_id))
+def get_document(
+    document_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> DocumentOut:
+    return DocumentOut.of(vault.documents.get(uow, actor, document_id))
 
 
-@router.get("/documents/{document_id}/versions", summary="Every version, oldest first")
-def list_versions(document_id: uuid.UUID, vault: VaultDep, uow: UowDep) -> list[DocumentOut]:
-    return [DocumentOut.of(d) for d in vault.documents.versions(uow, document_id)]
+@router.get("/documents/{document_id}/versions", summary="Every version you may see, oldest first")
+def list_versions(
+    document_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> list[DocumentOut]:
+    return [DocumentOut.of(d) for d in vault.documents.versions(uow, actor, document_id)]
 
 
 @router.post(
@@ -98,8 +115,9 @@ def new_version(
     response: Response,
     vault: VaultDep,
     uow: UowDep,
+    actor: ActorDep,
 ) -> DocumentOut:
-    document = vault.documents.new_version(uow, document_id, _new_document(meta), file.file)
+    document = vault.documents.new_version(uow, actor, document_id, _new_document(meta), file.file)
     response.headers["Location"] = f"/api/v1/documents/{document.id}"
     return DocumentOut.of(document)
 
@@ -133,11 +151,12 @@ def download_content(
     document_id: uuid.UUID,
     vault: VaultDep,
     uow: UowDep,
+    actor: ActorDep,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
     if_range: Annotated[str | None, Header()] = None,
 ) -> Response:
-    document = vault.documents.get(uow, document_id)
+    document = vault.documents.get(uow, actor, document_id)
     blob = document.blob
     etag = f'"{blob.sha256}"'
     common = {
@@ -151,7 +170,7 @@ def download_content(
     byte_range = parse_range(range_header, blob.size)
     if byte_range is not None and if_range is not None and if_range.strip() != etag:
         byte_range = None  # the client's copy is stale: send it all
-    stream = vault.documents.open_content(uow, document_id, byte_range)
+    stream = vault.documents.open_content(uow, actor, document_id, byte_range)
     headers = {
         **common,
         "Content-Length": str(stream.length),

@@ -1,4 +1,4 @@
-"""Dossiers (hồ sơ) and the papers attached to them."""
+"""Dossiers (hồ sơ), the papers attached to them, their results, and reuse."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import UowDep, VaultDep
+from api.deps import ActorDep, UowDep, VaultDep
 from api.schemas import (
     AttachmentOut,
     AttachRequest,
-    DocumentOut,
     DossierCreate,
     DossierOut,
     PageOut,
+    ResultRequest,
 )
+from api.schemas_reuse import ReusePlanOut
+from vault.domain import Reuse
 from vault.services.dossiers import NewDossier
 
 router = APIRouter(tags=["dossiers"])
@@ -24,14 +26,15 @@ router = APIRouter(tags=["dossiers"])
 @router.post(
     "/dossiers",
     status_code=status.HTTP_201_CREATED,
-    summary="Record a dossier received for an owner (idempotent on the dossier code)",
+    summary="Record a dossier your agency received for an owner (idempotent on the code)",
     responses={200: {"description": "Already recorded", "model": DossierOut}},
 )
 def create_dossier(
-    body: DossierCreate, response: Response, vault: VaultDep, uow: UowDep
+    body: DossierCreate, response: Response, vault: VaultDep, uow: UowDep, actor: ActorDep
 ) -> DossierOut:
     dossier, created = vault.dossiers.create(
         uow,
+        actor,
         NewDossier(
             code=body.dossier_code,
             procedure_code=body.procedure_code,
@@ -46,40 +49,85 @@ def create_dossier(
     return DossierOut.of(dossier)
 
 
-@router.get("/owners/{owner_id}/dossiers", summary="An owner's dossiers, newest first")
+@router.get("/owners/{owner_id}/dossiers", summary="An owner's dossiers you may see")
 def list_dossiers(
     owner_id: uuid.UUID,
     vault: VaultDep,
     uow: UowDep,
+    actor: ActorDep,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PageOut[DossierOut]:
-    page = vault.dossiers.list_for_owner(uow, owner_id, cursor=cursor, limit=limit)
+    page = vault.dossiers.list_for_owner(uow, actor, owner_id, cursor=cursor, limit=limit)
     return PageOut[DossierOut](
         items=[DossierOut.of(d) for d in page.items], next_cursor=page.next_cursor
     )
 
 
 @router.get("/dossiers/{dossier_id}", summary="A dossier")
-def get_dossier(dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep) -> DossierOut:
-    return DossierOut.of(vault.dossiers.get(uow, dossier_id))
+def get_dossier(dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep) -> DossierOut:
+    return DossierOut.of(vault.dossiers.get(uow, actor, dossier_id))
+
+
+@router.post("/dossiers/{dossier_id}/close", summary="End the dossier (its access ends too)")
+def close_dossier(
+    dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> DossierOut:
+    return DossierOut.of(vault.dossiers.close(uow, actor, dossier_id))
+
+
+@router.get(
+    "/dossiers/{dossier_id}/reuse",
+    summary="Which papers the procedure needs are on file and valid, and why others are not",
+)
+def reuse_plan(
+    dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> ReusePlanOut:
+    return ReusePlanOut.of(vault.reuse.plan(uow, actor, dossier_id))
 
 
 @router.post(
     "/dossiers/{dossier_id}/documents",
     status_code=status.HTTP_201_CREATED,
-    summary="Attach one of the owner's papers to the dossier (idempotent)",
+    summary="Reuse a paper from the owner's warehouse in the dossier (idempotent)",
     responses={200: {"description": "Already attached", "model": AttachmentOut}},
 )
 def attach_document(
-    dossier_id: uuid.UUID, body: AttachRequest, response: Response, vault: VaultDep, uow: UowDep
+    dossier_id: uuid.UUID,
+    body: AttachRequest,
+    response: Response,
+    vault: VaultDep,
+    uow: UowDep,
+    actor: ActorDep,
 ) -> AttachmentOut:
-    attachment, created = vault.dossiers.attach(uow, dossier_id, body.document_id)
+    attachment, created = vault.dossiers.attach(
+        uow,
+        actor,
+        dossier_id,
+        body.document_id,
+        reused=Reuse(body.reused),
+        replacing_result_code=body.replacing_result_code,
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     return AttachmentOut.of(attachment)
 
 
-@router.get("/dossiers/{dossier_id}/documents", summary="The papers attached to the dossier")
-def list_attached(dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep) -> list[DocumentOut]:
-    return [DocumentOut.of(d) for d in vault.dossiers.attached_documents(uow, dossier_id)]
+@router.get("/dossiers/{dossier_id}/documents", summary="The dossier's components and results")
+def list_attached(
+    dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> list[AttachmentOut]:
+    return [AttachmentOut.of(a) for a in vault.dossiers.attachments(uow, actor, dossier_id)]
+
+
+@router.post(
+    "/dossiers/{dossier_id}/results",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record the result your agency issued for the dossier",
+)
+def add_result(
+    dossier_id: uuid.UUID, body: ResultRequest, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> AttachmentOut:
+    return AttachmentOut.of(
+        vault.dossiers.add_result(uow, actor, dossier_id, body.document_id, body.result_code)
+    )

@@ -6,8 +6,8 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import UowDep, VaultDep
-from api.schemas import OwnerCreate, OwnerLookup, OwnerOut, PaperTypeOut
+from api.deps import ActorDep, UowDep, VaultDep
+from api.schemas import OwnerCreate, OwnerLookup, OwnerOut
 
 router = APIRouter(tags=["owners"])
 
@@ -18,8 +18,12 @@ router = APIRouter(tags=["owners"])
     summary="Register an owner (idempotent on the identifier)",
     responses={200: {"description": "The owner was already registered", "model": OwnerOut}},
 )
-def create_owner(body: OwnerCreate, response: Response, vault: VaultDep, uow: UowDep) -> OwnerOut:
-    owner, created = vault.owners.register(uow, body.kind, body.identifier, body.display_name)
+def create_owner(
+    body: OwnerCreate, response: Response, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> OwnerOut:
+    owner, created = vault.owners.register(
+        uow, actor, body.kind, body.identifier, body.display_name
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/owners/{owner.id}"
@@ -27,15 +31,10 @@ def create_owner(body: OwnerCreate, response: Response, vault: VaultDep, uow: Uo
 
 
 @router.post("/owners/lookup", summary="Find an owner by exact identifier")
-def lookup_owner(body: OwnerLookup, vault: VaultDep, uow: UowDep) -> OwnerOut:
-    return OwnerOut.of(vault.owners.lookup(uow, body.identifier))
+def lookup_owner(body: OwnerLookup, vault: VaultDep, uow: UowDep, actor: ActorDep) -> OwnerOut:
+    return OwnerOut.of(vault.owners.lookup(uow, actor, body.identifier))
 
 
 @router.get("/owners/{owner_id}", summary="An owner by opaque id")
-def get_owner(owner_id: uuid.UUID, vault: VaultDep, uow: UowDep) -> OwnerOut:
-    return OwnerOut.of(vault.owners.get(uow, owner_id))
-
-
-@router.get("/paper-types", summary="The paper type catalogue", tags=["catalogue"])
-def list_paper_types(uow: UowDep) -> list[PaperTypeOut]:
-    return [PaperTypeOut.of(p) for p in uow.paper_types.list()]
+def get_owner(owner_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep) -> OwnerOut:
+    return OwnerOut.of(vault.owners.get(uow, actor, owner_id))

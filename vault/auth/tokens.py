@@ -56,7 +56,9 @@ class TokenKeys:
 
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(
-            claims, self._private[self.active_kid], algorithm=ALGORITHM,
+            claims,
+            self._private[self.active_kid],
+            algorithm=ALGORITHM,
             headers={"kid": self.active_kid},
         )
 

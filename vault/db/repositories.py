@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -102,6 +104,15 @@ def dossier_from_row(row: DossierRow) -> Dossier:
         row.created_at,
         DossierStatus(row.status),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VisibleSet:
+    """The documents an actor may list: issued by an agency, of some types, or these ids."""
+
+    issuer_agency: str | None
+    paper_types: frozenset[str]
+    document_ids: frozenset[uuid.UUID]
 
 
 class OwnerRepository:
@@ -217,8 +228,20 @@ class DocumentRepository:
         include_superseded: bool,
         before_id: uuid.UUID | None,
         limit: int,
+        only: VisibleSet | None = None,
     ) -> Sequence[Document]:
         q = select(DocumentRow).where(DocumentRow.owner_id == owner_id)
+        if only is not None:
+            allowed = []
+            if only.issuer_agency is not None:
+                allowed.append(DocumentRow.issuer_agency_code == only.issuer_agency)
+            if only.paper_types:
+                allowed.append(DocumentRow.paper_type.in_(sorted(only.paper_types)))
+            if only.document_ids:
+                allowed.append(DocumentRow.id.in_(sorted(only.document_ids)))
+            if not allowed:
+                return []
+            q = q.where(or_(*allowed))
         if paper_type is not None:
             q = q.where(DocumentRow.paper_type == paper_type)
         if origin is not None:
@@ -235,6 +258,29 @@ class DocumentRepository:
         # Ids are time-ordered: newest first, and the id alone is a stable cursor.
         q = q.order_by(DocumentRow.id.desc()).limit(limit)
         return [document_from_row(r) for r in self._s.scalars(q)]
+
+    def of_types(
+        self, owner_id: uuid.UUID, paper_types: Sequence[str], *, limit: int = 500
+    ) -> list[Document]:
+        """Every version of the owner's papers of these types, newest first."""
+        if not paper_types:
+            return []
+        rows = self._s.scalars(
+            select(DocumentRow)
+            .where(DocumentRow.owner_id == owner_id, DocumentRow.paper_type.in_(paper_types))
+            .order_by(DocumentRow.id.desc())
+            .limit(limit)
+        )
+        return [document_from_row(r) for r in rows]
+
+    def current_version(self, lineage_id: uuid.UUID) -> Document | None:
+        row = self._s.scalar(
+            select(DocumentRow).where(
+                DocumentRow.lineage_id == lineage_id,
+                DocumentRow.status == DocumentStatus.CURRENT.value,
+            )
+        )
+        return document_from_row(row) if row else None
 
     def versions(self, lineage_id: uuid.UUID) -> list[Document]:
         rows = self._s.scalars(
@@ -309,9 +355,16 @@ class DossierRepository:
         return dossier_from_row(row) if row else None
 
     def list_for_owner(
-        self, owner_id: uuid.UUID, *, before_id: uuid.UUID | None, limit: int
+        self,
+        owner_id: uuid.UUID,
+        *,
+        before_id: uuid.UUID | None,
+        limit: int,
+        agency: str | None = None,
     ) -> list[Dossier]:
         q = select(DossierRow).where(DossierRow.owner_id == owner_id)
+        if agency is not None:
+            q = q.where(DossierRow.receiving_agency_code == agency)
         if before_id is not None:
             q = q.where(DossierRow.id < before_id)
         rows = self._s.scalars(q.order_by(DossierRow.id.desc()).limit(limit))
@@ -360,6 +413,24 @@ class DossierRepository:
             )
         )
         return [dossier_from_row(r) for r in rows]
+
+    def results_with_codes(
+        self, owner_id: uuid.UUID, result_codes: Sequence[str]
+    ) -> list[tuple[Document, str]]:
+        """Results stored for the owner under one of these national result codes."""
+        if not result_codes:
+            return []
+        rows = self._s.execute(
+            select(DocumentRow, DossierDocumentRow.result_code)
+            .join(DossierDocumentRow, DossierDocumentRow.document_id == DocumentRow.id)
+            .where(
+                DocumentRow.owner_id == owner_id,
+                DossierDocumentRow.role == AttachmentRole.RESULT.value,
+                DossierDocumentRow.result_code.in_(result_codes),
+            )
+            .order_by(DocumentRow.id.desc())
+        )
+        return [(document_from_row(doc), str(code)) for doc, code in rows]
 
     def attached_documents(self, dossier_id: uuid.UUID) -> list[Document]:
         rows = self._s.scalars(
@@ -616,10 +687,21 @@ class AuditRepository:
     def append(self, entries: Sequence[AuditEntry]) -> None:
         self._s.add_all(
             AuditEntryRow(
-                seq=e.seq, at=e.at, actor_id=e.actor_id, actor_name=e.actor_name,
-                client_id=e.client_id, agency_code=e.agency_code, role=e.role, action=e.action,
-                owner_id=e.owner_id, document_id=e.document_id, dossier_id=e.dossier_id,
-                purpose=e.purpose, outcome=e.outcome, detail=e.detail, prev_hash=e.prev_hash,
+                seq=e.seq,
+                at=e.at,
+                actor_id=e.actor_id,
+                actor_name=e.actor_name,
+                client_id=e.client_id,
+                agency_code=e.agency_code,
+                role=e.role,
+                action=e.action,
+                owner_id=e.owner_id,
+                document_id=e.document_id,
+                dossier_id=e.dossier_id,
+                purpose=e.purpose,
+                outcome=e.outcome,
+                detail=e.detail,
+                prev_hash=e.prev_hash,
                 hash=e.hash,
             )
             for e in entries
@@ -662,3 +744,54 @@ class AuditRepository:
 
     def count(self) -> int:
         return int(self._s.scalar(select(func.count()).select_from(AuditEntryRow)) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFacts:
+    """What the 766 digitisation indicators count, for one dossier."""
+
+    returns_result: bool
+    digitised_component: bool
+    reused_component: bool
+    warehouse_component: bool
+    result_stored: bool
+    signed_result: bool
+
+
+class IndicatorRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def dossier_facts(self, agency: str, start: datetime, end: datetime) -> list[DossierFacts]:
+        dd = DossierDocumentRow
+
+        def has(*conditions: Any) -> Any:
+            return select(dd.dossier_id).where(dd.dossier_id == DossierRow.id, *conditions).exists()
+
+        signed_result = (
+            select(dd.dossier_id)
+            .join(DocumentRow, DocumentRow.id == dd.document_id)
+            .where(
+                dd.dossier_id == DossierRow.id,
+                dd.role == AttachmentRole.RESULT.value,
+                DocumentRow.has_signature.is_(True),
+            )
+            .exists()
+        )
+        q = (
+            select(
+                ProcedureRow.returns_result,
+                has(dd.role == AttachmentRole.COMPONENT.value, dd.digitised.is_(True)),
+                has(dd.role == AttachmentRole.COMPONENT.value, dd.reused.in_((1, 2))),
+                has(dd.role == AttachmentRole.COMPONENT.value, dd.from_warehouse.is_(True)),
+                has(dd.role == AttachmentRole.RESULT.value),
+                signed_result,
+            )
+            .join(ProcedureRow, ProcedureRow.code == DossierRow.procedure_code)
+            .where(
+                DossierRow.receiving_agency_code == agency,
+                DossierRow.received_at >= start,
+                DossierRow.received_at < end,
+            )
+        )
+        return [DossierFacts(*(bool(v) for v in row)) for row in self._s.execute(q)]

@@ -15,6 +15,7 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from vault.audit import AuditDraft, AuditLog, Outcome
 from vault.db.repositories import (
     AccountRepository,
     AuditRepository,
@@ -23,11 +24,11 @@ from vault.db.repositories import (
     ConsentRepository,
     DocumentRepository,
     DossierRepository,
+    IndicatorRepository,
     OwnerRepository,
     PaperTypeRepository,
     ProcedureRepository,
 )
-from vault.audit import AuditDraft, AuditLog, Outcome
 from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
 from vault.storage.base import BlobStore
 
@@ -51,6 +52,7 @@ class UnitOfWork:
         self.procedures = ProcedureRepository(session)
         self.consents = ConsentRepository(session)
         self.audit = AuditRepository(session)
+        self.indicators = IndicatorRepository(session)
         self.owners = OwnerRepository(session)
         self.paper_types = PaperTypeRepository(session)
         self.documents = DocumentRepository(session)
@@ -71,8 +73,7 @@ class UnitOfWork:
             raise AuditUnavailable("this unit of work has no audit log")
         if rolled_back:
             drafts = [
-                replace(d, outcome=Outcome.FAILED) if d.outcome == Outcome.OK else d
-                for d in drafts
+                replace(d, outcome=Outcome.FAILED) if d.outcome == Outcome.OK else d for d in drafts
             ]
         self._audit_log.write(drafts)
 

@@ -10,12 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 
 from vault import content, crypto, identifiers
+from vault.access import AccessPolicy, audit_draft
+from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
+from vault.db.repositories import VisibleSet
 from vault.domain import (
     Blob,
     Document,
     DocumentOrigin,
     DocumentStatus,
+    DossierAttachment,
+    DossierStatus,
     Page,
     new_id,
 )
@@ -25,6 +30,7 @@ from vault.errors import (
     IntegrityFailure,
     InvalidInput,
     NotFound,
+    PermissionDenied,
     RangeNotSatisfiable,
     UnreadableContent,
 )
@@ -94,8 +100,10 @@ class DocumentService:
         limits: content.ContentLimits,
         *,
         max_upload_bytes: int,
+        access: AccessPolicy,
         today: type[date] = date,
     ) -> None:
+        self._access = access
         self._keyring = keyring
         self._limits = limits
         self._max_upload = max_upload_bytes
@@ -104,13 +112,26 @@ class DocumentService:
     # -- writing -------------------------------------------------------------------------
 
     def upload(
-        self, uow: UnitOfWork, owner_id: uuid.UUID, meta: NewDocument, source: BinaryIO
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        meta: NewDocument,
+        source: BinaryIO,
+        *,
+        dossier_id: uuid.UUID | None = None,
     ) -> Document:
-        """Stores a new paper. `source` must be seekable (a spooled upload, a file)."""
+        """Stores a new paper. `source` must be seekable (a spooled upload, a file).
+
+        Who may store what: an owner, their own papers (origin `uploaded_by_owner`); a
+        receiving officer, a scan digitised for an open dossier of their agency (attached to
+        it); an issuing officer, a result their agency issued; a certifying officer, a
+        certified copy their office made."""
         if uow.owners.get(owner_id) is None:
             raise NotFound("no such owner")
         meta = self._checked(uow, meta)
-        blob, wrapped = self._store(uow, source)
+        meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
+        blob, wrapped, blob_has_signature = self._store(uow, source)
         document_id = new_id()
         document = Document(
             id=document_id,
@@ -128,24 +149,95 @@ class DocumentService:
             supersedes_id=None,
             blob=blob,
             created_at=datetime.now(UTC),
+            has_signature=blob_has_signature,
         )
         uow.documents.add(document, wrapped)
         uow.flush()
+        if dossier_id is not None:
+            uow.dossiers.attach(
+                DossierAttachment(dossier_id, document.id, datetime.now(UTC), digitised=True)
+            )
+            uow.flush()
+        uow.record(
+            audit_draft(
+                actor,
+                "document.upload",
+                owner_id=owner_id,
+                document_id=document.id,
+                dossier_id=dossier_id,
+            )
+        )
         return document
 
+    def _authorised_meta(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        meta: NewDocument,
+        dossier_id: uuid.UUID | None,
+    ) -> NewDocument:
+        def deny(reason: str) -> PermissionDenied:
+            return self._access.deny(uow, actor, "document.upload", reason, owner_id=owner_id)
+
+        if actor.kind is ActorKind.OWNER:
+            if actor.owner_id != owner_id:
+                raise deny("an owner stores papers only in their own warehouse")
+            if dossier_id is not None:
+                raise InvalidInput("dossier_id", "owners do not attach to dossiers")
+            return replace(meta, origin=DocumentOrigin.UPLOADED_BY_OWNER)
+        agency = actor.require_agency()
+        if meta.origin is DocumentOrigin.DIGITISED:
+            actor.require(Role.RECEIVING_OFFICER)
+            if dossier_id is None:
+                raise InvalidInput(
+                    "dossier_id", "a digitised paper is stored for a dossier: give its id"
+                )
+            dossier = uow.dossiers.get(dossier_id)
+            if dossier is None or dossier.owner_id != owner_id:
+                raise InvalidInput("dossier_id", "no such dossier for this owner")
+            if dossier.receiving_agency_code != agency:
+                raise deny("the dossier was received by another agency")
+            if dossier.status is not DossierStatus.OPEN:
+                raise Conflict("the dossier is closed")
+            return meta
+        if dossier_id is not None:
+            raise InvalidInput("dossier_id", "only digitised scans are stored for a dossier")
+        if meta.origin is DocumentOrigin.UPLOADED_BY_OWNER:
+            raise InvalidInput("origin", "only the owner uploads as uploaded_by_owner")
+        needed = (
+            Role.ISSUING_OFFICER
+            if meta.origin is DocumentOrigin.ISSUED_RESULT
+            else Role.CERTIFYING_OFFICER
+        )
+        actor.require(needed)
+        issuer = meta.issuer_agency_code or agency
+        if issuer != agency:
+            raise deny("an agency stores only what it issued itself")
+        return replace(meta, issuer_agency_code=issuer)
+
     def new_version(
-        self, uow: UnitOfWork, document_id: uuid.UUID, meta: NewDocument, source: BinaryIO
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        document_id: uuid.UUID,
+        meta: NewDocument,
+        source: BinaryIO,
     ) -> Document:
         """A reissue (cấp lại): the new version supersedes the current one, which stays on
-        record, readable, with status `superseded`."""
+        record, readable, with status `superseded`. Only whoever may store the new paper
+        (its issuer, or the owner for their own uploads) may reissue."""
         previous = uow.documents.get(document_id)
         if previous is None:
             raise NotFound("no such document")
         if meta.paper_type != previous.paper_type:
             raise InvalidInput("paper_type", "a new version keeps the paper type of the document")
+        if meta.origin is DocumentOrigin.DIGITISED and actor.is_officer:
+            raise InvalidInput("origin", "a reissue is an issued result or a certified copy")
         meta = self._checked(uow, meta)
+        meta = self._authorised_meta(uow, actor, previous.owner_id, meta, None)
         self._ensure_current(previous)
-        blob, wrapped = self._store(uow, source)
+        blob, wrapped, blob_has_signature = self._store(uow, source)
         # Re-read under lock now that the upload is done: a concurrent reissue may have won.
         locked = uow.documents.lock_current(document_id)
         if locked is None:
@@ -168,10 +260,20 @@ class DocumentService:
             supersedes_id=locked.id,
             blob=blob,
             created_at=datetime.now(UTC),
+            has_signature=blob_has_signature,
         )
         uow.documents.mark_superseded(locked.id)
         uow.documents.add(document, wrapped)
         uow.flush()
+        uow.record(
+            audit_draft(
+                actor,
+                "document.reissue",
+                owner_id=document.owner_id,
+                document_id=document.id,
+                detail=f"supersedes {locked.id}",
+            )
+        )
         return document
 
     @staticmethod
@@ -214,7 +316,7 @@ class DocumentService:
             valid_until=valid_until,
         )
 
-    def _store(self, uow: UnitOfWork, source: BinaryIO) -> tuple[Blob, bytes]:
+    def _store(self, uow: UnitOfWork, source: BinaryIO) -> tuple[Blob, bytes, bool]:
         size = _measure(source)
         if size > self._max_upload:
             raise ContentTooLarge(
@@ -223,7 +325,7 @@ class DocumentService:
         if size == 0:
             raise UnreadableContent("the file is empty")
         media_type = content.sniff(source.read(content.SNIFF_BYTES))
-        content.inspect(source, media_type, self._limits)
+        signed = content.inspect(source, media_type, self._limits).has_signature
 
         blob_id = new_id()
         key = object_key(blob_id)
@@ -235,28 +337,51 @@ class DocumentService:
         if reader.result.size != size:
             raise UnreadableContent("the file changed while it was being stored")
         blob = Blob(blob_id, key, size, media_type, reader.result.sha256, key_id)
-        return blob, wrapped
+        return blob, wrapped, signed
 
     # -- reading -------------------------------------------------------------------------
 
-    def get(self, uow: UnitOfWork, document_id: uuid.UUID) -> Document:
+    def _find(self, uow: UnitOfWork, document_id: uuid.UUID) -> Document:
         document = uow.documents.get(document_id)
         if document is None:
             raise NotFound("no such document")
         return document
 
+    def get(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> Document:
+        document = self._find(uow, document_id)
+        self._access.check_document(uow, actor, document, "document.read")
+        return document
+
     def list_for_owner(
         self,
         uow: UnitOfWork,
+        actor: Actor,
         owner_id: uuid.UUID,
         filters: DocumentFilters,
         *,
         cursor: str | None = None,
         limit: int = 50,
     ) -> Page[Document]:
+        """The owner's papers this actor may see, newest first."""
         limit = cursors.check_limit(limit)
         if uow.owners.get(owner_id) is None:
             raise NotFound("no such owner")
+        visibility = self._access.visibility(uow, actor, owner_id)
+        if visibility.nothing:
+            raise self._access.deny(
+                uow,
+                actor,
+                "document.list",
+                "nothing in this warehouse is open to you",
+                owner_id=owner_id,
+            )
+        only = None
+        if not visibility.everything:
+            only = VisibleSet(
+                visibility.issuer_agency,
+                frozenset(visibility.by_type),
+                frozenset(visibility.by_document),
+            )
         rows = uow.documents.list_for_owner(
             owner_id,
             paper_type=filters.paper_type,
@@ -265,20 +390,43 @@ class DocumentService:
             include_superseded=filters.include_superseded,
             before_id=cursors.decode(cursor),
             limit=limit + 1,
+            only=only,
         )
         items = list(rows[:limit])
         next_cursor = cursors.encode(items[-1].id) if len(rows) > limit else None
+        uow.record(
+            audit_draft(
+                actor, "document.list", owner_id=owner_id, detail=f"{len(items)} papers listed"
+            )
+        )
         return Page(items, next_cursor)
 
-    def versions(self, uow: UnitOfWork, document_id: uuid.UUID) -> list[Document]:
-        return uow.documents.versions(self.get(uow, document_id).lineage_id)
+    def versions(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[Document]:
+        document = self.get(uow, actor, document_id)
+        visibility = self._access.visibility(uow, actor, document.owner_id)
+        return [
+            v
+            for v in uow.documents.versions(document.lineage_id)
+            if visibility.grant_for(v) is not None
+        ]
 
     def open_content(
-        self, uow: UnitOfWork, document_id: uuid.UUID, byte_range: ByteRange | None = None
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        document_id: uuid.UUID,
+        byte_range: ByteRange | None = None,
     ) -> ContentStream:
         """Opens the plaintext for streaming. The first bytes are fetched before returning, so
         a missing object fails here, not halfway through a response."""
-        document = self.get(uow, document_id)
+        document = self._find(uow, document_id)
+        self._access.check_document(uow, actor, document, "document.download")
+        return self.read_content(uow, document, byte_range)
+
+    def read_content(
+        self, uow: UnitOfWork, document: Document, byte_range: ByteRange | None = None
+    ) -> ContentStream:
+        """The content of a document already authorised (or read by the system itself)."""
         blob = document.blob
         try:
             data_key = self._keyring.unwrap(

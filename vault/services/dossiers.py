@@ -1,19 +1,40 @@
-"""Dossiers (hồ sơ TTHC) received by an agency, and the papers attached to them."""
+"""Dossiers (hồ sơ TTHC) received by an agency, the papers attached to them, their results."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from vault import identifiers
+from vault.access import AccessPolicy, audit_draft
+from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
-from vault.domain import Document, Dossier, DossierAttachment, Page, new_id
-from vault.errors import Conflict, InvalidInput, NotFound
+from vault.domain import (
+    AttachmentRole,
+    DocumentStatus,
+    Dossier,
+    DossierAttachment,
+    DossierStatus,
+    Page,
+    Reuse,
+    new_id,
+)
+from vault.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from vault.services import cursors
 
 # Dossier codes carry the receiving day in Vietnam's time zone (UTC+7, no daylight saving).
 VIETNAM = timezone(timedelta(hours=7), "ICT")
+RESULT_CODE = re.compile(r"KQ\.G\d{2}\.\d{6}")
+
+
+def result_code(value: str, field: str) -> str:
+    """Mã kết quả from the national catalogue: `KQ.Gnn.nnnnnn`."""
+    v = value.strip()
+    if not RESULT_CODE.fullmatch(v):
+        raise InvalidInput(field, "a result code looks like KQ.G15.000031")
+    return v
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +47,12 @@ class NewDossier:
 
 
 class DossierService:
-    def create(self, uow: UnitOfWork, new: NewDossier) -> tuple[Dossier, bool]:
-        """Idempotent on the dossier code: the same dossier again returns (it, False)."""
+    def __init__(self, access: AccessPolicy) -> None:
+        self._access = access
+
+    def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
+        """A receiving officer records a dossier their agency received. Idempotent on the code."""
+        actor.require(Role.RECEIVING_OFFICER)
         code, agency, day = identifiers.dossier_code(new.code)
         procedure = identifiers.procedure_code(new.procedure_code)
         if new.receiving_agency_code is not None:
@@ -37,6 +62,10 @@ class DossierService:
                     "receiving_agency_code",
                     f"the dossier code says the receiving agency is {agency}",
                 )
+        if agency != actor.agency_code:
+            raise self._access.deny(
+                uow, actor, "dossier.create", "the dossier code names another receiving agency"
+            )
         received_at = new.received_at or datetime.now(UTC)
         if received_at.tzinfo is None:
             raise InvalidInput("received_at", "give a time zone (e.g. +07:00 or Z)")
@@ -44,6 +73,8 @@ class DossierService:
             raise InvalidInput(
                 "received_at", f"the dossier code says it was received on {day.isoformat()}"
             )
+        if uow.procedures.get(procedure) is None:
+            raise InvalidInput("procedure_code", "this procedure is not in the catalogue")
         if uow.owners.get(new.owner_id) is None:
             raise InvalidInput("owner_id", "no such owner")
 
@@ -64,43 +95,180 @@ class DossierService:
         )
         uow.dossiers.add(dossier)
         uow.flush()
+        uow.record(
+            audit_draft(actor, "dossier.create", owner_id=dossier.owner_id, dossier_id=dossier.id)
+        )
         return dossier, True
 
-    def get(self, uow: UnitOfWork, dossier_id: uuid.UUID) -> Dossier:
+    def get(self, uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
         dossier = uow.dossiers.get(dossier_id)
         if dossier is None:
             raise NotFound("no such dossier")
+        if actor.kind is ActorKind.OWNER:
+            allowed = actor.owner_id == dossier.owner_id
+        else:
+            allowed = actor.agency_code == dossier.receiving_agency_code and actor.has(
+                Role.RECEIVING_OFFICER,
+                Role.ISSUING_OFFICER,
+                Role.CERTIFYING_OFFICER,
+                Role.AUDITOR,
+            )
+        if not allowed:
+            raise self._access.deny(
+                uow,
+                actor,
+                "dossier.read",
+                "not a dossier of your agency",
+                dossier_id=dossier.id,
+                owner_id=dossier.owner_id,
+            )
         return dossier
 
     def list_for_owner(
-        self, uow: UnitOfWork, owner_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
     ) -> Page[Dossier]:
+        """The owner sees all their dossiers; an officer, those their agency received."""
         limit = cursors.check_limit(limit)
         if uow.owners.get(owner_id) is None:
             raise NotFound("no such owner")
+        if actor.kind is ActorKind.OWNER:
+            if actor.owner_id != owner_id:
+                raise PermissionDenied("an owner sees only their own dossiers")
+            agency = None
+        else:
+            actor.require(Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER, Role.CERTIFYING_OFFICER)
+            agency = actor.agency_code
         rows = uow.dossiers.list_for_owner(
-            owner_id, before_id=cursors.decode(cursor), limit=limit + 1
+            owner_id, before_id=cursors.decode(cursor), limit=limit + 1, agency=agency
         )
         items = rows[:limit]
         return Page(items, cursors.encode(items[-1].id) if len(rows) > limit else None)
 
     def attach(
-        self, uow: UnitOfWork, dossier_id: uuid.UUID, document_id: uuid.UUID
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        dossier_id: uuid.UUID,
+        document_id: uuid.UUID,
+        *,
+        reused: Reuse = Reuse.YES,
+        replacing_result_code: str | None = None,
     ) -> tuple[DossierAttachment, bool]:
-        """Attaches one of the owner's papers to the dossier; idempotent."""
-        dossier = self.get(uow, dossier_id)
+        """Reuse (tái sử dụng): attaches a paper already in the owner's warehouse to the
+        dossier, recording the national sync payload's flags. Idempotent."""
+        dossier = self._open_dossier_of_agency(uow, actor, dossier_id, "dossier.attach")
         document = uow.documents.get(document_id)
         if document is None or document.owner_id != dossier.owner_id:
             # Same answer for "absent" and "someone else's": no probing of other warehouses.
             raise InvalidInput("document_id", "no such document in this owner's warehouse")
+        if document.status is not DocumentStatus.CURRENT:
+            raise Conflict("this version is superseded: attach the current one")
+        self._access.check_document(uow, actor, document, "dossier.attach")
+        if reused is Reuse.NO:
+            raise InvalidInput("reused", "attaching from the warehouse is reuse: 1 or 2")
+        if reused is Reuse.BY_REPLACING_RESULT:
+            if replacing_result_code is None:
+                raise InvalidInput("replacing_result_code", "name the result that replaces it")
+            replacing_result_code = result_code(replacing_result_code, "replacing_result_code")
+        elif replacing_result_code is not None:
+            raise InvalidInput("replacing_result_code", "only with reused = 2")
         existing = uow.dossiers.attachment(dossier_id, document_id)
         if existing is not None:
             return existing, False
-        attachment = DossierAttachment(dossier_id, document_id, datetime.now(UTC))
+        attachment = DossierAttachment(
+            dossier_id,
+            document_id,
+            datetime.now(UTC),
+            reused=reused,
+            from_warehouse=True,
+            replacing_result_code=replacing_result_code,
+        )
         uow.dossiers.attach(attachment)
         uow.flush()
         return attachment, True
 
-    def attached_documents(self, uow: UnitOfWork, dossier_id: uuid.UUID) -> list[Document]:
-        self.get(uow, dossier_id)
-        return uow.dossiers.attached_documents(dossier_id)
+    def add_result(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        dossier_id: uuid.UUID,
+        document_id: uuid.UUID,
+        code: str,
+    ) -> DossierAttachment:
+        """Records a result (kết quả) the agency issued for the dossier; it stays in the
+        owner's warehouse for reuse."""
+        actor.require(Role.ISSUING_OFFICER)
+        dossier = self.get(uow, actor, dossier_id)
+        document = uow.documents.get(document_id)
+        if document is None or document.owner_id != dossier.owner_id:
+            raise InvalidInput("document_id", "no such document in this owner's warehouse")
+        if document.issuer_agency_code != actor.agency_code:
+            raise InvalidInput("document_id", "a result is a paper your agency issued")
+        code = result_code(code, "result_code")
+        existing = uow.dossiers.attachment(dossier_id, document_id)
+        if existing is not None:
+            raise Conflict("this document is already attached to the dossier")
+        attachment = DossierAttachment(
+            dossier_id,
+            document_id,
+            datetime.now(UTC),
+            role=AttachmentRole.RESULT,
+            result_code=code,
+        )
+        uow.dossiers.attach(attachment)
+        uow.flush()
+        uow.record(
+            audit_draft(
+                actor,
+                "dossier.result",
+                owner_id=dossier.owner_id,
+                dossier_id=dossier.id,
+                document_id=document.id,
+            )
+        )
+        return attachment
+
+    def close(self, uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
+        """Ends the dossier: its paper types are no longer open to the agency."""
+        actor.require(Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER)
+        dossier = self.get(uow, actor, dossier_id)
+        if dossier.status is DossierStatus.CLOSED:
+            return dossier
+        uow.dossiers.set_status(dossier_id, DossierStatus.CLOSED, datetime.now(UTC))
+        uow.flush()
+        uow.record(
+            audit_draft(actor, "dossier.close", owner_id=dossier.owner_id, dossier_id=dossier.id)
+        )
+        return self.get(uow, actor, dossier_id)
+
+    def attachments(
+        self, uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID
+    ) -> list[DossierAttachment]:
+        self.get(uow, actor, dossier_id)
+        return uow.dossiers.attachments(dossier_id)
+
+    def _open_dossier_of_agency(
+        self, uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID, action: str
+    ) -> Dossier:
+        actor.require(Role.RECEIVING_OFFICER)
+        dossier = uow.dossiers.get(dossier_id)
+        if dossier is None:
+            raise NotFound("no such dossier")
+        if dossier.receiving_agency_code != actor.agency_code:
+            raise self._access.deny(
+                uow,
+                actor,
+                action,
+                "not a dossier of your agency",
+                dossier_id=dossier.id,
+                owner_id=dossier.owner_id,
+            )
+        if dossier.status is not DossierStatus.OPEN:
+            raise Conflict("the dossier is closed")
+        return dossier

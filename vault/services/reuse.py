@@ -1,0 +1,144 @@
+"""Reuse (tái sử dụng): for a dossier, which papers its procedure needs are already on file
+and valid, and why the others cannot be used. The answer explains itself."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from vault.access import AccessPolicy, audit_draft
+from vault.auth import Actor, Role
+from vault.db import UnitOfWork
+from vault.domain import Document, DocumentStatus, Dossier, Procedure, Reuse
+from vault.errors import NotFound
+from vault.services.dossiers import VIETNAM
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    document: Document
+    usable: bool
+    reasons: tuple[str, ...]  # why not, or notes on a usable one
+    reuse: Reuse
+    replacing_result_code: str | None = None
+    attached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NeededPaper:
+    paper_type: str
+    component_name: str
+    on_file: bool
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def action(self) -> str:
+        return "attach" if self.on_file else "ask the owner"
+
+
+@dataclass(frozen=True, slots=True)
+class ReusePlan:
+    dossier: Dossier
+    procedure: Procedure
+    received_on: date
+    needed: tuple[NeededPaper, ...] = field(default_factory=tuple)
+
+
+def assess(document: Document, day: date, superseded_by: Document | None) -> list[str]:
+    """Why this paper cannot stand for the component on `day` (empty: it can)."""
+    reasons = []
+    if document.status is DocumentStatus.SUPERSEDED:
+        newer = f" by version {superseded_by.version} ({superseded_by.id})" if superseded_by else ""
+        reasons.append(f"superseded{newer}")
+    if document.issue_date is not None and document.issue_date > day:
+        reasons.append(f"not yet issued on {day.isoformat()} (issued {document.issue_date})")
+    if document.valid_until is not None and document.valid_until < day:
+        reasons.append(f"expired on {document.valid_until.isoformat()}")
+    return reasons
+
+
+class ReuseService:
+    def __init__(self, access: AccessPolicy) -> None:
+        self._access = access
+
+    def plan(self, uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> ReusePlan:
+        actor.require(Role.RECEIVING_OFFICER)
+        dossier = uow.dossiers.get(dossier_id)
+        if dossier is None:
+            raise NotFound("no such dossier")
+        if dossier.receiving_agency_code != actor.agency_code:
+            raise self._access.deny(
+                uow,
+                actor,
+                "dossier.reuse",
+                "not a dossier of your agency",
+                dossier_id=dossier.id,
+                owner_id=dossier.owner_id,
+            )
+        procedure = uow.procedures.get(dossier.procedure_code)
+        if procedure is None:
+            raise NotFound("the dossier's procedure is not in the catalogue")
+        day = dossier.received_at.astimezone(VIETNAM).date()
+        visibility = self._access.visibility(uow, actor, dossier.owner_id)
+        attached = {a.document_id for a in uow.dossiers.attachments(dossier.id)}
+        papers = uow.documents.of_types(dossier.owner_id, sorted(procedure.paper_types))
+        current_by_lineage = {p.lineage_id: p for p in papers if p.status is DocumentStatus.CURRENT}
+        needed = []
+        for req in procedure.requirements:
+            candidates: list[Candidate] = []
+            for paper in (p for p in papers if p.paper_type == req.paper_type):
+                if visibility.grant_for(paper) is None:
+                    continue  # cannot happen for a needed type, but never show what is closed
+                reasons = assess(paper, day, current_by_lineage.get(paper.lineage_id))
+                notes = [] if paper.has_signature else ["no digital signature (a digitised scan)"]
+                if paper.has_signature:
+                    notes.append("signed; signature validation is not available yet")
+                candidates.append(
+                    Candidate(
+                        paper,
+                        not reasons,
+                        tuple(reasons or notes),
+                        Reuse.YES,
+                        attached=paper.id in attached,
+                    )
+                )
+            for result, code in uow.dossiers.results_with_codes(
+                dossier.owner_id, req.replacing_result_codes
+            ):
+                reasons = assess(result, day, current_by_lineage.get(result.lineage_id))
+                candidates.append(
+                    Candidate(
+                        result,
+                        not reasons,
+                        tuple(reasons or [f"result {code} replaces it"]),
+                        Reuse.BY_REPLACING_RESULT,
+                        replacing_result_code=code,
+                        attached=result.id in attached,
+                    )
+                )
+            candidates.sort(
+                key=lambda c: (
+                    not c.usable,
+                    -c.document.version,
+                    -(c.document.issue_date or date.min).toordinal(),
+                )
+            )
+            needed.append(
+                NeededPaper(
+                    req.paper_type,
+                    req.component_name,
+                    any(c.usable for c in candidates),
+                    tuple(candidates),
+                )
+            )
+        uow.record(
+            audit_draft(
+                actor,
+                "dossier.reuse",
+                owner_id=dossier.owner_id,
+                dossier_id=dossier.id,
+                purpose=f"dossier {dossier.code} (procedure {procedure.code})",
+            )
+        )
+        return ReusePlan(dossier, procedure, day, tuple(needed))
