@@ -60,6 +60,57 @@ def padded_pdf(size: int) -> bytes:
     return head + b"\n%" + pad + b"\n"
 
 
+def signed_pdf_bytes() -> bytes:
+    """A PDF carrying a real (self-signed, throw-away) PAdES signature, made with pyHanko."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder_data
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test signer")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cert_path = Path(tmp, "cert.pem")
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        signer = signers.SimpleSigner(
+            signing_cert=load_cert_from_pemder(str(cert_path)),
+            signing_key=load_private_key_from_pemder_data(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ),
+                passphrase=None,
+            ),
+            cert_registry=None,  # type: ignore[arg-type]
+        )
+        out = signers.sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf_bytes())),
+            signers.PdfSignatureMetadata(field_name="Signature1"),
+            signer=signer,
+        )
+    return out.getvalue()
+
+
 def create_owner(
     client: TestClient, identifier: str = CITIZEN_ID, name: str = "Nguyễn Thị Hương"
 ) -> str:
@@ -80,11 +131,13 @@ def upload(
     filename: str = "scan.png",
     content_type: str = "image/png",
     expect: int = 201,
+    headers: dict[str, str] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     data = {**DEFAULT_FIELDS, **fields}
     r = client.post(
         f"/api/v1/owners/{owner_id}/documents",
+        headers=headers,
         data={k: str(v) for k, v in data.items() if v is not None},
         files={"file": (filename, content if content is not None else png_bytes(), content_type)},
     )

@@ -787,6 +787,7 @@ class IndicatorRepository:
                 has(dd.role == AttachmentRole.RESULT.value),
                 signed_result,
             )
+            .select_from(DossierRow)
             .join(ProcedureRow, ProcedureRow.code == DossierRow.procedure_code)
             .where(
                 DossierRow.receiving_agency_code == agency,

@@ -91,9 +91,11 @@ class ReuseService:
                 if visibility.grant_for(paper) is None:
                     continue  # cannot happen for a needed type, but never show what is closed
                 reasons = assess(paper, day, current_by_lineage.get(paper.lineage_id))
-                notes = [] if paper.has_signature else ["no digital signature (a digitised scan)"]
-                if paper.has_signature:
-                    notes.append("signed; signature validation is not available yet")
+                notes = (
+                    ["signed; signature validation is not available yet"]
+                    if paper.has_signature
+                    else ["no digital signature"]
+                )
                 candidates.append(
                     Candidate(
                         paper,
@@ -106,6 +108,8 @@ class ReuseService:
             for result, code in uow.dossiers.results_with_codes(
                 dossier.owner_id, req.replacing_result_codes
             ):
+                if visibility.grant_for(result) is None:
+                    continue
                 reasons = assess(result, day, current_by_lineage.get(result.lineage_id))
                 candidates.append(
                     Candidate(

@@ -1,0 +1,304 @@
+"""Tokens: who may get one, and every way a bad one is refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+
+from api import create_app
+from tests.conftest import Backend
+from tests.people import AGENCY, People
+from tests.support.live import free_port
+from vault.runtime import Vault
+
+
+def add_client(vault: Vault, agency: str = AGENCY) -> tuple[str, str]:
+    with vault.uows() as uow:
+        pair = vault.auth.add_client(uow, name="One-stop system", agency_code=agency)
+        uow.commit()
+    return pair
+
+
+def test_client_credentials_act_for_an_officer_of_the_same_agency(
+    anonymous: TestClient, vault: Vault, people: People
+) -> None:
+    client_id, secret = add_client(vault)
+    r = anonymous.post(
+        "/api/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "officer": "receiver",
+        },
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "Bearer"
+    assert 0 < body["expires_in"] <= 3600
+    me = anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json()["agency_code"] == AGENCY
+    assert me.json()["client_id"] == client_id
+    assert me.json()["roles"] == ["receiving_officer"]
+    # HTTP Basic client authentication works too.
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    r = anonymous.post(
+        "/api/v1/oauth/token",
+        headers={"Authorization": f"Basic {basic}"},
+        data={"grant_type": "client_credentials", "officer": "issuer"},
+    )
+    assert r.status_code == 200
+
+
+def test_client_credentials_refusals(anonymous: TestClient, vault: Vault, people: People) -> None:
+    client_id, secret = add_client(vault)
+
+    def ask(**fields: str) -> Any:
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "officer": "receiver",
+            **fields,
+        }
+        return anonymous.post("/api/v1/oauth/token", data=data)
+
+    assert ask(client_secret="wrong").status_code == 401
+    assert ask(client_id="cl_nobody").status_code == 401
+    # A token of agency A naming agency B's officer is refused.
+    other = ask(officer="other_receiver")
+    assert other.status_code == 403
+    assert "own agency" in other.json()["detail"]
+    assert ask(officer="nobody").status_code == 403
+    assert ask(grant_type="password").status_code == 422
+    missing = anonymous.post(
+        "/api/v1/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    assert missing.status_code == 422
+
+
+def test_local_login(anonymous: TestClient, vault: Vault, people: People) -> None:
+    with vault.uows() as uow:
+        vault.auth.add_officer(
+            uow,
+            username="lan",
+            full_name="Trần Thị Lan",
+            agency_code=AGENCY,
+            roles=[],
+            password="correct horse",
+        )
+        uow.commit()
+    ok = anonymous.post("/api/v1/auth/login", json={"username": "lan", "password": "correct horse"})
+    assert ok.status_code == 200
+    bad = anonymous.post("/api/v1/auth/login", json={"username": "lan", "password": "wrong"})
+    assert bad.status_code == 401
+    nobody = anonymous.post("/api/v1/auth/login", json={"username": "x", "password": "wrong"})
+    assert nobody.status_code == 401
+    assert bad.json()["detail"] == nobody.json()["detail"]  # no account enumeration
+
+
+def claims_for(people: People, name: str, vault: Vault) -> dict[str, Any]:
+    return dict(vault.auth.tokens.verify(people.token(name)))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "none",
+        "forged",
+        "expired",
+        "wrong_audience",
+        "wrong_issuer",
+        "tampered",
+        "garbage",
+        "unknown_kid",
+        "hs256_with_public_key",
+    ],
+)
+def test_bad_tokens_are_refused(
+    anonymous: TestClient, vault: Vault, people: People, case: str
+) -> None:
+    claims = claims_for(people, "clerk", vault)
+    kid = vault.auth.tokens.keys.active_kid
+    if case == "none":
+        token = jwt.encode(claims, key=None, algorithm="none")  # type: ignore[arg-type]
+    elif case == "forged":
+        token = jwt.encode(
+            claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid}
+        )
+    elif case == "unknown_kid":
+        token = jwt.encode(
+            claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "someone-else"}
+        )
+    elif case == "garbage":
+        token = "not.a.token"
+    elif case == "tampered":
+        head, body, sig = people.token("receiver").split(".")
+        payload = json.loads(base64.urlsafe_b64decode(body + "=="))
+        payload["roles"] = ["administrator"]
+        new_body = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+        token = f"{head}.{new_body}.{sig}"
+    elif case == "hs256_with_public_key":
+        # Key confusion: HMAC keyed with the (public) verification key. Built by hand, since
+        # PyJWT refuses to make one.
+        import hashlib
+        import hmac
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+        public = vault.auth.tokens.keys.jwks()["keys"][0]["x"].encode()
+        signing_input = (
+            b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+            + "."
+            + b64(json.dumps(claims).encode())
+        )
+        mac = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
+        token = f"{signing_input}.{b64(mac)}"
+    else:
+        now = int(time.time())
+        changed = {
+            "expired": {"exp": now - 60, "iat": now - 400, "nbf": now - 400},
+            "wrong_audience": {"aud": "another-service"},
+            "wrong_issuer": {"iss": "https://evil.example"},
+        }[case]
+        token = vault.auth.tokens.keys.sign({**claims, **changed})
+    r = anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401, (case, r.text)
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    assert r.json()["type"].endswith("unauthenticated")
+
+
+def test_no_token_and_wrong_scheme(anonymous: TestClient) -> None:
+    assert anonymous.get("/api/v1/me").status_code == 401
+    basic = {"Authorization": "Basic " + base64.b64encode(b"a:b").decode()}
+    assert anonymous.get("/api/v1/me", headers=basic).status_code == 401
+    assert (
+        anonymous.post("/api/v1/owners/lookup", json={"identifier": "079203001234"}).status_code
+        == 401
+    )
+
+
+def test_a_token_naming_another_agency_is_refused(
+    anonymous: TestClient, vault: Vault, people: People
+) -> None:
+    claims = claims_for(people, "receiver", vault)
+    claims["agency"] = "000.00.16.H57"  # validly signed, but not the officer's agency
+    token = vault.auth.tokens.keys.sign(claims)
+    r = anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+
+
+def test_jwks_publishes_the_verification_key(anonymous: TestClient, vault: Vault) -> None:
+    keys = anonymous.get("/.well-known/jwks.json").json()["keys"]
+    assert [k["kid"] for k in keys] == [vault.auth.tokens.keys.active_kid]
+    assert {k["kty"] for k in keys} == {"OKP"}
+    assert all("d" not in k for k in keys)  # never the private part
+
+
+def test_rate_limit_answers_429_with_retry_after(backend: Backend) -> None:
+    settings = backend.settings.model_copy(update={"rate_limit_per_minute": 30})
+    vault = Vault.from_settings(settings, blobs=backend.store)
+    people = People.make(vault)
+    with TestClient(create_app(vault=vault), headers=people.auth("clerk")) as client:
+        codes = [client.get("/api/v1/me").status_code for _ in range(8)]
+        assert codes[:3] == [200, 200, 200]
+        assert 429 in codes
+        limited = client.get("/api/v1/me")
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        # Another client is not held back by this one.
+        assert client.get("/api/v1/me", headers=people.auth("auditor")).status_code == 200
+    vault.close()
+
+
+class FakeOidcProvider:
+    """VNeID cannot be reached from here: a small HTTP server plays its JWKS endpoint."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        body = json.dumps({"keys": [{**jwk, "kid": "vneid-1", "use": "sig", "alg": "RS256"}]})
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def id_token(self, subject: str, **override: Any) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": "vault-console",
+            "iat": now,
+            "exp": now + 300,
+            **override,
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "vneid-1"})
+
+
+@pytest.fixture
+def oidc() -> Iterator[FakeOidcProvider]:
+    provider = FakeOidcProvider()
+    yield provider
+    provider.server.shutdown()
+
+
+def test_openid_connect_sign_in(backend: Backend, oidc: FakeOidcProvider) -> None:
+    settings = backend.settings.model_copy(
+        update={
+            "oidc_issuer": oidc.issuer,
+            "oidc_jwks_url": f"{oidc.issuer}/jwks",
+            "oidc_audience": "vault-console",
+        }
+    )
+    vault = Vault.from_settings(settings, blobs=backend.store)
+    People.make(vault)
+    with vault.uows() as uow:
+        vault.auth.add_officer(
+            uow,
+            username="minh",
+            full_name="Lê Văn Minh",
+            agency_code=AGENCY,
+            roles=[],
+            oidc_subject="vneid-subject-42",
+        )
+        uow.commit()
+    with TestClient(create_app(vault=vault)) as client:
+        ok = client.post("/api/v1/auth/oidc", json={"id_token": oidc.id_token("vneid-subject-42")})
+        assert ok.status_code == 200, ok.text
+        me = client.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {ok.json()['access_token']}"}
+        )
+        assert me.json()["name"] == "Lê Văn Minh"
+        for bad in [
+            oidc.id_token("unknown-subject"),
+            oidc.id_token("vneid-subject-42", aud="other-app"),
+            oidc.id_token("vneid-subject-42", iss="https://evil"),
+            oidc.id_token("vneid-subject-42", exp=int(time.time()) - 100),
+        ]:
+            assert client.post("/api/v1/auth/oidc", json={"id_token": bad}).status_code == 401
+    vault.close()
