@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vault.db.models import (
@@ -679,32 +679,29 @@ class AuditRepository:
         self._s = session
 
     def lock_head(self) -> tuple[int, str]:
-        row = self._s.scalar(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update())
+        row = self._s.execute(
+            select(AuditHeadRow.seq, AuditHeadRow.hash)
+            .where(AuditHeadRow.id == 1)
+            .with_for_update()
+        ).one_or_none()
         if row is None:
             raise LookupError("the audit chain has no head row: run the migrations")
-        return row.seq, row.hash
+        return int(row.seq), str(row.hash)
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
-        self._s.add_all(
-            AuditEntryRow(
-                seq=e.seq,
-                at=e.at,
-                actor_id=e.actor_id,
-                actor_name=e.actor_name,
-                client_id=e.client_id,
-                agency_code=e.agency_code,
-                role=e.role,
-                action=e.action,
-                owner_id=e.owner_id,
-                document_id=e.document_id,
-                dossier_id=e.dossier_id,
-                purpose=e.purpose,
-                outcome=e.outcome,
-                detail=e.detail,
-                prev_hash=e.prev_hash,
-                hash=e.hash,
-            )
-            for e in entries
+        # Core, not ORM units: one multi-row INSERT, which keeps the head lock short.
+        self._s.execute(
+            insert(AuditEntryRow),
+            [
+                {
+                    "seq": e.seq, "at": e.at, "actor_id": e.actor_id, "actor_name": e.actor_name,
+                    "client_id": e.client_id, "agency_code": e.agency_code, "role": e.role,
+                    "action": e.action, "owner_id": e.owner_id, "document_id": e.document_id,
+                    "dossier_id": e.dossier_id, "purpose": e.purpose, "outcome": e.outcome,
+                    "detail": e.detail, "prev_hash": e.prev_hash, "hash": e.hash,
+                }
+                for e in entries
+            ],
         )
         last = entries[-1]
         self._s.execute(
