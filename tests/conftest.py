@@ -32,7 +32,7 @@ from vault.storage.s3 import S3BlobStore
 
 BACKENDS = ["sqlite+folder", "postgres+s3"]
 TABLES = (
-    "dossier_documents, dossiers, documents, blobs, consents, accounts, api_clients, agencies, "
+    "idempotency_keys, dossier_documents, dossiers, documents, blobs, consents, accounts, api_clients, agencies, "
     "audit_entries, owners"
 )
 

@@ -345,3 +345,36 @@ def test_oversize_upload_is_refused_with_413(backend: Backend) -> None:
         assert client.get(f"/api/v1/owners/{owner_id}/documents").json()["items"] == []
     vault.close()
     assert list(backend.store.list()) == []
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_is_stored_once(
+    client: TestClient, backend: Backend
+) -> None:
+    owner_id = create_owner(client)
+    url = f"/api/v1/owners/{owner_id}/documents"
+    fields = {**DEFAULT_FIELDS, "title": "Giấy khai sinh"}
+    key = {"Idempotency-Key": "4b7e0f1a-upload-1"}
+    first = client.post(
+        url, data=fields, headers=key, files={"file": ("a.png", png_bytes(), "image/png")}
+    )
+    again = client.post(
+        url, data=fields, headers=key, files={"file": ("a.png", png_bytes(), "image/png")}
+    )
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert again.json() == first.json()
+    assert len(list(backend.store.list())) == 1
+    assert len(client.get(url).json()["items"]) == 1
+    # The same key for another request is a mistake, not a replay.
+    other = client.post(
+        f"/api/v1/documents/{first.json()['id']}/versions",
+        data=fields,
+        headers=key,
+        files={"file": ("a.png", png_bytes(), "image/png")},
+    )
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    # Without a key, a second upload is a second paper.
+    client.post(url, data=fields, files={"file": ("a.png", png_bytes(), "image/png")})
+    assert len(client.get(url).json()["items"]) == 2

@@ -27,6 +27,22 @@ _EXTENSIONS = {
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Send the same key when retrying an upload: it is stored only once, and "
+        "the retry gets the first response (with `Idempotent-Replayed: true`).",
+    ),
+]
+
+
+def _stored_headers(response: Response, document_id: uuid.UUID, replayed: bool) -> None:
+    response.headers["Location"] = f"/api/v1/documents/{document_id}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+
+
 def _new_document(form: DocumentForm) -> NewDocument:
     return NewDocument(
         paper_type=form.paper_type,
@@ -58,11 +74,18 @@ def upload_document(
     vault: VaultDep,
     uow: UowDep,
     actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
-    document = vault.documents.upload(
-        uow, actor, owner_id, _new_document(meta), file.file, dossier_id=meta.dossier_id
+    document, replayed = vault.documents.once(
+        uow,
+        actor,
+        idempotency_key,
+        f"upload {owner_id}",
+        lambda: vault.documents.upload(
+            uow, actor, owner_id, _new_document(meta), file.file, dossier_id=meta.dossier_id
+        ),
     )
-    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    _stored_headers(response, document.id, replayed)
     return DocumentOut.of(document)
 
 
@@ -116,9 +139,18 @@ def new_version(
     vault: VaultDep,
     uow: UowDep,
     actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
-    document = vault.documents.new_version(uow, actor, document_id, _new_document(meta), file.file)
-    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    document, replayed = vault.documents.once(
+        uow,
+        actor,
+        idempotency_key,
+        f"reissue {document_id}",
+        lambda: vault.documents.new_version(
+            uow, actor, document_id, _new_document(meta), file.file
+        ),
+    )
+    _stored_headers(response, document.id, replayed)
     return DocumentOut.of(document)
 
 

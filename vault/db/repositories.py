@@ -22,6 +22,7 @@ from vault.db.models import (
     DocumentRow,
     DossierDocumentRow,
     DossierRow,
+    IdempotencyKeyRow,
     OwnerRow,
     PaperTypeRow,
     ProcedureRequirementRow,
@@ -281,6 +282,19 @@ class DocumentRepository:
             )
         )
         return document_from_row(row) if row else None
+
+    def idempotent(self, account_id: uuid.UUID, key: str) -> tuple[str, uuid.UUID] | None:
+        row = self._s.get(IdempotencyKeyRow, (account_id, key))
+        return (row.request, row.document_id) if row else None
+
+    def remember(
+        self, account_id: uuid.UUID, key: str, request: str, document_id: uuid.UUID
+    ) -> None:
+        self._s.add(
+            IdempotencyKeyRow(
+                account_id=account_id, key=key, request=request, document_id=document_id
+            )
+        )
 
     def versions(self, lineage_id: uuid.UUID) -> list[Document]:
         rows = self._s.scalars(

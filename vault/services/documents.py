@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
@@ -168,6 +168,35 @@ class DocumentService:
             )
         )
         return document
+
+    def once(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        idempotency_key: str | None,
+        request: str,
+        store: Callable[[], Document],
+    ) -> tuple[Document, bool]:
+        """Runs `store` once per (actor, key): a retry with the same key replays the first
+        result instead of storing again. Returns (document, replayed)."""
+        if idempotency_key is None:
+            return store(), False
+        key = idempotency_key.strip()
+        if not 1 <= len(key) <= 128 or not key.isprintable():
+            raise InvalidInput("Idempotency-Key", "1 to 128 printable characters")
+        seen = uow.documents.idempotent(actor.account_id, key)
+        if seen is not None:
+            first_request, document_id = seen
+            if first_request != request:
+                raise InvalidInput("Idempotency-Key", "this key was used for another request")
+            document = self._find(uow, document_id)
+            uow.record(audit_draft(actor, "document.replay", owner_id=document.owner_id,
+                                   document_id=document.id))
+            return document, True
+        document = store()
+        uow.documents.remember(actor.account_id, key, request, document.id)
+        uow.flush()
+        return document, False
 
     def _authorised_meta(
         self,
