@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import ctypes
 import io
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,13 +37,20 @@ from typing import TypeVar
 import httpx
 import psutil
 import pypdfium2
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from minio import Minio
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from tests.support import postgres
 from tests.support.live import free_port
 from tests.support.s3server import S3Server, start_seaweedfs
+from vault.auth import Role
 from vault.db import migrate
+from vault.domain import Account
+from vault.runtime import Vault
+from vault.settings import Environment, Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -49,6 +58,30 @@ MIB = 1024 * 1024
 # A valid citizen identifier (Hồ Chí Minh City, born 2003) and a seeded paper type.
 CITIZEN_ID = "079203001234"
 PAPER_TYPE = "birth_certificate"
+# The agency of the benchmarks' officer, and what it uploads: a result it issued itself,
+# which its officers may store and read back.
+AGENCY = "000.00.15.H57"
+OFFICER = "bench-officer"
+UPLOAD_FIELDS = {
+    "paper_type": PAPER_TYPE,
+    "title": "Giấy khai sinh (bản điện tử)",
+    "origin": "issued_result",
+}
+# A token signing key made for this run and given to the server too, so the benchmark can
+# issue its callers' access tokens itself: no password hashing and no sign-in round trips
+# (an Argon2 hash takes ~0.5 s here). Tokens live the longest allowed, so none expires
+# mid-run.
+TOKEN_KEY_ID = "bench"
+TOKEN_TTL_SECONDS = 3600
+TOKEN_KEY_PEM = (
+    Ed25519PrivateKey.generate()
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    .decode()
+)
 
 _STARTED = time.monotonic()
 
@@ -203,19 +236,40 @@ def _die_with_parent() -> None:
 
 
 def vault_env(
-    *, database_url: str, s3: S3Server, bucket: str, extra: dict[str, str] | None = None
+    *,
+    database_url: str,
+    s3: S3Server | None,
+    bucket: str = "",
+    storage_path: Path | None = None,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The server's environment: ours without any VAULT_* setting, plus the run's own."""
+    """The server's environment: ours without any VAULT_* setting, plus the run's own.
+
+    Objects go to `bucket` on `s3`, or with `s3=None` to the folder `storage_path`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
     env.update(
         VAULT_ENV="test",
         VAULT_DATABASE_URL=database_url,
-        VAULT_STORAGE_BACKEND="s3",
-        VAULT_S3_ENDPOINT=s3.endpoint,
-        VAULT_S3_ACCESS_KEY=s3.access_key,
-        VAULT_S3_SECRET_KEY=s3.secret_key,
-        VAULT_S3_BUCKET=bucket,
+        # A benchmark is one client hammering the API: a per-caller rate limit would
+        # measure the limiter. (Settings ignore VAULT_* names they do not know.)
+        VAULT_RATE_LIMIT_PER_MINUTE=str(10**9),
+        VAULT_TOKEN_SIGNING_KEYS=json.dumps({TOKEN_KEY_ID: TOKEN_KEY_PEM}),
+        VAULT_ACTIVE_TOKEN_KEY_ID=TOKEN_KEY_ID,
+        VAULT_TOKEN_TTL_SECONDS=str(TOKEN_TTL_SECONDS),
     )
+    if s3 is not None:
+        env.update(
+            VAULT_STORAGE_BACKEND="s3",
+            VAULT_S3_ENDPOINT=s3.endpoint,
+            VAULT_S3_ACCESS_KEY=s3.access_key,
+            VAULT_S3_SECRET_KEY=s3.secret_key,
+            VAULT_S3_BUCKET=bucket,
+        )
+    elif storage_path is not None:
+        storage_path.mkdir(parents=True, exist_ok=True)
+        env.update(VAULT_STORAGE_BACKEND="filesystem", VAULT_STORAGE_PATH=str(storage_path))
+    else:
+        raise ValueError("give either an S3 server or a storage path")
     env.update(extra or {})
     return env
 
@@ -283,12 +337,73 @@ def _wait_ready(server: ApiServer, timeout: float) -> bool:
     raise RuntimeError(f"the API server was not ready after {timeout:g} s\n{server.log_tail()}")
 
 
+# -- accounts ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_vault(database_url: str, base: Path) -> Iterator[Vault]:
+    """The vault's services in this process, on the run's database and with the server's
+    token key: to make accounts and issue their access tokens."""
+    settings = Settings(
+        env=Environment.TEST,
+        database_url=database_url,
+        storage_backend="filesystem",
+        storage_path=base / "local-objects",
+        token_signing_keys={TOKEN_KEY_ID: SecretStr(TOKEN_KEY_PEM)},
+        active_token_key_id=TOKEN_KEY_ID,
+        token_ttl_seconds=TOKEN_TTL_SECONDS,
+    )
+    vault = Vault.from_settings(settings)
+    try:
+        yield vault
+    finally:
+        vault.close()
+
+
+def _bearer(vault: Vault, account: Account) -> dict[str, str]:
+    return {"Authorization": f"Bearer {vault.auth.token_for(account).token}"}
+
+
+def add_officer(database_url: str, base: Path) -> dict[str, str]:
+    """An officer of AGENCY who may register owners and store and read what AGENCY issues;
+    returns the Authorization header to act as them."""
+    with local_vault(database_url, base) as vault, vault.uows() as uow:
+        vault.auth.add_agency(uow, AGENCY, "UBND phường Bến Nghé")
+        account = vault.auth.add_officer(
+            uow,
+            username=OFFICER,
+            full_name="Cán bộ đo hiệu năng",
+            agency_code=AGENCY,
+            roles=[Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER, Role.CERTIFYING_OFFICER],
+        )
+        uow.commit()
+        return _bearer(vault, account)
+
+
+def add_owner_accounts(
+    database_url: str, base: Path, owner_ids: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """An account for each owner, who may then list their own warehouse; the Authorization
+    header of each, by owner id."""
+    with local_vault(database_url, base) as vault, vault.uows() as uow:
+        accounts = {
+            owner_id: vault.auth.add_owner_account(
+                uow, owner_id=uuid.UUID(owner_id), username=f"owner-{i}"
+            )
+            for i, owner_id in enumerate(owner_ids)
+        }
+        uow.commit()
+        return {owner_id: _bearer(vault, account) for owner_id, account in accounts.items()}
+
+
 def create_owner(client: httpx.Client, identifier: str = CITIZEN_ID) -> str:
+    """Registers a citizen (as the signed-in officer of `client`); returns the owner id."""
     r = client.post(
         "/api/v1/owners",
         json={"kind": "citizen", "identifier": identifier, "display_name": "Nguyễn Thị Hương"},
     )
-    r.raise_for_status()
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"registering the owner answered {r.status_code}: {r.text[:300]}")
     owner_id: str = r.json()["id"]
     return owner_id
 

@@ -47,7 +47,7 @@ class Plan:
 
 
 QUICK = Plan(rounds=4, docs_per_round=24, warmup_docs=8)
-FULL = Plan(rounds=10, docs_per_round=64, warmup_docs=16)
+FULL = Plan(rounds=16, docs_per_round=64, warmup_docs=16)
 
 
 @dataclass
@@ -102,7 +102,7 @@ def api_worker(client: httpx.Client, owner_id: str) -> Callable[[bytes], None]:
     def upload(doc: bytes) -> None:
         r = client.post(
             f"/api/v1/owners/{owner_id}/documents",
-            data={"paper_type": _common.PAPER_TYPE, "title": "Giấy khai sinh (bản sao)"},
+            data=_common.UPLOAD_FIELDS,
             files={"file": ("scan.pdf", doc, "application/pdf")},
         )
         if r.status_code != 201:
@@ -133,13 +133,16 @@ def main() -> None:
         _common.fresh_database("bench_ingest") as db_url,
     ):
         bucket = _common.create_bucket(s3, "vault")
+        officer = _common.add_officer(db_url, base)  # its Authorization header
         env = _common.vault_env(database_url=db_url, s3=s3, bucket=bucket)
         with _common.api_server(base, env) as server:
-            api, raw = run(plan, server, s3, bucket)
+            api, raw = run(plan, server, officer, s3, bucket)
     report(api, raw)
 
 
-def run(plan: Plan, server: _common.ApiServer, s3: S3Server, bucket: str) -> tuple[Side, Side]:
+def run(
+    plan: Plan, server: _common.ApiServer, officer: dict[str, str], s3: S3Server, bucket: str
+) -> tuple[Side, Side]:
     # One Minio client shared by the threads, as the vault's own S3 store does; its
     # connection pool (10) is bigger than THREADS.
     minio = _common.minio_client(s3)
@@ -155,6 +158,8 @@ def run(plan: Plan, server: _common.ApiServer, s3: S3Server, bucket: str) -> tup
         clients = [
             stack.enter_context(_common.http_client(server.base_url)) for _ in range(THREADS)
         ]
+        for client in clients:
+            client.headers.update(officer)
         owner_id = _common.create_owner(clients[0])
         api = Side("API", [api_worker(c, owner_id) for c in clients])
         raw = Side("raw PUT", [raw_worker(minio, bucket) for _ in range(THREADS)])

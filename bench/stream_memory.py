@@ -84,7 +84,7 @@ def upload(client: httpx.Client, owner_id: str, sample: Sample) -> str:
     with sample.path.open("rb") as file:
         r = client.post(
             f"/api/v1/owners/{owner_id}/documents",
-            data={"paper_type": _common.PAPER_TYPE, "title": "Hồ sơ địa chính (bản quét)"},
+            data=_common.UPLOAD_FIELDS,
             files={"file": (sample.path.name, file, "application/pdf")},
         )
     if r.status_code != 201:
@@ -157,6 +157,7 @@ def main() -> None:
         log(f"test files written in {time.monotonic() - started:.1f} s")
 
         bucket = _common.create_bucket(s3, "vault")
+        officer = _common.add_officer(db_url, base)
         env = _common.vault_env(
             database_url=db_url,
             s3=s3,
@@ -169,6 +170,7 @@ def main() -> None:
             RssSampler(server.ps) as sampler,
         ):
             client.timeout = TIMEOUT
+            client.headers.update(officer)
             owner_id = _common.create_owner(client)
             round_trip(client, sampler, owner_id, warmup_sample)
             rest = sampler.settled()

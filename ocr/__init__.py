@@ -1,4 +1,12 @@
 """Nhận dạng ký tự: OCR of Vietnamese scans and diacritics-aware search indexing.
 
-Built in its own issue; it uses the vault only through `vault`'s public services.
+A library; it uses the vault only through `vault`'s public types and errors.
+
+- `ocr.pipeline`: `recognise(bytes)`, `recognise_file(path)` -> `OcrResult` (text, per-page
+  confidence, a searchable PDF). The original is never modified.
+- `ocr.engine`: the `OcrEngine` Protocol and its `TesseractEngine` adapter.
+- `ocr.preprocess`: Pillow preprocessing of scans (colour ink, light, resolution, skew).
+- `ocr.classify`: paper type, certified-copy marker and key fields, as suggestions.
+- `ocr.folding`: `fold` and `tokenize` for Vietnamese search.
+- `ocr.errors`: the error tree (each input error is also the matching `vault.errors` class).
 """

@@ -43,7 +43,7 @@ class Word:
 class Recognition:
     """What the engine read on one page image."""
 
-    text: str  # lines joined by "\n", blocks by a blank line
+    text: str  # lines in reading order, joined by "\n"
     words: tuple[Word, ...]
     confidence: float  # mean word confidence, 0..1; 0 when no word was read
     text_layer_pdf: bytes | None  # one page: invisible text only, sized image px / dpi * 72 pt

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -38,7 +38,10 @@ from PIL import Image, UnidentifiedImageError
 from ocr.engine import OcrEngine, Recognition, TesseractEngine, Word
 from ocr.errors import InputTooLarge, OcrError, OcrTimeout, UnreadableInput, UnsupportedInput
 from ocr.preprocess import Prepared, Steps, prepare
-from vault.content import sniff
+
+# PDFium is not thread-safe, not even across documents: every PDFium call in this process
+# goes through one lock, the one the vault takes for its own PDF checks.
+from vault.content import _PDFIUM_LOCK, sniff
 from vault.domain import MediaType
 from vault.errors import UnsupportedMediaType
 
@@ -82,7 +85,7 @@ class PageResult:
     text: str
     confidence: float  # 0..1; 1.0 for a text layer
     source: PageSource
-    words: tuple[Word, ...] = ()  # boxes in the preprocessed image's pixels
+    words: tuple[Word, ...] = field(default=(), repr=False)  # boxes in the engine's pixels
     rotation: int = 0  # degrees the page was turned clockwise to read it
     skew: float = 0.0  # degrees it was then straightened counter-clockwise
     dpi: int = 0  # of the image the engine read
@@ -93,7 +96,9 @@ class PageResult:
 class OcrResult:
     media_type: MediaType
     pages: tuple[PageResult, ...]
-    searchable_pdf: bytes | None  # None when no page needed OCR: the original is searchable
+    # A new file, derived from the original; None when no page needed OCR (the original is
+    # searchable as it is).
+    searchable_pdf: bytes | None = field(repr=False)
 
     @property
     def text(self) -> str:
@@ -152,20 +157,31 @@ def recognise(
     kind = _media_type(data, media_type, opts.limits)
     ocr_engine = engine or TesseractEngine(timeout=opts.limits.page_timeout)
     source = _Source(data, kind, opts)  # checks page count and pixel sizes before decoding
-    texts = {i: text for i in range(source.page_count) if (text := source.text_layer(i))}
-    todo = [i for i in range(source.page_count) if i not in texts]
+    composer: _Composer | None = None
+    read: Generator[tuple[_Outcome, _Raster | None]] | None = None
     try:
-        outcomes = dict(_run_pages(source, opts, ocr_engine, todo))
+        texts = {i: text for i in range(source.page_count) if (text := source.text_layer(i))}
+        todo = [i for i in range(source.page_count) if i not in texts]
+        if opts.searchable_pdf and todo:
+            composer = _Composer(source)
+        read = _run_pages(source, opts, ocr_engine, todo)
         pages: list[PageResult] = []
         for i in range(source.page_count):
-            if i in texts:
+            # Pages come back in order; the searchable PDF grows page by page, so a long
+            # file never holds more than one page image at a time.
+            outcome, raster = (None, None) if i in texts else next(read)
+            if outcome is None:
                 pages.append(PageResult(i + 1, texts[i], 1.0, PageSource.TEXT_LAYER))
             else:
-                pages.append(outcomes[i].page)
-        searchable = None
-        if opts.searchable_pdf and todo:
-            searchable = _searchable_pdf(source, {i: outcomes[i] for i in todo})
+                pages.append(outcome.page)
+            if composer is not None:
+                composer.add(i, outcome, raster)
+        searchable = composer.finish() if composer is not None else None
     finally:
+        if read is not None:
+            read.close()  # on an early exit, stops any worker processes
+        if composer is not None:
+            composer.close()
         source.close()
     return OcrResult(kind, tuple(pages), searchable)
 
@@ -206,14 +222,14 @@ class _Source:
         self.kind = kind
         self.options = options
         self.pdf: pypdfium2.PdfDocument | None = None
-        self.frames = 0
         limits = options.limits
         if kind is MediaType.PDF:
-            try:
-                self.pdf = pypdfium2.PdfDocument(data)
-            except pypdfium2.PdfiumError as exc:
-                raise UnreadableInput(f"the PDF cannot be opened: {exc}") from exc
-            self.page_count = len(self.pdf)
+            with _PDFIUM_LOCK:
+                try:
+                    self.pdf = pypdfium2.PdfDocument(data)
+                except pypdfium2.PdfiumError as exc:
+                    raise UnreadableInput(f"the PDF cannot be opened: {exc}") from exc
+                self.page_count = len(self.pdf)
         else:
             self.page_count = self._check_image(limits)
         if self.page_count == 0:
@@ -228,7 +244,8 @@ class _Source:
 
     def close(self) -> None:
         if self.pdf is not None:
-            self.pdf.close()
+            with _PDFIUM_LOCK:
+                self.pdf.close()
             self.pdf = None
 
     def _check_image(self, limits: Limits) -> int:
@@ -275,7 +292,11 @@ class _Source:
         """The page's own text when it has a real text layer (see `text_layer_min_chars`)."""
         if self.pdf is None:
             return None
-        page = self.pdf[index]
+        with _PDFIUM_LOCK:
+            return self._text_layer(self.pdf, index)
+
+    def _text_layer(self, pdf: pypdfium2.PdfDocument, index: int) -> str | None:
+        page = pdf[index]
         try:
             textpage = page.get_textpage()
             text: str = textpage.get_text_range().replace("\r\n", "\n").strip()
@@ -302,7 +323,11 @@ class _Source:
 
     def _render_pdf_page(self, index: int) -> _Raster:
         assert self.pdf is not None
-        page = self.pdf[index]
+        with _PDFIUM_LOCK:
+            page = self.pdf[index]
+            return self._render(page, index)
+
+    def _render(self, page: pypdfium2.PdfPage, index: int) -> _Raster:
         try:
             width, height = page.get_size()
             if page.get_rotation() % 180:
@@ -354,8 +379,14 @@ def _image_coverage(page: pypdfium2.PdfPage) -> float:
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     page: PageResult
-    text_layer_pdf: bytes | None
-    scale: float
+    text_layer_pdf: bytes | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    prepared: Prepared
+    rotation: int  # clockwise degrees from the raster to `prepared`
+    recognition: Recognition
 
 
 def _read_page(raster: _Raster, number: int, engine: OcrEngine, options: OcrOptions) -> _Outcome:
@@ -364,35 +395,37 @@ def _read_page(raster: _Raster, number: int, engine: OcrEngine, options: OcrOpti
     layer = options.searchable_pdf
     prepared = prepare(raster.image, raster.dpi, steps)
     rotation = 0
-    candidates: tuple[int, ...] = (180,)
     if prepared.sideways:
         rotation = _quarter_turn(prepared, engine, options)
         prepared = prepared.turned(rotation, steps)
-    best = (prepared, rotation, engine.recognise(prepared.image, dpi=prepared.dpi, text_layer=layer))
-    if best[2].confidence < options.orientation_gate:
+    best = _Reading(
+        prepared, rotation, engine.recognise(prepared.image, dpi=prepared.dpi, text_layer=layer)
+    )
+    if best.recognition.words and best.recognition.confidence < options.orientation_gate:
         # Upside down reads as garbage with low confidence. Ask OSD; without an answer from
         # it (sparse pages), try the other way up and keep what reads better.
+        candidates: tuple[int, ...] = (180,)
         orientation = engine.detect_orientation(prepared.image, dpi=prepared.dpi)
-        if orientation is not None and orientation.confidence >= options.min_orientation_confidence:
+        if orientation and orientation.confidence >= options.min_orientation_confidence:
             candidates = (orientation.rotate,) if orientation.rotate else ()
         for extra in candidates:
             turned = prepared.turned(extra, steps)
             reading = engine.recognise(turned.image, dpi=turned.dpi, text_layer=layer)
-            if reading.confidence > best[2].confidence:
-                best = (turned, (rotation + extra) % 360, reading)
-    chosen, rotation, reading = best
+            if reading.confidence > best.recognition.confidence:
+                best = _Reading(turned, (rotation + extra) % 360, reading)
+    chosen, found = best.prepared, best.recognition
     page = PageResult(
-        number,
-        reading.text,
-        reading.confidence,
-        PageSource.OCR,
-        reading.words,
-        rotation,
-        chosen.skew,
-        chosen.dpi,
-        chosen.steps,
+        number=number,
+        text=found.text,
+        confidence=found.confidence,
+        source=PageSource.OCR,
+        words=found.words,
+        rotation=best.rotation,
+        skew=chosen.skew,
+        dpi=chosen.dpi,
+        steps=chosen.steps,
     )
-    return _Outcome(page, reading.text_layer_pdf, chosen.scale)
+    return _Outcome(page, found.text_layer_pdf)
 
 
 def _quarter_turn(prepared: Prepared, engine: OcrEngine, options: OcrOptions) -> int:
@@ -413,10 +446,12 @@ def _quarter_turn(prepared: Prepared, engine: OcrEngine, options: OcrOptions) ->
 
 def _run_pages(
     source: _Source, options: OcrOptions, engine: OcrEngine, todo: list[int]
-) -> Iterator[tuple[int, _Outcome]]:
+) -> Generator[tuple[_Outcome, _Raster | None]]:
+    """Each page of `todo` read, in order, with its raster when it was made here."""
     if options.workers <= 1 or len(todo) <= 1:
         for i in todo:
-            yield i, _read_page(source.raster(i), i + 1, engine, options)
+            raster = source.raster(i)
+            yield _read_page(raster, i + 1, engine, options), raster
         return
     # forkserver: workers fork from a clean server process, not from this one (which may be
     # a threaded web server); each worker opens its own copy of the input once.
@@ -429,10 +464,10 @@ def _run_pages(
         initializer=_worker_init,
         initargs=(source.data, source.kind, options, engine),
     ) as pool:
-        futures = {i: pool.submit(_worker_page, i) for i in todo}
+        futures = [pool.submit(_worker_page, i) for i in todo]
         try:
-            for i, future in futures.items():
-                yield i, future.result(timeout=deadline)
+            for future in futures:
+                yield future.result(timeout=deadline), None
         except FutureTimeout as exc:
             _kill_workers(pool)
             raise OcrTimeout(f"a page took longer than {deadline:g} s", deadline) from exc
@@ -467,41 +502,52 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 # -- searchable PDF -----------------------------------------------------------------------
 
 
-def _searchable_pdf(source: _Source, outcomes: dict[int, _Outcome]) -> bytes:
-    """A new PDF: each page shows the original (PDF page or image, upright) under the
-    engine's invisible text layer. Pages read from their own text layer are copied as is."""
-    out = pypdfium2.PdfDocument.new()
-    try:
-        for i in range(source.page_count):
-            outcome = outcomes.get(i)
-            if source.pdf is not None:
-                out.import_pages(source.pdf, [i])
-                page = out[i]
+class _Composer:
+    """Builds the searchable PDF page by page: each page shows the original (PDF page or
+    image, upright) under the engine's invisible text layer. Pages read from their own text
+    layer are copied as they are."""
+
+    def __init__(self, source: _Source) -> None:
+        self.source = source
+        with _PDFIUM_LOCK:
+            self.out = pypdfium2.PdfDocument.new()
+
+    def add(self, index: int, outcome: _Outcome | None, raster: _Raster | None) -> None:
+        if self.source.pdf is None and raster is None:
+            raster = self.source.raster(index)  # read in a worker: decode it again here
+        with _PDFIUM_LOCK:
+            if self.source.pdf is not None:
+                self.out.import_pages(self.source.pdf, [index])
+                page = self.out[len(self.out) - 1]
                 if outcome is not None and outcome.text_layer_pdf:
                     # Shown the way it was read: a page scanned on its side is turned upright
                     # (in this copy only) and the text layer goes on in that orientation.
                     page.set_rotation((page.get_rotation() + outcome.page.rotation) % 360)
-                    _overlay(out, page, outcome, _display_to_content(page))
+                    _overlay(self.out, page, outcome, _display_to_content(page))
             else:
-                assert outcome is not None
-                page = _image_page(out, source, i, outcome)
+                assert outcome is not None and raster is not None
+                page = _image_page(self.out, self.source, raster, outcome)
                 if outcome.text_layer_pdf:
-                    _overlay(out, page, outcome, pypdfium2.PdfMatrix())
+                    _overlay(self.out, page, outcome, pypdfium2.PdfMatrix())
             page.gen_content()
             page.close()
+
+    def finish(self) -> bytes:
         buffer = io.BytesIO()
-        out.save(buffer)
+        with _PDFIUM_LOCK:
+            self.out.save(buffer)
         return buffer.getvalue()
-    finally:
-        out.close()
+
+    def close(self) -> None:
+        with _PDFIUM_LOCK:
+            self.out.close()
 
 
 def _image_page(
-    out: pypdfium2.PdfDocument, source: _Source, index: int, outcome: _Outcome
+    out: pypdfium2.PdfDocument, source: _Source, raster: _Raster, outcome: _Outcome
 ) -> pypdfium2.PdfPage:
     """A page the size of the upright scan, showing the original pixels. A JPEG goes in as
     its own bytes (no re-encoding); other images as lossless bitmaps."""
-    raster = source.raster(index)
     rotation = outcome.page.rotation
     exif_turned = "exif" in outcome.page.steps
     image = raster.image

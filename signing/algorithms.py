@@ -40,11 +40,11 @@ class HashAlgorithm(StrEnum):
         return _DIGEST_INFO_PREFIXES[self]
 
     def pyca(self) -> hashes.HashAlgorithm:
-        return {
-            HashAlgorithm.SHA256: hashes.SHA256,
-            HashAlgorithm.SHA384: hashes.SHA384,
-            HashAlgorithm.SHA512: hashes.SHA512,
-        }[self]()
+        if self is HashAlgorithm.SHA256:
+            return hashes.SHA256()
+        if self is HashAlgorithm.SHA384:
+            return hashes.SHA384()
+        return hashes.SHA512()
 
     @classmethod
     def from_oid(cls, oid: str) -> HashAlgorithm:
@@ -94,9 +94,7 @@ def algorithms_for(kind: KeyKind) -> tuple[SignatureAlgorithm, ...]:
     return tuple(a for a in SIGNATURE_ALGORITHMS if a.key_kind is kind)
 
 
-def resolve(
-    key_kind: KeyKind, sign_algo_oid: str, hash_algo_oid: str | None
-) -> SignatureAlgorithm:
+def resolve(key_kind: KeyKind, sign_algo_oid: str, hash_algo_oid: str | None) -> SignatureAlgorithm:
     """The one algorithm a signHash request asks for, or `InvalidRequest`.
 
     A full signature OID fixes the digest; `hashAlgo`, when also sent, must agree with it.

@@ -93,7 +93,7 @@ class JsonLinesSignatureLog:
                 if written != len(data):
                     raise OSError("short write")
                 if self._fsync:
-                    os.fsync(self._fd)
+                    os.fdatasync(self._fd)  # the data and its length; not the mtime
             except OSError as exc:
                 raise AuditUnavailable(f"signature log not written: {exc.strerror}") from exc
             self._previous = previous

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -146,17 +147,17 @@ class DevPki:
     """The issued development PKI: certificates, key files and service URLs."""
 
     def __init__(self, directory: Path, base_url: str) -> None:
-        self.directory = directory
+        self.directory = directory.resolve()
         self.base_url = base_url.rstrip("/")
-        ensure_keys(directory / "keys")
+        ensure_keys(self.directory / "keys")
         config = CertomancerConfig.from_yaml(
             CONFIG_FILE.read_text(encoding="utf-8"),
-            key_search_dir=str(directory),
+            key_search_dir=str(self.directory),
             external_url_prefix=self.base_url,
         )
         self.config = config
         self.arch: PKIArchitecture = config.get_pki_arch(ArchLabel(ARCH))
-        cert_dir = directory / "certs"
+        cert_dir = self.directory / "certs"
         cert_dir.mkdir(exist_ok=True)
         self._certs: dict[str, x509.Certificate] = {}
         # Issue everything now: the HTTP server then only reads what exists.
@@ -211,12 +212,21 @@ class DevPki:
     def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
         """certomancer's Animator for this PKI: TSA, OCSP, CRLs and certificate repos.
         The client may not fake the time (certomancer's X-Certomancer-Fake-Time)."""
-        animator: Callable[..., Iterable[bytes]] = Animator(
+        animator: Callable[..., Iterable[bytes]] = _WholeSecondAnimator(
             AnimatorArchStore(self.config.pki_archs),
             with_web_ui=False,
             allow_time_override=False,
         )
         return animator
+
+
+class _WholeSecondAnimator(Animator):
+    """certomancer's Animator, stamping whole seconds: its OCSP `producedAt` otherwise
+    carries microseconds, which strict DER parsers reject (pyca/cryptography; NSS, so that
+    pdfsig could not check revocation). Clients may not fake the time (see `wsgi_app`)."""
+
+    def at_time(self, request: Any) -> datetime:
+        return datetime.now(UTC).replace(microsecond=0)
 
 
 class _QuietHandler(WSGIRequestHandler):

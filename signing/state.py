@@ -25,9 +25,7 @@ class CredentialState:
 
     def failed(self, now: float, max_failures: int) -> CredentialState:
         failures = self.failures + 1
-        return replace(
-            self, failures=failures, locked=failures >= max_failures, last_failure=now
-        )
+        return replace(self, failures=failures, locked=failures >= max_failures, last_failure=now)
 
 
 class CredentialStateStore(Protocol):

@@ -21,6 +21,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,14 @@ _LOCK = threading.RLock()
 _LOADED: dict[str, str | None] = {}
 # One logged-in session per (library, token label) for the whole process, with a user count.
 _LOGINS: dict[tuple[str, str], tuple[Any, int]] = {}
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    kind: KeyKind
+    sensitive: bool  # the token never reveals the private value
+    extractable: bool  # the key may be wrapped out of the token
+    can_sign: bool
 
 
 def write_softhsm_config(directory: Path) -> Path:
@@ -194,14 +203,23 @@ class Pkcs11Token:
             return encode_dss_signature(r, s)
         return raw
 
-    def has_private_key(self, key_label: str) -> bool:
-        with _LOCK, self._session() as session:
-            found = list(
-                session.get_objects(
-                    {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: key_label}
-                )
-            )
-        return bool(found)
+    def describe_key(self, key_label: str) -> KeyFacts:
+        """What the token says about a private key (`TokenFailure` if there is none)."""
+        with _LOCK:
+            try:
+                with self._session() as session:
+                    key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
+                    kind = KeyKind.RSA if key.key_type == pkcs11.KeyType.RSA else KeyKind.EC
+                    return KeyFacts(
+                        kind=kind,
+                        sensitive=bool(key[Attribute.SENSITIVE]),
+                        extractable=bool(key[Attribute.EXTRACTABLE]),
+                        can_sign=bool(key[Attribute.SIGN]),
+                    )
+            except pkcs11.NoSuchKey as exc:
+                raise TokenFailure(f"no private key labelled {key_label!r} in the token") from exc
+            except pkcs11.PKCS11Error as exc:
+                raise TokenFailure(f"cannot read key {key_label!r} ({type(exc).__name__})") from exc
 
     def import_private_key(
         self, key_label: str, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey

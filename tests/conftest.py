@@ -32,8 +32,8 @@ from vault.storage.s3 import S3BlobStore
 
 BACKENDS = ["sqlite+folder", "postgres+s3"]
 TABLES = (
-    "idempotency_keys, dossier_documents, dossiers, documents, blobs, consents, accounts, api_clients, agencies, "
-    "audit_entries, owners"
+    "idempotency_keys, dossier_documents, dossiers, documents, blobs, consents, accounts, "
+    "api_clients, agencies, audit_entries, owners"
 )
 
 

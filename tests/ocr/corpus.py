@@ -24,7 +24,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 DPI = 300
 PAGE_WIDTH = 2480  # A4 at 300 dpi: 210 mm
@@ -316,14 +316,14 @@ def blue_signature(size: tuple[int, int], seed: int) -> Image.Image:
         points.append((x, y))
     draw.line(points, fill=(25, 55, 170, 235), width=7, joint="curve")
     draw.line(
-        [(width * 0.1, height * 0.8), (width * 0.95, height * 0.55)], fill=(25, 55, 170, 235), width=6
+        [(width * 0.1, height * 0.8), (width * 0.95, height * 0.55)],
+        fill=(25, 55, 170, 235),
+        width=6,
     )
     return sig
 
 
-def stamp_over(
-    page: Image.Image, overlay: Image.Image, center: tuple[int, int]
-) -> Image.Image:
+def stamp_over(page: Image.Image, overlay: Image.Image, center: tuple[int, int]) -> Image.Image:
     """Ink over ink: multiply, so black text under a seal stays black (as on paper)."""
     layer = Image.new("RGB", page.size, (255, 255, 255))
     white = Image.new("RGBA", overlay.size, (255, 255, 255, 255))
@@ -402,9 +402,7 @@ def hard(document: Document, seed: int, turn: int | None = None) -> Sample:
     }[turn]
     page = page.transpose(transpose)
     data = _encode(page, "JPEG", dpi, quality=80)
-    return Sample(
-        f"{document.name}-hard-turn{turn}", Tier.HARD, document, data, "image/jpeg", dpi
-    )
+    return Sample(f"{document.name}-hard-turn{turn}", Tier.HARD, document, data, "image/jpeg", dpi)
 
 
 def tier_samples(tier: Tier, count: int, seed: int = 7) -> list[Sample]:
@@ -436,9 +434,7 @@ def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            )
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
 
@@ -447,3 +443,87 @@ def cer(truth: str, recognised: str) -> float:
     """Character error rate: edits to turn the OCR text into the truth, over the truth length."""
     expected = normalise(truth)
     return edit_distance(expected, normalise(recognised)) / max(1, len(expected))
+
+
+# -- files -------------------------------------------------------------------------------
+
+
+def image_pdf(pages: Sequence[Sample]) -> bytes:
+    """A scanned-style PDF: each sample's image on a page of its physical size, no text.
+    JPEG samples go in as their own bytes, others as bitmaps (what scanner software does)."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument.new()
+    try:
+        for sample in pages:
+            image = sample.image()
+            width, height = image.width / sample.dpi * 72, image.height / sample.dpi * 72
+            page = pdf.new_page(width, height)
+            obj = pypdfium2.PdfImage.new(pdf)
+            if sample.media_type == "image/jpeg":
+                obj.load_jpeg(io.BytesIO(sample.data), inline=False)
+            else:
+                obj.set_bitmap(pypdfium2.PdfBitmap.from_pil(image.convert("L")))
+            obj.set_matrix(pypdfium2.PdfMatrix().scale(width, height))
+            page.insert_obj(obj)
+            page.gen_content()
+            page.close()
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+    finally:
+        pdf.close()
+
+
+def multipage_tiff(pages: Sequence[Sample]) -> bytes:
+    images = [s.image().convert("L") for s in pages]
+    out = io.BytesIO()
+    images[0].save(
+        out,
+        "TIFF",
+        save_all=True,
+        append_images=images[1:],
+        compression="tiff_deflate",
+        dpi=(pages[0].dpi, pages[0].dpi),
+    )
+    return out.getvalue()
+
+
+def signed_pdf(pdf: bytes, folder: Path) -> bytes:
+    """`pdf` signed by pyHanko (PAdES baseline, a throwaway self-signed certificate)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Phạm Thị Lan")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    key_path, cert_path = folder / "key.pem", folder / "cert.pem"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
+    assert signer is not None
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    out = signers.sign_pdf(writer, signers.PdfSignatureMetadata(field_name="Signature1"), signer)
+    return out.getvalue()
