@@ -62,6 +62,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_signing_serve(args: argparse.Namespace) -> int:
+    """The remote signing service (CSC API), its own process: keys stay in its token."""
+    from api import csc
+
+    csc.serve(host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     _prepare_embedded(settings)
@@ -176,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
+
+    signing = sub.add_parser("signing-serve", help="serve the remote signing service (CSC API)")
+    signing.add_argument("--host")
+    signing.add_argument("--port", type=int)
+    signing.add_argument("--log-level", default="info")
+    signing.set_defaults(func=cmd_signing_serve)
 
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")

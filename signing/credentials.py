@@ -78,10 +78,6 @@ class Credential:
     def algorithms(self) -> tuple[SignatureAlgorithm, ...]:
         return algorithms_for(self.key_kind)
 
-    def certificate_valid_at(self, when: datetime) -> bool:
-        cert = self.certificate
-        return cert.not_valid_before_utc <= when <= cert.not_valid_after_utc
-
 
 class CredentialRegistry:
     """The credentials the service signs with, by id."""

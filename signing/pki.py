@@ -12,6 +12,7 @@ Production uses the licensed CA's certificates, TSA and OCSP: nothing here is us
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,7 +47,6 @@ KEY_SPECS: dict[str, tuple[str, int | str]] = {
     "officer-revoked": ("rsa", 2048),
     "officer-expired": ("rsa", 2048),
 }
-END_ENTITIES = ("officer-an", "officer-binh", "seal-h57", "officer-revoked", "officer-expired")
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -112,8 +112,10 @@ class _KeyCachingBackend(crypto_utils.PycaCryptographyBackend):
         return key.sign(tbs_bytes, ec.ECDSA(digest))
 
 
-# Process-wide, like certomancer's own default: only this development PKI uses certomancer.
-crypto_utils.CRYPTO_BACKEND = _KeyCachingBackend()
+def _use_key_cache() -> None:
+    # Process-wide, like certomancer's own default backend: only this PKI uses certomancer.
+    if not isinstance(crypto_utils.CRYPTO_BACKEND, _KeyCachingBackend):
+        crypto_utils.CRYPTO_BACKEND = _KeyCachingBackend()
 
 
 def _generate_key(spec: tuple[str, int | str]) -> PrivateKey:
@@ -138,8 +140,9 @@ def ensure_keys(key_dir: Path) -> None:
             serialization.NoEncryption(),  # development keys, in the run's own folder
         )
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pem)
-        tmp.chmod(0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never world-readable
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
         tmp.replace(path)
 
 
@@ -150,6 +153,7 @@ class DevPki:
         self.directory = directory.resolve()
         self.base_url = base_url.rstrip("/")
         ensure_keys(self.directory / "keys")
+        _use_key_cache()
         config = CertomancerConfig.from_yaml(
             CONFIG_FILE.read_text(encoding="utf-8"),
             key_search_dir=str(self.directory),
