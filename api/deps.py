@@ -34,11 +34,12 @@ def get_uow(vault: Annotated[Vault, Depends(get_vault)]) -> Iterator[UnitOfWork]
 def get_actor(
     vault: Annotated[Vault, Depends(get_vault)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    uow: Annotated[UnitOfWork, Depends(get_uow, scope="function")],
 ) -> Actor:
+    """The caller, checked against their account in the request's own transaction."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed("sign in: send Authorization: Bearer <access token>")
-    with vault.uows() as uow:
-        actor = vault.auth.actor(uow, credentials.credentials)
+    actor = vault.auth.actor(uow, credentials.credentials)
     vault.rate_limiter.check(actor.client_id or str(actor.account_id))
     return actor
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vault.crypto import UnknownMasterKey
+from vault.db import DATABASE_DOWN
 from vault.db.unit_of_work import DatabaseUnavailable
 from vault.errors import (
     AuditUnavailable,
@@ -122,6 +123,19 @@ def install(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    for error in DATABASE_DOWN:
+
+        @app.exception_handler(error)
+        async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+            log.error("database unavailable on %s %s", request.method, _instance(request))
+            return problem(
+                503,
+                "database-unavailable",
+                "Database unavailable",
+                "the metadata database is not available",
+                _instance(request),
+            )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -52,7 +52,6 @@ from vault.domain import Account
 from vault.runtime import Vault
 from vault.settings import Environment, Settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 
 # A valid citizen identifier (Hồ Chí Minh City, born 2003) and a seeded paper type.
@@ -418,8 +417,11 @@ class RssSampler:
     10 ms sample would cost more than the sample itself.
     """
 
-    def __init__(self, process: psutil.Process, interval: float = 0.01) -> None:
+    def __init__(
+        self, process: psutil.Process, *, children: bool = True, interval: float = 0.01
+    ) -> None:
         self._process = process
+        self._children = children
         self._interval = interval
         self._samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
@@ -437,7 +439,7 @@ class RssSampler:
         refreshed = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
-            if now - refreshed > 0.5:
+            if self._children and now - refreshed > 0.5:
                 children = self._process.children(recursive=True)
                 refreshed = now
             try:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import fresh_database, log, parse_args, print_result  # noqa: E402
-from vault.audit import AuditDraft, AuditLog, verify_chain  # noqa: E402
-from vault.db import UnitOfWorkFactory, create_engine_for, session_factory  # noqa: E402
-from vault.storage.filesystem import FilesystemBlobStore  # noqa: E402
+from bench._common import fresh_database, log, parse_args, print_result
+from vault.audit import AuditDraft, AuditLog, verify_chain
+from vault.db import UnitOfWorkFactory, create_engine_for, session_factory
+from vault.storage.filesystem import FilesystemBlobStore
 
 WRITERS = 16
 
@@ -55,7 +55,7 @@ def main() -> None:
         value = run(uows, grouped, per_writer)
         log(f"group commit: {value:,.0f} entries/s")
 
-        single = AuditLog(uows._plain)  # noqa: SLF001 - same factory, one entry per commit
+        single = AuditLog(uows._plain)
         single.MAX_BATCH = 1
         baseline = run(uows, single, max(20, per_writer // 5))
         single.close()

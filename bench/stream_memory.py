@@ -18,7 +18,6 @@ must match the file's.
 from __future__ import annotations
 
 import hashlib
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+import psutil
 
 from bench import _common
 from bench._common import MIB, RssSampler, log
@@ -168,6 +168,9 @@ def main() -> None:
             _common.api_server(base, env) as server,
             _common.http_client(server.base_url, timeout=None) as client,
             RssSampler(server.ps) as sampler,
+            # The client's own RSS too (not its children: they are the servers), to show it
+            # does not hold the file either.
+            RssSampler(psutil.Process(), children=False) as own,
         ):
             client.timeout = TIMEOUT
             client.headers.update(officer)
@@ -177,7 +180,10 @@ def main() -> None:
             log(f"server RSS after warm-up: {mib(rest):.1f} MiB")
 
             small_phases = round_trip(client, sampler, owner_id, small_sample)
+            own_rest = own.settled(0.2)
+            started = time.monotonic()
             big_phases = round_trip(client, sampler, owner_id, big_sample)
+            own_peak = max(own.window(started))
             after = sampler.settled()
             samples = sampler.count
 
@@ -189,8 +195,8 @@ def main() -> None:
                 f"peak RSS {mib(phase.peak_rss):6.1f} MiB (+{mib(phase.peak_rss - rest):.1f})"
             )
     log(f"server RSS after both: {mib(after):.1f} MiB; {samples} RSS samples taken")
-    # ru_maxrss is in KiB on Linux: the client's own peak, to show it never held the file.
-    log(f"client peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB")
+    client_growth = mib(own_peak - own_rest)
+    log(f"client RSS growth during the {big // MIB} MiB round trip: {client_growth:.1f} MiB")
     log("downloads verified: sizes and SHA-256 match the files")
 
     value = mib(max(p.peak_rss for p in big_phases) - rest)

@@ -156,7 +156,8 @@ class EncryptingReader:
             out = bytes(self._buffer)
             self._buffer.clear()
         else:
-            out = bytes(self._buffer[:size])
+            with memoryview(self._buffer) as view:  # one copy, not two, of a large part
+                out = bytes(view[:size])
             del self._buffer[:size]
         return out
 

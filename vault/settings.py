@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     s3_bucket: str = "vault"
     s3_secure: bool = False
     s3_region: str = "us-east-1"
-    # Parts this size are held in memory while uploading: it bounds a large upload's RSS.
+    # One part this size is held in memory while uploading (a few copies of it at peak):
+    # it bounds a large upload's RSS.
     s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
 
     # Master keys wrap the per-blob data keys: {"key id": "base64 of 32 bytes"}.

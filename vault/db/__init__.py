@@ -2,11 +2,16 @@
 imports SQLAlchemy; the rest of the vault sees repositories and the unit of work."""
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from vault.db.engine import create_engine_for, ping, session_factory
 from vault.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+# What a query raises when the database is unreachable (the API answers 503).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
 __all__ = [
+    "DATABASE_DOWN",
     "Engine",
     "UnitOfWork",
     "UnitOfWorkFactory",

@@ -26,7 +26,10 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping (a round trip per checkout, several per request); connections are recycled
+    # instead, and one that died with the server fails its request once (503), not forever.
+    kwargs.setdefault("pool_recycle", 300)
+    return create_engine(url, **kwargs)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

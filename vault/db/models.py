@@ -313,3 +313,6 @@ class IdempotencyKeyRow(Base):
     request: Mapped[str] = mapped_column(String(255))  # what the key was first used for
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from vault.db import certification_models as _certification_models  # noqa: E402, F401

@@ -94,6 +94,57 @@ def attachment_from_row(row: DossierDocumentRow) -> DossierAttachment:
     )
 
 
+_DOCUMENT_COLUMNS = (
+    DocumentRow.id,
+    DocumentRow.owner_id,
+    DocumentRow.paper_type,
+    DocumentRow.title,
+    DocumentRow.reference_number,
+    DocumentRow.issuer_agency_code,
+    DocumentRow.issue_date,
+    DocumentRow.valid_until,
+    DocumentRow.origin,
+    DocumentRow.status,
+    DocumentRow.lineage_id,
+    DocumentRow.version,
+    DocumentRow.supersedes_id,
+    DocumentRow.created_at,
+    DocumentRow.has_signature,
+    BlobRow.id.label("blob_id"),
+    BlobRow.object_key,
+    BlobRow.size,
+    BlobRow.media_type,
+    BlobRow.sha256,
+    BlobRow.key_id,
+)
+
+
+def _select_documents() -> Any:
+    """Plain columns, not ORM entities: listings build the domain objects directly."""
+    return select(*_DOCUMENT_COLUMNS).join(BlobRow, BlobRow.id == DocumentRow.blob_id)
+
+
+def document_from_columns(r: Any) -> Document:
+    return Document(
+        id=r.id,
+        owner_id=r.owner_id,
+        paper_type=r.paper_type,
+        title=r.title,
+        reference_number=r.reference_number,
+        issuer_agency_code=r.issuer_agency_code,
+        issue_date=r.issue_date,
+        valid_until=r.valid_until,
+        origin=DocumentOrigin(r.origin),
+        status=DocumentStatus(r.status),
+        lineage_id=r.lineage_id,
+        version=r.version,
+        supersedes_id=r.supersedes_id,
+        blob=Blob(r.blob_id, r.object_key, r.size, MediaType(r.media_type), r.sha256, r.key_id),
+        created_at=r.created_at,
+        has_signature=r.has_signature,
+    )
+
+
 def dossier_from_row(row: DossierRow) -> Dossier:
     return Dossier(
         row.id,
@@ -231,7 +282,7 @@ class DocumentRepository:
         limit: int,
         only: VisibleSet | None = None,
     ) -> Sequence[Document]:
-        q = select(DocumentRow).where(DocumentRow.owner_id == owner_id)
+        q = _select_documents().where(DocumentRow.owner_id == owner_id)
         if only is not None:
             allowed = []
             if only.issuer_agency is not None:
@@ -258,7 +309,7 @@ class DocumentRepository:
             q = q.where(DocumentRow.id < before_id)
         # Ids are time-ordered: newest first, and the id alone is a stable cursor.
         q = q.order_by(DocumentRow.id.desc()).limit(limit)
-        return [document_from_row(r) for r in self._s.scalars(q)]
+        return [document_from_columns(r) for r in self._s.execute(q)]
 
     def of_types(
         self, owner_id: uuid.UUID, paper_types: Sequence[str], *, limit: int = 500
@@ -266,13 +317,13 @@ class DocumentRepository:
         """Every version of the owner's papers of these types, newest first."""
         if not paper_types:
             return []
-        rows = self._s.scalars(
-            select(DocumentRow)
+        rows = self._s.execute(
+            _select_documents()
             .where(DocumentRow.owner_id == owner_id, DocumentRow.paper_type.in_(paper_types))
             .order_by(DocumentRow.id.desc())
             .limit(limit)
         )
-        return [document_from_row(r) for r in rows]
+        return [document_from_columns(r) for r in rows]
 
     def current_version(self, lineage_id: uuid.UUID) -> Document | None:
         row = self._s.scalar(
@@ -708,11 +759,22 @@ class AuditRepository:
             insert(AuditEntryRow),
             [
                 {
-                    "seq": e.seq, "at": e.at, "actor_id": e.actor_id, "actor_name": e.actor_name,
-                    "client_id": e.client_id, "agency_code": e.agency_code, "role": e.role,
-                    "action": e.action, "owner_id": e.owner_id, "document_id": e.document_id,
-                    "dossier_id": e.dossier_id, "purpose": e.purpose, "outcome": e.outcome,
-                    "detail": e.detail, "prev_hash": e.prev_hash, "hash": e.hash,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor_id": e.actor_id,
+                    "actor_name": e.actor_name,
+                    "client_id": e.client_id,
+                    "agency_code": e.agency_code,
+                    "role": e.role,
+                    "action": e.action,
+                    "owner_id": e.owner_id,
+                    "document_id": e.document_id,
+                    "dossier_id": e.dossier_id,
+                    "purpose": e.purpose,
+                    "outcome": e.outcome,
+                    "detail": e.detail,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
                 }
                 for e in entries
             ],

@@ -190,8 +190,11 @@ class DocumentService:
             if first_request != request:
                 raise InvalidInput("Idempotency-Key", "this key was used for another request")
             document = self._find(uow, document_id)
-            uow.record(audit_draft(actor, "document.replay", owner_id=document.owner_id,
-                                   document_id=document.id))
+            uow.record(
+                audit_draft(
+                    actor, "document.replay", owner_id=document.owner_id, document_id=document.id
+                )
+            )
             return document, True
         document = store()
         uow.documents.remember(actor.account_id, key, request, document.id)
@@ -393,8 +396,6 @@ class DocumentService:
     ) -> Page[Document]:
         """The owner's papers this actor may see, newest first."""
         limit = cursors.check_limit(limit)
-        if uow.owners.get(owner_id) is None:
-            raise NotFound("no such owner")
         visibility = self._access.visibility(uow, actor, owner_id)
         if visibility.nothing:
             raise self._access.deny(
@@ -421,6 +422,9 @@ class DocumentService:
             limit=limit + 1,
             only=only,
         )
+        # Rows prove the owner exists (foreign key); only an empty page needs the look-up.
+        if not rows and uow.owners.get(owner_id) is None:
+            raise NotFound("no such owner")
         items = list(rows[:limit])
         next_cursor = cursors.encode(items[-1].id) if len(rows) > limit else None
         uow.record(

@@ -65,6 +65,8 @@ class S3BlobStore:
                 data,  # type: ignore[arg-type]  # minio only calls read()
                 length,
                 part_size=self._part_size,
+                # One part in flight: parallel parts multiply the memory an upload holds.
+                num_parallel_uploads=1,
                 content_type="application/octet-stream",
             )
         except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
