@@ -60,23 +60,28 @@ def blob_from_row(row: BlobRow) -> Blob:
 
 
 def document_from_row(row: DocumentRow) -> Document:
+    return _document(row, blob_from_row(row.blob))
+
+
+def _document(r: Any, blob: Blob) -> Document:
+    """From an ORM row or a column row: both carry the documents table's names."""
     return Document(
-        id=row.id,
-        owner_id=row.owner_id,
-        paper_type=row.paper_type,
-        title=row.title,
-        reference_number=row.reference_number,
-        issuer_agency_code=row.issuer_agency_code,
-        issue_date=row.issue_date,
-        valid_until=row.valid_until,
-        origin=DocumentOrigin(row.origin),
-        status=DocumentStatus(row.status),
-        lineage_id=row.lineage_id,
-        version=row.version,
-        supersedes_id=row.supersedes_id,
-        blob=blob_from_row(row.blob),
-        created_at=row.created_at,
-        has_signature=row.has_signature,
+        id=r.id,
+        owner_id=r.owner_id,
+        paper_type=r.paper_type,
+        title=r.title,
+        reference_number=r.reference_number,
+        issuer_agency_code=r.issuer_agency_code,
+        issue_date=r.issue_date,
+        valid_until=r.valid_until,
+        origin=DocumentOrigin(r.origin),
+        status=DocumentStatus(r.status),
+        lineage_id=r.lineage_id,
+        version=r.version,
+        supersedes_id=r.supersedes_id,
+        blob=blob,
+        created_at=r.created_at,
+        has_signature=r.has_signature,
     )
 
 
@@ -125,24 +130,8 @@ def _select_documents() -> Any:
 
 
 def document_from_columns(r: Any) -> Document:
-    return Document(
-        id=r.id,
-        owner_id=r.owner_id,
-        paper_type=r.paper_type,
-        title=r.title,
-        reference_number=r.reference_number,
-        issuer_agency_code=r.issuer_agency_code,
-        issue_date=r.issue_date,
-        valid_until=r.valid_until,
-        origin=DocumentOrigin(r.origin),
-        status=DocumentStatus(r.status),
-        lineage_id=r.lineage_id,
-        version=r.version,
-        supersedes_id=r.supersedes_id,
-        blob=Blob(r.blob_id, r.object_key, r.size, MediaType(r.media_type), r.sha256, r.key_id),
-        created_at=r.created_at,
-        has_signature=r.has_signature,
-    )
+    blob = Blob(r.blob_id, r.object_key, r.size, MediaType(r.media_type), r.sha256, r.key_id)
+    return _document(r, blob)
 
 
 def dossier_from_row(row: DossierRow) -> Dossier:
