@@ -40,6 +40,7 @@ import pypdfium2
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from minio import Minio
+from PIL import Image
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
@@ -541,3 +542,29 @@ def padded_pdf(size: int) -> bytes:
     if pad < 0:
         raise ValueError(f"a padded PDF cannot be smaller than {len(head) + 3} bytes")
     return head + b"\n%" + random_comment(pad) + b"\n"
+
+
+def scan_pdf(size: int) -> bytes:
+    """A scan as a one-page PDF: a JPEG of random grey noise (which barely
+    compresses) sized to about `size` bytes, distinct each call. Unlike `padded_pdf`, its
+    cross-reference table is intact, so checking it costs what a real scan's check costs
+    (PDFium rebuilds the table of a file with bytes after its end, scanning all of it)."""
+    side = max(64, int((size * 1.25) ** 0.5))
+    for _ in range(6):
+        image = Image.frombytes("L", (side, side), os.urandom(side * side))
+        jpeg = io.BytesIO()
+        image.save(jpeg, "JPEG", quality=75)
+        if abs(len(jpeg.getvalue()) - size) < size * 0.03:
+            break
+        side = max(64, int(side * (size / len(jpeg.getvalue())) ** 0.5))
+    pdf = pypdfium2.PdfDocument.new()
+    page = pdf.new_page(595, 842)
+    picture = pypdfium2.PdfImage.new(pdf)
+    picture.load_jpeg(io.BytesIO(jpeg.getvalue()), inline=False)
+    picture.set_matrix(pypdfium2.PdfMatrix().scale(595, 842))
+    page.insert_obj(picture)
+    page.gen_content()
+    out = io.BytesIO()
+    pdf.save(out)
+    pdf.close()
+    return out.getvalue()

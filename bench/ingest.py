@@ -173,7 +173,7 @@ def run(
 
 def measure(plan: Plan, api: Side, raw: Side, cpu: dict[str, Callable[[], float]]) -> None:
     log(f"warm-up: {plan.warmup_docs} documents per side (not measured)")
-    warmup = [_common.padded_pdf(DOC_SIZE) for _ in range(plan.warmup_docs)]
+    warmup = [_common.scan_pdf(DOC_SIZE) for _ in range(plan.warmup_docs)]
     for side in (api, raw):
         side.run(warmup, cpu)
     for side in (api, raw):
@@ -181,7 +181,7 @@ def measure(plan: Plan, api: Side, raw: Side, cpu: dict[str, Callable[[], float]
         side.cpu.clear()
 
     for number in range(plan.rounds):
-        docs = [_common.padded_pdf(DOC_SIZE) for _ in range(plan.docs_per_round)]
+        docs = [_common.scan_pdf(DOC_SIZE) for _ in range(plan.docs_per_round)]
         order = (api, raw) if number % 2 == 0 else (raw, api)
         for side in order:
             side.rates.append(side.run(docs, cpu))

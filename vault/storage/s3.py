@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import urllib3
 from minio import Minio
-from minio.error import S3Error
+from minio.error import MinioException, S3Error
 
 from vault.errors import StorageUnavailable
 from vault.storage.base import READ_SIZE, ObjectMissing, Readable, StoredObject
@@ -52,7 +52,7 @@ class S3BlobStore:
         try:
             if not self._client.bucket_exists(self.bucket):
                 self._client.make_bucket(self.bucket)
-        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"cannot create bucket {self.bucket}: {exc}") from exc
 
     def put(self, key: str, data: Readable, length: int) -> None:
@@ -69,7 +69,7 @@ class S3BlobStore:
                 num_parallel_uploads=1,
                 content_type="application/octet-stream",
             )
-        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise StorageUnavailable(f"could not store object: {exc}") from exc
 
     def get(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
@@ -79,7 +79,8 @@ class S3BlobStore:
             if exc.code in _MISSING:
                 raise ObjectMissing(f"object {key} is missing from the store") from exc
             raise StorageUnavailable(f"could not read object: {exc.code}") from exc
-        except urllib3.exceptions.HTTPError as exc:
+        # ServerError (a 5xx without an S3 error body) and friends: the store is in trouble.
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"could not read object: {exc}") from exc
         return self._stream(response)
 
@@ -96,7 +97,7 @@ class S3BlobStore:
     def delete(self, key: str) -> None:
         try:
             self._client.remove_object(self.bucket, key)
-        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"could not delete object: {exc}") from exc
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
@@ -109,12 +110,12 @@ class S3BlobStore:
                     obj.size or 0,
                     obj.last_modified or datetime.now(UTC),
                 )
-        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"could not list objects: {exc}") from exc
 
     def check(self) -> None:
         try:
             if not self._client.bucket_exists(self.bucket):
                 raise StorageUnavailable(f"bucket {self.bucket} does not exist")
-        except (S3Error, urllib3.exceptions.HTTPError) as exc:
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"object store is not reachable: {exc}") from exc
