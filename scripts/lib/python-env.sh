@@ -31,4 +31,7 @@ ensure_python_env() {
         || return 1
     # The project itself, editable, without touching the pinned dependencies.
     .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e . || return 1
+    # The SDK is a package of its own (client_sdk/); its dependencies are in the lock files.
+    .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e ./client_sdk \
+        || return 1
 }

@@ -1,0 +1,72 @@
+"""Python client for the citizen document vault.
+
+from vault_client import VaultClient
+
+with VaultClient() as client:          # configured from CITIZEN_VAULT_* variables
+    owner = client.owners.lookup("079203001234")
+    for doc in client.documents.list(owner=owner):
+        print(doc.paper_type, doc.title)
+"""
+
+from vault_client import types
+from vault_client._client import AsyncVaultClient, VaultClient
+from vault_client._config import ConfigurationError
+from vault_client._credentials import AccessToken, ClientCredentials, Credentials, Password
+from vault_client._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContentIntegrityError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServiceUnavailableError,
+    VaultError,
+)
+from vault_client._retry import RetryPolicy
+from vault_client._streams import AsyncContentStream, ContentStream
+from vault_client._version import __version__
+from vault_client.pagination import AsyncCursorPage, AsyncPaginator, CursorPage
+from vault_client.types.enums import DocumentOrigin, OwnerKind, Reuse
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AccessToken",
+    "AsyncContentStream",
+    "AsyncCursorPage",
+    "AsyncPaginator",
+    "AsyncVaultClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientCredentials",
+    "ConfigurationError",
+    "ConflictError",
+    "ContentIntegrityError",
+    "ContentStream",
+    "Credentials",
+    "CursorPage",
+    "DocumentOrigin",
+    "InternalServerError",
+    "NotFoundError",
+    "OwnerKind",
+    "Password",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "RetryPolicy",
+    "Reuse",
+    "ServiceUnavailableError",
+    "VaultClient",
+    "VaultError",
+    "__version__",
+    "types",
+]

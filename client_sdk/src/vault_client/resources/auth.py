@@ -1,0 +1,78 @@
+"""Sign-in endpoints and who the client is. The client signs itself in: these are for
+checking identity, fetching a token for another program, and the vault's public keys."""
+
+from __future__ import annotations
+
+from vault_client._credentials import ClientCredentials, Password
+from vault_client._request import Call, api, parse_as
+from vault_client.resources._base import AsyncResource, SyncResource
+from vault_client.types.auth import Identity, Jwks, Token
+
+
+def _me() -> Call[Identity]:
+    return Call("GET", api("/me"), parse_as(Identity), idempotent=True)
+
+
+def _oidc(id_token: str) -> Call[Token]:
+    body = {"id_token": id_token}
+    return Call(
+        "POST", api("/auth/oidc"), parse_as(Token), json=body, idempotent=True, authenticated=False
+    )
+
+
+def _jwks() -> Call[Jwks]:
+    return Call(
+        "GET", "/.well-known/jwks.json", parse_as(Jwks), idempotent=True, authenticated=False
+    )
+
+
+class Auth(SyncResource):
+    def me(self) -> Identity:
+        """Who the client's token is for: officer, agency, roles, and the agency system's
+        client id when signed in with client credentials."""
+        return self._client.execute(_me())
+
+    def client_credentials(self, *, client_id: str, client_secret: str, officer: str) -> Token:
+        """A token for an agency system acting for `officer` (OAuth2 client credentials).
+        The client does this itself when given credentials; use this to hand a token on."""
+        call = ClientCredentials(client_id, client_secret, officer).token_call()
+        return self._client.execute(call)
+
+    def login(self, *, username: str, password: str) -> Token:
+        """A token for a local account (the vault's embedded default)."""
+        return self._client.execute(Password(username, password).token_call())
+
+    def oidc(self, id_token: str) -> Token:
+        """Exchanges an OpenID Connect ID token (VNeID) for a vault token."""
+        return self._client.execute(_oidc(id_token))
+
+    def jwks(self) -> Jwks:
+        """The public keys that verify the vault's tokens and signed consent receipts."""
+        return self._client.execute(_jwks())
+
+
+class AsyncAuth(AsyncResource):
+    async def me(self) -> Identity:
+        """Who the client's token is for: officer, agency, roles, and the agency system's
+        client id when signed in with client credentials."""
+        return await self._client.execute(_me())
+
+    async def client_credentials(
+        self, *, client_id: str, client_secret: str, officer: str
+    ) -> Token:
+        """A token for an agency system acting for `officer` (OAuth2 client credentials).
+        The client does this itself when given credentials; use this to hand a token on."""
+        call = ClientCredentials(client_id, client_secret, officer).token_call()
+        return await self._client.execute(call)
+
+    async def login(self, *, username: str, password: str) -> Token:
+        """A token for a local account (the vault's embedded default)."""
+        return await self._client.execute(Password(username, password).token_call())
+
+    async def oidc(self, id_token: str) -> Token:
+        """Exchanges an OpenID Connect ID token (VNeID) for a vault token."""
+        return await self._client.execute(_oidc(id_token))
+
+    async def jwks(self) -> Jwks:
+        """The public keys that verify the vault's tokens and signed consent receipts."""
+        return await self._client.execute(_jwks())

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import Field
+
+from vault_client.types._base import VaultModel
+from vault_client.types.documents import Document
+from vault_client.types.enums import AttachmentRole, DossierStatus, Reuse
+
+
+class Dossier(VaultModel):
+    """A procedure dossier (hồ sơ TTHC) an agency received for an owner."""
+
+    id: uuid.UUID
+    dossier_code: str
+    procedure_code: str
+    receiving_agency_code: str
+    owner_id: uuid.UUID
+    received_at: datetime
+    created_at: datetime
+    status: DossierStatus
+
+
+class Attachment(VaultModel):
+    """A dossier component or result, with the national sync payload's flags."""
+
+    dossier_id: uuid.UUID
+    document_id: uuid.UUID
+    attached_at: datetime
+    role: AttachmentRole
+    digitised: bool
+    reused: Reuse
+    from_warehouse: bool
+    replacing_result_code: str | None
+    result_code: str | None
+
+
+class Candidate(VaultModel):
+    """A paper on file that could fill a need, and why it can or cannot be used."""
+
+    document: Document
+    usable: bool
+    reasons: list[str]
+    reuse: Reuse = Field(description="The `reused` flag attaching it would record")
+    replacing_result_code: str | None
+    attached: bool
+
+
+class NeededPaper(VaultModel):
+    paper_type: str
+    component_name: str
+    on_file: bool
+    action: str  # "attach", or "ask the owner" when nothing usable is on file
+    candidates: list[Candidate]
+
+    @property
+    def usable(self) -> list[Candidate]:
+        """The candidates that may be attached, best first."""
+        return [c for c in self.candidates if c.usable]
+
+
+class ReusePlan(VaultModel):
+    """Which papers the dossier's procedure needs, which are on file and valid on the day the
+    dossier was received, and why the others are not."""
+
+    dossier_id: uuid.UUID
+    dossier_code: str
+    procedure_code: str
+    procedure_name: str
+    received_on: date
+    needed: list[NeededPaper]
+
+    @property
+    def to_ask(self) -> list[NeededPaper]:
+        """Needs with nothing usable on file: only these may be asked of the owner."""
+        return [n for n in self.needed if not n.on_file]

@@ -1,0 +1,142 @@
+"""Every endpoint the API publishes has a typed, documented method in both clients.
+
+When the server gains endpoints (search, signatures, certified copies, verifications), this
+test names them until the SDK covers them: add the methods, then the rows below.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from vault_client import AsyncPaginator, AsyncVaultClient, VaultClient
+from vault_client.resources._base import AsyncResource, SyncResource
+
+from api import create_app
+
+# (method, path) in the OpenAPI document -> the SDK methods that call it.
+ENDPOINTS: dict[tuple[str, str], list[str]] = {
+    ("GET", "/healthz"): ["health.alive"],
+    ("GET", "/readyz"): ["health.ready"],
+    ("GET", "/.well-known/jwks.json"): ["auth.jwks"],
+    ("POST", "/api/v1/oauth/token"): ["auth.client_credentials"],
+    ("POST", "/api/v1/auth/login"): ["auth.login"],
+    ("POST", "/api/v1/auth/oidc"): ["auth.oidc"],
+    ("GET", "/api/v1/me"): ["auth.me"],
+    ("POST", "/api/v1/owners"): ["owners.create"],
+    ("POST", "/api/v1/owners/lookup"): ["owners.lookup"],
+    ("GET", "/api/v1/owners/{owner_id}"): ["owners.get"],
+    ("POST", "/api/v1/owners/{owner_id}/documents"): ["documents.upload"],
+    ("GET", "/api/v1/owners/{owner_id}/documents"): ["documents.list"],
+    ("GET", "/api/v1/documents/{document_id}"): ["documents.get"],
+    ("GET", "/api/v1/documents/{document_id}/versions"): ["documents.versions"],
+    ("POST", "/api/v1/documents/{document_id}/versions"): ["documents.new_version"],
+    ("GET", "/api/v1/documents/{document_id}/content"): [
+        "documents.download",
+        "documents.stream",
+    ],
+    ("POST", "/api/v1/dossiers"): ["dossiers.create"],
+    ("GET", "/api/v1/owners/{owner_id}/dossiers"): ["dossiers.list"],
+    ("GET", "/api/v1/dossiers/{dossier_id}"): ["dossiers.get"],
+    ("POST", "/api/v1/dossiers/{dossier_id}/close"): ["dossiers.close"],
+    ("GET", "/api/v1/dossiers/{dossier_id}/documents"): ["dossiers.attachments"],
+    ("POST", "/api/v1/dossiers/{dossier_id}/results"): ["dossiers.add_result"],
+    ("GET", "/api/v1/dossiers/{dossier_id}/reuse"): ["reuse.needed_papers"],
+    ("POST", "/api/v1/dossiers/{dossier_id}/documents"): ["reuse.attach"],
+    ("GET", "/api/v1/paper-types"): ["catalogue.paper_types"],
+    ("GET", "/api/v1/procedures"): ["catalogue.procedures"],
+    ("GET", "/api/v1/procedures/{code}"): ["catalogue.procedure"],
+    ("PUT", "/api/v1/procedures/{code}"): ["catalogue.put_procedure"],
+    ("GET", "/api/v1/indicators"): ["indicators.monthly", "indicators.monthly_csv"],
+    ("POST", "/api/v1/me/consents"): ["consents.create"],
+    ("GET", "/api/v1/me/consents"): ["consents.list"],
+    ("POST", "/api/v1/me/consents/{consent_id}/revoke"): ["consents.revoke"],
+    ("GET", "/api/v1/me/consents/{consent_id}/receipt"): ["consents.receipt"],
+    ("GET", "/api/v1/me/access-log"): ["access_log.list"],
+}
+RESOURCES = sorted({name.split(".")[0] for names in ENDPOINTS.values() for name in names})
+
+
+def _operations() -> set[tuple[str, str]]:
+    paths = create_app().openapi()["paths"]
+    return {(method.upper(), path) for path, item in paths.items() for method in item}
+
+
+def test_every_published_endpoint_has_an_sdk_method() -> None:
+    published = _operations()
+    missing = sorted(published - ENDPOINTS.keys())
+    assert missing == [], f"endpoints without an SDK method: {missing}"
+    assert sorted(ENDPOINTS.keys() - published) == []  # nothing mapped that is gone
+
+
+def _method(client: type[Any], dotted: str) -> Callable[..., Any]:
+    resource_name, method_name = dotted.split(".")
+    resource_type = typing.get_type_hints(getattr(client, resource_name).func)["return"]
+    method: Callable[..., Any] = getattr(resource_type, method_name)
+    return method
+
+
+@pytest.mark.parametrize("dotted", sorted({n for names in ENDPOINTS.values() for n in names}))
+def test_both_clients_have_it_and_the_async_one_awaits(dotted: str) -> None:
+    sync = _method(VaultClient, dotted)
+    asynchronous = _method(AsyncVaultClient, dotted)
+    assert not inspect.iscoroutinefunction(sync)
+    returns = typing.get_type_hints(asynchronous)["return"]
+    awaited = inspect.iscoroutinefunction(asynchronous)
+    paginated = typing.get_origin(returns) is AsyncPaginator
+    context = dotted == "documents.stream"  # an async context manager
+    assert awaited or paginated or context, dotted
+    # The same parameters, in the same order, with the same types.
+    assert list(inspect.signature(sync).parameters) == list(
+        inspect.signature(asynchronous).parameters
+    )
+    sync_hints = typing.get_type_hints(sync)
+    async_hints = typing.get_type_hints(asynchronous)
+    assert {k: v for k, v in sync_hints.items() if k != "return"} == {
+        k: v for k, v in async_hints.items() if k != "return"
+    }
+
+
+def _mentions_any(tp: object) -> bool:
+    if tp is Any:
+        return True
+    return any(_mentions_any(arg) for arg in typing.get_args(tp))
+
+
+def _public_methods() -> list[tuple[str, Callable[..., Any]]]:
+    found = []
+    for base in (SyncResource, AsyncResource):
+        for cls in base.__subclasses__():
+            for name, member in vars(cls).items():
+                if not name.startswith("_") and callable(member):
+                    found.append((f"{cls.__name__}.{name}", member))
+    for cls in (VaultClient, AsyncVaultClient):
+        for name, member in vars(cls).items():
+            if not name.startswith("_") and callable(member):
+                found.append((f"{cls.__name__}.{name}", member))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "method"), [pytest.param(n, m, id=n) for n, m in _public_methods()]
+)
+def test_public_methods_are_documented_and_typed_without_any(
+    name: str, method: Callable[..., Any]
+) -> None:
+    assert inspect.getdoc(method), f"{name} has no docstring"
+    hints = typing.get_type_hints(method)
+    assert "return" in hints, name
+    untyped = [p for p in inspect.signature(method).parameters if p != "self" and p not in hints]
+    assert untyped == [], name
+    assert not any(_mentions_any(t) for t in hints.values()), f"{name} exposes Any"
+
+
+def test_the_resources_are_the_same_on_both_clients() -> None:
+    def resources(cls: type[Any]) -> set[str]:
+        return {n for n, v in vars(cls).items() if hasattr(v, "func") and not n.startswith("_")}
+
+    assert resources(VaultClient) == resources(AsyncVaultClient)
+    assert set(RESOURCES) <= resources(VaultClient)
