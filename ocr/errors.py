@@ -6,11 +6,25 @@ vault's errors (the HTTP layer's one table) maps these without knowing about OCR
 
 from __future__ import annotations
 
+from typing import Any
+
 from vault.errors import ContentTooLarge, UnreadableContent, UnsupportedMediaType, VaultError
 
 
 class OcrError(VaultError):
     """Base of every error raised by `ocr`."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its attributes, not from `args` (which hold the detail only): pickling
+        # must work, because errors raised in a worker process travel back to the caller.
+        return (_rebuild, (type(self), self.detail, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[OcrError], detail: str, state: dict[str, Any]) -> OcrError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, detail)
+    error.__dict__.update(state)
+    return error
 
 
 class UnsupportedInput(OcrError, UnsupportedMediaType):

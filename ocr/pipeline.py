@@ -27,7 +27,8 @@ import warnings
 from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -35,8 +36,16 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 from PIL import Image, UnidentifiedImageError
 
+from ocr.classify import Classification, classify
 from ocr.engine import OcrEngine, Recognition, TesseractEngine, Word
-from ocr.errors import InputTooLarge, OcrError, OcrTimeout, UnreadableInput, UnsupportedInput
+from ocr.errors import (
+    EngineFailure,
+    InputTooLarge,
+    OcrError,
+    OcrTimeout,
+    UnreadableInput,
+    UnsupportedInput,
+)
 from ocr.preprocess import Prepared, Steps, prepare
 
 # PDFium is not thread-safe, not even across documents: every PDFium call in this process
@@ -110,6 +119,10 @@ class OcrResult:
         weights = [max(1, len(page.text)) for page in self.pages]
         total = sum(w * page.confidence for w, page in zip(weights, self.pages, strict=True))
         return total / sum(weights) if self.pages else 0.0
+
+    def classification(self) -> Classification:
+        """Suggested paper type, certified-copy marker and key fields (`ocr.classify`)."""
+        return classify(self.text, self.confidence)
 
     def render_text(self) -> str:
         """Plain text for a terminal: a header line per page, then its text."""
@@ -209,9 +222,6 @@ def _media_type(data: bytes, declared: MediaType | str | None, limits: Limits) -
 class _Raster:
     image: Image.Image
     dpi: int
-    # How the image maps to the output page, for the searchable PDF: display size in points.
-    width_pt: float
-    height_pt: float
 
 
 class _Source:
@@ -293,7 +303,10 @@ class _Source:
         if self.pdf is None:
             return None
         with _PDFIUM_LOCK:
-            return self._text_layer(self.pdf, index)
+            try:
+                return self._text_layer(self.pdf, index)
+            except pypdfium2.PdfiumError as exc:
+                raise UnreadableInput(f"page {index + 1} cannot be read: {exc}") from exc
 
     def _text_layer(self, pdf: pypdfium2.PdfDocument, index: int) -> str | None:
         page = pdf[index]
@@ -319,7 +332,7 @@ class _Source:
             except (OSError, EOFError, ValueError, SyntaxError) as exc:
                 raise UnreadableInput(f"page {index + 1} cannot be decoded: {exc}") from exc
             dpi = _image_dpi(image)
-        return _Raster(frame, dpi, frame.width / dpi * 72, frame.height / dpi * 72)
+        return _Raster(frame, dpi)
 
     def _render_pdf_page(self, index: int) -> _Raster:
         assert self.pdf is not None
@@ -329,9 +342,7 @@ class _Source:
 
     def _render(self, page: pypdfium2.PdfPage, index: int) -> _Raster:
         try:
-            width, height = page.get_size()
-            if page.get_rotation() % 180:
-                width, height = height, width
+            width, height = page.get_size()  # as displayed (/Rotate applied)
             dpi = self.options.pdf_dpi
             pixels = width * height * (dpi / 72) ** 2
             limit = self.options.limits.max_page_pixels
@@ -350,7 +361,7 @@ class _Source:
             raise UnreadableInput(f"page {index + 1} cannot be rendered: {exc}") from exc
         finally:
             page.close()
-        return _Raster(image, dpi, width, height)
+        return _Raster(image, dpi)
 
 
 def _image_dpi(image: Image.Image) -> int:
@@ -379,7 +390,9 @@ def _image_coverage(page: pypdfium2.PdfPage) -> float:
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     page: PageResult
-    text_layer_pdf: bytes | None = field(repr=False)
+    text_layer_pdf: bytes | None = field(repr=False)  # covers `box` of the prepared page
+    box: tuple[int, int, int, int]  # what the engine read, within the prepared page (px)
+    size: tuple[int, int]  # the prepared page (px): upright, straightened
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,18 +427,20 @@ def _read_page(raster: _Raster, number: int, engine: OcrEngine, options: OcrOpti
             if reading.confidence > best.recognition.confidence:
                 best = _Reading(turned, (rotation + extra) % 360, reading)
     chosen, found = best.prepared, best.recognition
+    left, top = chosen.box[:2]
     page = PageResult(
         number=number,
         text=found.text,
         confidence=found.confidence,
         source=PageSource.OCR,
-        words=found.words,
+        # In the prepared page's pixels, not the crop's.
+        words=tuple(replace(w, left=w.left + left, top=w.top + top) for w in found.words),
         rotation=best.rotation,
         skew=chosen.skew,
         dpi=chosen.dpi,
         steps=chosen.steps,
     )
-    return _Outcome(page, found.text_layer_pdf)
+    return _Outcome(page, found.text_layer_pdf, chosen.box, chosen.size)
 
 
 def _quarter_turn(prepared: Prepared, engine: OcrEngine, options: OcrOptions) -> int:
@@ -464,13 +479,16 @@ def _run_pages(
         initializer=_worker_init,
         initargs=(source.data, source.kind, options, engine),
     ) as pool:
-        futures = [pool.submit(_worker_page, i) for i in todo]
         try:
+            futures = [pool.submit(_worker_page, i) for i in todo]
             for future in futures:
                 yield future.result(timeout=deadline), None
         except FutureTimeout as exc:
             _kill_workers(pool)
             raise OcrTimeout(f"a page took longer than {deadline:g} s", deadline) from exc
+        except BrokenProcessPool as exc:
+            _kill_workers(pool)
+            raise EngineFailure(f"an OCR worker process died: {exc}") from exc
         except BaseException:
             _kill_workers(pool)
             raise
@@ -516,21 +534,27 @@ class _Composer:
         if self.source.pdf is None and raster is None:
             raster = self.source.raster(index)  # read in a worker: decode it again here
         with _PDFIUM_LOCK:
-            if self.source.pdf is not None:
-                self.out.import_pages(self.source.pdf, [index])
-                page = self.out[len(self.out) - 1]
-                if outcome is not None and outcome.text_layer_pdf:
-                    # Shown the way it was read: a page scanned on its side is turned upright
-                    # (in this copy only) and the text layer goes on in that orientation.
-                    page.set_rotation((page.get_rotation() + outcome.page.rotation) % 360)
-                    _overlay(self.out, page, outcome, _display_to_content(page))
-            else:
-                assert outcome is not None and raster is not None
-                page = _image_page(self.out, self.source, raster, outcome)
-                if outcome.text_layer_pdf:
-                    _overlay(self.out, page, outcome, pypdfium2.PdfMatrix())
-            page.gen_content()
-            page.close()
+            try:
+                self._add(index, outcome, raster)
+            except pypdfium2.PdfiumError as exc:
+                raise UnreadableInput(f"page {index + 1} cannot be copied: {exc}") from exc
+
+    def _add(self, index: int, outcome: _Outcome | None, raster: _Raster | None) -> None:
+        if self.source.pdf is not None:
+            self.out.import_pages(self.source.pdf, [index])
+            page = self.out[len(self.out) - 1]
+            if outcome is not None and outcome.text_layer_pdf:
+                # Shown the way it was read: a page scanned on its side is turned upright
+                # (in this copy only) and the text layer goes on in that orientation.
+                page.set_rotation((page.get_rotation() + outcome.page.rotation) % 360)
+                _overlay(self.out, page, outcome, _display_to_content(page))
+        else:
+            assert outcome is not None and raster is not None
+            page = _image_page(self.out, self.source, raster, outcome)
+            if outcome.text_layer_pdf:
+                _overlay(self.out, page, outcome, pypdfium2.PdfMatrix())
+        page.gen_content()
+        page.close()
 
     def finish(self) -> bytes:
         buffer = io.BytesIO()
@@ -593,22 +617,25 @@ def _overlay(
     outcome: _Outcome,
     to_content: pypdfium2.PdfMatrix,
 ) -> None:
-    """Puts the engine's text-only page over `page`, undoing the deskew so the invisible
-    words lie over the words in the original pixels."""
+    """Puts the engine's text-only page over `page`: where its crop lies on the prepared page,
+    then turned back by the skew, so the invisible words lie over the original's words."""
     assert outcome.text_layer_pdf is not None
     layer = pypdfium2.PdfDocument(outcome.text_layer_pdf)
     try:
-        lw, lh = layer[0].get_size()
+        layer_width, layer_height = layer[0].get_size()
         xobject = layer.page_as_xobject(0, out)
         left, bottom, right, top = page.get_cropbox()
         rotation = page.get_rotation() % 180
         width, height = (top - bottom, right - left) if rotation else (right - left, top - bottom)
-        # The text layer is the preprocessed image: upright and straightened. Scale it to the
-        # displayed page, then turn it back by the skew about the page centre.
+        # Points of the displayed page per pixel of the prepared page.
+        kx, ky = width / outcome.size[0], height / outcome.size[1]
+        box_left, _, box_right, box_bottom = outcome.box
+        box_height = box_bottom - outcome.box[1]
         cx, cy = width / 2, height / 2
         matrix = (
             pypdfium2.PdfMatrix()
-            .scale(width / lw, height / lh)
+            .scale((box_right - box_left) / layer_width * kx, box_height / layer_height * ky)
+            .translate(box_left * kx, (outcome.size[1] - box_bottom) * ky)
             .translate(-cx, -cy)
             .rotate(outcome.page.skew)
             .translate(cx, cy)

@@ -230,9 +230,12 @@ def skew(image: Image.Image, degrees: float) -> Image.Image:
 
 
 def add_noise(image: Image.Image, sigma: float, seed: int) -> Image.Image:
-    # effect_noise is centred on 128; adding it with offset -128 gives zero-mean noise.
-    random.seed(seed)
-    noise = Image.effect_noise(image.size, sigma)
+    """Zero-mean sensor noise of standard deviation ~`sigma`, the same for the same seed
+    (Pillow's effect_noise draws from C's rand(), which no Python seed reaches)."""
+    rng = random.Random(seed)
+    uniform = Image.frombytes("L", image.size, rng.randbytes(image.width * image.height))
+    # Uniform 0-255 has a standard deviation of 73.9; scale it about 128.
+    noise = uniform.point(lambda v: round(128 + (v - 128) * sigma / 73.9))
     if image.mode == "L":
         return ImageChops.add(image, noise, 1.0, -128)
     bands = [ImageChops.add(band, noise, 1.0, -128) for band in image.split()]
@@ -403,6 +406,16 @@ def hard(document: Document, seed: int, turn: int | None = None) -> Sample:
     page = page.transpose(transpose)
     data = _encode(page, "JPEG", dpi, quality=80)
     return Sample(f"{document.name}-hard-turn{turn}", Tier.HARD, document, data, "image/jpeg", dpi)
+
+
+def low_resolution(document: Document, seed: int, dpi: int = 100) -> Sample:
+    """A plain page scanned at a low resolution (100-120 dpi): black on white, a little skew
+    and noise. Not a tier: it isolates what upscaling does."""
+    rng = random.Random(seed)
+    page = skew(typeset(document).convert("RGB"), rng.uniform(-2.0, 2.0))
+    page = add_noise(rescale(page, dpi), sigma=8, seed=seed)
+    data = _encode(page, "JPEG", dpi, quality=70)
+    return Sample(f"{document.name}-{dpi}dpi", Tier.DEGRADED, document, data, "image/jpeg", dpi)
 
 
 def tier_samples(tier: Tier, count: int, seed: int = 7) -> list[Sample]:
