@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import problems
 from api.body_limit import BodySizeLimit
-from api.routers import auth, catalogue, documents, dossiers, health, me, owners
+from api.deps import limit_by_address
+from api.routers import auth, catalogue, documents, dossiers, health, me, owners, verifications
 from vault.runtime import Vault
 from vault.settings import Settings
 
@@ -53,5 +54,9 @@ def create_app(settings: Settings | None = None, *, vault: Vault | None = None) 
     )
     for router in routers:
         app.include_router(router, prefix="/api/v1")
+    # Public: anyone holding a signed paper may check it; rate-limited by address.
+    app.include_router(
+        verifications.router, prefix="/api/v1", dependencies=[Depends(limit_by_address)]
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
     return app

@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     signing.add_argument("--log-level", default="info")
     signing.set_defaults(func=cmd_signing_serve)
 
+    # Parsed by signing.verify.cli_main (see main); listed here for --help.
+    sub.add_parser("verify", help="verify signed PDFs offline: signatures, chain, changes")
+
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")
     mig.set_defaults(func=cmd_migrate)
@@ -239,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:  # its own options, --help included, belong to the verifier
+        from signing.verify import cli_main
+
+        return cli_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

@@ -1,0 +1,116 @@
+"""Public signature verification: anyone may verify a PDF they hold.
+
+`POST /verifications` takes a multipart upload (field `file`) and answers 200 with the
+report (JSON, or the ETSI TS 119 102-2 XML with `?format=etsi-xml`) whatever the verdict:
+a failed signature is a result, not an error. 413 for a file over the limit, 415 for
+anything that is not a PDF (sniffed from its bytes, not its name or declared type), 503
+when every verification worker is busy.
+
+The verifier comes from `app.state.verifier` when the application sets one up in its
+lifespan; otherwise one is built from `VerifySettings` on first use and kept for the
+process.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from api.problems import PROBLEM_JSON, TYPE_BASE
+from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
+from signing.verify.etsi_xml import render
+from signing.verify.structure import sniff_pdf
+from signing.verify_settings import VerifySettings
+
+router = APIRouter(tags=["verifications"])
+
+_default: Verifier | None = None
+_default_lock = threading.Lock()
+
+
+def get_verifier(request: Request) -> Verifier:
+    verifier = getattr(request.app.state, "verifier", None)
+    if isinstance(verifier, Verifier):
+        return verifier
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = VerifySettings().verifier()
+        return _default
+
+
+def _problem(
+    status: int, slug: str, title: str, detail: str, request: Request, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(int(extra["retry_after"]))
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+@router.post(
+    "/verifications",
+    summary="Verify the signatures of a PDF (PAdES): a report like the EU DSS simple report",
+    responses={
+        200: {
+            "description": "The verification report (also when signatures fail)",
+            "content": {"application/xml": {}},
+        },
+        413: {"description": "The file is too large"},
+        415: {"description": "The file is not a PDF"},
+        503: {"description": "Every verification worker is busy; retry later"},
+    },
+)
+def verify_document(
+    request: Request,
+    file: Annotated[UploadFile, File(description="The signed PDF")],
+    format: Annotated[
+        Literal["json", "etsi-xml"], Query(description="json, or the ETSI TS 119 102-2 XML report")
+    ] = "json",
+) -> Response:
+    verifier = get_verifier(request)
+    limit = verifier.max_document_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        return _problem(
+            413,
+            "content-too-large",
+            "Content too large",
+            f"the file is over {limit} bytes",
+            request,
+        )
+    if not sniff_pdf(data):
+        return _problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "the file is not a PDF",
+            request,
+        )
+    try:
+        report = verify_bytes(verifier, data)
+    except VerifierBusy as exc:
+        return _problem(
+            503, "verifier-busy", "Verifier busy", exc.detail, request, retry_after=exc.retry_after
+        )
+    except VerifierClosed as exc:
+        return _problem(503, "verifier-unavailable", "Verifier unavailable", exc.detail, request)
+    if format == "etsi-xml":
+        return Response(render(report), media_type="application/xml")
+    return JSONResponse(report.to_dict())
+
+
+def verify_bytes(verifier: Verifier, data: bytes) -> VerificationReport:
+    """The one call the endpoint makes; a stored-document endpoint can make the same."""
+    return verifier.verify(data)
