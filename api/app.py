@@ -10,7 +10,22 @@ from fastapi import Depends, FastAPI
 from api import problems
 from api.body_limit import BodySizeLimit
 from api.deps import limit_by_address
-from api.routers import auth, catalogue, documents, dossiers, health, me, owners, verifications
+from api.routers import (
+    auth,
+    catalogue,
+    documents,
+    dossiers,
+    health,
+    me,
+    owners,
+    search,
+    verifications,
+)
+from api.routers import signing as signing_routes
+from ocr.worker import embedded_worker_wanted, start_background_worker
+from signing.signer_settings import SignerSettings
+from signing.wiring import VaultSigning
+from vault.audit import AnchorTimer
 from vault.runtime import Vault
 from vault.settings import Settings
 
@@ -18,18 +33,44 @@ from vault.settings import Settings
 _MULTIPART_OVERHEAD = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, *, vault: Vault | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    vault: Vault | None = None,
+    signer_settings: SignerSettings | None = None,
+) -> FastAPI:
     """`vault` may be given ready-made (tests, embedding); otherwise it is built from
-    `settings` when the app starts and closed when it stops."""
+    `settings` when the app starts and closed when it stops. Signing through the remote
+    service is on when `signer_settings` (or VAULT_SIGNER_*) name the service."""
     settings = settings or (vault.settings if vault else Settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = vault is None
         app.state.vault = vault or Vault.from_settings(settings)
+        owns_signing = getattr(app.state, "vault_signing", None) is None
+        if owns_signing:
+            app.state.vault_signing = VaultSigning.build(
+                app.state.vault,
+                signer_settings or SignerSettings(),
+                verifier=getattr(app.state, "verifier", None),
+            )
+        anchoring = AnchorTimer.start(app.state.vault)
+        # The embedded default OCRs uploads in this process; production runs `vault worker`.
+        worker = (
+            start_background_worker(app.state.vault)
+            if embedded_worker_wanted(app.state.vault.settings)
+            else None
+        )
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
+            if anchoring is not None:
+                anchoring.stop()
+            if owns_signing:
+                app.state.vault_signing.close()
             if owned:
                 app.state.vault.close()
 
@@ -51,6 +92,8 @@ def create_app(settings: Settings | None = None, *, vault: Vault | None = None) 
         dossiers.router,
         catalogue.router,
         me.router,
+        search.router,
+        signing_routes.router,
     )
     for router in routers:
         app.include_router(router, prefix="/api/v1")
@@ -58,5 +101,6 @@ def create_app(settings: Settings | None = None, *, vault: Vault | None = None) 
     app.include_router(
         verifications.router, prefix="/api/v1", dependencies=[Depends(limit_by_address)]
     )
+    app.include_router(signing_routes.public_router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
     return app

@@ -1,4 +1,4 @@
-"""The `vault` command: serve, migrate, reconcile, rotate-keys."""
+"""The `vault` command: the API, the signing service, workers and maintenance."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import cast
 from pydantic import ValidationError
 
 from api.devseed import dev_seed
-from vault.audit import verify_chain
+from ocr import cli as ocr_cli
+from vault.audit import anchor_head, verify_anchors, verify_chain
 from vault.auth import Role
 from vault.db import UnitOfWork, migrate
 from vault.errors import VaultError
@@ -150,15 +151,38 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     vault = Vault.from_settings(_settings())
     try:
         report = verify_chain(vault.uows)
+        anchor_problems = verify_anchors(vault.uows)
     finally:
         vault.close()
-    print(json.dumps(asdict(report)))
+    print(json.dumps({**asdict(report), "anchor_problems": anchor_problems}))
+    for problem in anchor_problems:
+        print(f"audit anchor problem: {problem}", file=sys.stderr)
+    if anchor_problems:
+        return 1
     if not report.ok:
         print(
             f"audit chain BROKEN at entry {report.first_bad_seq}: {report.problem}", file=sys.stderr
         )
         return 1
     print(f"audit chain intact: {report.entries} entries", file=sys.stderr)
+    return 0
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    settings = _settings()
+    url = args.tsa or settings.audit_tsa_url
+    if not url:
+        print("error: give --tsa URL or set VAULT_AUDIT_TSA_URL", file=sys.stderr)
+        return 2
+    vault = Vault.from_settings(settings)
+    try:
+        anchor = anchor_head(vault.uows, url)
+    finally:
+        vault.close()
+    if anchor is None:
+        print("the chain head is already anchored")
+    else:
+        print(f"anchored entry {anchor.seq} ({anchor.hash}) at {anchor.gen_time.isoformat()}")
     return 0
 
 
@@ -191,8 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     signing.add_argument("--log-level", default="info")
     signing.set_defaults(func=cmd_signing_serve)
 
-    # Parsed by signing.verify.cli_main (see main); listed here for --help.
+    # Parsed by their own modules (see main); listed here for --help.
     sub.add_parser("verify", help="verify signed PDFs offline: signatures, chain, changes")
+    sub.add_parser(
+        "extend-signatures", help="add document timestamps (B-LTA) to signatures near expiry"
+    )
 
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")
@@ -234,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check every hash and link of the chain")
     verify.set_defaults(func=cmd_audit_verify)
+    anchor = audit_sub.add_parser("anchor", help="timestamp the chain head (RFC 3161)")
+    anchor.add_argument("--tsa", help="timestamp authority URL (default: VAULT_AUDIT_TSA_URL)")
+    anchor.set_defaults(func=cmd_audit_anchor)
+
+    ocr_cli.register(sub, _settings)  # worker, reindex, ocr
 
     seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")
     seed.set_defaults(func=cmd_dev_seed)
@@ -243,10 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["verify"]:  # its own options, --help included, belong to the verifier
+    # These commands' options, --help included, belong to their own parsers.
+    if argv[:1] == ["verify"]:
         from signing.verify import cli_main
 
         return cli_main(argv[1:])
+    if argv[:1] == ["extend-signatures"]:
+        from signing.extend import cli_main as extend_main
+
+        return extend_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

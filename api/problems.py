@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from signing.pades import SigningUnavailable
 from vault.crypto import UnknownMasterKey
 from vault.db import DATABASE_DOWN
 from vault.db.unit_of_work import DatabaseUnavailable
@@ -42,6 +43,7 @@ ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
     (PermissionDenied, 403, "forbidden", "Forbidden"),
     (RateLimited, 429, "rate-limited", "Too many requests"),
     (AuditUnavailable, 503, "audit-unavailable", "Audit log unavailable"),
+    (SigningUnavailable, 503, "signing-unavailable", "Signing service unavailable"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
     (UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported media type"),

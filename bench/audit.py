@@ -30,8 +30,16 @@ def run(uows: UnitOfWorkFactory, log_: AuditLog, per_writer: int) -> float:
     def writer(n: int) -> None:
         start.wait()
         for i in range(per_writer):
-            log_.write([AuditDraft(action="bench.append", detail=f"{n}-{i}",
-                                   actor_name="Bench Writer", agency_code="000.00.15.H57")])
+            log_.write(
+                [
+                    AuditDraft(
+                        action="bench.append",
+                        detail=f"{n}-{i}",
+                        actor_name="Bench Writer",
+                        agency_code="000.00.15.H57",
+                    )
+                ]
+            )
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
     for t in threads:

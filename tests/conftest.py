@@ -33,7 +33,9 @@ from vault.storage.s3 import S3BlobStore
 BACKENDS = ["sqlite+folder", "postgres+s3"]
 TABLES = (
     "idempotency_keys, dossier_documents, dossiers, documents, blobs, consents, accounts, "
-    "api_clients, agencies, audit_entries, owners"
+    "api_clients, agencies, audit_anchors, audit_entries, owners, jobs, extracted_texts, "
+    "extracted_pages, derived_files, metadata_suggestions, search_index, certified_copies, "
+    "certification_counters, certification_refusals"
 )
 
 

@@ -168,3 +168,32 @@ def test_concurrent_appends_keep_one_unbroken_chain(vault: Vault) -> None:
     with vault.engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_entries WHERE seq > 390"))
     assert verify_chain(vault.uows).problem == "entries after the last one were removed"
+
+
+def test_the_chain_head_is_anchored_with_an_rfc3161_timestamp(
+    client: TestClient, vault: Vault, tmp_path: Path
+) -> None:
+    from signing.pki import start_dev_pki
+    from vault.audit import anchor_head, verify_anchors
+
+    owner = create_owner(client)
+    upload(client, owner)
+    pki = start_dev_pki(tmp_path / "pki")
+    try:
+        anchor = anchor_head(vault.uows, pki.pki.tsa_url)
+        assert anchor is not None
+        assert anchor_head(vault.uows, pki.pki.tsa_url) is None  # nothing new to anchor
+    finally:
+        pki.stop()
+    with vault.uows() as uow:
+        assert uow.audit.head() == (anchor.seq, anchor.hash)
+    assert verify_anchors(vault.uows) == []
+    # Rewriting the chain up to the anchored entry cannot be hidden: the token says otherwise.
+    with vault.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE audit_entries SET hash = :h WHERE seq = :s"),
+            {"h": "f" * 64, "s": anchor.seq},
+        )
+    assert verify_anchors(vault.uows) == [
+        f"anchor at {anchor.seq}: the chain no longer has that hash"
+    ]

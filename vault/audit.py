@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from vault.audit_types import Anchor
 from vault.domain import AuditEntry
 from vault.errors import AuditUnavailable
 
@@ -216,3 +217,84 @@ def verify_chain(uows: Any) -> ChainReport:
                 count, False, expected_seq, "entries after the last one were removed", head_seq
             )
     return ChainReport(count, True, head_seq=head_seq)
+
+
+def _imprint_and_time(token: bytes) -> tuple[bytes, str, datetime]:
+    from asn1crypto import cms, tsp
+
+    info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
+    assert isinstance(info, tsp.TSTInfo)
+    imprint = info["message_imprint"]
+    return (
+        bytes(imprint["hashed_message"].native),
+        str(imprint["hash_algorithm"]["algorithm"].native),
+        info["gen_time"].native,
+    )
+
+
+def anchor_head(uows: Any, tsa_url: str, *, timeout: float = 10) -> Anchor | None:
+    """Timestamps the chain head (RFC 3161) so the whole log can be proven to have existed
+    at that time; None when the head is already anchored."""
+    import asyncio
+
+    from pyhanko.sign.timestamps.requests_client import HTTPTimeStamper
+
+    with uows() as uow:
+        seq, head = uow.audit.head()
+        latest = uow.audit.latest_anchor_seq()
+    if seq == 0 or latest == seq:
+        return None
+    stamper = HTTPTimeStamper(tsa_url, timeout=timeout)  # type: ignore[no-untyped-call]
+    token = asyncio.run(stamper.async_timestamp(bytes.fromhex(head), "sha256")).dump()
+    imprint, algorithm, gen_time = _imprint_and_time(token)
+    if imprint != bytes.fromhex(head) or algorithm != "sha256":
+        raise AuditUnavailable("the timestamp authority stamped something else")
+    anchor = Anchor(seq, head, tsa_url, token, gen_time)
+    with uows() as uow:
+        uow.audit.add_anchor(anchor)
+        uow.commit()
+    return anchor
+
+
+def verify_anchors(uows: Any) -> list[str]:
+    """Problems with the anchors: each must stamp the hash the chain has at its entry. (The
+    token's own signature is the TSA's; `vault verify`-style trust checks apply to it.)"""
+    problems = []
+    with uows() as uow:
+        for anchor in uow.audit.anchors():
+            imprint, _, _ = _imprint_and_time(anchor.token)
+            entry_hash = uow.audit.hash_at(anchor.seq)
+            if imprint != bytes.fromhex(anchor.hash):
+                problems.append(f"anchor at {anchor.seq}: the token stamps another hash")
+            elif entry_hash != anchor.hash:
+                problems.append(f"anchor at {anchor.seq}: the chain no longer has that hash")
+    return problems
+
+
+class AnchorTimer:
+    """Anchors the chain head every `audit_anchor_interval_seconds` in a background thread."""
+
+    def __init__(self, uows: Any, tsa_url: str, interval: float) -> None:
+        self._uows, self._url, self._interval = uows, tsa_url, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-anchor", daemon=True)
+
+    @classmethod
+    def start(cls, vault: Any) -> AnchorTimer | None:
+        settings = vault.settings
+        if not settings.audit_tsa_url or settings.audit_anchor_interval_seconds <= 0:
+            return None
+        timer = cls(vault.uows, settings.audit_tsa_url, settings.audit_anchor_interval_seconds)
+        timer._thread.start()
+        return timer
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                anchor_head(self._uows, self._url)
+            except Exception as exc:
+                log.error("could not anchor the audit chain: %s", exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)

@@ -75,8 +75,33 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = None
     oidc_audience: str | None = None
 
+    # RFC 3161 timestamp authority for anchoring the audit chain head (the signing service's
+    # TSA, or the CA's in production), and how often the API process anchors it (0: never;
+    # `vault audit anchor` does it on demand).
+    audit_tsa_url: str | None = None
+    audit_anchor_interval_seconds: int = Field(default=3600, ge=0)
+
     # Requests per minute per client (token subject or address), with bursts of a tenth.
     rate_limit_per_minute: int = Field(default=1200, ge=1)
+
+    # OCR jobs, run by `vault worker` processes (or by one inside `vault serve`, see
+    # `ocr_worker_embedded`). A file over the page limit fails its job (it stays stored).
+    ocr_max_pages: int = Field(default=500, gt=0)
+    ocr_page_timeout_seconds: float = Field(default=60, gt=0)  # one engine call
+    ocr_job_timeout_seconds: float = Field(default=1800, gt=0)  # one document, all pages
+    # Address space of the process that reads one document (Tesseract included): a file
+    # that needs more fails its job, not the worker. 0: no limit.
+    ocr_memory_limit_mb: int = Field(default=3072, ge=0)
+    # A worker renews its lease while it works; a killed worker's job is taken over once
+    # the lease has run out.
+    ocr_lease_seconds: float = Field(default=60, gt=0)
+    ocr_max_attempts: int = Field(default=5, ge=1)
+    ocr_retry_base_seconds: float = Field(default=30, ge=0)  # doubled on each failure
+    ocr_retry_max_seconds: float = Field(default=3600, ge=0)
+    ocr_poll_seconds: float = Field(default=2, gt=0)  # how often an idle worker looks
+    # A worker thread inside the API process: None means on in development (the embedded
+    # default, ./scripts/run), off otherwise (run `vault worker` processes).
+    ocr_worker_embedded: bool | None = None
 
     @field_validator("master_keys")
     @classmethod

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,9 +16,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
-from signing.credentials import totp, totp_step
 from signing.runtime import DEV_CREDENTIALS
 from tests.signing.conftest import AGENCY_TOKEN, VAULT_TOKEN
+from tests.signing.seal_otp import seal_otp
 
 SHA256 = "2.16.840.1.101.3.4.2.1"
 SHA384 = "2.16.840.1.101.3.4.2.2"
@@ -190,7 +189,7 @@ def test_credential_info_lists_full_signature_algorithm_oids_and_the_chain(
 
 def test_v2_field_names_sign_with_pin_and_otp(api: httpx.Client) -> None:
     hashes_ = digests(2)
-    otp = totp(SEAL_OTP, totp_step(time.time()))
+    otp = seal_otp()
     r = api.post(
         "/credentials/authorize",
         json={

@@ -28,7 +28,7 @@ from vault.db.models import Base, UTCDateTime, utcnow
 REFUSAL_REASONS = (
     "altered",  # tẩy xóa, sửa chữa, thêm, bớt nội dung không hợp lệ
     "damaged",  # hư hỏng, cũ nát, không xác định được nội dung
-    "secret",  # đóng dấu mật, hoặc ghi rõ không được sao chụp
+    "classified",  # đóng dấu mật, hoặc ghi rõ không được sao chụp
     "unlawful_content",  # nội dung trái pháp luật, đạo đức xã hội
     "not_legalised",  # giấy tờ nước ngoài chưa hợp pháp hóa lãnh sự
     "unconfirmed_private",  # cá nhân tự lập, không có xác nhận của cơ quan có thẩm quyền

@@ -213,11 +213,15 @@ class SignedDocumentRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def current_signed(self, *, after_id: uuid.UUID | None, limit: int) -> list[Document]:
+    def current_signed(
+        self, *, after_id: uuid.UUID | None, before_id: uuid.UUID, limit: int
+    ) -> list[Document]:
+        """By id, after `after_id` (the page before) and before `before_id`."""
         q = select(DocumentRow).where(
             DocumentRow.has_signature.is_(True),
             DocumentRow.status == DocumentStatus.CURRENT.value,
             DocumentRow.origin.in_([o.value for o in SIGNED_ORIGINS]),
+            DocumentRow.id < before_id,
         )
         if after_id is not None:
             q = q.where(DocumentRow.id > after_id)

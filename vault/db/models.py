@@ -160,6 +160,8 @@ class DossierDocumentRow(Base):
     __table_args__ = (
         CheckConstraint("role IN ('component', 'result')", name="role"),
         CheckConstraint("reused IN (0, 1, 2)", name="reused"),
+        # Joins from a document to its dossiers (results that replace a component).
+        Index("ix_dossier_documents_document_id", "document_id"),
     )
 
     dossier_id: Mapped[uuid.UUID] = mapped_column(
@@ -316,3 +318,5 @@ class IdempotencyKeyRow(Base):
 
 
 from vault.db import certification_models as _certification_models  # noqa: E402, F401
+from vault.db import job_models as _job_models  # noqa: E402, F401
+from vault.db import text_models as _text_models  # noqa: E402, F401

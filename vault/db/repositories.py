@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from vault.audit_types import Anchor
+from vault.db.anchor_models import AuditAnchorRow
 from vault.db.models import (
     AccountRow,
     AgencyRow,
@@ -585,6 +587,8 @@ class ClientRepository:
 class ProcedureRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
+        # Procedures change rarely and a unit of work is short: read each once per request.
+        self._cache: dict[str, Procedure | None] = {}
 
     def _requirements(self, codes: Sequence[str]) -> dict[str, list[Requirement]]:
         rows = self._s.scalars(
@@ -601,11 +605,13 @@ class ProcedureRepository:
         return out
 
     def get(self, code: str) -> Procedure | None:
-        row = self._s.get(ProcedureRow, code)
-        if row is None:
-            return None
-        reqs = self._requirements([code]).get(code, [])
-        return Procedure(row.code, row.name_vi, row.returns_result, tuple(reqs))
+        if code not in self._cache:
+            row = self._s.get(ProcedureRow, code)
+            reqs = self._requirements([code]).get(code, []) if row else []
+            self._cache[code] = (
+                Procedure(row.code, row.name_vi, row.returns_result, tuple(reqs)) if row else None
+            )
+        return self._cache[code]
 
     def list(self) -> list[Procedure]:
         rows = list(self._s.scalars(select(ProcedureRow).order_by(ProcedureRow.code)))
@@ -616,6 +622,7 @@ class ProcedureRepository:
         ]
 
     def put(self, procedure: Procedure) -> None:
+        self._cache.pop(procedure.code, None)
         row = self._s.get(ProcedureRow, procedure.code)
         if row is None:
             self._s.add(
@@ -806,6 +813,27 @@ class AuditRepository:
 
     def count(self) -> int:
         return int(self._s.scalar(select(func.count()).select_from(AuditEntryRow)) or 0)
+
+    def hash_at(self, seq: int) -> str | None:
+        return self._s.scalar(select(AuditEntryRow.hash).where(AuditEntryRow.seq == seq))
+
+    def latest_anchor_seq(self) -> int | None:
+        return self._s.scalar(select(func.max(AuditAnchorRow.seq)))
+
+    def add_anchor(self, anchor: Anchor) -> None:
+        self._s.add(
+            AuditAnchorRow(
+                seq=anchor.seq,
+                hash=anchor.hash,
+                tsa_url=anchor.tsa_url,
+                token=anchor.token,
+                gen_time=anchor.gen_time,
+            )
+        )
+
+    def anchors(self) -> list[Anchor]:
+        rows = self._s.scalars(select(AuditAnchorRow).order_by(AuditAnchorRow.seq))
+        return [Anchor(r.seq, r.hash, r.tsa_url, r.token, r.gen_time) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vault.audit import AuditDraft, AuditLog, Outcome
+from vault.db.jobs_repository import JobRepository
 from vault.db.repositories import (
     AccountRepository,
     AuditRepository,
@@ -29,6 +30,7 @@ from vault.db.repositories import (
     PaperTypeRepository,
     ProcedureRepository,
 )
+from vault.db.text_repository import SearchRepository, TextRepository
 from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
 from vault.storage.base import BlobStore
 
@@ -58,6 +60,9 @@ class UnitOfWork:
         self.documents = DocumentRepository(session)
         self.blob_rows = BlobRepository(session)
         self.dossiers = DossierRepository(session)
+        self.jobs = JobRepository(session)
+        self.texts = TextRepository(session)
+        self.search = SearchRepository(session)
         self._written: list[str] = []
 
     def record(self, draft: AuditDraft) -> None:

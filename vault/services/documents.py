@@ -34,6 +34,7 @@ from vault.errors import (
     RangeNotSatisfiable,
     UnreadableContent,
 )
+from vault.jobs import JobKind
 from vault.services import cursors
 
 
@@ -153,6 +154,8 @@ class DocumentService:
         )
         uow.documents.add(document, wrapped)
         uow.flush()
+        # In this transaction: the document never exists without its OCR job.
+        uow.jobs.enqueue(JobKind.OCR, document.id)
         if dossier_id is not None:
             uow.dossiers.attach(
                 DossierAttachment(dossier_id, document.id, datetime.now(UTC), digitised=True)
@@ -297,6 +300,7 @@ class DocumentService:
         uow.documents.mark_superseded(locked.id)
         uow.documents.add(document, wrapped)
         uow.flush()
+        uow.jobs.enqueue(JobKind.OCR, document.id)
         uow.record(
             audit_draft(
                 actor,

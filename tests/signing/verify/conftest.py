@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -26,11 +25,11 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.client import csc_signer
-from signing.credentials import totp, totp_step
 from signing.pki import DevPki
 from signing.runtime import DEV_CREDENTIALS
 from signing.verify import TrustSettings, Verifier
 from tests.signing.conftest import VAULT_TOKEN, asn1_cert
+from tests.signing.seal_otp import seal_otp
 from tests.signing.verify import pdfs
 
 SEAL_OTP = next(c.otp_secret for c in DEV_CREDENTIALS if c.id == "h57-seal") or b""
@@ -181,7 +180,7 @@ def officer_and_seal(remote_signer: RemoteSigner, signed_lt: bytes) -> bytes:
         "333333",
         field="Seal",
         lt=True,
-        otp=lambda: totp(SEAL_OTP, totp_step(time.time())),
+        otp=seal_otp,
     )
 
 

@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 REFUSAL_REASONS = (
     "altered",
     "damaged",
-    "secret",
+    "classified",
     "unlawful_content",
     "not_legalised",
     "unconfirmed_private",

@@ -1,0 +1,438 @@
+"""Signing in the vault: sign a stored result, make or refuse an electronic certified copy,
+and the public verification of certified copies (by the code in their QR code).
+
+`router` goes under /api/v1 and needs a signed-in officer; `public_router` carries its
+own paths (`/api/v1/public/...` JSON, `/public/...` HTML) and needs no sign-in.
+The use cases come from `app.state.vault_signing` (a `signing.wiring.VaultSigning`).
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, SecretStr
+
+from api.deps import ActorDep, UowDep, limit_by_address
+from api.schemas import DocumentOut
+from signing.certification import (
+    LEGAL_BASIS,
+    CertifiedCopy,
+    CopyRequest,
+    PublicView,
+    RefusalReason,
+    SignaturesReport,
+)
+from signing.pades import VIETNAM_TIME, PadesLevel, SigningNotConfigured
+from signing.wiring import VaultSigning
+from vault.db.certification_repository import RefusalRecord
+from vault.errors import NotFound
+
+router = APIRouter(tags=["signing"])
+public_router = APIRouter(tags=["public verification"])
+
+
+def get_signing(request: Request) -> VaultSigning:
+    signing: VaultSigning | None = getattr(request.app.state, "vault_signing", None)
+    if signing is None:
+        raise SigningNotConfigured("signing is not set up in this vault")
+    return signing
+
+
+SigningDep = Annotated[VaultSigning, Depends(get_signing)]
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    # The code in the URL is the key to the page: never leak it to another site.
+    "Referrer-Policy": "no-referrer",
+}
+
+
+# -- signing a stored result --------------------------------------------------------------------
+
+
+class SignRequest(BaseModel):
+    pin: SecretStr = Field(min_length=1, max_length=64, description="PIN of your credential")
+    otp: SecretStr | None = Field(default=None, max_length=16)
+    level: PadesLevel = Field(
+        default=PadesLevel.B_T,
+        description="B-T: with a trusted timestamp; B-LT: also the revocation data, for "
+        "verification offline years later",
+    )
+
+
+@router.post(
+    "/documents/{document_id}/sign",
+    status_code=status.HTTP_201_CREATED,
+    summary="Sign a stored result (PAdES) with your credential; stored as a new version",
+    description="For issuing officers of the agency that issued the result. The signed "
+    "file becomes a new version (origin `issued_result`); the unsigned draft stays on record.",
+)
+def sign_document(
+    document_id: uuid.UUID,
+    body: SignRequest,
+    response: Response,
+    signing: SigningDep,
+    uow: UowDep,
+    actor: ActorDep,
+) -> DocumentOut:
+    document = signing.results.sign(
+        uow,
+        actor,
+        document_id,
+        pin=body.pin.get_secret_value(),
+        otp=body.otp.get_secret_value() if body.otp else None,
+        level=body.level,
+    )
+    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    return DocumentOut.of(document)
+
+
+# -- certified copies ---------------------------------------------------------------------------
+
+
+class CertificationOut(BaseModel):
+    number: int
+    number_text: str = Field(examples=["15/ĐT"])
+    book: str
+    year: int
+    certified_on: date
+    office_agency_code: str
+    officer_name: str
+    pages: int
+    verification_code: str
+    verification_url: str
+    content_sha256: str
+
+    @classmethod
+    def of(cls, copy: CertifiedCopy) -> CertificationOut:
+        r = copy.record
+        return cls(
+            number=r.number,
+            number_text=copy.number_text,
+            book=r.book,
+            year=r.year,
+            certified_on=r.certified_on,
+            office_agency_code=r.office_agency_code,
+            officer_name=r.officer_name,
+            pages=r.pages,
+            verification_code=r.verification_code,
+            verification_url=copy.verification_url,
+            content_sha256=r.content_sha256,
+        )
+
+
+class CertifiedCopyOut(BaseModel):
+    document: DocumentOut
+    certification: CertificationOut
+
+
+@router.post(
+    "/owners/{owner_id}/certified-copies",
+    status_code=status.HTTP_201_CREATED,
+    summary="Make an electronic certified copy from scans of the original",
+    description="Multipart: one or more `pages` (JPEG, PNG, TIFF or PDF, in order) and the "
+    "fields below. The copy is signed by your credential, then by your office's seal "
+    "(PAdES B-LT), numbered in the book (…/ĐT), and stored in the owner's warehouse.",
+)
+def make_certified_copy(
+    owner_id: uuid.UUID,
+    pages: Annotated[list[UploadFile], File(description="Scans of the original, in order")],
+    paper_type: Annotated[str, Form(max_length=64)],
+    title: Annotated[str, Form(max_length=500)],
+    book: Annotated[str, Form(max_length=64, examples=["01/2025-SCT/BS-ĐT"])],
+    pin: Annotated[SecretStr, Form(min_length=1, max_length=64)],
+    response: Response,
+    signing: SigningDep,
+    uow: UowDep,
+    actor: ActorDep,
+    otp: Annotated[SecretStr | None, Form(max_length=16)] = None,
+    reference_number: Annotated[str | None, Form(max_length=100)] = None,
+    original_issue_date: Annotated[date | None, Form()] = None,
+    valid_until: Annotated[date | None, Form()] = None,
+) -> CertifiedCopyOut:
+    scans = [page.file.read() for page in pages]
+    copy = signing.copies.certify(
+        uow,
+        actor,
+        owner_id,
+        CopyRequest(
+            paper_type=paper_type,
+            title=title,
+            book=book,
+            pages=scans,
+            pin=pin.get_secret_value(),
+            otp=otp.get_secret_value() if otp else None,
+            reference_number=reference_number,
+            original_issue_date=original_issue_date,
+            valid_until=valid_until,
+        ),
+    )
+    response.headers["Location"] = f"/api/v1/documents/{copy.document.id}"
+    return CertifiedCopyOut(
+        document=DocumentOut.of(copy.document), certification=CertificationOut.of(copy)
+    )
+
+
+class RefusalIn(BaseModel):
+    paper_type: str = Field(max_length=64, examples=["diploma"])
+    reason: RefusalReason
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RefusalOut(BaseModel):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    office_agency_code: str
+    paper_type: str
+    reason: RefusalReason
+    reason_text: str
+    legal_basis: str
+    note: str | None
+    officer_name: str
+    refused_at: datetime
+
+    @classmethod
+    def of(cls, r: RefusalRecord) -> RefusalOut:
+        reason = RefusalReason(r.reason)
+        return cls(
+            id=r.id,
+            owner_id=r.owner_id,
+            office_agency_code=r.office_agency_code,
+            paper_type=r.paper_type,
+            reason=reason,
+            reason_text=reason.text_vi,
+            legal_basis=LEGAL_BASIS,
+            note=r.note,
+            officer_name=r.officer_name,
+            refused_at=r.refused_at,
+        )
+
+
+@router.post(
+    "/owners/{owner_id}/certified-copies/refusals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Refuse to certify an original, with a reason code",
+)
+def refuse_certification(
+    owner_id: uuid.UUID, body: RefusalIn, signing: SigningDep, uow: UowDep, actor: ActorDep
+) -> RefusalOut:
+    record = signing.copies.refuse(
+        uow, actor, owner_id, paper_type=body.paper_type, reason=body.reason, note=body.note
+    )
+    return RefusalOut.of(record)
+
+
+class ReasonOut(BaseModel):
+    code: RefusalReason
+    text: str
+    legal_basis: str
+
+
+@router.get(
+    "/certified-copies/refusal-reasons",
+    summary="Why an original may not be certified: the reason codes",
+)
+def refusal_reasons(actor: ActorDep) -> list[ReasonOut]:
+    return [ReasonOut(code=r, text=r.text_vi, legal_basis=LEGAL_BASIS) for r in RefusalReason]
+
+
+# -- public verification ------------------------------------------------------------------------
+
+
+class SignatureOut(BaseModel):
+    signer: str | None
+    signed_at: datetime | None = Field(description="Proven by a timestamp, if there is one")
+    timestamped: bool
+    valid: bool
+    indication: str = Field(examples=["TOTAL_PASSED"], description="ETSI EN 319 102-1")
+    sub_indication: str | None
+
+
+class PublicCertifiedCopyOut(BaseModel):
+    """What was certified, by whom, when, until when, and whether the signatures check.
+    Never the owner's identity."""
+
+    verification_code: str
+    number_text: str
+    book: str
+    year: int
+    certified_on: date
+    office_agency_code: str
+    office_name: str
+    officer_name: str
+    paper_type: str
+    paper_type_name: str
+    title: str
+    pages: int
+    valid_until: date | None
+    valid_today: bool
+    content_sha256: str
+    file_sha256: str
+    qr_hash_matches: bool | None
+    signatures_valid: bool
+    signatures_problem: str | None
+    signatures: list[SignatureOut]
+
+    @classmethod
+    def of(cls, v: PublicView) -> PublicCertifiedCopyOut:
+        report: SignaturesReport = v.signatures
+        return cls(
+            verification_code=v.code,
+            number_text=v.number_text,
+            book=v.book,
+            year=v.year,
+            certified_on=v.certified_on,
+            office_agency_code=v.office_code,
+            office_name=v.office_name,
+            officer_name=v.officer_name,
+            paper_type=v.paper_type,
+            paper_type_name=v.paper_type_name,
+            title=v.title,
+            pages=v.pages,
+            valid_until=v.valid_until,
+            valid_today=v.valid_today,
+            content_sha256=v.content_sha256,
+            file_sha256=v.file_sha256,
+            qr_hash_matches=v.qr_hash_matches,
+            signatures_valid=report.all_valid,
+            signatures_problem=report.problem,
+            signatures=[
+                SignatureOut(
+                    signer=s.signer,
+                    signed_at=s.signed_at,
+                    timestamped=s.timestamped,
+                    valid=s.valid,
+                    indication=s.indication,
+                    sub_indication=s.sub_indication,
+                )
+                for s in report.signatures
+            ],
+        )
+
+
+Sha256Query = Annotated[
+    str | None,
+    Query(
+        alias="sha256",
+        max_length=64,
+        description="The hash printed in the QR code, to compare with the record",
+    ),
+]
+
+
+@public_router.get(
+    "/api/v1/public/certified-copies/{code}",
+    summary="Verify an electronic certified copy by its code (no sign-in)",
+    dependencies=[Depends(limit_by_address)],
+)
+def verify_certified_copy(
+    code: str, response: Response, signing: SigningDep, uow: UowDep, sha256: Sha256Query = None
+) -> PublicCertifiedCopyOut:
+    view = signing.copies.public_view(uow, code, presented_sha256=sha256)
+    response.headers.update(_SECURITY_HEADERS)
+    response.headers["Cache-Control"] = "no-cache"
+    return PublicCertifiedCopyOut.of(view)
+
+
+_PAGE = """<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
+color:#1a1a1a}}
+table{{border-collapse:collapse;width:100%}}
+th,td{{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}
+th{{width:38%;font-weight:600}}
+.ok{{background:#e6f4ea;border:1px solid #34a853;padding:.75rem}}
+.bad{{background:#fce8e6;border:1px solid #d93025;padding:.75rem}}
+code{{word-break:break-all}}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def _row(label: str, value: str) -> str:
+    return f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>"
+
+
+def _render(view: PublicView) -> str:
+    e = html.escape
+    report = view.signatures
+    if report.all_valid:
+        verdict = '<p class="ok">Các chữ ký số trên bản sao <strong>hợp lệ</strong>.</p>'
+    else:
+        why = e(report.problem) if report.problem else "ít nhất một chữ ký số không hợp lệ"
+        verdict = (
+            f'<p class="bad">Chữ ký số <strong>không kiểm tra được là hợp lệ</strong>: {why}.</p>'
+        )
+    if view.qr_hash_matches is False:
+        verdict += (
+            '<p class="bad">Mã băm trong mã QR <strong>không khớp</strong> với hồ sơ chứng '
+            "thực.</p>"
+        )
+    validity = f"đến hết ngày {view.valid_until:%d/%m/%Y}" if view.valid_until else "không thời hạn"
+    validity += " (còn hiệu lực)" if view.valid_today else " (đã hết hiệu lực)"
+    rows = [
+        _row("Nội dung chứng thực", "Chứng thực bản sao đúng với bản chính"),
+        _row("Loại giấy tờ", e(view.paper_type_name)),
+        _row("Tên giấy tờ", e(view.title)),
+        _row("Số trang bản sao", str(view.pages)),
+        _row("Số chứng thực", e(view.number_text)),
+        _row("Quyển số", e(view.book)),
+        _row("Ngày chứng thực", f"{view.certified_on:%d/%m/%Y}"),
+        _row("Cơ quan chứng thực", f"{e(view.office_name)} ({e(view.office_code)})"),
+        _row("Người thực hiện chứng thực", e(view.officer_name)),
+        _row("Thời hạn sử dụng", e(validity)),
+        _row("Mã băm bản chụp (SHA-256)", f"<code>{e(view.content_sha256)}</code>"),
+        _row("Mã băm tệp bản sao (SHA-256)", f"<code>{e(view.file_sha256)}</code>"),
+    ]
+    for s in report.signatures:
+        when = (
+            f"{s.signed_at.astimezone(VIETNAM_TIME):%H:%M:%S %d/%m/%Y} (GMT+7)"
+            if s.signed_at
+            else "không rõ"
+        )
+        state = "hợp lệ" if s.valid else "không hợp lệ"
+        rows.append(_row("Chữ ký số", f"{e(s.signer or '?')} — {e(when)} — {state}"))
+    body = (
+        "<h1>Bản sao điện tử được chứng thực từ bản chính</h1>"
+        f"{verdict}<table>{''.join(rows)}</table>"
+        f"<p>Mã tra cứu: <code>{e(view.code)}</code></p>"
+    )
+    return _PAGE.format(title="Kiểm tra bản sao điện tử có chứng thực", body=body)
+
+
+@public_router.get(
+    "/public/certified-copies/{code}",
+    response_class=HTMLResponse,
+    summary="The page a QR code on a certified copy opens (no sign-in)",
+    dependencies=[Depends(limit_by_address)],
+)
+def certified_copy_page(
+    code: str, signing: SigningDep, uow: UowDep, sha256: Sha256Query = None
+) -> HTMLResponse:
+    headers = {
+        **_SECURITY_HEADERS,
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    }
+    try:
+        view = signing.copies.public_view(uow, code, presented_sha256=sha256)
+    except NotFound:
+        page = _PAGE.format(
+            title="Không tìm thấy",
+            body="<h1>Không tìm thấy bản sao điện tử có mã tra cứu này</h1>",
+        )
+        return HTMLResponse(page, status_code=status.HTTP_404_NOT_FOUND, headers=headers)
+    return HTMLResponse(_render(view), headers=headers)

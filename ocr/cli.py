@@ -1,0 +1,111 @@
+"""Commands of the `vault` CLI for OCR and search: `vault worker`, `vault reindex`,
+`vault ocr FILE...`. `api.cli` adds them with `register(sub, settings)`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from ocr.errors import OcrError
+from ocr.pipeline import Limits, OcrOptions, recognise_file
+from ocr.search import reindex
+from ocr.worker import run_worker
+from vault.runtime import Vault
+from vault.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SettingsFactory = Callable[[], Settings]
+
+
+def worker_main(args: argparse.Namespace, settings: Settings) -> int:
+    """Runs one OCR worker until SIGTERM or Ctrl-C (the job in hand is given back), or with
+    --once until no job is due. Run several, on several machines, for more throughput."""
+    vault = Vault.from_settings(settings)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping after giving back the current job", signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        done = run_worker(vault, once=args.once, stop_event=stop)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        vault.close()
+    print(f"{done} OCR jobs taken", file=sys.stderr)
+    return 0
+
+
+def reindex_main(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuilds the search index from the stored documents and their extracted text."""
+    vault = Vault.from_settings(settings)
+    try:
+        report = reindex(vault.uows, batch=args.batch, enqueue_missing_ocr=args.ocr_missing)
+    finally:
+        vault.close()
+    print(f"search index rebuilt: {report.documents} documents")
+    if args.ocr_missing:
+        print(f"OCR jobs queued for {report.ocr_enqueued} documents that had none")
+    return 0
+
+
+def ocr_main(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    """Prints the text of each file, through the pipeline the workers use (with the
+    configured page limit and time bounds). Exit status 1 if any file could not be read."""
+    limits = Limits()
+    if settings is not None:
+        limits = Limits(
+            max_bytes=settings.max_upload_bytes,
+            max_pages=settings.ocr_max_pages,
+            page_timeout=settings.ocr_page_timeout_seconds,
+        )
+    options = OcrOptions(limits=limits, searchable_pdf=False, workers=args.workers)
+    failed = 0
+    for number, name in enumerate(args.files):
+        path = Path(name)
+        try:
+            result = recognise_file(path, options=options)
+        except OcrError as exc:
+            print(f"error: {path}: {exc.detail}", file=sys.stderr)
+            failed += 1
+            continue
+        if len(args.files) > 1:
+            print(f"{'' if number == 0 else chr(10)}==> {path} <==")
+        sys.stdout.write(result.render_text())
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], settings: SettingsFactory
+) -> None:
+    """Adds `worker`, `reindex` and `ocr` to the `vault` command's subcommands. `settings`
+    builds the configuration (api.cli's, which explains a bad one)."""
+    worker = sub.add_parser("worker", help="run an OCR worker (until stopped)")
+    worker.add_argument(
+        "--once", action="store_true", help="stop when no job is due instead of waiting"
+    )
+    worker.set_defaults(func=lambda a: worker_main(a, settings()))
+
+    rebuild = sub.add_parser("reindex", help="rebuild the search index from stored documents")
+    rebuild.add_argument("--batch", type=int, default=200, help="documents per transaction")
+    rebuild.add_argument(
+        "--ocr-missing",
+        action="store_true",
+        help="also queue OCR for documents with no text and no OCR job (stored before OCR)",
+    )
+    rebuild.set_defaults(func=lambda a: reindex_main(a, settings()))
+
+    ocr = sub.add_parser("ocr", help="print the recognised text of images or PDFs")
+    ocr.add_argument("files", nargs="+", metavar="FILE", help="PDF, JPEG, PNG or TIFF")
+    ocr.add_argument("--workers", type=int, default=1, help="pages read in parallel (processes)")
+    ocr.set_defaults(func=lambda a: ocr_main(a, settings()))

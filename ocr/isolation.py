@@ -1,0 +1,185 @@
+"""Reading one document in a child process, so that nothing it does can hurt the caller.
+
+The child is started from the forkserver (never forked from a threaded server process), has
+an address-space limit and a time limit, and dies with its parent. Whatever goes wrong in it
+(a decompression bomb, an engine crash, a segfault in a library) comes back as an
+`ocr.errors` error. This module imports only what the child needs, so starting one is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import resource
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+from ocr.classify import Classification
+from ocr.errors import (
+    EngineFailure,
+    InputTooLarge,
+    OcrError,
+    OcrTimeout,
+    UnreadableInput,
+    UnsupportedInput,
+)
+from ocr.pipeline import OcrOptions, PageSource, recognise
+from vault.domain import MediaType
+from vault.errors import ContentTooLarge, UnreadableContent, UnsupportedMediaType, VaultError
+from vault.texts import ExtractedPage
+from vault.texts import PageSource as StoredSource
+
+_ERRORS: dict[str, Callable[[str], OcrError]] = {
+    "UnsupportedInput": UnsupportedInput,
+    "UnreadableInput": UnreadableInput,
+    "InputTooLarge": lambda detail: InputTooLarge(detail, 0),
+    "OcrTimeout": lambda detail: OcrTimeout(detail, 0),
+    "EngineFailure": EngineFailure,
+}
+# How often the caller looks up from a running child: to stop promptly when asked.
+TICK = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    """What reading a document gave, as the child sends it back (no word boxes: they stay
+    inside the searchable PDF)."""
+
+    pages: tuple[ExtractedPage, ...]
+    confidence: float
+    searchable_pdf: bytes | None
+    classification: Classification
+
+
+# Called while a document is read; False means give up (the lease is lost, or stopping).
+Heartbeat = Callable[[], bool]
+
+
+class Recogniser(Protocol):
+    def __call__(self, data: bytes, media_type: MediaType, heartbeat: Heartbeat) -> Recognised:
+        """Raises `ocr.errors` errors, or `Interrupted` when `heartbeat` says to stop."""
+        ...
+
+
+class Interrupted(Exception):
+    """Reading stopped because the heartbeat said so."""
+
+
+def read_document(data: bytes, media_type: MediaType, options: OcrOptions) -> Recognised:
+    """The pipeline, in this process."""
+    result = recognise(data, media_type, options=options)
+    pages = tuple(
+        ExtractedPage(
+            p.number,
+            p.text,
+            round(p.confidence, 4),
+            StoredSource.TEXT_LAYER if p.source is PageSource.TEXT_LAYER else StoredSource.OCR,
+        )
+        for p in result.pages
+    )
+    return Recognised(
+        pages, round(result.confidence, 4), result.searchable_pdf, result.classification()
+    )
+
+
+def _die_with_parent() -> None:
+    # PR_SET_PDEATHSIG (1): the kernel kills this child if its parent dies, so a killed
+    # worker leaves no OCR process behind.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+def _error(exc: BaseException, memory_mb: int) -> tuple[str, str, str]:
+    if isinstance(exc, OcrError):
+        return ("error", type(exc).__name__, exc.detail)
+    if isinstance(exc, MemoryError):
+        return ("error", "InputTooLarge", f"reading it needs more than {memory_mb} MB")
+    if isinstance(exc, VaultError):
+        for cls, name in (
+            (ContentTooLarge, "InputTooLarge"),
+            (UnsupportedMediaType, "UnsupportedInput"),
+            (UnreadableContent, "UnreadableInput"),
+        ):
+            if isinstance(exc, cls):
+                return ("error", name, exc.detail)
+    # A bug or a library failure: not the input's fault as far as anyone can tell.
+    return ("error", "EngineFailure", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _child(
+    conn: Connection, data: bytes, media_type: MediaType, options: OcrOptions, memory_mb: int
+) -> None:
+    _die_with_parent()
+    message: tuple[Any, ...]
+    try:
+        if memory_mb:
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        message = ("ok", read_document(data, media_type, options))
+    except BaseException as exc:
+        message = _error(exc, memory_mb)
+    try:
+        conn.send(message)
+    finally:
+        conn.close()
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        hint = " (out of memory?)" if -exitcode == signal.SIGKILL else ""
+        return f"the OCR process was killed by {name}{hint}"
+    return f"the OCR process ended without an answer (exit code {exitcode})"
+
+
+class SubprocessRecogniser:
+    """Reads each document in a fresh child process, killed when it runs over time or when
+    the caller gives up on it."""
+
+    def __init__(self, options: OcrOptions, *, timeout: float, memory_limit_mb: int) -> None:
+        self._options = options
+        self._timeout = timeout
+        self._memory_mb = memory_limit_mb
+        self._context = multiprocessing.get_context("forkserver")
+        # Loaded once in the forkserver (if it is not running yet), not in every child.
+        self._context.set_forkserver_preload([__name__])
+
+    def __call__(self, data: bytes, media_type: MediaType, heartbeat: Heartbeat) -> Recognised:
+        receive, send = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=_child,
+            args=(send, data, media_type, self._options, self._memory_mb),
+            name="ocr-reader",
+        )
+        process.start()
+        send.close()  # only the child writes: its exit shows here as end of file
+        deadline = time.monotonic() + self._timeout
+        try:
+            while not receive.poll(TICK):
+                if not heartbeat():
+                    raise Interrupted
+                if time.monotonic() > deadline:
+                    raise OcrTimeout(
+                        f"reading the document took longer than {self._timeout:g} s",
+                        self._timeout,
+                    )
+            try:
+                message = receive.recv()
+            except EOFError:
+                process.join(5)
+                raise EngineFailure(_death(process.exitcode)) from None
+        finally:
+            receive.close()
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+            process.close()
+        if message[0] == "ok":
+            recognised: Recognised = message[1]
+            return recognised
+        raise _ERRORS.get(message[1], EngineFailure)(message[2])

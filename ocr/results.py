@@ -1,0 +1,130 @@
+"""Reading what OCR made of a document: its status, its text, the suggestions and the
+searchable copy. Under the same access rules as the document itself, and audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from vault.access import AccessPolicy
+from vault.auth import Actor
+from vault.db import UnitOfWork
+from vault.domain import Document
+from vault.errors import NotFound
+from vault.jobs import Job, JobKind, JobStatus
+from vault.services.derived_files import DerivedFileService
+from vault.texts import DerivedFile, DerivedKind, ExtractedPage, ExtractedText, Suggestion
+
+
+class OcrStatus(StrEnum):
+    NONE = "none"  # stored before OCR existed, and never reindexed with it
+    PENDING = "pending"  # waiting for a worker, or for its next attempt
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # parked: see `error`
+
+
+@dataclass(frozen=True, slots=True)
+class OcrState:
+    status: OcrStatus
+    attempts: int = 0
+    error: str | None = None  # the last attempt's error, for a failed or retried job
+    updated_at: datetime | None = None
+
+
+def _state(job: Job | None) -> OcrState:
+    if job is None:
+        return OcrState(OcrStatus.NONE)
+    status = {
+        JobStatus.PENDING: OcrStatus.PENDING,
+        JobStatus.RUNNING: OcrStatus.RUNNING,
+        JobStatus.DONE: OcrStatus.DONE,
+        JobStatus.FAILED: OcrStatus.FAILED,
+    }[job.status]
+    return OcrState(status, job.attempts, job.last_error, job.updated_at)
+
+
+def ocr_states(uow: UnitOfWork, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OcrState]:
+    """The OCR state of documents the caller has already been allowed to see (one query),
+    e.g. for the `ocr_status` of document listings."""
+    latest = uow.jobs.latest_for(document_ids, JobKind.OCR)
+    return {d: _state(latest.get(d)) for d in document_ids}
+
+
+@dataclass(frozen=True, slots=True)
+class OcrReport:
+    document_id: uuid.UUID
+    state: OcrState
+    text: ExtractedText | None
+    pages: tuple[tuple[int, float], ...]  # (page number, confidence)
+    suggestions: tuple[Suggestion, ...]
+    searchable_copy: DerivedFile | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentText:
+    document_id: uuid.UUID
+    text: ExtractedText
+    pages: tuple[ExtractedPage, ...]
+
+
+class OcrResults:
+    def __init__(self, access: AccessPolicy, derived: DerivedFileService) -> None:
+        self._access = access
+        self._derived = derived
+
+    def _document(
+        self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, action: str
+    ) -> Document:
+        document = uow.documents.get(document_id)
+        if document is None:
+            raise NotFound("no such document")
+        self._access.check_document(uow, actor, document, action)
+        return document
+
+    def report(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> OcrReport:
+        """Status, confidence per page, suggestions: what an officer checks the metadata
+        against. Suggestions are never applied to the document by the vault itself."""
+        document = self._document(uow, actor, document_id, "document.ocr")
+        pages = uow.texts.pages(document.id)
+        return OcrReport(
+            document_id=document.id,
+            state=ocr_states(uow, [document.id])[document.id],
+            text=uow.texts.extraction(document.id),
+            pages=tuple((p.number, p.confidence) for p in pages),
+            suggestions=tuple(uow.texts.suggestions(document.id)),
+            searchable_copy=uow.texts.derived(document.id, DerivedKind.SEARCHABLE_PDF),
+        )
+
+    def text(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> DocumentText:
+        document = self._document(uow, actor, document_id, "document.text")
+        extracted = uow.texts.extraction(document.id)
+        if extracted is None:
+            state = ocr_states(uow, [document.id])[document.id]
+            raise NotFound(f"no text has been extracted from this document (OCR: {state.status})")
+        return DocumentText(document.id, extracted, tuple(uow.texts.pages(document.id)))
+
+    def searchable_copy(
+        self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID
+    ) -> tuple[DerivedFile, Iterator[bytes]]:
+        """The searchable PDF, streamed. The first bytes are fetched before returning, so a
+        missing object fails here rather than halfway through a response."""
+        document = self._document(uow, actor, document_id, "document.searchable_copy")
+        derived = uow.texts.derived(document.id, DerivedKind.SEARCHABLE_PDF)
+        if derived is None:
+            raise NotFound(
+                "this document has no searchable copy (OCR has not run, or every page "
+                "already had its own text)"
+            )
+        chunks = self._derived.read(uow, derived)
+        first = next(chunks, b"")
+
+        def stream() -> Iterator[bytes]:
+            if first:
+                yield first
+            yield from chunks
+
+        return derived, stream()

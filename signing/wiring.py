@@ -1,0 +1,77 @@
+"""The vault's signing use cases, built once per process beside the `Vault` runtime.
+
+    signing = VaultSigning.build(vault, SignerSettings())   # at start-up
+    signing.results.sign(...); signing.copies.certify(...)  # per request
+    signing.close()                                          # at shutdown
+
+The network side (`RemotePdfSigner`: its event loop thread, HTTP session and timestamper)
+exists only when a signing service is configured. The public verification of certified
+copies needs only a verifier (`signing.verify.Verifier`): the app's own one if it is
+given, else one with a single worker over the signer's trust roots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from signing.certification import CertificationService, verifier_checker
+from signing.pades import RemotePdfSigner
+from signing.results import ResultSigningService
+from signing.signer_settings import SignerSettings
+from signing.verify import TrustSettings, Verifier
+from vault.content import ContentLimits
+from vault.runtime import Vault
+
+
+@dataclass
+class VaultSigning:
+    settings: SignerSettings
+    results: ResultSigningService
+    copies: CertificationService
+    signer: RemotePdfSigner | None
+    verifier: Verifier | None
+    _owns_verifier: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        vault: Vault,
+        settings: SignerSettings | None = None,
+        *,
+        verifier: Verifier | None = None,
+    ) -> VaultSigning:
+        settings = settings or SignerSettings()
+        signer = RemotePdfSigner(settings) if settings.enabled else None
+        owns = verifier is None and bool(settings.trust_roots)
+        if owns:
+            # Lazily started: no worker process until the first public check.
+            verifier = Verifier(TrustSettings.from_files(settings.trust_roots), workers=1)
+
+        def identify(credential_ids: Sequence[str]) -> list[str]:
+            assert signer is not None
+            return [who.common_name for who in signer.preflight(credential_ids)]
+
+        limits = ContentLimits(vault.settings.max_image_pixels, vault.settings.max_pdf_pages)
+        return cls(
+            settings=settings,
+            results=ResultSigningService(vault.documents, vault.access, settings, signer),
+            copies=CertificationService(
+                vault.documents,
+                settings,
+                signer,
+                limits,
+                max_total_bytes=vault.settings.max_upload_bytes,
+                checker=verifier_checker(verifier) if verifier is not None else None,
+                identify=identify if signer is not None else None,
+            ),
+            signer=signer,
+            verifier=verifier,
+            _owns_verifier=owns,
+        )
+
+    def close(self) -> None:
+        if self.signer is not None:
+            self.signer.close()
+        if self._owns_verifier and self.verifier is not None:
+            self.verifier.close()

@@ -1,0 +1,641 @@
+"""Queries of derived text, derived files, suggestions and the search index."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Subquery
+
+from vault.db.models import (
+    BlobRow,
+    ConsentRow,
+    DocumentRow,
+    DossierDocumentRow,
+    DossierRow,
+    ProcedureRequirementRow,
+)
+from vault.db.repositories import (
+    _select_documents,
+    blob_from_row,
+    document_from_columns,
+)
+from vault.db.text_models import (
+    DerivedFileRow,
+    ExtractedPageRow,
+    ExtractedTextRow,
+    SearchIndexRow,
+    SuggestionRow,
+)
+from vault.domain import (
+    Document,
+    DossierStatus,
+)
+from vault.texts import (
+    DerivedFile,
+    DerivedKind,
+    ExtractedPage,
+    ExtractedText,
+    PageSource,
+    Suggestion,
+    SuggestionKind,
+)
+
+
+class TextRepository:
+    """Extracted text, suggestions and derived files of documents."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def save_extraction(
+        self, document_id: uuid.UUID, pages: Sequence[ExtractedPage], confidence: float
+    ) -> None:
+        """Replaces whatever was extracted from the document before."""
+        self._s.execute(delete(ExtractedPageRow).where(ExtractedPageRow.document_id == document_id))
+        self._s.execute(delete(ExtractedTextRow).where(ExtractedTextRow.document_id == document_id))
+        self._s.execute(
+            insert(ExtractedTextRow),
+            [{"document_id": document_id, "page_count": len(pages), "confidence": confidence}],
+        )
+        if pages:
+            self._s.execute(
+                insert(ExtractedPageRow),
+                [
+                    {
+                        "document_id": document_id,
+                        "page_number": p.number,
+                        "text": p.text,
+                        "confidence": p.confidence,
+                        "source": p.source.value,
+                    }
+                    for p in pages
+                ],
+            )
+
+    def extraction(self, document_id: uuid.UUID) -> ExtractedText | None:
+        row = self._s.get(ExtractedTextRow, document_id)
+        if row is None:
+            return None
+        return ExtractedText(row.document_id, row.page_count, row.confidence, row.extracted_at)
+
+    def pages(
+        self, document_id: uuid.UUID, *, first: int = 1, count: int | None = None
+    ) -> list[ExtractedPage]:
+        q = (
+            select(ExtractedPageRow)
+            .where(ExtractedPageRow.document_id == document_id)
+            .where(ExtractedPageRow.page_number >= first)
+            .order_by(ExtractedPageRow.page_number)
+        )
+        if count is not None:
+            q = q.limit(count)
+        return [
+            ExtractedPage(r.page_number, r.text, r.confidence, PageSource(r.source))
+            for r in self._s.scalars(q)
+        ]
+
+    def first_pages(
+        self, document_ids: Sequence[uuid.UUID], count: int
+    ) -> dict[uuid.UUID, list[ExtractedPage]]:
+        """The first `count` pages of each of these documents (one query)."""
+        out: dict[uuid.UUID, list[ExtractedPage]] = {d: [] for d in document_ids}
+        if not document_ids:
+            return out
+        rows = self._s.scalars(
+            select(ExtractedPageRow)
+            .where(
+                ExtractedPageRow.document_id.in_(document_ids),
+                ExtractedPageRow.page_number <= count,
+            )
+            .order_by(ExtractedPageRow.document_id, ExtractedPageRow.page_number)
+        )
+        for r in rows:
+            out[r.document_id].append(
+                ExtractedPage(r.page_number, r.text, r.confidence, PageSource(r.source))
+            )
+        return out
+
+    def extracted(self, document_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these documents have had their text extracted."""
+        if not document_ids:
+            return set()
+        return set(
+            self._s.scalars(
+                select(ExtractedTextRow.document_id).where(
+                    ExtractedTextRow.document_id.in_(document_ids)
+                )
+            )
+        )
+
+    def page_texts(self, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        """The text of every page of these documents, in page order."""
+        out: dict[uuid.UUID, list[str]] = {d: [] for d in document_ids}
+        if not document_ids:
+            return out
+        rows = self._s.execute(
+            select(ExtractedPageRow.document_id, ExtractedPageRow.text)
+            .where(ExtractedPageRow.document_id.in_(document_ids))
+            .order_by(ExtractedPageRow.document_id, ExtractedPageRow.page_number)
+        )
+        for document_id, page_text in rows:
+            out[document_id].append(page_text)
+        return out
+
+    def replace_suggestions(
+        self, document_id: uuid.UUID, suggestions: Sequence[Suggestion]
+    ) -> None:
+        self._s.execute(delete(SuggestionRow).where(SuggestionRow.document_id == document_id))
+        if suggestions:
+            self._s.execute(
+                insert(SuggestionRow),
+                [
+                    {
+                        "document_id": document_id,
+                        "kind": s.kind.value,
+                        "name": s.name[:64],
+                        "value": s.value[:500],
+                        "confidence": s.confidence,
+                        "evidence": s.evidence[:500],
+                    }
+                    for s in suggestions
+                ],
+            )
+
+    def suggestions(self, document_id: uuid.UUID) -> list[Suggestion]:
+        rows = self._s.scalars(
+            select(SuggestionRow)
+            .where(SuggestionRow.document_id == document_id)
+            .order_by(SuggestionRow.id)
+        )
+        return [
+            Suggestion(SuggestionKind(r.kind), r.name, r.value, r.confidence, r.evidence)
+            for r in rows
+        ]
+
+    def add_derived(self, derived: DerivedFile, wrapped_key: bytes) -> None:
+        b = derived.blob
+        self._s.execute(
+            insert(BlobRow),
+            [
+                {
+                    "id": b.id,
+                    "object_key": b.object_key,
+                    "size": b.size,
+                    "media_type": b.media_type.value,
+                    "sha256": b.sha256,
+                    "key_id": b.key_id,
+                    "wrapped_key": wrapped_key,
+                    "created_at": derived.created_at,
+                }
+            ],
+        )
+        self._s.execute(
+            insert(DerivedFileRow),
+            [
+                {
+                    "id": derived.id,
+                    "document_id": derived.document_id,
+                    "kind": derived.kind.value,
+                    "blob_id": b.id,
+                    "created_at": derived.created_at,
+                }
+            ],
+        )
+
+    def derived(self, document_id: uuid.UUID, kind: DerivedKind) -> DerivedFile | None:
+        row = self._s.execute(
+            select(DerivedFileRow, BlobRow)
+            .join(BlobRow, BlobRow.id == DerivedFileRow.blob_id)
+            .where(DerivedFileRow.document_id == document_id, DerivedFileRow.kind == kind.value)
+        ).one_or_none()
+        if row is None:
+            return None
+        link, blob = row
+        return DerivedFile(link.id, link.document_id, kind, blob_from_row(blob), link.created_at)
+
+    def remove_derived(self, document_id: uuid.UUID, kind: DerivedKind) -> str | None:
+        """Drops the link and its blob row; returns the object key, which `vault reconcile`
+        removes from the store once no row names it."""
+        found = self.derived(document_id, kind)
+        if found is None:
+            return None
+        self._s.execute(delete(DerivedFileRow).where(DerivedFileRow.id == found.id))
+        self._s.execute(delete(BlobRow).where(BlobRow.id == found.blob.id))
+        return found.blob.object_key
+
+
+# -- search ----------------------------------------------------------------------------
+
+
+class OpenDossier(NamedTuple):
+    id: uuid.UUID
+    code: str
+    procedure_code: str
+    owner_id: uuid.UUID
+    attached: list[uuid.UUID]  # documents attached to it, in the order they were
+
+
+class ConsentGrant(NamedTuple):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    paper_types: tuple[str, ...]
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    document_id: uuid.UUID
+    owner_id: uuid.UUID
+    paper_type: str
+    issuer_agency_code: str | None
+    issue_date: date | None
+    lexemes: str  # space-separated; made by the caller
+
+
+@dataclass(frozen=True, slots=True)
+class LexemeMatch:
+    """Rows having every lexeme of `all_of`, and not all of `not_all_of` (if given)."""
+
+    all_of: tuple[str, ...]
+    not_all_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IndexScope:
+    """The documents a search may return: the access rules as conditions on the index."""
+
+    owners: frozenset[uuid.UUID] = frozenset()  # everything of these owners
+    issuer_agency: str | None = None  # everything this agency issued
+    owner_types: frozenset[tuple[uuid.UUID, str]] = frozenset()  # (owner, paper type)
+    document_ids: frozenset[uuid.UUID] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.owners or self.issuer_agency or self.owner_types or self.document_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFilters:
+    owner_id: uuid.UUID | None = None
+    paper_type: str | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    include_superseded: bool = False
+
+
+def _tsquery(match: LexemeMatch) -> str:
+    def conj(lexemes: tuple[str, ...]) -> str:
+        quoted = ("'" + x.replace("\\", "\\\\").replace("'", "''") + "'" for x in lexemes)
+        return " & ".join(quoted)
+
+    query = conj(match.all_of)
+    if match.not_all_of:
+        query = f"{query} & !({conj(match.not_all_of)})"
+    return query
+
+
+def _fts5_query(match: LexemeMatch) -> str:
+    def conj(lexemes: tuple[str, ...]) -> str:
+        return " AND ".join('"' + x.replace('"', '""') + '"' for x in lexemes)
+
+    query = f"({conj(match.all_of)})"
+    if match.not_all_of:
+        query = f"{query} NOT ({conj(match.not_all_of)})"
+    return query
+
+
+# PostgreSQL: words in at least this share of documents are looked for on the newest
+# candidates one by one, PROBE of them at most; rarer ones through the GIN index.
+COMMON = 0.03
+PROBE = 1000
+FREQUENCIES_TTL = 600.0  # seconds
+_FREQUENCIES: dict[str, tuple[float, dict[str, float], float]] = {}
+_FREQUENCIES_LOCK = threading.Lock()
+_BITMAP_ONLY = (
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+)
+_PLANNER_DEFAULTS = (
+    "SELECT set_config(name, reset_val, true) FROM pg_settings"
+    " WHERE name IN ('enable_seqscan', 'enable_indexscan')"
+)
+
+
+class SearchRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    @property
+    def _dialect(self) -> str:
+        return self._s.get_bind().dialect.name
+
+    # -- writing -------------------------------------------------------------------------
+
+    def put(self, entry: IndexEntry) -> None:
+        """Adds the document to the index, or replaces its entry."""
+        self.remove(entry.document_id)
+        lexemes: Any = entry.lexemes
+        if self._dialect == "postgresql":
+            lexemes = cast(literal(entry.lexemes), TSVECTOR)
+        self._s.execute(
+            insert(SearchIndexRow).values(
+                document_id=entry.document_id,
+                owner_id=entry.owner_id,
+                paper_type=entry.paper_type,
+                issuer_agency_code=entry.issuer_agency_code,
+                issue_date=entry.issue_date,
+                lexemes=lexemes,
+            )
+        )
+
+    def remove(self, document_id: uuid.UUID) -> None:
+        self._s.execute(delete(SearchIndexRow).where(SearchIndexRow.document_id == document_id))
+
+    def clear(self) -> int:
+        result = self._s.execute(delete(SearchIndexRow))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def count(self) -> int:
+        return int(self._s.scalar(select(func.count()).select_from(SearchIndexRow)) or 0)
+
+    def optimise(self) -> None:
+        """After a rebuild: SQLite rebuilds its FTS5 table from the index rows (whatever
+        drifted is gone) and merges its segments. PostgreSQL's GIN index is transactional."""
+        if self._dialect == "sqlite":
+            self._s.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+            self._s.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+
+    # -- reading -------------------------------------------------------------------------
+
+    @staticmethod
+    def _fts_matches(match: LexemeMatch) -> ColumnElement[bool]:
+        """SQLite: the rows whose FTS5 entry matches."""
+        return text(
+            "search_index.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fts)"
+        ).bindparams(fts=_fts5_query(match))  # type: ignore[return-value]
+
+    def _in_scope(self, scope: IndexScope) -> ColumnElement[bool]:
+        si = SearchIndexRow
+        postgres = self._dialect == "postgresql"
+
+        def among(column: Any, values: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+            # PostgreSQL: one array parameter (= ANY), not a parameter per id to bind.
+            if postgres:
+                ids: ColumnElement[bool] = column == any_(
+                    literal(list(values), ARRAY(Uuid(as_uuid=True)))
+                )
+                return ids
+            return column.in_(values)  # type: ignore[no-any-return]
+
+        allowed: list[ColumnElement[bool]] = []
+        if scope.owners:
+            allowed.append(among(si.owner_id, sorted(scope.owners)))
+        if scope.issuer_agency is not None:
+            allowed.append(si.issuer_agency_code == scope.issuer_agency)
+        # (owner, type) pairs grouped by type: a few `paper_type = t AND owner_id IN (...)`,
+        # whose long lists PostgreSQL hashes, rather than one row-value IN list.
+        owners_by_type: dict[str, list[uuid.UUID]] = {}
+        for owner, paper_type in sorted(scope.owner_types):
+            owners_by_type.setdefault(paper_type, []).append(owner)
+        for paper_type, owners in sorted(owners_by_type.items()):
+            allowed.append(and_(si.paper_type == paper_type, among(si.owner_id, owners)))
+        if scope.document_ids:
+            allowed.append(among(si.document_id, sorted(scope.document_ids)))
+        return or_(*allowed) if allowed else false()
+
+    def search(
+        self,
+        match: LexemeMatch,
+        scope: IndexScope,
+        filters: IndexFilters,
+        *,
+        before_id: uuid.UUID | None,
+        limit: int,
+    ) -> list[Document]:
+        """Matching documents in scope, newest first (ids are time-ordered)."""
+        candidates = self._candidates(scope, filters, before_id)
+        if self._dialect == "postgresql":
+            return self._search_pg(candidates, match, limit)
+        si = SearchIndexRow
+        hits = (
+            candidates.where(self._fts_matches(match))
+            .order_by(si.document_id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        return self._documents_in(hits)
+
+    def _documents_in(self, hits: Subquery) -> list[Document]:
+        """The documents whose ids `hits` selects, newest first, in the same statement."""
+        rows = self._s.execute(
+            _select_documents()
+            .join(hits, hits.c.document_id == DocumentRow.id)
+            .order_by(DocumentRow.id.desc())
+        )
+        return [document_from_columns(r) for r in rows]
+
+    def _candidates(
+        self, scope: IndexScope, filters: IndexFilters, before_id: uuid.UUID | None
+    ) -> Select[Any]:
+        """The documents the search may return, whatever their words."""
+        si = SearchIndexRow
+        q = select(si.document_id).where(self._in_scope(scope))
+        if filters.owner_id is not None:
+            q = q.where(si.owner_id == filters.owner_id)
+        if filters.paper_type is not None:
+            q = q.where(si.paper_type == filters.paper_type)
+        if filters.issued_from is not None:
+            q = q.where(si.issue_date >= filters.issued_from)
+        if filters.issued_to is not None:
+            q = q.where(si.issue_date <= filters.issued_to)
+        if not filters.include_superseded:
+            # A version is superseded when another names it (documents.supersedes_id is
+            # unique, hence indexed): always current, never a copy to keep in step.
+            newer = aliased(DocumentRow)
+            q = q.where(~exists().where(newer.supersedes_id == si.document_id))
+        if before_id is not None:
+            q = q.where(si.document_id < before_id)
+        return q
+
+    def _search_pg(self, candidates: Select[Any], match: LexemeMatch, limit: int) -> list[Document]:
+        """The newest `limit` candidates whose lexemes match.
+
+        Checking one document's lexemes means reading them from TOAST, which the planner
+        takes to be free. Left to itself it either checks every candidate newest first
+        (ruinous when the words are rare) or fetches every match through the GIN index
+        before sorting them (ruinous when they are common). So the strategy is chosen here,
+        from the lexeme frequencies ANALYZE keeps: common words are checked on the newest
+        candidates (PROBE of them at most: enough matches are found long before), rare
+        words go through the GIN index, which is cheap for them.
+        """
+        si = SearchIndexRow
+        query = cast(_tsquery(match), TSQUERY)
+        common = self._frequency(match.all_of) >= COMMON
+        if common:
+            window = (
+                candidates.add_columns(si.lexemes)
+                .order_by(si.document_id.desc())
+                .limit(PROBE)
+                .subquery()
+            )
+            found = self._documents_in(
+                select(window.c.document_id)
+                .where(window.c.lexemes.op("@@")(query))
+                .order_by(window.c.document_id.desc())
+                .limit(limit)
+                .subquery()
+            )
+            if len(found) >= limit:
+                return found
+            # Common overall, rare among these candidates: the index after all.
+        # Every match through the GIN index (the materialised CTE keeps the planner from
+        # walking the candidates newest first), then the newest of them.
+        matches = (
+            candidates.where(si.lexemes.op("@@")(query)).cte("matches").prefix_with("MATERIALIZED")
+        )
+        hits = (
+            select(matches.c.document_id)
+            .order_by(matches.c.document_id.desc())
+            .limit(limit)
+            .subquery()
+        )
+        if not common:
+            return self._documents_in(hits)
+        # The planner thinks these words common too: bitmap scans only, or it would read
+        # every candidate's lexemes in a sequential scan.
+        self._s.execute(text(_BITMAP_ONLY))
+        try:
+            return self._documents_in(hits)
+        finally:
+            self._s.execute(text(_PLANNER_DEFAULTS))
+
+    def _frequency(self, lexemes: Sequence[str]) -> float:
+        """Estimated share of documents having all these lexemes (independence assumed)."""
+        known, floor = self._lexeme_frequencies()
+        share = 1.0
+        for lexeme in lexemes:
+            share *= known.get(lexeme, floor / 2)
+        return share
+
+    def _lexeme_frequencies(self) -> tuple[dict[str, float], float]:
+        """The most common lexemes and their frequencies, from pg_stats; cached a while
+        per database (ANALYZE refreshes them no more often)."""
+        bind = self._s.get_bind()
+        key = str(bind.engine.url)
+        now = time.monotonic()
+        with _FREQUENCIES_LOCK:
+            cached = _FREQUENCIES.get(key)
+            if cached is not None and cached[0] > now:
+                return cached[1], cached[2]
+        row = self._s.execute(
+            text(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+                " WHERE schemaname = current_schema() AND tablename = 'search_index'"
+                " AND attname = 'lexemes'"
+            )
+        ).one_or_none()
+        known: dict[str, float] = {}
+        if row is not None and row[0] is not None:
+            known = dict(zip(row[0], row[1], strict=False))
+        floor = min(known.values(), default=0.0)
+        with _FREQUENCIES_LOCK:
+            _FREQUENCIES[key] = (now + FREQUENCIES_TTL, known, floor)
+        return known, floor
+
+    def documents_after(self, after_id: uuid.UUID | None, limit: int) -> list[Document]:
+        """Every stored document (all versions), in id order: what `vault reindex` walks."""
+        q = _select_documents().order_by(DocumentRow.id).limit(limit)
+        if after_id is not None:
+            q = q.where(DocumentRow.id > after_id)
+        return [document_from_columns(r) for r in self._s.execute(q)]
+
+    def is_indexed(self, document_id: uuid.UUID) -> bool:
+        found = self._s.scalar(
+            select(SearchIndexRow.id).where(SearchIndexRow.document_id == document_id)
+        )
+        return found is not None
+
+    # -- access --------------------------------------------------------------------------
+    # What vault.access.AccessPolicy.visibility reads for one owner, read here for every
+    # owner at once: a search across warehouses needs the grants of all of them.
+
+    def open_dossiers_of(self, agency_code: str) -> list[OpenDossier]:
+        """The agency's open dossiers, each with the papers attached to it (one query)."""
+        dd = DossierDocumentRow
+        rows = self._s.execute(
+            select(
+                DossierRow.id,
+                DossierRow.code,
+                DossierRow.procedure_code,
+                DossierRow.owner_id,
+                dd.document_id,
+            )
+            .outerjoin(dd, dd.dossier_id == DossierRow.id)
+            .where(
+                DossierRow.receiving_agency_code == agency_code,
+                DossierRow.status == DossierStatus.OPEN.value,
+            )
+            .order_by(DossierRow.id, dd.attached_at, dd.document_id)
+        )
+        dossiers: dict[uuid.UUID, OpenDossier] = {}
+        for dossier_id, code, procedure_code, owner_id, document_id in rows:
+            found = dossiers.setdefault(
+                dossier_id, OpenDossier(dossier_id, code, procedure_code, owner_id, [])
+            )
+            if document_id is not None:
+                found.attached.append(document_id)
+        return list(dossiers.values())
+
+    def paper_types_needed(self, procedure_codes: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The paper types each procedure needs (`Procedure.paper_types`), in one query."""
+        needed: dict[str, set[str]] = {code: set() for code in procedure_codes}
+        if procedure_codes:
+            rows = self._s.execute(
+                select(
+                    ProcedureRequirementRow.procedure_code, ProcedureRequirementRow.paper_type
+                ).where(ProcedureRequirementRow.procedure_code.in_(sorted(needed)))
+            )
+            for code, paper_type in rows:
+                needed[code].add(paper_type)
+        return {code: frozenset(types) for code, types in needed.items()}
+
+    def active_consents_of(self, agency_code: str, at: datetime) -> list[ConsentGrant]:
+        rows = self._s.execute(
+            select(ConsentRow.id, ConsentRow.owner_id, ConsentRow.paper_types, ConsentRow.purpose)
+            .where(
+                ConsentRow.agency_code == agency_code,
+                ConsentRow.revoked_at.is_(None),
+                ConsentRow.expires_at > at,
+            )
+            .order_by(ConsentRow.id)
+        )
+        return [
+            ConsentGrant(
+                r.id, r.owner_id, tuple(t for t in r.paper_types.split(",") if t), r.purpose
+            )
+            for r in rows
+        ]
