@@ -4,6 +4,10 @@ The child is started from the forkserver (never forked from a threaded server pr
 an address-space limit and a time limit, and dies with its parent. Whatever goes wrong in it
 (a decompression bomb, an engine crash, a segfault in a library) comes back as an
 `ocr.errors` error. This module imports only what the child needs, so starting one is cheap.
+
+As with any start method but fork, a child imports the parent's main module: a script that
+runs OCR this way must keep its work under `if __name__ == "__main__":` (the `vault` command,
+uvicorn and pytest do).
 """
 
 from __future__ import annotations
@@ -160,14 +164,17 @@ class SubprocessRecogniser:
         send.close()  # only the child writes: its exit shows here as end of file
         deadline = time.monotonic() + self._timeout
         try:
-            while not receive.poll(TICK):
-                if not heartbeat():
-                    raise Interrupted
+            # The heartbeat first: a caller that is already stopping kills the child at once.
+            while heartbeat():
+                if receive.poll(TICK):
+                    break
                 if time.monotonic() > deadline:
                     raise OcrTimeout(
                         f"reading the document took longer than {self._timeout:g} s",
                         self._timeout,
                     )
+            else:
+                raise Interrupted
             try:
                 message = receive.recv()
             except EOFError:

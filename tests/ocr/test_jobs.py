@@ -402,8 +402,8 @@ def test_a_subprocess_reader_is_killed_when_the_worker_gives_up(
     beats = 0
 
     def heartbeat() -> bool:
-        # Stop at the first beat (0.2 s in): reading three pages' text takes seconds, so the
-        # child is always still working; a later beat raced a fast machine's OCR.
+        # The reader beats before it first waits: stopping there kills the child that has
+        # just started, however fast the machine's OCR.
         nonlocal beats
         beats += 1
         return False
