@@ -50,7 +50,7 @@ from ocr.preprocess import Prepared, Steps, prepare
 
 # PDFium is not thread-safe, not even across documents: every PDFium call in this process
 # goes through one lock, the one the vault takes for its own PDF checks.
-from vault.content import _PDFIUM_LOCK, sniff
+from vault.content import PDFIUM_LOCK, sniff
 from vault.domain import MediaType
 from vault.errors import UnsupportedMediaType
 
@@ -234,7 +234,7 @@ class _Source:
         self.pdf: pypdfium2.PdfDocument | None = None
         limits = options.limits
         if kind is MediaType.PDF:
-            with _PDFIUM_LOCK:
+            with PDFIUM_LOCK:
                 try:
                     self.pdf = pypdfium2.PdfDocument(data)
                 except pypdfium2.PdfiumError as exc:
@@ -254,7 +254,7 @@ class _Source:
 
     def close(self) -> None:
         if self.pdf is not None:
-            with _PDFIUM_LOCK:
+            with PDFIUM_LOCK:
                 self.pdf.close()
             self.pdf = None
 
@@ -302,7 +302,7 @@ class _Source:
         """The page's own text when it has a real text layer (see `text_layer_min_chars`)."""
         if self.pdf is None:
             return None
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             try:
                 return self._text_layer(self.pdf, index)
             except pypdfium2.PdfiumError as exc:
@@ -336,7 +336,7 @@ class _Source:
 
     def _render_pdf_page(self, index: int) -> _Raster:
         assert self.pdf is not None
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             page = self.pdf[index]
             return self._render(page, index)
 
@@ -527,13 +527,13 @@ class _Composer:
 
     def __init__(self, source: _Source) -> None:
         self.source = source
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             self.out = pypdfium2.PdfDocument.new()
 
     def add(self, index: int, outcome: _Outcome | None, raster: _Raster | None) -> None:
         if self.source.pdf is None and raster is None:
             raster = self.source.raster(index)  # read in a worker: decode it again here
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             try:
                 self._add(index, outcome, raster)
             except pypdfium2.PdfiumError as exc:
@@ -558,12 +558,12 @@ class _Composer:
 
     def finish(self) -> bytes:
         buffer = io.BytesIO()
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             self.out.save(buffer)
         return buffer.getvalue()
 
     def close(self) -> None:
-        with _PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             self.out.close()
 
 

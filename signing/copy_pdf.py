@@ -35,7 +35,7 @@ from pyhanko.pdf_utils.writer import (
 from pyhanko.sign import fields
 
 from vault import content
-from vault.content import _PDFIUM_LOCK  # the process's one PDFium lock: PDFium is not thread-safe
+from vault.content import PDFIUM_LOCK  # the process's one PDFium lock: PDFium is not thread-safe
 from vault.domain import MediaType
 from vault.errors import ContentTooLarge, InvalidInput, UnreadableContent
 
@@ -131,7 +131,7 @@ def build_body(files: Sequence[bytes], limits: content.ContentLimits, max_pages:
         content.inspect(io.BytesIO(data), kind, limits)
         kinds.append(kind)
         digest.update(hashlib.sha256(data).digest())
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         pdf = pypdfium2.PdfDocument.new()
         try:
             for data, kind in zip(files, kinds, strict=True):

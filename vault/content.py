@@ -21,7 +21,7 @@ from vault.errors import ContentTooLarge, UnreadableContent, UnsupportedMediaTyp
 
 SNIFF_BYTES = 1024
 # PDFium is not thread-safe: one document operation at a time per process.
-_PDFIUM_LOCK = threading.Lock()
+PDFIUM_LOCK = threading.Lock()  # shared by every PDFium user in the process (ocr, signing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ def _inspect_image(source: BinaryIO, limits: ContentLimits) -> ContentInfo:
 
 def _inspect_pdf(source: BinaryIO, limits: ContentLimits) -> ContentInfo:
     source.seek(0)
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         try:
             pdf = pypdfium2.PdfDocument(source, autoclose=False)
         except pypdfium2.PdfiumError as exc:
