@@ -83,6 +83,36 @@ TOKEN_KEY_PEM = (
     .decode()
 )
 
+# Columns the bulk loaders COPY into (the migrations' tables, in this order).
+OWNER_COLUMNS = ("id", "kind", "identifier", "display_name", "created_at")
+BLOB_COLUMNS = (
+    "id",
+    "object_key",
+    "size",
+    "media_type",
+    "sha256",
+    "key_id",
+    "wrapped_key",
+    "created_at",
+)
+DOCUMENT_COLUMNS = (
+    "id",
+    "owner_id",
+    "paper_type",
+    "title",
+    "reference_number",
+    "issuer_agency_code",
+    "issue_date",
+    "valid_until",
+    "origin",
+    "status",
+    "lineage_id",
+    "version",
+    "supersedes_id",
+    "blob_id",
+    "created_at",
+)
+
 _STARTED = time.monotonic()
 
 T = TypeVar("T")

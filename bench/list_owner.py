@@ -52,34 +52,8 @@ ORIGINS = ("digitised", "certified_copy", "issued_result", "uploaded_by_owner")
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng")
 GIVEN = ("Thị Hương", "Văn Nam", "Minh Anh", "Quốc Bảo", "Thu Trang", "Đức Thắng", "Ngọc Lan")
 
-OWNER_COLUMNS = ("id", "kind", "identifier", "display_name", "created_at")
-BLOB_COLUMNS = (
-    "id",
-    "object_key",
-    "size",
-    "media_type",
-    "sha256",
-    "key_id",
-    "wrapped_key",
-    "created_at",
-)
-DOCUMENT_COLUMNS = (
-    "id",
-    "owner_id",
-    "paper_type",
-    "title",
-    "reference_number",
-    "issuer_agency_code",
-    "issue_date",
-    "valid_until",
-    "origin",
-    "status",
-    "lineage_id",
-    "version",
-    "supersedes_id",
-    "blob_id",
-    "created_at",
-)
+OWNER_COLUMNS, BLOB_COLUMNS = _common.OWNER_COLUMNS, _common.BLOB_COLUMNS
+DOCUMENT_COLUMNS = _common.DOCUMENT_COLUMNS
 NULL = r"\N"  # COPY text format
 
 

@@ -130,35 +130,8 @@ RESULT_OF = {
     "household_business_registration": "2.000720",
 }
 
-OWNER_COLUMNS = ("id", "kind", "identifier", "display_name", "created_at")
-BLOB_COLUMNS = (
-    "id",
-    "object_key",
-    "size",
-    "media_type",
-    "sha256",
-    "key_id",
-    "wrapped_key",
-    "created_at",
-)
-DOCUMENT_COLUMNS = (
-    "id",
-    "owner_id",
-    "paper_type",
-    "title",
-    "reference_number",
-    "issuer_agency_code",
-    "issue_date",
-    "valid_until",
-    "origin",
-    "status",
-    "lineage_id",
-    "version",
-    "supersedes_id",
-    "blob_id",
-    "created_at",
-    "has_signature",
-)
+OWNER_COLUMNS, BLOB_COLUMNS = _common.OWNER_COLUMNS, _common.BLOB_COLUMNS
+DOCUMENT_COLUMNS = (*_common.DOCUMENT_COLUMNS, "has_signature")
 DOSSIER_COLUMNS = (
     "id",
     "code",

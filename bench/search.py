@@ -317,34 +317,8 @@ class Loaded:
     pages: int
 
 
-OWNER_COLUMNS = ("id", "kind", "identifier", "display_name", "created_at")
-BLOB_COLUMNS = (
-    "id",
-    "object_key",
-    "size",
-    "media_type",
-    "sha256",
-    "key_id",
-    "wrapped_key",
-    "created_at",
-)
-DOCUMENT_COLUMNS = (
-    "id",
-    "owner_id",
-    "paper_type",
-    "title",
-    "reference_number",
-    "issuer_agency_code",
-    "issue_date",
-    "valid_until",
-    "origin",
-    "status",
-    "lineage_id",
-    "version",
-    "supersedes_id",
-    "blob_id",
-    "created_at",
-)
+OWNER_COLUMNS, BLOB_COLUMNS = _common.OWNER_COLUMNS, _common.BLOB_COLUMNS
+DOCUMENT_COLUMNS = _common.DOCUMENT_COLUMNS
 TEXT_COLUMNS = ("document_id", "page_count", "confidence", "extracted_at")
 PAGE_COLUMNS = ("document_id", "page_number", "text", "confidence", "source")
 INDEX_COLUMNS = (
