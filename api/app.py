@@ -99,6 +99,7 @@ def create_app(
         me.router,
         search.router,
         signing_routes.router,
+        verifications.stored_router,
     )
     for router in routers:
         app.include_router(router, prefix="/api/v1")

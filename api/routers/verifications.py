@@ -6,6 +6,10 @@ a failed signature is a result, not an error. 413 for a file over the limit, 415
 anything that is not a PDF (sniffed from its bytes, not its name or declared type), 503
 when every verification worker is busy.
 
+`GET /documents/{id}/verification` (on `stored_router`, signed-in callers only) gives the
+same report for a document in the vault, read under the same access rules and audit as its
+download.
+
 The verifier comes from `app.state.verifier` when the application sets one up in its
 lifespan; otherwise one is built from `VerifySettings` on first use and kept for the
 process.
@@ -14,18 +18,26 @@ process.
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from api.deps import ActorDep, UowDep, VaultDep
 from api.problems import PROBLEM_JSON, TYPE_BASE
+from signing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
 from signing.verify.structure import sniff_pdf
 from signing.verify_settings import VerifySettings
 
 router = APIRouter(tags=["verifications"])
+stored_router = APIRouter(tags=["verifications"])
+
+ReportFormat = Annotated[
+    Literal["json", "etsi-xml"], Query(description="json, or the ETSI TS 119 102-2 XML report")
+]
 
 _default: Verifier | None = None
 _default_lock = threading.Lock()
@@ -75,9 +87,7 @@ def _problem(
 def verify_document(
     request: Request,
     file: Annotated[UploadFile, File(description="The signed PDF")],
-    format: Annotated[
-        Literal["json", "etsi-xml"], Query(description="json, or the ETSI TS 119 102-2 XML report")
-    ] = "json",
+    format: ReportFormat = "json",
 ) -> Response:
     verifier = get_verifier(request)
     limit = verifier.max_document_bytes
@@ -99,18 +109,51 @@ def verify_document(
             request,
         )
     try:
-        report = verify_bytes(verifier, data)
-    except VerifierBusy as exc:
+        report = verifier.verify(data)
+    except (VerifierBusy, VerifierClosed) as exc:
+        return _unavailable(exc, request)
+    return _report_response(report, format)
+
+
+@stored_router.get(
+    "/documents/{document_id}/verification",
+    summary="Verify the signatures of a stored PDF: the same report as POST /verifications",
+    responses={
+        200: {
+            "description": "The verification report (also when signatures fail)",
+            "content": {"application/xml": {}},
+        },
+        415: {"description": "The document is a scan (image), which carries no PAdES signature"},
+        503: {"description": "Every verification worker is busy; retry later"},
+    },
+)
+def verify_stored(
+    request: Request,
+    document_id: uuid.UUID,
+    vault: VaultDep,
+    uow: UowDep,
+    actor: ActorDep,
+    format: ReportFormat = "json",
+) -> Response:
+    verifier = get_verifier(request)
+    try:
+        report = verify_stored_document(
+            vault.documents, vault.access, verifier, uow, actor, document_id
+        )
+    except (VerifierBusy, VerifierClosed) as exc:
+        return _unavailable(exc, request)
+    return _report_response(report, format)
+
+
+def _unavailable(exc: VerifierBusy | VerifierClosed, request: Request) -> JSONResponse:
+    if isinstance(exc, VerifierBusy):
         return _problem(
             503, "verifier-busy", "Verifier busy", exc.detail, request, retry_after=exc.retry_after
         )
-    except VerifierClosed as exc:
-        return _problem(503, "verifier-unavailable", "Verifier unavailable", exc.detail, request)
+    return _problem(503, "verifier-unavailable", "Verifier unavailable", exc.detail, request)
+
+
+def _report_response(report: VerificationReport, format: str) -> Response:
     if format == "etsi-xml":
         return Response(render(report), media_type="application/xml")
     return JSONResponse(report.to_dict())
-
-
-def verify_bytes(verifier: Verifier, data: bytes) -> VerificationReport:
-    """The one call the endpoint makes; a stored-document endpoint can make the same."""
-    return verifier.verify(data)
