@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from api.devseed import dev_seed
 from ocr import cli as ocr_cli
+from signing.signer_settings import SignerSettings
 from vault.audit import anchor_head, verify_anchors, verify_chain
 from vault.auth import Role
 from vault.db import UnitOfWork, migrate
@@ -54,13 +55,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     _prepare_embedded(settings)
     host, port = args.host or settings.host, args.port or settings.port
+    signer_settings = None
+    if args.dev_signing is not None:
+        signer_settings = _dev_signer_settings(args, settings, f"http://{host}:{port}")
     print(
         f"Vault API on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
-        f"OpenAPI: http://{host}:{port}/openapi.json)",
+        f"OpenAPI: http://{host}:{port}/openapi.json)\n"
+        f"Officer console on http://{host}:{port}/console/",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(settings, signer_settings=signer_settings),
+        host=host,
+        port=port,
+        log_level=args.log_level,
+    )
     return 0
+
+
+def _dev_signer_settings(
+    args: argparse.Namespace, settings: Settings, public_base_url: str
+) -> SignerSettings:
+    """Signing through the development signing service (`./scripts/run` starts it)."""
+    from pathlib import Path
+
+    from api.devseed import DEV_SEALS, DEV_SIGNING_OFFICERS
+    from signing.devenv import DevSigningUnavailable, dev_signer_settings, wait_for_dev_service
+
+    if settings.env is Environment.PRODUCTION:
+        sys.exit("--dev-signing is for development only")
+    manifest = Path(args.dev_signing)
+    print(f"waiting for the development signing service at {args.dev_signing_url} …", flush=True)
+    try:
+        wait_for_dev_service(manifest, args.dev_signing_url)
+    except DevSigningUnavailable as exc:
+        sys.exit(str(exc))
+    print("signing: development PKI and PINs (NOT FOR PRODUCTION)", flush=True)
+    return dev_signer_settings(
+        manifest,
+        service_url=args.dev_signing_url,
+        officers=DEV_SIGNING_OFFICERS,
+        seals=DEV_SEALS,
+        public_base_url=public_base_url,
+    )
 
 
 def cmd_signing_serve(args: argparse.Namespace) -> int:
@@ -207,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--dev-signing",
+        metavar="MANIFEST",
+        help="sign through the development signing service whose dev-credentials.json this is",
+    )
+    serve.add_argument("--dev-signing-url", default="http://127.0.0.1:8010")
     serve.set_defaults(func=cmd_serve)
 
     signing = sub.add_parser("signing-serve", help="serve the remote signing service (CSC API)")

@@ -20,6 +20,10 @@ OFFICERS = [
     ("quantri", "Quản Trị Viên", [Role.ADMINISTRATOR]),
 ]
 CITIZEN = ("079203001234", "Nguyễn Thị Hương", "huong")
+# Which development signing credential (signing/runtime.py DEV_CREDENTIALS) each demo
+# officer signs with, and the office's seal.
+DEV_SIGNING_OFFICERS = {"chungthuc": "h57-officer-an", "trakq": "h57-officer-binh"}
+DEV_SEALS = {AGENCY[0]: "h57-seal"}
 
 
 def dev_seed(vault: Vault, uow: UnitOfWork) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class VerifySettings(BaseSettings):
     # Certificate files (PEM, several per file, or DER) or folders of them.
     trust_roots: list[Path] = Field(default_factory=list)
     intermediates: list[Path] = Field(default_factory=list)
-    dev_root: Path = Path("./var/signing/dev/pki/certs/root.pem")
+    dev_root: Path = Path("./var/signing/pki/certs/root.pem")  # where `vault signing-serve` puts it
 
     # Offline: only the validation data embedded in the document (B-LT). Online fetching
     # follows URLs inside the submitted certificates; on a public endpoint that lets

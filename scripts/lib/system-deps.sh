@@ -2,7 +2,8 @@
 # Debian packages that the tests and benchmarks need. Meant to be sourced:
 #
 #   source scripts/lib/system-deps.sh
-#   ensure_system_packages || exit 1
+#   ensure_system_packages || exit 1                          # everything the tests need
+#   ensure_system_packages "${VAULT_RUNTIME_PACKAGES[@]}"     # what the vault itself runs with
 #
 # It only touches apt when something is missing, so a warm machine pays one dpkg-query.
 
@@ -16,16 +17,22 @@ VAULT_SYSTEM_PACKAGES=(
     postgresql-client                                  # psql, pg_isready, createdb
 )
 
+# OCR, the signing stamp's fonts and the development signing token: `./scripts/run`.
+VAULT_RUNTIME_PACKAGES=(
+    tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core fonts-noto-core softhsm2
+)
+
 ensure_system_packages() {
-    local pkg missing=()
-    for pkg in "${VAULT_SYSTEM_PACKAGES[@]}"; do
+    local pkg missing=() wanted=("$@")
+    ((${#wanted[@]})) || wanted=("${VAULT_SYSTEM_PACKAGES[@]}")
+    for pkg in "${wanted[@]}"; do
         # "install ok installed" is the only state in which the files are really there.
         if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]]; then
             missing+=("$pkg")
         fi
     done
     if ((${#missing[@]} == 0)); then
-        echo "system packages: all ${#VAULT_SYSTEM_PACKAGES[@]} present"
+        echo "system packages: all ${#wanted[@]} present"
         return 0
     fi
 
