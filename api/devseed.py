@@ -3,12 +3,18 @@ Development only: the CLI refuses it in production."""
 
 from __future__ import annotations
 
+import io
+from datetime import date
 from typing import Any
 
-from vault.auth import Role
+from PIL import Image, ImageDraw, ImageFont
+
+from signing.signer_settings import DEJAVU_SANS
+from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
-from vault.domain import OwnerKind, new_id
+from vault.domain import DocumentOrigin, OwnerKind, new_id
 from vault.runtime import Vault
+from vault.services import NewDocument
 
 AGENCY = ("000.00.15.H57", "UBND phường Demo (không dùng cho sản xuất)")
 PASSWORD = "demo-password"  # noqa: S105 - development accounts, printed on purpose
@@ -24,6 +30,67 @@ CITIZEN = ("079203001234", "Nguyễn Thị Hương", "huong")
 # officer signs with, and the office's seal.
 DEV_SIGNING_OFFICERS = {"chungthuc": "h57-officer-an", "trakq": "h57-officer-binh"}
 DEV_SEALS = {AGENCY[0]: "h57-seal"}
+
+# The citizen's own scans, so a first receipt of a birth registration (1.001193: the parents'
+# marriage certificate + an ID card) has a card to reuse, an expired one to refuse, and the
+# marriage certificate to scan.
+_OWNER = DocumentOrigin.UPLOADED_BY_OWNER
+DEMO_PAPERS = [
+    (
+        NewDocument(
+            "birth_certificate",
+            "Giấy khai sinh",
+            _OWNER,
+            reference_number="312/1995",
+            issue_date=date(1995, 8, 14),
+        ),
+        [
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "GIẤY KHAI SINH",
+            "Số: 312/1995",
+            "Họ và tên: Nguyễn Thị Hương",
+            "Ngày sinh: 02/08/1995",
+            "Nơi đăng ký: UBND phường Bến Nghé",
+        ],
+    ),
+    (
+        NewDocument(
+            "chip_id_card",
+            "Căn cước công dân gắn chip",
+            _OWNER,
+            issue_date=date(2021, 3, 15),
+            valid_until=date(2041, 3, 15),
+        ),
+        ["CĂN CƯỚC CÔNG DÂN", "Họ và tên: Nguyễn Thị Hương", "Có giá trị đến: 15/03/2041"],
+    ),
+    (
+        NewDocument(
+            "chip_id_card",
+            "Chứng minh nhân dân (cũ)",
+            _OWNER,
+            issue_date=date(2006, 5, 20),
+            valid_until=date(2021, 5, 20),
+        ),
+        ["CHỨNG MINH NHÂN DÂN", "Họ tên: Nguyễn Thị Hương", "Có giá trị đến: 20/05/2021"],
+    ),
+]
+
+
+def _scan(lines: list[str]) -> bytes:
+    """A legible page image (what a phone scan of the paper would give), for OCR."""
+    image = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
+    draw = ImageDraw.Draw(image)
+    try:
+        font: ImageFont.FreeTypeFont | ImageFont.ImageFont = ImageFont.truetype(
+            str(DEJAVU_SANS), 40
+        )
+    except OSError:  # fonts-dejavu-core missing: legible enough for a demo
+        font = ImageFont.load_default(size=40)
+    for i, line in enumerate(lines):
+        draw.text((110, 160 + i * 90), line, fill=0, font=font)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def dev_seed(vault: Vault, uow: UnitOfWork) -> dict[str, Any]:
@@ -51,9 +118,26 @@ def dev_seed(vault: Vault, uow: UnitOfWork) -> dict[str, Any]:
         owner = Owner(new_id(), OwnerKind.CITIZEN, identifier, display, datetime.now(UTC))
         uow.owners.add(owner)
         uow.flush()
-    if uow.accounts.by_username(username) is None:
+    account = uow.accounts.by_username(username)
+    if account is None:
         vault.auth.add_owner_account(uow, owner_id=owner.id, username=username, password=PASSWORD)
+        account = uow.accounts.by_username(username)
+        assert account is not None
     made["owner"] = {"username": username, "owner_id": str(owner.id)}
+    stored = uow.documents.list_for_owner(
+        owner.id,
+        paper_type=None,
+        origin=None,
+        valid_on=None,
+        include_superseded=True,
+        before_id=None,
+        limit=1,
+    )
+    if not stored:
+        citizen = Actor(account.id, ActorKind.OWNER, display, owner_id=owner.id)
+        for meta, lines in DEMO_PAPERS:
+            vault.documents.upload(uow, citizen, owner.id, meta, io.BytesIO(_scan(lines)))
+        made["owner"]["papers"] = len(DEMO_PAPERS)
     if uow.clients.get("demo-system") is None:
         client_id, secret = vault.auth.add_client(
             uow, name="Demo one-stop system", agency_code=code, client_id="demo-system"

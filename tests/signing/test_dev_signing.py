@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -158,3 +160,30 @@ def test_waiting_for_a_service_that_never_comes_says_so(tmp_path: Path) -> None:
         wait_for_dev_service(manifest, f"http://127.0.0.1:{free_port()}", timeout=0.5)
     with pytest.raises(ValueError, match="http"):
         wait_for_dev_service(manifest, "file:///etc/passwd", timeout=0.5)
+
+
+def test_the_demo_citizen_has_papers_to_reuse_and_one_to_refuse(dev_vault: str) -> None:
+    with httpx.Client(base_url=dev_vault, timeout=60) as client:
+        receiver = _login(client, "tiepnhan")
+        today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+        owner = client.post(
+            "/api/v1/owners/lookup", headers=receiver, json={"identifier": "079203001234"}
+        ).json()
+        dossier = client.post(
+            "/api/v1/dossiers",
+            headers=receiver,
+            json={
+                "dossier_code": f"000.00.15.H57-{today:%y%m%d}-0042",
+                "procedure_code": "1.001193",
+                "owner_id": owner["id"],
+            },
+        )
+        assert dossier.status_code in (200, 201), dossier.text
+        plan = client.get(f"/api/v1/dossiers/{dossier.json()['id']}/reuse", headers=receiver)
+        assert plan.status_code == 200, plan.text
+        by_type = {p["paper_type"]: p for p in plan.json()["needed"]}
+        assert by_type["marriage_certificate"]["candidates"] == []  # to scan at the counter
+        cards = by_type["chip_id_card"]["candidates"]
+        assert sorted(c["usable"] for c in cards) == [False, True]
+        [refused] = [c for c in cards if not c["usable"]]
+        assert any("expired" in reason for reason in refused["reasons"])
