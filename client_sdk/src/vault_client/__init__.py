@@ -34,6 +34,8 @@ from vault_client._streams import AsyncContentStream, ContentStream
 from vault_client._version import __version__
 from vault_client.pagination import AsyncCursorPage, AsyncPaginator, CursorPage
 from vault_client.types.enums import DocumentOrigin, OwnerKind, Reuse
+from vault_client.types.signing import PadesLevel, RefusalReason
+from vault_client.types.verification import VerificationReport
 
 __all__ = [
     "APIConnectionError",
@@ -58,15 +60,18 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "OwnerKind",
+    "PadesLevel",
     "Password",
     "PermissionDeniedError",
     "RateLimitError",
+    "RefusalReason",
     "ResponseValidationError",
     "RetryPolicy",
     "Reuse",
     "ServiceUnavailableError",
     "VaultClient",
     "VaultError",
+    "VerificationReport",
     "__version__",
     "types",
 ]

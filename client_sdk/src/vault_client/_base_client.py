@@ -99,7 +99,7 @@ class _Base:
     @staticmethod
     def _replayable(call: Call[Any]) -> bool:
         # A stream that cannot be rewound is sent once: a retry would send a truncated file.
-        return call.multipart is None or call.multipart.source.rewindable
+        return call.multipart is None or call.multipart.rewindable
 
     def _budget(self, call: Call[Any]) -> int:
         return self.retry.max_retries if self._replayable(call) else 0

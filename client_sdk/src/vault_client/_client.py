@@ -22,13 +22,18 @@ from vault_client._retry import RetryPolicy
 from vault_client.resources.access_log import AccessLog, AsyncAccessLog
 from vault_client.resources.auth import AsyncAuth, Auth
 from vault_client.resources.catalogue import AsyncCatalogue, Catalogue
+from vault_client.resources.certified_copies import AsyncCertifiedCopies, CertifiedCopies
 from vault_client.resources.consents import AsyncConsents, Consents
 from vault_client.resources.documents import AsyncDocuments, Documents
 from vault_client.resources.dossiers import AsyncDossiers, Dossiers
 from vault_client.resources.health import AsyncHealthResource, HealthResource
 from vault_client.resources.indicators import AsyncIndicatorsResource, IndicatorsResource
+from vault_client.resources.ocr import AsyncOcr, Ocr
 from vault_client.resources.owners import AsyncOwners, Owners
 from vault_client.resources.reuse import AsyncReuseResource, ReuseResource
+from vault_client.resources.search import AsyncSearchResource, SearchResource
+from vault_client.resources.signatures import AsyncSignatures, Signatures
+from vault_client.resources.verifications import AsyncVerifications, Verifications
 
 
 def _describe(name: str, config: Config) -> str:
@@ -192,6 +197,31 @@ class VaultClient:
         """Liveness and readiness probes."""
         return HealthResource(self._api)
 
+    @cached_property
+    def signatures(self) -> Signatures:
+        """Signing a stored result with the officer's credential (PAdES)."""
+        return Signatures(self._api)
+
+    @cached_property
+    def certified_copies(self) -> CertifiedCopies:
+        """Electronic certified copies: issue from scans, refuse, and the public record."""
+        return CertifiedCopies(self._api)
+
+    @cached_property
+    def verifications(self) -> Verifications:
+        """The vault's signature verification: of a PDF you hold, or of a stored document."""
+        return Verifications(self._api)
+
+    @cached_property
+    def search(self) -> SearchResource:
+        """Search over the papers this caller may see (diacritics-insensitive)."""
+        return SearchResource(self._api)
+
+    @cached_property
+    def ocr(self) -> Ocr:
+        """What OCR made of a document: status, text, the searchable PDF copy."""
+        return Ocr(self._api)
+
     def close(self) -> None:
         """Closes the connection pool (unless it was given as `http_client`)."""
         if self._owns_http:
@@ -348,6 +378,31 @@ class AsyncVaultClient:
     def health(self) -> AsyncHealthResource:
         """Liveness and readiness probes."""
         return AsyncHealthResource(self._api)
+
+    @cached_property
+    def signatures(self) -> AsyncSignatures:
+        """Signing a stored result with the officer's credential (PAdES)."""
+        return AsyncSignatures(self._api)
+
+    @cached_property
+    def certified_copies(self) -> AsyncCertifiedCopies:
+        """Electronic certified copies: issue from scans, refuse, and the public record."""
+        return AsyncCertifiedCopies(self._api)
+
+    @cached_property
+    def verifications(self) -> AsyncVerifications:
+        """The vault's signature verification: of a PDF you hold, or of a stored document."""
+        return AsyncVerifications(self._api)
+
+    @cached_property
+    def search(self) -> AsyncSearchResource:
+        """Search over the papers this caller may see (diacritics-insensitive)."""
+        return AsyncSearchResource(self._api)
+
+    @cached_property
+    def ocr(self) -> AsyncOcr:
+        """What OCR made of a document: status, text, the searchable PDF copy."""
+        return AsyncOcr(self._api)
 
     async def close(self) -> None:
         """Closes the connection pool (unless it was given as `http_client`)."""

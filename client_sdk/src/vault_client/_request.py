@@ -101,3 +101,7 @@ def parse_text(response: httpx.Response) -> str:
 
 def parse_none(response: httpx.Response) -> None:
     return None
+
+
+def parse_bytes(response: httpx.Response) -> bytes:
+    return response.content

@@ -89,37 +89,63 @@ def _quote(value: str) -> str:
 
 
 class Multipart:
-    """A multipart/form-data body: text fields, then one file, streamed."""
+    """A multipart/form-data body: text fields, then one or more files, streamed in order.
+
+    `on_progress(sent, total)` counts the files' bytes together (total None when any of
+    them is a stream of unknown length)."""
 
     def __init__(
         self,
         fields: Sequence[tuple[str, str]],
-        file_field: str,
-        source: UploadSource,
+        files: Sequence[tuple[str, UploadSource]],
         on_progress: ProgressCallback | None = None,
     ) -> None:
+        if not files:
+            raise ValueError("a multipart upload needs at least one file")
         boundary = secrets.token_hex(16)
         self.content_type = f"multipart/form-data; boundary={boundary}"
-        parts = [
+        self._fields = b"".join(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'
             f"{value}\r\n".encode()
             for name, value in fields
-        ]
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(file_field)}"; '
-            f'filename="{_quote(source.filename)}"\r\n'
-            f"Content-Type: {source.content_type}\r\n\r\n".encode()
         )
-        self._head = b"".join(parts)
+        # Each file's part header; every file after the first is preceded by the CRLF that
+        # ends the previous file's bytes.
+        self._files = [
+            (
+                (b"\r\n" if index else b"")
+                + f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(field)}"; '
+                f'filename="{_quote(source.filename)}"\r\n'
+                f"Content-Type: {source.content_type}\r\n\r\n".encode(),
+                source,
+            )
+            for index, (field, source) in enumerate(files)
+        ]
         self._tail = f"\r\n--{boundary}--\r\n".encode()
-        self.source = source
         self._on_progress = on_progress
 
     @property
+    def sources(self) -> list[UploadSource]:
+        return [source for _, source in self._files]
+
+    @property
+    def rewindable(self) -> bool:
+        """Whether every file can be sent again from its start (for a retry)."""
+        return all(source.rewindable for source in self.sources)
+
+    @property
+    def total(self) -> int | None:
+        """The files' bytes together, or None when one of them has no known length."""
+        sizes = [source.size for source in self.sources]
+        return None if any(size is None for size in sizes) else sum(s or 0 for s in sizes)
+
+    @property
     def content_length(self) -> int | None:
-        if self.source.size is None:
+        total = self.total
+        if total is None:
             return None  # sent chunked
-        return len(self._head) + self.source.size + len(self._tail)
+        heads = sum(len(head) for head, _ in self._files)
+        return len(self._fields) + heads + total + len(self._tail)
 
     def headers(self) -> dict[str, str]:
         headers = {"Content-Type": self.content_type}
@@ -128,32 +154,39 @@ class Multipart:
             headers["Content-Length"] = str(length)
         return headers
 
-    def _pieces(self, f: BinaryIO) -> Iterator[bytes]:
-        total = self.source.size
+    def _body(self) -> Iterator[bytes]:
+        total = self.total
         done = 0
         if self._on_progress is not None:
             self._on_progress(0, total)
-        while total is None or done < total:
-            want = CHUNK_SIZE if total is None else min(CHUNK_SIZE, total - done)
-            chunk = f.read(want)
-            if not chunk:
-                break  # a short source: h11 refuses a body shorter than Content-Length
-            done += len(chunk)
-            yield chunk
-            if self._on_progress is not None:
-                self._on_progress(done, total)
+        yield self._fields
+        for head, source in self._files:
+            yield head
+            with source.open() as f:
+                for chunk in _read(f, source.size):
+                    done += len(chunk)
+                    yield chunk
+                    if self._on_progress is not None:
+                        self._on_progress(done, total)
+        yield self._tail
 
     def __iter__(self) -> Iterator[bytes]:
-        with self.source.open() as f:
-            yield self._head
-            yield from self._pieces(f)
-            yield self._tail
+        return self._body()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         # Blocking reads of local files, CHUNK_SIZE at a time: microseconds each from the
         # page cache, and it keeps the SDK free of a thread pool or an async file library.
-        with self.source.open() as f:
-            yield self._head
-            for chunk in self._pieces(f):
-                yield chunk
-            yield self._tail
+        for chunk in self._body():
+            yield chunk
+
+
+def _read(f: BinaryIO, size: int | None) -> Iterator[bytes]:
+    """The source's bytes in CHUNK_SIZE pieces: `size` of them, or to its end when None."""
+    done = 0
+    while size is None or done < size:
+        want = CHUNK_SIZE if size is None else min(CHUNK_SIZE, size - done)
+        chunk = f.read(want)
+        if not chunk:
+            break  # a short source: h11 refuses a body shorter than Content-Length
+        done += len(chunk)
+        yield chunk

@@ -1,5 +1,6 @@
 """One module per resource, each with its sync and async class.
 
-A new endpoint group (search, signatures, certified copies, verifications) slots in as a
-module here with its request builders and the two classes, and a property on each client.
+Each module holds its request builders (one per method, shared by both classes) and the
+two classes; each client has a property per resource. A new endpoint group slots in the
+same way.
 """

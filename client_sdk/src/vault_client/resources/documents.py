@@ -61,7 +61,7 @@ def _store(
         "POST",
         path,
         parse_as(Document),
-        multipart=Multipart(fields, "file", source, on_progress),
+        multipart=Multipart(fields, [("file", source)], on_progress),
         # One key per logical upload, the same on every retry: the vault stores it once.
         headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},
         idempotent=True,

@@ -1,0 +1,377 @@
+"""Signatures, certified copies and verifications through both clients, for real: the API
+under uvicorn with the vault's signing wired to the CSC service (SoftHSM2 keys, the
+development PKI's TSA and OCSP over HTTP), and a verifier that trusts the development root.
+
+The fixtures of the signing tests are reused as they are (imported by name below).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+from vault_client import (
+    AsyncVaultClient,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PadesLevel,
+    PermissionDeniedError,
+    RefusalReason,
+    VaultClient,
+)
+from vault_client.types import (
+    CertifiedCopy,
+    Coverage,
+    Document,
+    DocumentOrigin,
+    Indication,
+    Owner,
+    RevocationStatus,
+    SignatureLevel,
+    VerificationReport,
+)
+
+from signing.pki import DevPki
+from signing.verify import TrustSettings, Verifier
+from signing.wiring import VaultSigning
+from tests.factories import CITIZEN_ID, jpeg_bytes, pdf_bytes, png_bytes
+from tests.people import AGENCY, People
+from tests.sdk.conftest import FAST_RETRY, AgencySystem
+from tests.signing.conftest import dev, pki, runtime  # noqa: F401 - fixtures
+from tests.signing.vault.conftest import (  # noqa: F401 - fixtures
+    PINS,
+    csc,
+    signer_settings,
+    signing,
+    signing_app,
+)
+from tests.support.live import serve
+from vault.runtime import Vault
+
+# The backends are the signing tests' business; here the SDK's side of the wire is tested.
+pytestmark = pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+
+ISSUER_PIN = PINS["h57-officer-binh"]  # `issuer` signs with this ECDSA credential
+CERTIFIER_PIN = PINS["h57-officer-an"]  # `certifier` and `clerk` with this RSA one
+BOOK = "01/2026-SCT/BS-ĐT"
+
+
+@pytest.fixture
+def signing_live(vault: Vault, people: People, signing: VaultSigning, pki: DevPki) -> Iterator[str]:  # noqa: F811
+    """The API with signing, and a verifier trusting the development root. Online: a B-T
+    result carries no revocation data of its own, and the OCSP responder is on loopback."""
+    app = signing_app(vault, signing)
+    trust = TrustSettings(roots=(pki.root.public_bytes(Encoding.DER),))
+    with Verifier(trust, offline=False) as verifier:
+        app.state.verifier = verifier
+        with serve(app) as url:
+            yield url
+
+
+def _client(url: str, system: AgencySystem, officer: str) -> VaultClient:
+    return VaultClient(
+        url,
+        client_id=system.client_id,
+        client_secret=system.client_secret,
+        officer=officer,
+        retry=FAST_RETRY,
+    )
+
+
+@pytest.fixture
+def clients(signing_live: str, system: AgencySystem) -> Iterator[dict[str, VaultClient]]:
+    """The agency system acting for `clerk` (registers owners), `issuer`, `certifier`, and
+    a client with no credentials at all (a bank checking a paper)."""
+    with (
+        _client(signing_live, system, "clerk") as clerk,
+        VaultClient(signing_live, retry=FAST_RETRY) as anonymous,
+    ):
+        yield {
+            "clerk": clerk,
+            "issuer": clerk.acting_for("issuer"),
+            "certifier": clerk.acting_for("certifier"),
+            "anonymous": anonymous,
+        }
+
+
+@pytest.fixture
+async def async_clients(
+    signing_live: str, system: AgencySystem
+) -> AsyncIterator[dict[str, AsyncVaultClient]]:
+    async with (
+        AsyncVaultClient(
+            signing_live,
+            client_id=system.client_id,
+            client_secret=system.client_secret,
+            officer="clerk",
+            retry=FAST_RETRY,
+        ) as clerk,
+        AsyncVaultClient(signing_live, retry=FAST_RETRY) as anonymous,
+    ):
+        yield {
+            "clerk": clerk,
+            "issuer": clerk.acting_for("issuer"),
+            "certifier": clerk.acting_for("certifier"),
+            "anonymous": anonymous,
+        }
+
+
+def _draft(issuer: VaultClient, owner: Owner) -> Document:
+    return issuer.documents.upload(
+        owner,
+        pdf_bytes(2),
+        paper_type="procedure_result",
+        title="Quyết định cấp giấy phép xây dựng",
+        origin="issued_result",
+        filename="ket-qua.pdf",
+    )
+
+
+def _check_passed(report: VerificationReport) -> None:
+    assert report.passed and report.validated, report.summary
+    assert report.bottom_line is Indication.TOTAL_PASSED
+    (signature,) = report.signatures
+    assert signature.passed and signature.indication is Indication.TOTAL_PASSED
+    assert signature.level is SignatureLevel.PADES_BASELINE_T
+    assert signature.signer is not None and signature.signer.common_name == "Trần Thị Bình"
+    assert signature.proven_signing_time is not None  # B-T: a trusted timestamp
+    assert signature.scope is not None and signature.scope.coverage is Coverage.ENTIRE_FILE
+    assert signature.revocation is not None
+    assert signature.revocation.status is RevocationStatus.GOOD
+    assert signature.certificate_chain and signature.certificate_chain[-1].is_trust_anchor
+    assert report.document is not None and report.document.revisions == 2
+
+
+# -- sync --------------------------------------------------------------------------------------
+
+
+def test_sign_a_result_then_verify_it_stored_and_as_a_file(
+    clients: dict[str, VaultClient], tmp_path: Path
+) -> None:
+    issuer = clients["issuer"]
+    owner = clients["clerk"].owners.create(
+        kind="citizen", identifier=CITIZEN_ID, display_name="Nguyễn Thị Hương"
+    )
+    draft = _draft(issuer, owner)
+    assert not draft.has_signature
+
+    # A wrong PIN: the officer's mistake, on the field that carries it; nothing signed.
+    with pytest.raises(BadRequestError) as wrong:
+        issuer.signatures.sign(draft, pin="000000")
+    assert wrong.value.status_code == 422
+    assert [(e.field, e.detail) for e in wrong.value.field_errors] == [
+        ("pin", "the signing service refused the PIN")
+    ]
+    assert len(issuer.documents.versions(draft)) == 1
+    # The certifying officer may not sign a result.
+    with pytest.raises(PermissionDeniedError):
+        clients["certifier"].signatures.sign(draft, pin=CERTIFIER_PIN)
+    with pytest.raises(ValueError, match="PIN"):
+        issuer.signatures.sign(draft, pin="")  # never sent
+
+    signed = issuer.signatures.sign(draft, pin=ISSUER_PIN, level=PadesLevel.B_T)
+    assert signed.has_signature and signed.origin is DocumentOrigin.ISSUED_RESULT
+    assert signed.version == 2 and signed.supersedes_id == draft.id
+    assert [d.has_signature for d in issuer.documents.versions(signed)] == [False, True]
+    with pytest.raises(ConflictError):  # the draft is superseded now
+        issuer.signatures.sign(draft, pin=ISSUER_PIN)
+
+    # The stored document, verified by the vault without downloading it.
+    stored = issuer.verifications.verify_document(signed)
+    _check_passed(stored)
+    xml = issuer.verifications.verify_document_etsi_xml(signed.id)
+    assert isinstance(xml, bytes) and xml.startswith(b"<?xml") and b"ValidationReport" in xml
+    unsigned = issuer.verifications.verify_document(draft)  # a report, not an error
+    assert unsigned.signatures == [] and not unsigned.passed
+
+    # The same file, as a bank holding it would send it: no sign-in, from a path, bytes or
+    # a stream; the same verdict.
+    path = tmp_path / "ket-qua.pdf"
+    issuer.documents.download(signed, path)
+    bank = clients["anonymous"]
+    progress: list[tuple[int, int | None]] = []
+    from_path = bank.verifications.verify(path, on_progress=lambda d, t: progress.append((d, t)))
+    _check_passed(from_path)
+    assert progress[-1] == (path.stat().st_size, path.stat().st_size)
+    assert from_path.signatures[0].signer == stored.signatures[0].signer
+    assert bank.verifications.verify(path.read_bytes()).passed
+    with path.open("rb") as f:
+        assert bank.verifications.verify(f).passed
+    assert b"ValidationReport" in bank.verifications.verify_etsi_xml(path)
+
+    # What is not a PDF is a typed error, uploaded or stored.
+    with pytest.raises(BadRequestError) as not_pdf:
+        bank.verifications.verify(png_bytes(), filename="scan.pdf")
+    assert not_pdf.value.status_code == 415
+    assert not_pdf.value.type == "urn:vault:problem:unsupported-media-type"
+    image = issuer.documents.upload(
+        owner, png_bytes(), paper_type="chip_id_card", title="CCCD", origin="issued_result"
+    )
+    with pytest.raises(BadRequestError) as scan:
+        issuer.verifications.verify_document(image)
+    assert scan.value.status_code == 415
+    # A stored document is verified only for whoever may read it.
+    with pytest.raises(AuthenticationError):
+        bank.verifications.verify_document(signed)
+
+
+def test_certified_copies_issue_lookup_and_refuse(clients: dict[str, VaultClient]) -> None:
+    certifier = clients["certifier"]
+    owner = clients["clerk"].owners.create(
+        kind="citizen", identifier=CITIZEN_ID, display_name="Nguyễn Thị Hương"
+    )
+
+    reasons = certifier.certified_copies.refusal_reasons()
+    assert {r.code for r in reasons} == set(RefusalReason)
+    assert all(r.text and "23/2015/NĐ-CP" in r.legal_basis for r in reasons)
+
+    pages = [jpeg_bytes(400, 560), io.BytesIO(png_bytes(400, 560))]
+    total = len(pages[0]) + len(pages[1].getvalue())  # type: ignore[union-attr]
+    progress: list[tuple[int, int | None]] = []
+    copy = certifier.certified_copies.issue(
+        owner,
+        pages,
+        paper_type="marital_status_certificate",
+        title="Giấy xác nhận tình trạng hôn nhân",
+        book=BOOK,
+        pin=CERTIFIER_PIN,
+        reference_number="123/XN",
+        original_issue_date=date(2025, 3, 1),
+        on_progress=lambda d, t: progress.append((d, t)),
+    )
+    assert isinstance(copy, CertifiedCopy)
+    assert progress[0] == (0, total) and progress[-1] == (total, total)
+    assert copy.document.origin is DocumentOrigin.CERTIFIED_COPY
+    assert copy.document.owner_id == owner.id and copy.document.has_signature
+    cert = copy.certification
+    assert cert.book == BOOK and cert.office_agency_code == AGENCY
+    assert cert.number >= 1 and cert.number_text.endswith("/ĐT")
+    assert cert.pages >= 2
+    assert cert.verification_code in cert.verification_url
+
+    # Anyone may look a copy up by its code: what was certified, never whose it is.
+    record = clients["anonymous"].certified_copies.lookup(
+        cert.verification_code, sha256=cert.content_sha256
+    )
+    assert record.verification_code == cert.verification_code
+    assert record.number_text == cert.number_text and record.title == copy.document.title
+    assert record.signatures_valid and record.qr_hash_matches is True
+    assert len(record.signatures) == 2  # the officer, then the office's seal
+    assert all(s.valid and s.indication == "TOTAL_PASSED" for s in record.signatures)
+    assert CITIZEN_ID not in record.model_dump_json()
+    tampered = clients["anonymous"].certified_copies.lookup(cert.verification_code, sha256="0" * 64)
+    assert tampered.qr_hash_matches is False
+    with pytest.raises(NotFoundError):
+        clients["anonymous"].certified_copies.lookup("A" * 22)
+    # The copy itself verifies: two signatures, B-LT.
+    report = certifier.verifications.verify_document(copy.document)
+    assert report.passed, report.summary
+    assert [s.level for s in report.signatures] == [SignatureLevel.PADES_BASELINE_LT] * 2
+
+    # Mistakes are typed errors; a wrong PIN numbers nothing.
+    with pytest.raises(BadRequestError) as wrong:
+        certifier.certified_copies.issue(
+            owner,
+            png_bytes(400, 560),  # one page, given alone
+            paper_type="marital_status_certificate",
+            title="Giấy xác nhận tình trạng hôn nhân",
+            book=BOOK,
+            pin="999999",
+        )
+    assert [e.field for e in wrong.value.field_errors] == ["pin"]
+    with pytest.raises(BadRequestError) as not_scan:
+        certifier.certified_copies.issue(
+            owner,
+            [b"%!PS-Adobe-3.0 not a scan"],
+            paper_type="marital_status_certificate",
+            title="Giấy xác nhận",
+            book=BOOK,
+            pin=CERTIFIER_PIN,
+        )
+    assert not_scan.value.status_code in (415, 422)
+    with pytest.raises(ValueError, match="at least one"):
+        certifier.certified_copies.issue(
+            owner, [], paper_type="x", title="x", book=BOOK, pin=CERTIFIER_PIN
+        )
+    with pytest.raises(PermissionDeniedError):
+        clients["issuer"].certified_copies.refuse(
+            owner, paper_type="diploma", reason=RefusalReason.ALTERED
+        )
+
+    refusal = certifier.certified_copies.refuse(
+        owner, paper_type="diploma", reason="damaged", note="Rách mất góc có dấu"
+    )
+    assert refusal.reason is RefusalReason.DAMAGED and refusal.owner_id == owner.id
+    assert refusal.reason_text == next(r.text for r in reasons if r.code is RefusalReason.DAMAGED)
+    assert refusal.note == "Rách mất góc có dấu" and refusal.office_agency_code == AGENCY
+    with pytest.raises(BadRequestError) as unknown:
+        certifier.certified_copies.refuse(owner, paper_type="no_such_paper", reason="altered")
+    assert [e.field for e in unknown.value.field_errors] == ["paper_type"]
+    with pytest.raises(ValueError):
+        certifier.certified_copies.refuse(owner, paper_type="diploma", reason="lost")  # type: ignore[arg-type]
+
+
+# -- async -------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_async_client_signs_certifies_and_verifies(
+    async_clients: dict[str, AsyncVaultClient],
+) -> None:
+    clerk, issuer, certifier = (async_clients[n] for n in ("clerk", "issuer", "certifier"))
+    bank = async_clients["anonymous"]
+    owner = await clerk.owners.create(
+        kind="citizen", identifier=CITIZEN_ID, display_name="Nguyễn Thị Hương"
+    )
+    draft = await issuer.documents.upload(
+        owner,
+        pdf_bytes(),
+        paper_type="procedure_result",
+        title="Quyết định",
+        origin="issued_result",
+    )
+    with pytest.raises(BadRequestError) as wrong:
+        await issuer.signatures.sign(draft, pin="000000")
+    assert [e.field for e in wrong.value.field_errors] == ["pin"]
+    signed = await issuer.signatures.sign(draft, pin=ISSUER_PIN)
+    assert signed.has_signature and signed.supersedes_id == draft.id
+
+    report = await issuer.verifications.verify_document(signed)
+    assert report.passed, report.summary
+    assert b"ValidationReport" in await issuer.verifications.verify_document_etsi_xml(signed)
+    stream = io.BytesIO()
+    await issuer.documents.download(signed, stream)
+    uploaded = await bank.verifications.verify(stream.getvalue())
+    assert uploaded.bottom_line is report.bottom_line
+    assert uploaded.signatures[0].signer == report.signatures[0].signer
+    assert b"ValidationReport" in await bank.verifications.verify_etsi_xml(
+        io.BytesIO(stream.getvalue())
+    )
+    with pytest.raises(BadRequestError) as not_pdf:
+        await bank.verifications.verify(b"plain text, not a PDF")
+    assert not_pdf.value.status_code == 415
+
+    reasons = await certifier.certified_copies.refusal_reasons()
+    assert {r.code for r in reasons} == set(RefusalReason)
+    copy = await certifier.certified_copies.issue(
+        owner,
+        [png_bytes(400, 560)],
+        paper_type="marital_status_certificate",
+        title="Giấy xác nhận tình trạng hôn nhân",
+        book=BOOK,
+        pin=CERTIFIER_PIN,
+    )
+    record = await bank.certified_copies.lookup(copy.certification.verification_code)
+    assert record.signatures_valid and record.qr_hash_matches is None
+    with pytest.raises(NotFoundError):
+        await bank.certified_copies.lookup("no-such-code")
+    refusal = await certifier.certified_copies.refuse(
+        owner, paper_type="diploma", reason=RefusalReason.CLASSIFIED
+    )
+    assert refusal.reason is RefusalReason.CLASSIFIED
