@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import problems
+from api import console, problems
 from api.body_limit import BodySizeLimit
 from api.deps import limit_by_address
+from api.logs import redact_access_log
 from api.routers import (
     auth,
     catalogue,
@@ -47,6 +48,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()
         owned = vault is None
         app.state.vault = vault or Vault.from_settings(settings)
         owns_signing = getattr(app.state, "vault_signing", None) is None
@@ -108,5 +110,6 @@ def create_app(
         verifications.router, prefix="/api/v1", dependencies=[Depends(limit_by_address)]
     )
     app.include_router(signing_routes.public_router)
+    console.mount(app)  # the officer web console under /console
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
     return app

@@ -282,7 +282,7 @@ class CertificationService:
             return source
 
     def _checked_request(
-        self, uow: UnitOfWork, owner_id: uuid.UUID, request: CopyRequest
+        self, uow: UnitOfWork, owner_id: uuid.UUID, request: CopyRequest, *, signing: bool = True
     ) -> tuple[str, str, str]:
         if uow.owners.get(owner_id) is None:
             raise NotFound("no such owner")
@@ -292,7 +292,7 @@ class CertificationService:
         title = " ".join(request.title.split())
         if not 1 <= len(title) <= 500:
             raise InvalidInput("title", "a title of 1 to 500 characters is required")
-        if not request.pin:
+        if signing and not request.pin:
             raise InvalidInput("pin", "the PIN of your signing credential is required")
         if not request.pages:
             raise InvalidInput("pages", "at least one scanned page is required")
@@ -421,6 +421,38 @@ class CertificationService:
             )
         )
         return CertifiedCopy(document, record, url)
+
+    def preview(
+        self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID, request: CopyRequest
+    ) -> bytes:
+        """The copy as `certify` would build it, for the officer to check before signing:
+        the same pages and certification page, with a placeholder number and verification
+        code. Takes no number, signs nothing, stores nothing (no PIN needed)."""
+        actor.require(Role.CERTIFYING_OFFICER)
+        office = actor.require_agency()
+        type_name, title, book = self._checked_request(uow, owner_id, request, signing=False)
+        body = copy_pdf.build_body(request.pages, self._limits, self._settings.max_copy_pages)
+        placeholder = "…"
+        return copy_pdf.certification_page(
+            body,
+            copy_pdf.CertificationText(
+                office_name=uow.accounts.agency_name(office) or office,
+                office_code=office,
+                paper_type_name=type_name,
+                title=title,
+                pages=body.pages,
+                number_text=f"{placeholder}{ELECTRONIC_SUFFIX}",
+                book=book,
+                certified_on=self._clock().astimezone(VIETNAM_TIME).date(),
+                officer_name=actor.name,
+                verification_url=f"{self._settings.public_base_url}/public/certified-copies/"
+                f"{placeholder}",
+                verification_code=placeholder,
+                content_sha256=body.content_sha256,
+            ),
+            self._settings.font_file,
+            self._settings.bold_font_file,
+        )
 
     # -- refusing -------------------------------------------------------------------------
 

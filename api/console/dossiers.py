@@ -1,0 +1,275 @@
+"""Receiving a dossier (tiếp nhận hồ sơ): record it, see which needed papers are on file and
+valid (attach them with one click) or why not, and scan the missing ones (stored in the
+owner's warehouse, attached, queued for OCR). Reuse decisions are `vault.reuse.plan`'s."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+
+from api.console import signatures
+from api.console.owners import document_rows, owner_heading, paper_type_names
+from api.console.web import (
+    PREFIX,
+    ActorDep,
+    ConsoleRoute,
+    CsrfDep,
+    fmt_date,
+    lang_of,
+    redirect,
+    render,
+    t_for,
+)
+from api.deps import UowDep, VaultDep
+from vault.auth import Actor
+from vault.db import UnitOfWork
+from vault.domain import DocumentOrigin, Reuse
+from vault.errors import Conflict, InvalidInput
+from vault.runtime import Vault
+from vault.services import NewDocument
+from vault.services.dossiers import VIETNAM, NewDossier
+from vault.services.reuse import Candidate, ReusePlan
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+_MAX_CHECKS_PER_PAGE = 5  # signature checks made while showing one dossier
+
+
+def _next_code(uow: UnitOfWork, agency: str) -> str:
+    """The next free `<agency>-YYMMDD-NNNN` of today (Vietnam time)."""
+    day = datetime.now(UTC).astimezone(VIETNAM).strftime("%y%m%d")
+    for seq in range(1, 10_000):
+        code = f"{agency}-{day}-{seq:04d}"
+        if uow.dossiers.by_code(code) is None:
+            return code
+    raise Conflict("every dossier number of today is taken")
+
+
+def _form(
+    request: Request,
+    vault: Vault,
+    uow: UnitOfWork,
+    actor: Actor,
+    owner_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    code: str = "",
+    procedure: str = "",
+    status: int = 200,
+) -> Response:
+    owner = vault.owners.get(uow, actor, owner_id)
+    return render(
+        request,
+        "dossier_new.html",
+        {
+            "owner": owner,
+            "heading": owner_heading(owner.kind, owner.display_name, owner.identifier),
+            "procedures": vault.catalogue.procedures(uow),
+            "error": error,
+            "code": code,
+            "procedure": procedure,
+        },
+        status=status,
+    )
+
+
+@router.get("/owners/{owner_id}/dossiers/new")
+def new_dossier(
+    request: Request, owner_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
+) -> Response:
+    return _form(request, vault, uow, actor, owner_id)
+
+
+@router.post("/owners/{owner_id}/dossiers")
+def create_dossier(
+    request: Request,
+    owner_id: uuid.UUID,
+    _csrf: CsrfDep,
+    actor: ActorDep,
+    vault: VaultDep,
+    uow: UowDep,
+    dossier_code: Annotated[str, Form(max_length=64)] = "",
+    procedure_code: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    code = dossier_code.strip() or _next_code(uow, actor.require_agency())
+    try:
+        dossier, _ = vault.dossiers.create(
+            uow, actor, NewDossier(code=code, procedure_code=procedure_code, owner_id=owner_id)
+        )
+    except (InvalidInput, Conflict) as exc:
+        uow.rollback()  # nothing of a refused dossier stays
+        status = 422 if isinstance(exc, InvalidInput) else 409
+        return _form(
+            request,
+            vault,
+            uow,
+            actor,
+            owner_id,
+            error=exc.detail,
+            code=dossier_code,
+            procedure=procedure_code,
+            status=status,
+        )
+    return redirect(f"{PREFIX}/dossiers/{dossier.id}", flash="flash.dossier_created")
+
+
+def _reason(t: Any, reason: str) -> str:
+    """The domain's reasons (English, for the API) in the reader's words."""
+    if reason.startswith("superseded"):
+        return str(t("reason.superseded"))
+    if reason.startswith("expired on "):
+        try:
+            day = date.fromisoformat(reason.removeprefix("expired on ")[:10])
+        except ValueError:
+            return reason
+        return str(t("reason.expired", day=fmt_date(day)))
+    if reason.startswith("not yet issued"):
+        return str(t("reason.not_yet_issued"))
+    return reason
+
+
+def _check_signatures(request: Request, vault: Vault, uow: UnitOfWork, plan: ReusePlan) -> None:
+    """Signed papers on offer get their signatures checked (a few per page view; verdicts are
+    remembered), so one with a broken signature is not offered for reuse."""
+    checks = 0
+    for needed in plan.needed:
+        for c in needed.candidates:
+            d = c.document
+            if not (c.usable and d.has_signature) or signatures.badge(d) != "unknown":
+                continue
+            if checks >= _MAX_CHECKS_PER_PAGE:
+                return
+            checks += 1
+            data = b"".join(vault.documents.read_content(uow, d).chunks)
+            try:
+                signatures.remember(d.blob.sha256, signatures.verify_plain(request, data))
+            except (signatures.VerifierBusy, signatures.VerifierClosed):
+                return
+
+
+def _usable(c: Candidate) -> bool:
+    return c.usable and signatures.badge(c.document) != "invalid"
+
+
+@router.get("/dossiers/{dossier_id}")
+def dossier_page(
+    request: Request, dossier_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
+) -> Response:
+    plan = vault.reuse.plan(uow, actor, dossier_id)
+    _check_signatures(request, vault, uow, plan)
+    owner = vault.owners.get(uow, actor, plan.dossier.owner_id)
+    t = t_for(request)
+    lang = lang_of(request)
+    types = paper_type_names(uow, lang)
+    all_docs = [c.document for n in plan.needed for c in n.candidates]
+    rows = {r["doc"].id: r for r in document_rows(uow, all_docs, lang)}
+    needed = []
+    for n in plan.needed:
+        attached = [c for c in n.candidates if c.attached]
+        usable = [c for c in n.candidates if _usable(c) and not c.attached]
+        rejected = []
+        for c in n.candidates:
+            if c.attached or _usable(c):
+                continue
+            reasons = [_reason(t, r) for r in c.reasons] if not c.usable else []
+            if signatures.badge(c.document) == "invalid":
+                reasons.append(str(t("reason.signature_invalid")))
+            rejected.append({"c": c, "row": rows[c.document.id], "reasons": reasons})
+        state = "attached" if attached else ("on-file" if usable else "missing")
+        needed.append(
+            {
+                "paper_type": n.paper_type,
+                "type_name": types.get(n.paper_type, n.paper_type),
+                "component_name": n.component_name,
+                "state": state,
+                "attached": [{"c": c, "row": rows[c.document.id]} for c in attached],
+                "usable": [{"c": c, "row": rows[c.document.id]} for c in usable],
+                "rejected": rejected,
+            }
+        )
+    return render(
+        request,
+        "dossier.html",
+        {
+            "plan": plan,
+            "dossier": plan.dossier,
+            "owner": owner,
+            "heading": owner_heading(owner.kind, owner.display_name, owner.identifier),
+            "needed": needed,
+            "closed": plan.dossier.status.value != "open",
+        },
+    )
+
+
+@router.post("/dossiers/{dossier_id}/attach")
+def attach(
+    dossier_id: uuid.UUID,
+    _csrf: CsrfDep,
+    actor: ActorDep,
+    vault: VaultDep,
+    uow: UowDep,
+    document_id: Annotated[uuid.UUID, Form()],
+) -> Response:
+    plan = vault.reuse.plan(uow, actor, dossier_id)
+    candidate = next(
+        (c for n in plan.needed for c in n.candidates if c.document.id == document_id), None
+    )
+    if candidate is None or not _usable(candidate):
+        raise Conflict("this paper cannot be used for this dossier")
+    vault.dossiers.attach(
+        uow,
+        actor,
+        dossier_id,
+        document_id,
+        reused=candidate.reuse,
+        replacing_result_code=candidate.replacing_result_code
+        if candidate.reuse is Reuse.BY_REPLACING_RESULT
+        else None,
+    )
+    return redirect(f"{PREFIX}/dossiers/{dossier_id}", flash="flash.attached")
+
+
+def _optional_date(value: str, field: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(field, "a date looks like 2025-01-15") from exc
+
+
+@router.post("/dossiers/{dossier_id}/upload")
+def upload(
+    dossier_id: uuid.UUID,
+    _csrf: CsrfDep,
+    actor: ActorDep,
+    vault: VaultDep,
+    uow: UowDep,
+    file: Annotated[UploadFile, File()],
+    paper_type: Annotated[str, Form(max_length=64)],
+    reference_number: Annotated[str, Form(max_length=100)] = "",
+    issued_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The same use case as `POST /owners/{id}/documents` with `dossier_id`: stored in the
+    warehouse (origin digitised), attached to the dossier, queued for OCR."""
+    dossier = vault.dossiers.get(uow, actor, dossier_id)
+    paper = uow.paper_types.get(paper_type)
+    vault.documents.upload(
+        uow,
+        actor,
+        dossier.owner_id,
+        NewDocument(
+            paper_type=paper_type,
+            title=paper.name_vi if paper else paper_type,
+            origin=DocumentOrigin.DIGITISED,
+            reference_number=reference_number.strip() or None,
+            issue_date=_optional_date(issued_on, "issued_on"),
+        ),
+        file.file,
+        dossier_id=dossier.id,
+    )
+    return redirect(f"{PREFIX}/dossiers/{dossier_id}", flash="flash.uploaded")

@@ -1,0 +1,444 @@
+"""The console's words: key -> (Vietnamese, English). Vietnamese is the default.
+
+A missing key is a programming error (the tests render every page in both languages); a
+template may name a fallback key (`_fallback`) or raw text (`_raw`) for values that come from
+open sets, such as audit action names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("vi", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- frame ----------------------------------------------------------------------------
+    "app.name": ("Kho dữ liệu điện tử của tổ chức, cá nhân", "Citizen document vault"),
+    "app.short": ("Bàn làm việc cán bộ", "Officer console"),
+    "app.footer": (
+        "Mọi lượt truy cập giấy tờ đều được ghi nhật ký và chủ sở hữu có thể xem.",
+        "Every access to a paper is logged, and the owner can see it.",
+    ),
+    "a11y.skip": ("Chuyển đến nội dung chính", "Skip to main content"),
+    "lang.switch": ("English", "Tiếng Việt"),
+    "nav.label": ("Chức năng", "Main menu"),
+    "nav.owners": ("Tra cứu chủ sở hữu", "Find an owner"),
+    "nav.certify": ("Chứng thực bản sao", "Certify a copy"),
+    "nav.verify": ("Kiểm tra chữ ký số", "Verify a file"),
+    "nav.search": ("Tìm kiếm", "Search"),
+    "nav.indicators": ("Chỉ số 766", "766 indicators"),
+    "nav.access_log": ("Nhật ký truy cập", "Access log"),
+    "nav.logout": ("Đăng xuất", "Sign out"),
+    "role.receiving_officer": ("Cán bộ tiếp nhận", "Receiving officer"),
+    "role.certifying_officer": ("Cán bộ chứng thực", "Certifying officer"),
+    "role.issuing_officer": ("Cán bộ trả kết quả", "Issuing officer"),
+    "role.verifier": ("Cán bộ kiểm tra", "Verifier"),
+    "role.auditor": ("Kiểm soát viên", "Auditor"),
+    "role.administrator": ("Quản trị viên", "Administrator"),
+    "role.owner": ("Chủ sở hữu kho dữ liệu", "Warehouse owner"),
+    "list.more": ("Xem tiếp", "More"),
+    "flash.signed_out": ("Bạn đã đăng xuất.", "You have signed out."),
+    "flash.dossier_created": ("Đã ghi nhận hồ sơ.", "The dossier is recorded."),
+    "flash.attached": (
+        "Đã đính kèm giấy tờ vào hồ sơ (tái sử dụng dữ liệu).",
+        "The paper is attached to the dossier (reused).",
+    ),
+    "flash.uploaded": (
+        "Đã lưu bản số hóa vào kho, đính kèm hồ sơ và đưa vào hàng đợi nhận dạng (OCR).",
+        "The scan is stored in the warehouse, attached, and queued for OCR.",
+    ),
+    # -- errors ---------------------------------------------------------------------------
+    "error.title": ("Không thực hiện được", "That did not work"),
+    "error.generic": ("Yêu cầu không thực hiện được.", "The request could not be done."),
+    "error.detail": ("Chi tiết", "Details"),
+    "error.back": ("Về trang đầu", "Back to the start page"),
+    "error.csrf_title": ("Biểu mẫu đã hết hiệu lực", "This form has expired"),
+    "error.csrf": (
+        "Biểu mẫu này không còn hợp lệ (hoặc không được gửi từ trang của hệ thống). "
+        "Không có thay đổi nào được thực hiện. Hãy tải lại trang và thử lại.",
+        "This form is no longer valid (or did not come from this site). Nothing was "
+        "changed. Reload the page and try again.",
+    ),
+    "error.denied_title": ("Không có quyền truy cập", "Access denied"),
+    "error.denied": (
+        "Bạn không được xem hoặc làm việc này: cơ quan của bạn không có hồ sơ đang giải "
+        "quyết, sự đồng ý của chủ sở hữu, hoặc không phải cơ quan cấp giấy tờ này, hoặc vai "
+        "trò của bạn không cho phép. Lần truy cập này đã được ghi nhật ký.",
+        "You may not see or do this: your agency has no open dossier for it, no consent "
+        "of the owner, did not issue the paper, or your role does not allow it. This attempt "
+        "has been logged.",
+    ),
+    "error.not_found_title": ("Không tìm thấy", "Not found"),
+    "error.not_found": ("Không có trang hoặc dữ liệu này.", "There is no such page or record."),
+    "error.invalid_fields": ("Dữ liệu nhập chưa đúng", "Some fields are not valid"),
+    "error.unexpected": ("Lỗi không mong đợi", "Unexpected error"),
+    "error.status.404": ("Không tìm thấy dữ liệu yêu cầu.", "The record asked for does not exist."),
+    "error.status.409": (
+        "Yêu cầu mâu thuẫn với dữ liệu hiện có.",
+        "The request conflicts with what is recorded.",
+    ),
+    "error.status.413": ("Tệp quá lớn.", "The file is too large."),
+    "error.status.415": (
+        "Tệp không phải PDF, JPEG, PNG hoặc TIFF.",
+        "The file is not a PDF, JPEG, PNG or TIFF.",
+    ),
+    "error.status.422": ("Dữ liệu nhập chưa đúng.", "Some of what was entered is not valid."),
+    "error.status.429": (
+        "Quá nhiều yêu cầu, vui lòng thử lại sau ít phút.",
+        "Too many requests: try again in a minute.",
+    ),
+    "error.status.503": (
+        "Hệ thống tạm thời không sẵn sàng, vui lòng thử lại sau.",
+        "The system is unavailable for a moment: try again later.",
+    ),
+    # -- sign in --------------------------------------------------------------------------
+    "login.title": ("Đăng nhập", "Sign in"),
+    "login.username": ("Tên đăng nhập", "Username"),
+    "login.password": ("Mật khẩu", "Password"),
+    "login.submit": ("Đăng nhập", "Sign in"),
+    "login.wrong": (
+        "Sai tên đăng nhập hoặc mật khẩu.",
+        "Wrong username or password.",
+    ),
+    "home.title": ("Bàn làm việc", "Start"),
+    "home.owners": (
+        "Tìm công dân, tổ chức theo số định danh hoặc mã số thuế để tiếp nhận hồ sơ.",
+        "Find a citizen or organisation by identification number or tax code.",
+    ),
+    "home.certify": (
+        "Chứng thực bản sao điện tử từ bản chính và ký số.",
+        "Make and sign an electronic certified copy from an original.",
+    ),
+    "home.verify": ("Kiểm tra chữ ký số của một tệp PDF.", "Check the signatures of a PDF."),
+    "home.search": (
+        "Tìm trong các giấy tờ bạn được phép xem.",
+        "Search the papers you may see.",
+    ),
+    "home.indicators": (
+        "Chỉ số số hóa theo Quyết định 766/QĐ-TTg của cơ quan.",
+        "Your agency's digitisation indicators (Decision 766/QĐ-TTg).",
+    ),
+    # -- owners ---------------------------------------------------------------------------
+    "lookup.title": ("Tra cứu chủ sở hữu kho dữ liệu", "Find a warehouse owner"),
+    "lookup.help": (
+        "Nhập chính xác số định danh cá nhân (CCCD, 12 chữ số) hoặc mã số thuế của tổ chức. "
+        "Hệ thống không cho phép duyệt danh sách.",
+        "Enter the exact personal identification number (12 digits) or the organisation's "
+        "tax code. There is no browsing.",
+    ),
+    "lookup.identifier": (
+        "Số định danh cá nhân hoặc mã số thuế",
+        "Identification number or tax code",
+    ),
+    "lookup.hint": (
+        "Ví dụ: 079203001234 hoặc 0312345678",
+        "For example 079203001234 or 0312345678",
+    ),
+    "lookup.submit": ("Tra cứu", "Look up"),
+    "lookup.malformed": (
+        "Số định danh hoặc mã số thuế không đúng định dạng.",
+        "This is not a valid identification number or tax code.",
+    ),
+    "lookup.unknown": (
+        "Không có chủ sở hữu nào với số này.",
+        "No owner has this number.",
+    ),
+    "owner.cccd": ("Số định danh", "ID no."),
+    "owner.tax_code": ("Mã số thuế", "Tax code"),
+    "owner.receive": ("Tiếp nhận hồ sơ", "Receive a dossier"),
+    "warehouse.title": ("Kho dữ liệu (phần bạn được xem)", "Warehouse (what you may see)"),
+    "warehouse.caption": ("Giấy tờ trong kho dữ liệu", "Papers in the warehouse"),
+    "warehouse.none_open": (
+        "Bạn chưa được xem giấy tờ nào của chủ sở hữu này: cơ quan của bạn không có hồ sơ "
+        "đang giải quyết, không có sự đồng ý của chủ sở hữu và không cấp giấy tờ nào cho họ. "
+        "Hãy tiếp nhận hồ sơ để xem các giấy tờ mà thủ tục yêu cầu.",
+        "None of this owner's papers is open to you: your agency has no open dossier for "
+        "them, no consent from them, and issued them nothing. Receive a dossier to see the "
+        "papers its procedure needs.",
+    ),
+    "warehouse.no_papers": (
+        "Chưa có giấy tờ nào trong phần kho bạn được xem.",
+        "There are no papers in the part of the warehouse open to you.",
+    ),
+    # -- papers ---------------------------------------------------------------------------
+    "doc.thumbnail": ("Ảnh trang đầu", "First page"),
+    "doc.thumbnail_of": ("Trang đầu của {name}", "First page of {name}"),
+    "doc.paper_type": ("Loại giấy tờ", "Paper type"),
+    "doc.reference": ("Số ký hiệu", "Reference number"),
+    "doc.issuer": ("Cơ quan cấp", "Issuer"),
+    "doc.issue_date": ("Ngày cấp", "Issue date"),
+    "doc.valid_until": ("Hiệu lực đến", "Valid until"),
+    "doc.indefinite": ("Không thời hạn", "No expiry"),
+    "doc.origin": ("Nguồn gốc", "Origin"),
+    "doc.status": ("Trạng thái", "Status"),
+    "doc.owner": ("Chủ sở hữu", "Owner"),
+    "doc.title": ("Tên giấy tờ", "Title"),
+    "doc.version": ("Phiên bản", "Version"),
+    "doc.superseded": ("đã bị thay thế", "superseded"),
+    "doc.pages": ("Các trang", "Pages"),
+    "doc.page_n": ("Trang {n}", "Page {n}"),
+    "doc.no_pages": ("Không hiển thị được trang nào.", "No page can be shown."),
+    "origin.digitised": ("Số hóa tại Bộ phận Một cửa", "Digitised at the one-stop shop"),
+    "origin.certified_copy": ("Bản sao điện tử chứng thực", "Electronic certified copy"),
+    "origin.issued_result": ("Kết quả giải quyết TTHC", "Issued result"),
+    "origin.uploaded_by_owner": ("Chủ sở hữu tự tải lên", "Uploaded by the owner"),
+    "sigbadge.valid": ("Chữ ký hợp lệ", "Signature valid"),
+    "sigbadge.invalid": ("Chữ ký không hợp lệ", "Signature invalid"),
+    "sigbadge.unsigned": ("Không có chữ ký số", "Not signed"),
+    "sigbadge.unknown": ("Chữ ký chưa kiểm tra", "Signature not checked yet"),
+    "ocr.title": ("Nội dung nhận dạng (OCR)", "Recognised text (OCR)"),
+    "ocr.none": ("Chưa nhận dạng", "No OCR"),
+    "ocr.pending": ("Đang chờ nhận dạng", "OCR pending"),
+    "ocr.running": ("Đang nhận dạng", "OCR running"),
+    "ocr.done": ("Đã nhận dạng", "OCR done"),
+    "ocr.failed": ("Nhận dạng lỗi", "OCR failed"),
+    "ocr.status_line": ("Trạng thái: {status}", "Status: {status}"),
+    "ocr.confidence": ("độ tin cậy {value}%", "confidence {value}%"),
+    # -- signatures -----------------------------------------------------------------------
+    "sig.title": ("Chữ ký số", "Digital signatures"),
+    "sig.none": ("Giấy tờ này không có chữ ký số.", "This paper carries no digital signature."),
+    "sig.signer": ("Người ký", "Signed by"),
+    "sig.unknown_signer": ("Không xác định", "Unknown"),
+    "sig.time": ("Thời điểm ký", "Signed at"),
+    "sig.time_proven": ("có dấu thời gian chứng thực", "proven by a timestamp"),
+    "sig.time_claimed": ("theo khai báo của người ký", "as claimed by the signer"),
+    "sig.level": ("Mức chữ ký", "Level"),
+    "sig.certification": ("chữ ký chứng nhận tài liệu", "certification signature"),
+    "sig.indication.TOTAL_PASSED": ("Chữ ký hợp lệ", "Valid signature"),
+    "sig.indication.TOTAL_FAILED": ("Chữ ký không hợp lệ", "Invalid signature"),
+    "sig.indication.INDETERMINATE": ("Chưa xác định được", "Could not be confirmed"),
+    "sig.why.hash": (
+        "Nội dung đã bị thay đổi sau khi ký.",
+        "The content was changed after it was signed.",
+    ),
+    "sig.why.crypto": (
+        "Giá trị chữ ký không khớp với chứng thư số.",
+        "The signature value does not match the certificate.",
+    ),
+    "sig.why.revoked": (
+        "Chứng thư số của người ký đã bị thu hồi.",
+        "The signer's certificate is revoked.",
+    ),
+    "sig.why.expired": (
+        "Chứng thư số đã hết hạn tại thời điểm ký.",
+        "The certificate had expired when it was signed.",
+    ),
+    "sig.why.not_yet_valid": (
+        "Chứng thư số chưa có hiệu lực tại thời điểm ký.",
+        "The certificate was not yet valid when it was signed.",
+    ),
+    "sig.why.untrusted": (
+        "Chứng thư số không do tổ chức cung cấp dịch vụ tin cậy cấp.",
+        "The certificate does not chain to a trusted authority.",
+    ),
+    "sig.why.no_certificate": (
+        "Không tìm thấy chứng thư số của người ký.",
+        "The signer's certificate is missing.",
+    ),
+    "sig.why.revocation_unknown": (
+        "Chưa kiểm tra được tình trạng thu hồi của chứng thư số.",
+        "The certificate's revocation status could not be checked.",
+    ),
+    "sig.why.format": ("Chữ ký không đúng định dạng.", "The signature is malformed."),
+    "sig.why.modified": (
+        "Tệp đã bị sửa đổi sau khi ký theo cách không được phép.",
+        "The file was changed after signing in a way that is not allowed.",
+    ),
+    "sig.why.other": (
+        "Chữ ký không đáp ứng yêu cầu kiểm tra.",
+        "The signature did not pass the checks.",
+    ),
+    "verdict.passed": (
+        "Tất cả chữ ký số đều hợp lệ: tệp chưa bị thay đổi kể từ khi ký.",
+        "Every signature is valid: the file has not changed since it was signed.",
+    ),
+    "verdict.failed": (
+        "Có chữ ký số không hợp lệ: không nên tin tưởng tệp này.",
+        "At least one signature is invalid: do not rely on this file.",
+    ),
+    "verdict.indeterminate": (
+        "Chưa xác định được tính hợp lệ của chữ ký số (xem chi tiết bên dưới).",
+        "The signatures could not be confirmed (see the details below).",
+    ),
+    "verdict.no_signature": ("Tệp này không có chữ ký số.", "This file has no digital signature."),
+    "verdict.cannot_check": (
+        "Không kiểm tra được tệp này.",
+        "This file could not be checked.",
+    ),
+    # -- dossiers -------------------------------------------------------------------------
+    "dossier.new_title": ("Tiếp nhận hồ sơ", "Receive a dossier"),
+    "dossier.for_owner": ("Chủ hồ sơ", "For"),
+    "dossier.refused": ("Không ghi nhận được hồ sơ", "The dossier was not recorded"),
+    "dossier.code": ("Mã hồ sơ", "Dossier code"),
+    "dossier.code_hint": (
+        "Để trống để hệ thống cấp mã theo ngày hôm nay, ví dụ 000.00.15.H57-250115-0001.",
+        "Leave blank to get today's next code, e.g. 000.00.15.H57-250115-0001.",
+    ),
+    "dossier.procedure": ("Thủ tục hành chính", "Procedure"),
+    "dossier.submit": ("Ghi nhận hồ sơ", "Record the dossier"),
+    "dossier.owner": ("Chủ hồ sơ", "Owner"),
+    "dossier.received_on": ("Ngày tiếp nhận", "Received on"),
+    "dossier.status": ("Trạng thái", "Status"),
+    "dossier.status_open": ("Đang giải quyết", "Open"),
+    "dossier.status_closed": ("Đã kết thúc", "Closed"),
+    "dossier.needed": ("Thành phần hồ sơ cần có", "Papers the procedure needs"),
+    "dossier.attach": ("Đính kèm (tái sử dụng)", "Attach (reuse)"),
+    "dossier.not_usable": ("Không dùng được", "Cannot be used"),
+    "dossier.missing_help": (
+        "Chưa có bản hợp lệ trong kho: quét giấy tờ công dân mang đến, hệ thống lưu vào kho "
+        "để lần sau không phải yêu cầu lại.",
+        "Nothing valid on file: scan what the person brought; it is kept for next time.",
+    ),
+    "dossier.scan": ("Tệp quét (PDF, JPEG, PNG, TIFF)", "Scan (PDF, JPEG, PNG, TIFF)"),
+    "dossier.upload": ("Tải lên và đính kèm", "Upload and attach"),
+    "state.attached": ("Đã đính kèm", "Attached"),
+    "state.on-file": ("Có sẵn trong kho", "On file"),
+    "state.missing": ("Còn thiếu", "Missing"),
+    "reason.superseded": ("đã có phiên bản mới thay thế", "a newer version replaces it"),
+    "reason.expired": ("đã hết hiệu lực từ ngày {day}", "expired on {day}"),
+    "reason.not_yet_issued": (
+        "chưa được cấp vào ngày tiếp nhận hồ sơ",
+        "not yet issued on the day the dossier was received",
+    ),
+    "reason.signature_invalid": ("chữ ký số không hợp lệ", "the signature is invalid"),
+    # -- verify ---------------------------------------------------------------------------
+    "verify.title": ("Kiểm tra chữ ký số của tệp", "Verify a file"),
+    "verify.drop": ("Kéo thả tệp PDF vào đây", "Drag a PDF here"),
+    "verify.choose": ("hoặc chọn tệp", "or choose a file"),
+    "verify.submit": ("Kiểm tra", "Verify"),
+    "verify.report": ("Kết quả kiểm tra", "Verification report"),
+    "verify.pages": ("{n} trang", "{n} pages"),
+    "verify.no_file": ("Hãy chọn một tệp PDF.", "Choose a PDF file."),
+    "verify.too_large": ("Tệp quá lớn để kiểm tra.", "The file is too large to verify."),
+    "verify.not_pdf": ("Tệp không phải là PDF.", "The file is not a PDF."),
+    "verify.busy": (
+        "Dịch vụ kiểm tra đang bận, vui lòng thử lại sau ít phút.",
+        "The verifier is busy: try again in a minute.",
+    ),
+    # -- certify --------------------------------------------------------------------------
+    "certify.title": ("Chứng thực bản sao điện tử từ bản chính", "Certify an electronic copy"),
+    "certify.owner": (
+        "Số định danh hoặc mã số thuế của người yêu cầu",
+        "Identification number or tax code of the requester",
+    ),
+    "certify.paper_type": ("Loại giấy tờ", "Paper type"),
+    "certify.copy_title": ("Tên giấy tờ", "Title"),
+    "certify.title_hint": ("Để trống: dùng tên loại giấy tờ.", "Blank: the paper type's name."),
+    "certify.book": ("Sổ chứng thực", "Certification book"),
+    "certify.scans": ("Bản quét bản chính (theo thứ tự trang)", "Scans of the original, in order"),
+    "certify.pin": ("Mã PIN chữ ký số của bạn", "Your signing PIN"),
+    "certify.preview": ("Xem trước bản sao", "Preview the copy"),
+    "certify.sign": ("Ký số và cấp bản sao", "Sign and issue"),
+    "certify.preview_title": ("Bản sao sẽ được tạo", "The copy to be issued"),
+    "certify.preview_hint": (
+        "Bản xem trước chưa có số chứng thực và chưa được ký; chưa có gì được lưu.",
+        "The preview has no number and no signature yet; nothing is stored.",
+    ),
+    "certify.not_configured": (
+        "Hệ thống chưa được cấu hình dịch vụ ký số từ xa: chưa thể chứng thực.",
+        "No remote signing service is configured: copies cannot be certified.",
+    ),
+    "certify.signing_unavailable": (
+        "Dịch vụ ký số tạm thời không sẵn sàng.",
+        "The signing service is unavailable for now.",
+    ),
+    "certify.wrong_pin": ("Mã PIN không đúng.", "Wrong PIN."),
+    "certify.owner_unknown": ("Không có chủ sở hữu nào với số này.", "No owner has this number."),
+    "certify.owner_malformed": (
+        "Số định danh hoặc mã số thuế không đúng định dạng.",
+        "This is not a valid identification number or tax code.",
+    ),
+    "certify.refused": ("Không chứng thực được", "The copy was not certified"),
+    "certified.title": ("Đã chứng thực bản sao", "Copy certified"),
+    "certified.done": (
+        "Bản sao đã được ký số, đóng dấu số của cơ quan và lưu vào kho của chủ sở hữu.",
+        "The copy is signed, sealed by the office and stored in the owner's warehouse.",
+    ),
+    "certified.number": ("Số chứng thực", "Certification number"),
+    "certified.date": ("Ngày chứng thực", "Certified on"),
+    "certified.pages": ("Số trang", "Pages"),
+    "certified.open": ("Xem bản sao đã chứng thực", "Open the certified copy"),
+    "certified.public": ("Trang kiểm tra công khai (mã QR)", "Public verification page (QR code)"),
+    "certified.another": ("Chứng thực bản khác", "Certify another"),
+    # -- search ---------------------------------------------------------------------------
+    "search.title": ("Tìm kiếm giấy tờ", "Search papers"),
+    "search.label": ("Từ khóa", "Words"),
+    "search.submit": ("Tìm", "Search"),
+    "search.hint": (
+        "Có dấu hoặc không dấu đều được; chỉ tìm trong giấy tờ bạn được phép xem.",
+        "With or without diacritics; only the papers open to you are searched.",
+    ),
+    "search.empty": ("Không tìm thấy giấy tờ nào phù hợp.", "Nothing matched."),
+    # -- access log -----------------------------------------------------------------------
+    "access.title": ("Nhật ký truy cập kho dữ liệu của bạn", "Who accessed your warehouse"),
+    "access.help": (
+        "Ai đã xem giấy tờ của bạn, khi nào, thuộc cơ quan nào và vì hồ sơ nào.",
+        "Who looked at your papers, when, for which agency and which dossier.",
+    ),
+    "access.when": ("Thời gian", "When"),
+    "access.who": ("Người truy cập", "Who"),
+    "access.agency": ("Cơ quan", "Agency"),
+    "access.action": ("Thao tác", "Action"),
+    "access.purpose": ("Mục đích", "Purpose"),
+    "access.outcome": ("Kết quả", "Outcome"),
+    "access.dossier": ("Hồ sơ", "Dossier"),
+    "access.empty": ("Chưa có lượt truy cập nào.", "No access yet."),
+    "outcome.ok": ("Được phép", "Allowed"),
+    "outcome.denied": ("Bị từ chối", "Denied"),
+    "outcome.failed": ("Không thành công", "Failed"),
+    "outcome.other": ("Khác", "Other"),
+    "action.document.read": ("Xem giấy tờ", "Viewed a paper"),
+    "action.document.download": ("Tải nội dung giấy tờ", "Downloaded a paper"),
+    "action.document.list": ("Xem danh sách giấy tờ", "Listed papers"),
+    "action.document.upload": ("Lưu giấy tờ", "Stored a paper"),
+    "action.document.text": ("Xem nội dung nhận dạng", "Read the recognised text"),
+    "action.document.ocr": ("Xem kết quả nhận dạng", "Viewed the OCR result"),
+    "action.dossier.create": ("Tiếp nhận hồ sơ", "Received a dossier"),
+    "action.dossier.reuse": ("Tra cứu giấy tờ để tái sử dụng", "Checked papers for reuse"),
+    "action.dossier.attach": ("Đính kèm giấy tờ vào hồ sơ", "Attached a paper"),
+    "action.dossier.read": ("Xem hồ sơ", "Viewed a dossier"),
+    "action.owner.lookup": ("Tra cứu theo số định danh", "Looked you up"),
+    "action.owner.read": ("Xem thông tin chủ sở hữu", "Viewed your record"),
+    "action.owner.register": ("Đăng ký chủ sở hữu", "Registered you"),
+    "action.search.result": ("Tìm kiếm", "Search"),
+    "action.certified_copy.issue": ("Cấp bản sao chứng thực", "Issued a certified copy"),
+    # -- indicators -----------------------------------------------------------------------
+    "ind.title": ("Chỉ số số hóa (Quyết định 766/QĐ-TTg)", "Digitisation indicators (766/QĐ-TTg)"),
+    "ind.month": ("Tháng", "Month"),
+    "ind.received": ("{n} hồ sơ tiếp nhận", "{n} dossiers received"),
+    "ind.pick_month": ("Chọn tháng", "Month"),
+    "ind.show": ("Xem", "Show"),
+    "ind.caption": ("Nhóm chỉ số số hóa hồ sơ, kết quả", "Digitisation indicators"),
+    "ind.code": ("Mã", "Code"),
+    "ind.name": ("Chỉ số", "Indicator"),
+    "ind.numerator": ("Đạt", "Met"),
+    "ind.denominator": ("Tổng", "Of"),
+    "ind.percent": ("Tỷ lệ", "Rate"),
+    "ind.no_data": ("chưa có hồ sơ", "no dossiers"),
+    "ind.chart_title": ("Tỷ lệ các chỉ số số hóa, tháng {month}", "Digitisation rates, {month}"),
+    "ind.chart_caption": ("Đường nét đứt: 100%.", "Dashed line: 100%."),
+    "ind.4.1": ("Hồ sơ có kết quả điện tử", "Dossiers with an electronic result"),
+    "ind.4.2": ("Hồ sơ được số hóa", "Dossiers digitised"),
+    "ind.4.3": ("Tái sử dụng dữ liệu số hóa", "Reuse of digitised data"),
+    "ind.4.4": (
+        "Dữ liệu số hóa được kết nối để tái sử dụng",
+        "Digitised data connected for reuse",
+    ),
+    "ind.short.4.1": ("4.1 Kết quả ĐT", "4.1 E-result"),
+    "ind.short.4.2": ("4.2 Số hóa", "4.2 Digitised"),
+    "ind.short.4.3": ("4.3 Tái sử dụng", "4.3 Reuse"),
+    "ind.short.4.4": ("4.4 Kết nối", "4.4 Connected"),
+}
+
+
+def translate(key: str, lang: str, **values: Any) -> str:
+    fallback: str | None = values.pop("_fallback", None)
+    raw: str | None = values.pop("_raw", None)
+    pair = MESSAGES.get(key)
+    if pair is None:
+        if raw is not None:
+            return raw
+        if fallback is not None:
+            return translate(fallback, lang, **values)
+        raise KeyError(f"no console message {key!r}")
+    text = pair[1] if lang == "en" else pair[0]
+    return text.format(**values) if values else text

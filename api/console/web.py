@@ -1,0 +1,398 @@
+"""What every console page shares: the session cookie, CSRF tokens, the language, rendering,
+security headers, and turning domain errors into HTML pages (not problem documents).
+
+The session cookie holds an access token issued by the same auth service as the API's
+`/auth/login`; each request resolves the Actor from it in the request's own unit of work,
+exactly as `api.deps.get_actor` does for a bearer token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Depends, Form, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.console.i18n import LANGUAGES, translate
+from api.deps import UowDep, VaultDep
+from api.problems import ERROR_TABLE
+from vault.auth import Actor, ActorKind
+from vault.db import UnitOfWork
+from vault.errors import AuthenticationFailed, InvalidInput, PermissionDenied, VaultError
+from vault.runtime import Vault
+from vault.services.dossiers import VIETNAM
+from vault.settings import Environment
+
+log = logging.getLogger("api.console")
+
+PREFIX = "/console"
+SESSION_COOKIE = "console_session"
+CSRF_COOKIE = "console_csrf"
+LANG_COOKIE = "console_lang"
+FLASH_COOKIE = "console_flash"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+_HERE = Path(__file__).resolve().parent
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_HERE / "templates"),
+    autoescape=jinja2.select_autoescape(["html", "svg"], default=True),
+    undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+STATIC_DIR = _HERE / "static"
+
+
+class NotSignedIn(Exception):
+    """No session, or its token is no longer good: back to the sign-in page."""
+
+
+class CsrfFailed(Exception):
+    """A POST without the form token bound to this browser's session."""
+
+
+# -- language ---------------------------------------------------------------------------------
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE, "vi")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def t_for(request: Request) -> Callable[..., str]:
+    lang = lang_of(request)
+
+    def t(key: str, **values: Any) -> str:
+        return translate(key, lang, **values)
+
+    return t
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    """Vietnamese practice, dd/mm/yyyy, in both languages (the papers print dates so)."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def mask_identifier(identifier: str) -> str:
+    """Only the last 4 characters show: enough to confirm with the person at the desk."""
+    return "•" * max(0, len(identifier) - 4) + identifier[-4:]
+
+
+# -- cookies, CSRF ----------------------------------------------------------------------------
+
+
+def secure_cookies(request: Request, vault: Vault) -> bool:
+    return vault.settings.env is Environment.PRODUCTION or request.url.scheme == "https"
+
+
+def _csrf_key(vault: Vault) -> bytes:
+    """A key of its own, derived from the active master key: forms survive a restart and
+    are valid on every process serving the same vault."""
+    master = vault.settings.master_key_bytes()[vault.settings.active_master_key_id]
+    return hmac.new(master, b"vault console csrf v1", hashlib.sha256).digest()
+
+
+def _csrf_nonce(request: Request) -> str:
+    """A random value in an HttpOnly, SameSite=Strict cookie; new ones are set on the
+    response. Rotated at sign-in and sign-out (no fixation across sessions)."""
+    nonce: str | None = getattr(request.state, "csrf_nonce", None)
+    if nonce is None:
+        nonce = request.cookies.get(CSRF_COOKIE) or ""
+        if len(nonce) < 32:
+            nonce = secrets.token_urlsafe(32)
+            request.state.new_csrf_nonce = nonce
+        request.state.csrf_nonce = nonce
+    return nonce
+
+
+def rotate_csrf(request: Request) -> None:
+    nonce = secrets.token_urlsafe(32)
+    request.state.csrf_nonce = nonce
+    request.state.new_csrf_nonce = nonce
+
+
+def csrf_token(request: Request, vault: Vault) -> str:
+    # The nonce is replaced at sign-in and sign-out, so a token from before is no good after.
+    message = f"console-form|{_csrf_nonce(request)}".encode()
+    return hmac.new(_csrf_key(vault), message, hashlib.sha256).hexdigest()
+
+
+def check_csrf(
+    request: Request,
+    vault: VaultDep,
+    csrf_token_field: Annotated[str | None, Form(alias="csrf_token", max_length=128)] = None,
+) -> None:
+    """Every POST: the form's token must be the one made for this browser and person."""
+    if not request.cookies.get(CSRF_COOKIE) or not csrf_token_field:
+        raise CsrfFailed()
+    if not hmac.compare_digest(csrf_token_field, csrf_token(request, vault)):
+        raise CsrfFailed()
+
+
+CsrfDep = Annotated[None, Depends(check_csrf)]
+
+
+# -- who is signed in -------------------------------------------------------------------------
+
+
+def _whoami(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    return {
+        "name": actor.name,
+        "agency_code": actor.agency_code,
+        "agency_name": uow.accounts.agency_name(actor.agency_code) if actor.agency_code else None,
+        "roles": sorted(r.value for r in actor.roles),
+        "owner": actor.kind is ActorKind.OWNER,
+    }
+
+
+def console_actor(request: Request, vault: VaultDep, uow: UowDep) -> Actor:
+    """The signed-in person, checked against their account in this request's transaction
+    (as `api.deps.get_actor`). A token past half its life is replaced: a session lasts while
+    it is used, and ends after one token lifetime of idleness."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotSignedIn()
+    try:
+        actor = vault.auth.actor(uow, token)
+        claims = vault.auth.tokens.verify(token)
+    except AuthenticationFailed as exc:
+        raise NotSignedIn() from exc
+    vault.rate_limiter.check(actor.client_id or str(actor.account_id))
+    request.state.console_actor = actor
+    request.state.whoami = _whoami(uow, actor)
+    ttl = vault.settings.token_ttl_seconds
+    if time.time() - float(claims.get("iat", 0)) > ttl / 2:
+        account = uow.accounts.get(actor.account_id)
+        if account is not None:
+            request.state.new_session = vault.auth.token_for(account).token
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(console_actor)]
+
+
+def signed_in(request: Request) -> Actor | None:
+    actor: Actor | None = getattr(request.state, "console_actor", None)
+    return actor
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path of this console: no other site, no scheme-relative `//host`."""
+    if not value or not value.startswith(PREFIX) or value.startswith("//") or "\\" in value:
+        return PREFIX + "/"
+    if any(ord(c) < 0x20 for c in value):
+        return PREFIX + "/"
+    return value
+
+
+def current_path(request: Request) -> str:
+    path = request.url.path
+    if request.method == "GET" and request.url.query:
+        path += "?" + request.url.query
+    return path
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> HTMLResponse:
+    vault: Vault = request.app.state.vault
+    lang = lang_of(request)
+    here = current_path(request) if request.method == "GET" else request.url.path
+    flash_key = request.cookies.get(FLASH_COOKIE)
+    ctx: dict[str, Any] = {
+        "lang": lang,
+        "other_lang": "en" if lang == "vi" else "vi",
+        "t": t_for(request),
+        "fmt_date": fmt_date,
+        "actor": signed_in(request),
+        "whoami": getattr(request.state, "whoami", None),
+        "csrf_token": csrf_token(request, vault),
+        "lang_toggle_href": f"{PREFIX}/lang?to={'en' if lang == 'vi' else 'vi'}&next="
+        + quote(safe_next(here), safe=""),
+        "flash": flash_key if flash_key and flash_key.startswith("flash.") else None,
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    body = TEMPLATES.get_template(template).render(ctx)
+    response = HTMLResponse(body, status_code=status)
+    if ctx["flash"]:
+        request.state.clear_flash = True
+    return response
+
+
+def redirect(url: str, *, flash: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(
+            FLASH_COOKIE, flash, max_age=60, httponly=True, samesite="strict", path=PREFIX
+        )
+    return response
+
+
+def status_of(exc: VaultError) -> int:
+    return next((status for cls, status, _, _ in ERROR_TABLE if isinstance(exc, cls)), 500)
+
+
+def error_page(request: Request, exc: BaseException) -> Response:
+    """Domain errors as pages a person can read; the status code is the API's for the same
+    error, so the two never disagree."""
+    t = t_for(request)
+    if isinstance(exc, NotSignedIn):
+        # After signing in, back to the page (a form's POST target is no page to go back to).
+        back = current_path(request) if request.method == "GET" else PREFIX + "/"
+        target = f"{PREFIX}/login?next=" + quote(safe_next(back), safe="")
+        response: Response = RedirectResponse(target, status_code=303)
+        if request.cookies.get(SESSION_COOKIE):
+            request.state.clear_session = True
+        return response
+    if isinstance(exc, CsrfFailed):
+        return render(request, "error.html", {"kind": "csrf"}, status=403)
+    if isinstance(exc, PermissionDenied):
+        return render(request, "error.html", {"kind": "denied", "detail": exc.detail}, status=403)
+    if isinstance(exc, VaultError):
+        status = status_of(exc)
+        if status >= 500:
+            log.error("console: %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        field = exc.field if isinstance(exc, InvalidInput) else None
+        return render(
+            request,
+            "error.html",
+            {"kind": "error", "status": status, "detail": exc.detail, "field": field},
+            status=status,
+        )
+    if isinstance(exc, RequestValidationError):
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        return render(
+            request,
+            "error.html",
+            {
+                "kind": "error",
+                "status": 422,
+                "detail": t("error.invalid_fields"),
+                "field": ", ".join(fields),
+            },
+            status=422,
+        )
+    if isinstance(exc, StarletteHTTPException):
+        return render(
+            request,
+            "error.html",
+            {"kind": "error", "status": exc.status_code, "detail": str(exc.detail), "field": None},
+            status=exc.status_code,
+        )
+    log.exception("console: unexpected error on %s %s", request.method, request.url.path)
+    return render(
+        request,
+        "error.html",
+        {"kind": "error", "status": 500, "detail": t("error.unexpected"), "field": None},
+        status=500,
+    )
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Headers and cookies every console response carries."""
+    vault: Vault = request.app.state.vault
+    secure = secure_cookies(request, vault)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    # Everything here is about people and their papers: no shared or browser cache.
+    response.headers.setdefault("Cache-Control", "no-store")
+    nonce = getattr(request.state, "new_csrf_nonce", None)
+    if nonce:
+        response.set_cookie(
+            CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=secure, path=PREFIX
+        )
+    if getattr(request.state, "clear_session", False):
+        response.delete_cookie(
+            SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=secure
+        )
+    else:
+        token = getattr(request.state, "new_session", None)
+        if token:
+            set_session(response, token, secure)
+    if getattr(request.state, "clear_flash", False):
+        response.delete_cookie(FLASH_COOKIE, path=PREFIX, httponly=True, samesite="strict")
+    return response
+
+
+def set_session(response: Response, token: str, secure: bool) -> None:
+    # A session cookie (no Max-Age): it goes when the browser closes; the token expires sooner.
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path=PREFIX
+    )
+
+
+class ConsoleRoute(APIRoute):
+    """Wraps each console endpoint: errors become pages (after the unit of work has rolled
+    back and audited them), and every response gets the headers and cookies."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await original(request)
+            except (
+                NotSignedIn,
+                CsrfFailed,
+                VaultError,
+                RequestValidationError,
+                StarletteHTTPException,
+            ) as exc:
+                response = error_page(request, exc)
+            return finish(request, response)
+
+        return handler
+
+
+class StaticHeaders:
+    """The security headers on the static files too (they are console responses)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                for name, value in SECURITY_HEADERS.items():
+                    headers.append((name.lower().encode(), value.encode()))
+                headers.append((b"cache-control", b"public, max-age=3600"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
