@@ -44,8 +44,29 @@ AGENCY_TOKEN = "test-agency-token-0123456789abcdef"
 AGENCY_CREDENTIALS = ["h57-seal"]
 
 
+# One runtime per process, however many modules import this fixture into their namespace
+# (each import is a fixture definition of its own to pytest, and SoftHSM accepts one token
+# configuration per process): the first user builds it, the last one closes it.
+_shared: SigningRuntime | None = None
+_users = 0
+
+
 @pytest.fixture(scope="session")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningRuntime]:
+    global _shared, _users
+    if _shared is None:
+        _shared = _build_runtime(tmp_path_factory)
+    _users += 1
+    try:
+        yield _shared
+    finally:
+        _users -= 1
+        if _users == 0:
+            _shared.close()
+            _shared = None
+
+
+def _build_runtime(tmp_path_factory: pytest.TempPathFactory) -> SigningRuntime:
     base = tmp_path_factory.mktemp("signing")
     with pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):
@@ -64,9 +85,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningRuntime
                 ),
             },
         )
-    rt = SigningRuntime.from_settings(settings)
-    yield rt
-    rt.close()
+    return SigningRuntime.from_settings(settings)
 
 
 @pytest.fixture(scope="session")

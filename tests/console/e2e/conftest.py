@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import pytest
 from minio import Minio
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, BrowserType, Page, Playwright, sync_playwright
 from pydantic import SecretStr
 
 from api import create_app
@@ -103,6 +103,30 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             pytrace=False,
         )
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+# pytest-playwright keeps Playwright (and with it a running asyncio loop on this thread) for
+# the whole session, so every later test of this xdist worker that calls asyncio.run() would
+# fail. Module scope: the loop is gone as soon as the worker moves on to another module.
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    chosen: BrowserType = getattr(playwright, browser_name)
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def browser(
+    browser_type: BrowserType, browser_type_launch_args: dict[str, Any]
+) -> Iterator[Browser]:
+    launched = browser_type.launch(**browser_type_launch_args)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -124,21 +123,3 @@ def scan_jpeg() -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
-
-
-def tamper(pdf: bytes) -> bytes:
-    """Flips one byte inside the range the first signature covers: in the middle of the
-    biggest stream before its /Contents (the scan's pixels), so the file still parses and
-    only the digests disagree."""
-    byte_range = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
-    assert byte_range is not None, "no signature in the PDF"
-    covered_end = int(byte_range[2])
-    streams = []
-    for start in re.finditer(rb"stream\r?\n", pdf[:covered_end]):
-        end = pdf.find(b"endstream", start.end(), covered_end)
-        if end != -1:
-            streams.append((end - start.end(), start.end()))
-    assert streams, "no stream inside the signed range"
-    length, offset = max(streams)
-    at = offset + length // 2
-    return pdf[:at] + bytes([pdf[at] ^ 0xFF]) + pdf[at + 1 :]

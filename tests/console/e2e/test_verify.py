@@ -8,7 +8,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .support import Console, drop_file, submit, tamper
+from tests.signing.verify.pdfs import tamper
+
+from .support import Console, drop_file, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.s3]
 

@@ -394,6 +394,24 @@ def _signature_key(pdf: bytes, key: bytes, index: int = 0) -> int:
     return pdf.index(key, start, pdf.index(b"endobj", pdf.index(b"/ByteRange", start)))
 
 
+def tamper(pdf: bytes) -> bytes:
+    """Flips one byte inside the range the first signature covers: in the middle of the
+    biggest stream before its /Contents (the scan's pixels), so the file still parses and
+    only the digests disagree."""
+    byte_range = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
+    assert byte_range is not None, "no signature in the PDF"
+    covered_end = int(byte_range[2])
+    streams = []
+    for start in re.finditer(rb"stream\r?\n", pdf[:covered_end]):
+        end = pdf.find(b"endstream", start.end(), covered_end)
+        if end != -1:
+            streams.append((end - start.end(), start.end()))
+    assert streams, "no stream inside the signed range"
+    length, offset = max(streams)
+    at = offset + length // 2
+    return pdf[:at] + bytes([pdf[at] ^ 0xFF]) + pdf[at + 1 :]
+
+
 def flip_signed_byte(pdf: bytes, needle: bytes = b"KET QUA") -> bytes:
     """Tampering: one letter of the signed content changes (same length)."""
     at = pdf.index(needle)
