@@ -26,6 +26,7 @@ from api.routers import (
 from api.routers import signing as signing_routes
 from ocr.worker import embedded_worker_wanted, start_background_worker
 from signing.signer_settings import SignerSettings
+from signing.stored import VerifierSignatureChecker
 from signing.wiring import VaultSigning
 from vault.audit import AnchorTimer
 from vault.runtime import Vault
@@ -58,6 +59,9 @@ def create_app(
                 signer_settings or SignerSettings(),
                 verifier=getattr(app.state, "verifier", None),
             )
+        # Reuse refuses papers whose signatures fail, judged by the same verifier as the
+        # verification endpoints (its worker processes start on first use).
+        app.state.vault.signatures.use(VerifierSignatureChecker(verifications.app_verifier(app)))
         anchoring = AnchorTimer.start(app.state.vault)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise pause a request for ~100 ms now and then.
@@ -76,6 +80,7 @@ def create_app(
                 worker.stop()
             if anchoring is not None:
                 anchoring.stop()
+            app.state.vault.signatures.use(None)
             if owns_signing:
                 app.state.vault_signing.close()
             if owned:

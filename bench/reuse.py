@@ -165,7 +165,16 @@ CONSENT_COLUMNS = (
     "revoked_at",
 )
 # Loaded here; the other tables stay as the migrations and the officer set-up leave them.
-LOADED_TABLES = ("owners", "blobs", "documents", "dossiers", "dossier_documents", "consents")
+SIGNATURE_CHECK_COLUMNS = ("document_id", "sha256", "status", "detail", "signer", "checked_at")
+LOADED_TABLES = (
+    "owners",
+    "blobs",
+    "documents",
+    "dossiers",
+    "dossier_documents",
+    "consents",
+    "signature_checks",
+)
 
 
 @dataclass(frozen=True)
@@ -347,8 +356,9 @@ def paper_rows(
     titles: Sequence[str],
     rng: random.Random,
     clock: Clock,
-) -> tuple[str, str]:
-    """COPY text for the blobs and the documents lo..hi-1."""
+) -> tuple[str, str, str]:
+    """COPY text for the blobs, the documents lo..hi-1 and the verdicts on the signed ones
+    (a steady state: the vault has checked their signatures within the last day)."""
     rnd = rng.random
     stamps, owner_of, paper = corpus.stamps, corpus.owner_of, corpus.paper
     lineage, version, supersedes = corpus.lineage, corpus.version, corpus.supersedes
@@ -358,6 +368,8 @@ def paper_rows(
     day, stamp, agencies = clock.day, clock.stamp, len(AGENCIES)
     blobs = []
     documents = []
+    verdicts = []
+    checked = stamp(int(time.time() * 1000))
     for k, i in enumerate(range(lo, hi)):
         ms = stamps[i]
         created = stamp(ms)
@@ -385,6 +397,7 @@ def paper_rows(
             valid = day(issued + kind.valid_days)
         first = lineage[i]
         previous = supersedes[i]
+        signed = origin == "issued_result" and rnd() < 0.6
         documents.append(
             f"{doc_id}\t{owner_ids[owner_of[i]]}\t{kind.code}\t{titles[t]}\t"
             f"{f'{int(rnd() * 9999) + 1}/QĐ-UBND' if rnd() < 0.5 else NULL}\t"
@@ -392,9 +405,11 @@ def paper_rows(
             f"{'superseded' if superseded[i] else 'current'}\t"
             f"{doc_id if first == i else uid(stamps[first], first, DOCUMENT_SALT)}\t{v}\t"
             f"{uid(stamps[previous], previous, DOCUMENT_SALT) if previous >= 0 else NULL}\t"
-            f"{blob_id}\t{created}\t{'t' if origin == 'issued_result' and rnd() < 0.6 else 'f'}\n"
+            f"{blob_id}\t{created}\t{'t' if signed else 'f'}\n"
         )
-    return "".join(blobs), "".join(documents)
+        if signed:
+            verdicts.append(f"{doc_id}\t{secrets[s : s + 64]}\tvalid\t{NULL}\t{NULL}\t{checked}\n")
+    return "".join(blobs), "".join(documents), "".join(verdicts)
 
 
 def past_dossier_rows(
@@ -511,6 +526,7 @@ def check_schema(conn: psycopg.Connection[Any]) -> None:
         "dossiers": DOSSIER_COLUMNS,
         "dossier_documents": ATTACHMENT_COLUMNS,
         "consents": CONSENT_COLUMNS,
+        "signature_checks": SIGNATURE_CHECK_COLUMNS,
     }
     for table, columns in filled.items():
         rows = conn.execute(
@@ -656,9 +672,15 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
                 copier.put("owners", OWNER_COLUMNS, owner_rows(corpus, owner_ids, rng, clock))
                 for lo in range(0, plan.documents, BATCH):
                     hi = min(lo + BATCH, plan.documents)
-                    blobs, documents = paper_rows(corpus, lo, hi, owner_ids, titles, rng, clock)
+                    blobs, documents, verdicts = paper_rows(
+                        corpus, lo, hi, owner_ids, titles, rng, clock
+                    )
                     copier.put_many(
-                        [("blobs", BLOB_COLUMNS, blobs), ("documents", DOCUMENT_COLUMNS, documents)]
+                        [
+                            ("blobs", BLOB_COLUMNS, blobs),
+                            ("documents", DOCUMENT_COLUMNS, documents),
+                            ("signature_checks", SIGNATURE_CHECK_COLUMNS, verdicts),
+                        ]
                     )
                     if hi % 1_000_000 == 0:
                         log(f"  {hi:>10,} documents made at {time.monotonic() - started:.1f} s")

@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import uuid
 
-from signing.verify import VerificationReport, Verifier
+from signing.verify import (
+    Indication,
+    VerificationReport,
+    Verifier,
+    VerifierBusy,
+    VerifierClosed,
+)
 from vault.access import AccessPolicy
 from vault.auth import Actor
 from vault.db import UnitOfWork
-from vault.domain import MediaType
+from vault.domain import MediaType, SignatureStatus, SignatureVerdict
 from vault.errors import ContentTooLarge, NotFound, UnsupportedMediaType
 from vault.services import DocumentService
+from vault.services.signatures import SignatureCheckUnavailable, SignatureService
 
 
 def verify_stored_document(
     documents: DocumentService,
     access: AccessPolicy,
+    signatures: SignatureService,
     verifier: Verifier,
     uow: UnitOfWork,
     actor: Actor,
@@ -30,7 +38,8 @@ def verify_stored_document(
     """The report for a stored document's current bytes. Raises PermissionDenied (audited)
     when the actor may not read it, UnsupportedMediaType for scans (images carry no PAdES
     signature), ContentTooLarge over the verifier's limit, and the verifier's own
-    VerifierBusy / VerifierClosed when no worker is free."""
+    VerifierBusy / VerifierClosed when no worker is free. The verdict is recorded, so reuse
+    sees it at once."""
     document = uow.documents.get(document_id)
     if document is None:
         raise NotFound("no such document")
@@ -44,4 +53,41 @@ def verify_stored_document(
     if document.blob.size > limit:
         raise ContentTooLarge(f"the document is over the verifier's {limit} bytes", limit)
     data = b"".join(documents.read_content(uow, document).chunks)
-    return verifier.verify(data)
+    report = verifier.verify(data)
+    if document.has_signature:
+        signatures.record(uow, document, verdict_of(report))
+    return report
+
+
+def verdict_of(report: VerificationReport) -> SignatureVerdict:
+    """The report boiled down to what reuse needs: does the paper's signature hold?"""
+    first = report.signatures[0] if report.signatures else None
+    signer = first.signer.common_name if first and first.signer else None
+    if report.problem is not None:
+        return SignatureVerdict(SignatureStatus.INDETERMINATE, report.problem.code.value, signer)
+    if not report.signatures:
+        return SignatureVerdict(SignatureStatus.UNSIGNED)
+    detail = report.sub_indication.value if report.sub_indication else None
+    if report.bottom_line is Indication.TOTAL_PASSED:
+        return SignatureVerdict(SignatureStatus.VALID, None, signer)
+    if report.bottom_line is Indication.TOTAL_FAILED:
+        changed = any(s.modifications and not s.modifications.permitted for s in report.signatures)
+        if detail is None and changed:
+            detail = "MODIFIED_AFTER_SIGNING"
+        return SignatureVerdict(SignatureStatus.INVALID, detail, signer)
+    return SignatureVerdict(SignatureStatus.INDETERMINATE, detail, signer)
+
+
+class VerifierSignatureChecker:
+    """The vault's `SignatureChecker` port over the bounded verifier (worker processes)."""
+
+    def __init__(self, verifier: Verifier) -> None:
+        self._verifier = verifier
+
+    def __call__(self, pdf: bytes) -> SignatureVerdict:
+        if len(pdf) > self._verifier.max_document_bytes:
+            return SignatureVerdict(SignatureStatus.INDETERMINATE, "TOO_LARGE_TO_CHECK")
+        try:
+            return verdict_of(self._verifier.verify(pdf))
+        except (VerifierBusy, VerifierClosed) as exc:
+            raise SignatureCheckUnavailable(str(exc)) from exc

@@ -224,3 +224,29 @@ class ApiClient:
     agency_code: str
     secret_hash: str
     active: bool
+
+
+class SignatureStatus(StrEnum):
+    """A stored document's signatures, as the configured verifier last judged them."""
+
+    VALID = "valid"  # every signature TOTAL_PASSED
+    INVALID = "invalid"  # some signature TOTAL_FAILED: broken, revoked, changed after signing
+    INDETERMINATE = "indeterminate"  # could not be decided (e.g. no revocation data)
+    UNSIGNED = "unsigned"  # nothing to check after all
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureVerdict:
+    status: SignatureStatus
+    detail: str | None = None  # ETSI sub-indication (HASH_FAILURE, REVOKED, …) or problem
+    signer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    document_id: uuid.UUID
+    sha256: str
+    status: SignatureStatus
+    detail: str | None
+    signer: str | None
+    checked_at: datetime

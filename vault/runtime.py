@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from vault.access import AccessPolicy
 from vault.auth.service import AuthService, OidcConfig
@@ -18,6 +19,7 @@ from vault.services.catalogue import CatalogueService
 from vault.services.consents import ConsentService
 from vault.services.indicators import IndicatorService
 from vault.services.reuse import ReuseService
+from vault.services.signatures import SignatureService
 from vault.settings import Settings
 from vault.storage import BlobStore
 from vault.storage.filesystem import FilesystemBlobStore
@@ -89,6 +91,7 @@ class Vault:
     catalogue: CatalogueService
     indicators: IndicatorService
     access_log: AccessLogService
+    signatures: SignatureService
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore | None = None) -> Vault:
@@ -96,6 +99,12 @@ class Vault:
         keyring = build_keyring(settings)
         limits = ContentLimits(settings.max_image_pixels, settings.max_pdf_pages)
         access = AccessPolicy()
+        documents = DocumentService(
+            keyring, limits, max_upload_bytes=settings.max_upload_bytes, access=access
+        )
+        signatures = SignatureService(
+            documents, max_age=timedelta(seconds=settings.signature_recheck_seconds)
+        )
         return cls(
             settings=settings,
             engine=engine,
@@ -105,15 +114,14 @@ class Vault:
             auth=AuthService(build_token_service(settings), build_oidc(settings)),
             rate_limiter=RateLimiter(settings.rate_limit_per_minute),
             owners=OwnerService(),
-            documents=DocumentService(
-                keyring, limits, max_upload_bytes=settings.max_upload_bytes, access=access
-            ),
-            dossiers=DossierService(access),
-            reuse=ReuseService(access),
+            documents=documents,
+            dossiers=DossierService(access, signatures),
+            reuse=ReuseService(access, signatures),
             consents=ConsentService(),
             catalogue=CatalogueService(),
             indicators=IndicatorService(),
             access_log=AccessLogService(),
+            signatures=signatures,
         )
 
     def check_ready(self) -> dict[str, str]:

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # default, ./scripts/run), off otherwise (run `vault worker` processes).
     ocr_worker_embedded: bool | None = None
 
+    # How long a stored paper's signature verdict stands before reuse checks it again
+    # (revocation can turn a good signature bad).
+    signature_recheck_seconds: int = Field(default=86_400, ge=60)
+
     @field_validator("master_keys")
     @classmethod
     def _keys_are_256_bit(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:

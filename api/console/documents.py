@@ -13,7 +13,9 @@ from api.console import rendering, signatures
 from api.console.owners import document_rows
 from api.console.web import PREFIX, ActorDep, ConsoleRoute, lang_of, render
 from api.deps import UowDep, VaultDep
+from api.routers.verifications import get_verifier, verify_bytes
 from ocr.results import OcrResults, ocr_states
+from signing.stored import verdict_of
 from vault.auth import Actor
 from vault.db import UnitOfWork
 from vault.domain import Document
@@ -109,13 +111,15 @@ def preview(
     busy = False
     if document.has_signature:
         try:
-            report = signatures.verify_plain(request, content())
+            full = verify_bytes(get_verifier(request), content())
         except (signatures.VerifierBusy, signatures.VerifierClosed):
             busy = True
         else:
-            signatures.remember(document.blob.sha256, report)
+            # Recorded as any verification of a stored paper is: reuse sees it at once.
+            vault.signatures.record(uow, document, verdict_of(full))
+            report = signatures.plain(full)
     owner = uow.owners.get(document.owner_id)  # already open to this reader: the paper is
-    row = document_rows(uow, [document], lang_of(request))[0]
+    row = document_rows(vault, uow, [document], lang_of(request))[0]
     return render(
         request,
         "document.html",

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
-from api.console import signatures
 from api.console.owners import document_rows, owner_heading, paper_type_names
 from api.console.web import (
     PREFIX,
@@ -31,11 +30,8 @@ from vault.errors import Conflict, InvalidInput
 from vault.runtime import Vault
 from vault.services import NewDocument
 from vault.services.dossiers import VIETNAM, NewDossier
-from vault.services.reuse import Candidate, ReusePlan
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-
-_MAX_CHECKS_PER_PAGE = 5  # signature checks made while showing one dossier
 
 
 def _next_code(uow: UnitOfWork, agency: str) -> str:
@@ -128,30 +124,9 @@ def _reason(t: Any, reason: str) -> str:
         return str(t("reason.expired", day=fmt_date(day)))
     if reason.startswith("not yet issued"):
         return str(t("reason.not_yet_issued"))
+    if reason.startswith("signature invalid"):
+        return str(t("reason.signature_invalid"))
     return reason
-
-
-def _check_signatures(request: Request, vault: Vault, uow: UnitOfWork, plan: ReusePlan) -> None:
-    """Signed papers on offer get their signatures checked (a few per page view; verdicts are
-    remembered), so one with a broken signature is not offered for reuse."""
-    checks = 0
-    for needed in plan.needed:
-        for c in needed.candidates:
-            d = c.document
-            if not (c.usable and d.has_signature) or signatures.badge(d) != "unknown":
-                continue
-            if checks >= _MAX_CHECKS_PER_PAGE:
-                return
-            checks += 1
-            data = b"".join(vault.documents.read_content(uow, d).chunks)
-            try:
-                signatures.remember(d.blob.sha256, signatures.verify_plain(request, data))
-            except (signatures.VerifierBusy, signatures.VerifierClosed):
-                return
-
-
-def _usable(c: Candidate) -> bool:
-    return c.usable and signatures.badge(c.document) != "invalid"
 
 
 @router.get("/dossiers/{dossier_id}")
@@ -159,25 +134,21 @@ def dossier_page(
     request: Request, dossier_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
 ) -> Response:
     plan = vault.reuse.plan(uow, actor, dossier_id)
-    _check_signatures(request, vault, uow, plan)
     owner = vault.owners.get(uow, actor, plan.dossier.owner_id)
     t = t_for(request)
     lang = lang_of(request)
     types = paper_type_names(uow, lang)
     all_docs = [c.document for n in plan.needed for c in n.candidates]
-    rows = {r["doc"].id: r for r in document_rows(uow, all_docs, lang)}
+    rows = {r["doc"].id: r for r in document_rows(vault, uow, all_docs, lang)}
     needed = []
     for n in plan.needed:
         attached = [c for c in n.candidates if c.attached]
-        usable = [c for c in n.candidates if _usable(c) and not c.attached]
-        rejected = []
-        for c in n.candidates:
-            if c.attached or _usable(c):
-                continue
-            reasons = [_reason(t, r) for r in c.reasons] if not c.usable else []
-            if signatures.badge(c.document) == "invalid":
-                reasons.append(str(t("reason.signature_invalid")))
-            rejected.append({"c": c, "row": rows[c.document.id], "reasons": reasons})
+        usable = [c for c in n.candidates if c.usable and not c.attached]
+        rejected = [
+            {"c": c, "row": rows[c.document.id], "reasons": [_reason(t, r) for r in c.reasons]}
+            for c in n.candidates
+            if not (c.attached or c.usable)
+        ]
         state = "attached" if attached else ("on-file" if usable else "missing")
         needed.append(
             {
@@ -217,7 +188,7 @@ def attach(
     candidate = next(
         (c for n in plan.needed for c in n.candidates if c.document.id == document_id), None
     )
-    if candidate is None or not _usable(candidate):
+    if candidate is None or not candidate.usable:
         raise Conflict("this paper cannot be used for this dossier")
     vault.dossiers.attach(
         uow,

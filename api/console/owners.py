@@ -24,6 +24,7 @@ from ocr.results import ocr_states
 from vault.db import UnitOfWork
 from vault.domain import Document, OwnerKind
 from vault.errors import InvalidInput, NotFound, PermissionDenied
+from vault.runtime import Vault
 from vault.services import DocumentFilters
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -65,17 +66,20 @@ def agency_names(uow: UnitOfWork, codes: set[str | None]) -> dict[str, str]:
     return names
 
 
-def document_rows(uow: UnitOfWork, documents: list[Document], lang: str) -> list[dict[str, Any]]:
+def document_rows(
+    vault: Vault, uow: UnitOfWork, documents: list[Document], lang: str
+) -> list[dict[str, Any]]:
     """What the warehouse table and the search results show of each paper."""
     types = paper_type_names(uow, lang)
     issuers = agency_names(uow, {d.issuer_agency_code for d in documents})
     ocr = ocr_states(uow, [d.id for d in documents])
+    checks = vault.signatures.verdicts(uow, documents)
     return [
         {
             "doc": d,
             "type_name": types.get(d.paper_type, d.paper_type),
             "issuer": issuers.get(d.issuer_agency_code or "", None),
-            "signature": signatures.badge(d),
+            "signature": signatures.badge(d, checks.get(d.id)),
             "ocr": ocr[d.id].status.value,
         }
         for d in documents
@@ -112,7 +116,7 @@ def owner_page(
         # Audited as a denial by the service; the page says why instead of a bare 403.
         empty_reason = "warehouse.none_open"
     else:
-        rows = document_rows(uow, list(page.items), lang)
+        rows = document_rows(vault, uow, list(page.items), lang)
         next_cursor = page.next_cursor
         if not rows:
             # Say why: no dossier or consent opens anything (only what the agency issued

@@ -48,7 +48,7 @@ def search(
         page = SearchService(vault.access).search(
             uow, actor, q, SearchFilters(), cursor=cursor, limit=20
         )
-        rows = document_rows(uow, [h.document for h in page.items], lang_of(request))
+        rows = document_rows(vault, uow, [h.document for h in page.items], lang_of(request))
         hits = [
             {"hit": h, "row": row, "snippet": highlighted(h.snippet)}
             for h, row in zip(page.items, rows, strict=True)

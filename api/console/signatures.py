@@ -1,13 +1,12 @@
 """Signature verdicts in plain words, from the same Verifier as `POST /api/v1/verifications`.
 
-A stored document's verdict is kept by content hash for a while, so the warehouse can show
-the badge of a paper someone has opened; a paper nobody opened yet shows "unknown" (checking
-every signed paper of a warehouse on each listing would cost seconds)."""
+Badges show the verdict the vault recorded (`vault.signatures`: reuse checks signed papers
+on offer, and every full verification of a stored paper records its outcome); a paper not
+yet checked shows "unknown" (checking every signed paper of a warehouse on each listing
+would cost seconds)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -21,12 +20,9 @@ from signing.verify import (
     VerifierBusy,
     VerifierClosed,
 )
-from vault.domain import Document
+from vault.domain import Document, SignatureCheck, SignatureStatus
 
 NO_SIGNATURE = "NO_SIGNATURE"
-_TTL_SECONDS = 3600.0
-_verdicts: dict[str, tuple[float, str]] = {}
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,26 +116,17 @@ def verify_plain(request: Request, data: bytes) -> PlainReport:
     return plain(verify_bytes(get_verifier(request), data))
 
 
-def remember(sha256: str, report: PlainReport) -> None:
-    with _lock:
-        if len(_verdicts) > 10_000:
-            _verdicts.clear()
-        _verdicts[sha256] = (time.monotonic(), report.indication)
-
-
-def badge(document: Document) -> str:
+def badge(document: Document, check: SignatureCheck | None) -> str:
     """valid | invalid | unsigned | unknown, for the warehouse table."""
     if not document.has_signature:
         return "unsigned"
-    with _lock:
-        hit = _verdicts.get(document.blob.sha256)
-    if hit is None or time.monotonic() - hit[0] > _TTL_SECONDS:
+    if check is None:
         return "unknown"
     return {
-        "TOTAL_PASSED": "valid",
-        "TOTAL_FAILED": "invalid",
-        NO_SIGNATURE: "unsigned",
-    }.get(hit[1], "unknown")
+        SignatureStatus.VALID: "valid",
+        SignatureStatus.INVALID: "invalid",
+        SignatureStatus.UNSIGNED: "unsigned",
+    }.get(check.status, "unknown")
 
 
 __all__ = [
@@ -149,6 +136,5 @@ __all__ = [
     "VerifierClosed",
     "badge",
     "plain",
-    "remember",
     "verify_plain",
 ]

@@ -21,7 +21,7 @@ import threading
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ActorDep, UowDep, VaultDep
@@ -44,7 +44,12 @@ _default_lock = threading.Lock()
 
 
 def get_verifier(request: Request) -> Verifier:
-    verifier = getattr(request.app.state, "verifier", None)
+    return app_verifier(request.app)
+
+
+def app_verifier(app: FastAPI) -> Verifier:
+    """The application's verifier, else the process's default one (built on first use)."""
+    verifier = getattr(app.state, "verifier", None)
     if isinstance(verifier, Verifier):
         return verifier
     global _default
@@ -138,7 +143,7 @@ def verify_stored(
     verifier = get_verifier(request)
     try:
         report = verify_stored_document(
-            vault.documents, vault.access, verifier, uow, actor, document_id
+            vault.documents, vault.access, vault.signatures, verifier, uow, actor, document_id
         )
     except (VerifierBusy, VerifierClosed) as exc:
         return _unavailable(exc, request)

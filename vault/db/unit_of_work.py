@@ -30,6 +30,7 @@ from vault.db.repositories import (
     PaperTypeRepository,
     ProcedureRepository,
 )
+from vault.db.signature_repository import SignatureCheckRepository
 from vault.db.text_repository import SearchRepository, TextRepository
 from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
 from vault.storage.base import BlobStore
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.jobs = JobRepository(session)
         self.texts = TextRepository(session)
         self.search = SearchRepository(session)
+        self.signature_checks = SignatureCheckRepository(session)
         self._written: list[str] = []
 
     def record(self, draft: AuditDraft) -> None:

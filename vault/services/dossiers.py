@@ -19,10 +19,12 @@ from vault.domain import (
     DossierStatus,
     Page,
     Reuse,
+    SignatureStatus,
     new_id,
 )
 from vault.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from vault.services import cursors
+from vault.services.signatures import SignatureService, refusal_reason
 
 # Dossier codes carry the receiving day in Vietnam's time zone (UTC+7, no daylight saving).
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -47,8 +49,9 @@ class NewDossier:
 
 
 class DossierService:
-    def __init__(self, access: AccessPolicy) -> None:
+    def __init__(self, access: AccessPolicy, signatures: SignatureService) -> None:
         self._access = access
+        self._signatures = signatures
 
     def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
         """A receiving officer records a dossier their agency received. Idempotent on the code."""
@@ -181,6 +184,10 @@ class DossierService:
         existing = uow.dossiers.attachment(dossier_id, document_id)
         if existing is not None:
             return existing, False
+        # The same rule as the reuse plan's, whichever way the attach comes in.
+        check = self._signatures.verdicts(uow, [document], check_up_to=1).get(document.id)
+        if check is not None and check.status is SignatureStatus.INVALID:
+            raise Conflict(f"this paper cannot be reused: {refusal_reason(check)}")
         attachment = DossierAttachment(
             dossier_id,
             document_id,

@@ -10,9 +10,22 @@ from datetime import date
 from vault.access import AccessPolicy, audit_draft
 from vault.auth import Actor, Role
 from vault.db import UnitOfWork
-from vault.domain import Document, DocumentStatus, Dossier, Procedure, Reuse
+from vault.domain import (
+    Document,
+    DocumentStatus,
+    Dossier,
+    Procedure,
+    Reuse,
+    SignatureCheck,
+    SignatureStatus,
+)
 from vault.errors import NotFound
 from vault.services.dossiers import VIETNAM
+from vault.services.signatures import SignatureService, refusal_reason
+
+# Signed papers without a fresh verdict that one plan checks on the spot; the rest are
+# checked by later plans (or at attach time), so a plan stays fast.
+CHECKS_PER_PLAN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +71,24 @@ def assess(document: Document, day: date, superseded_by: Document | None) -> lis
     return reasons
 
 
+def signature_notes(document: Document, check: SignatureCheck | None) -> list[str]:
+    if not document.has_signature:
+        return ["no digital signature"]
+    if check is None:
+        return ["signed; signature not checked yet"]
+    signer = f" by {check.signer}" if check.signer else ""
+    if check.status is SignatureStatus.VALID:
+        return [f"signature valid (signed{signer})"]
+    if check.status is SignatureStatus.INDETERMINATE:
+        why = f": {check.detail}" if check.detail else ""
+        return [f"signature could not be fully checked{why}"]
+    return ["no digital signature"]
+
+
 class ReuseService:
-    def __init__(self, access: AccessPolicy) -> None:
+    def __init__(self, access: AccessPolicy, signatures: SignatureService) -> None:
         self._access = access
+        self._signatures = signatures
 
     def plan(self, uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> ReusePlan:
         actor.require(Role.RECEIVING_OFFICER)
@@ -84,18 +112,30 @@ class ReuseService:
         attached = {a.document_id for a in uow.dossiers.attachments(dossier.id)}
         papers = uow.documents.of_types(dossier.owner_id, sorted(procedure.paper_types))
         current_by_lineage = {p.lineage_id: p for p in papers if p.status is DocumentStatus.CURRENT}
+        results = [
+            list(uow.dossiers.results_with_codes(dossier.owner_id, req.replacing_result_codes))
+            for req in procedure.requirements
+        ]
+        # Only papers that could otherwise be used are worth a signature check now.
+        offered = [*papers, *(r for found in results for r, _ in found)]
+        visible_current = [
+            p
+            for p in offered
+            if visibility.grant_for(p) is not None
+            and not assess(p, day, current_by_lineage.get(p.lineage_id))
+        ]
+        checks = self._signatures.verdicts(uow, visible_current, check_up_to=CHECKS_PER_PLAN)
         needed = []
-        for req in procedure.requirements:
+        for req, replacing in zip(procedure.requirements, results, strict=True):
             candidates: list[Candidate] = []
             for paper in (p for p in papers if p.paper_type == req.paper_type):
                 if visibility.grant_for(paper) is None:
                     continue  # cannot happen for a needed type, but never show what is closed
                 reasons = assess(paper, day, current_by_lineage.get(paper.lineage_id))
-                notes = (
-                    ["signed; signature validation is not available yet"]
-                    if paper.has_signature
-                    else ["no digital signature"]
-                )
+                check = checks.get(paper.id)
+                if check is not None and check.status is SignatureStatus.INVALID:
+                    reasons.append(refusal_reason(check))
+                notes = signature_notes(paper, check)
                 candidates.append(
                     Candidate(
                         paper,
@@ -105,12 +145,13 @@ class ReuseService:
                         attached=paper.id in attached,
                     )
                 )
-            for result, code in uow.dossiers.results_with_codes(
-                dossier.owner_id, req.replacing_result_codes
-            ):
+            for result, code in replacing:
                 if visibility.grant_for(result) is None:
                     continue
                 reasons = assess(result, day, current_by_lineage.get(result.lineage_id))
+                check = checks.get(result.id)
+                if check is not None and check.status is SignatureStatus.INVALID:
+                    reasons.append(refusal_reason(check))
                 candidates.append(
                     Candidate(
                         result,
