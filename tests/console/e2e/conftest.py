@@ -130,9 +130,10 @@ def browser(
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+def browser_context_args(base_url: str) -> dict[str, Any]:
+    # Not pytest-playwright's own: it needs Playwright itself, which lives per module here.
     return {
-        **browser_context_args,
+        "base_url": base_url,
         "viewport": {"width": 1280, "height": 800},
         "locale": "vi-VN",
         "timezone_id": "Asia/Ho_Chi_Minh",
