@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from vault.access import AccessPolicy
+from vault.auth.oidc_flow import OidcClientConfig, OidcCodeFlow
 from vault.auth.service import AuthService, OidcConfig
 from vault.auth.tokens import TokenKeys, TokenService
 from vault.content import ContentLimits
@@ -62,6 +63,21 @@ def build_token_service(settings: Settings) -> TokenService:
     )
 
 
+def build_code_flow(settings: Settings) -> OidcCodeFlow | None:
+    if settings.oidc_authorization_url and settings.oidc_token_url and settings.oidc_client_id:
+        secret = settings.oidc_client_secret
+        return OidcCodeFlow(
+            OidcClientConfig(
+                settings.oidc_authorization_url,
+                settings.oidc_token_url,
+                settings.oidc_client_id,
+                secret.get_secret_value() if secret is not None else None,
+                settings.oidc_scope,
+            )
+        )
+    return None
+
+
 def build_oidc(settings: Settings) -> OidcConfig | None:
     if settings.oidc_issuer and settings.oidc_jwks_url:
         return OidcConfig(
@@ -111,7 +127,9 @@ class Vault:
             uows=UnitOfWorkFactory(session_factory(engine), blobs or build_blob_store(settings)),
             keyring=keyring,
             access=access,
-            auth=AuthService(build_token_service(settings), build_oidc(settings)),
+            auth=AuthService(
+                build_token_service(settings), build_oidc(settings), build_code_flow(settings)
+            ),
             rate_limiter=RateLimiter(settings.rate_limit_per_minute),
             owners=OwnerService(),
             documents=documents,

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_jwks_url: str | None = None
     oidc_audience: str | None = None
+    # The officer console's browser sign-in (authorization code flow with PKCE): the
+    # provider's endpoints, this vault's client registration, and the redirect URI
+    # registered there (default: <the request's base URL>/console/oidc/callback).
+    oidc_authorization_url: str | None = None
+    oidc_token_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scope: str = "openid"
+    oidc_redirect_uri: str | None = None
 
     # RFC 3161 timestamp authority for anchoring the audit chain head (the signing service's
     # TSA, or the CA's in production), and how often the API process anchors it (0: never;

@@ -92,6 +92,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # -- sign in --------------------------------------------------------------------------
     "login.title": ("Đăng nhập", "Sign in"),
+    "login.or": ("hoặc", "or"),
+    "login.oidc": ("Đăng nhập bằng tài khoản định danh điện tử (VNeID)", "Sign in with VNeID"),
+    "login.oidc_failed": (
+        "Không đăng nhập được qua tài khoản định danh điện tử. Vui lòng thử lại.",
+        "Signing in with VNeID did not succeed. Please try again.",
+    ),
+    "oidc.signed_in": ("Đã đăng nhập", "Signed in"),
+    "oidc.continue": ("Tiếp tục", "Continue"),
     "login.username": ("Tên đăng nhập", "Username"),
     "login.password": ("Mật khẩu", "Password"),
     "login.submit": ("Đăng nhập", "Sign in"),

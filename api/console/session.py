@@ -28,8 +28,9 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": safe_next(next), "error": None})
+def login_page(request: Request, vault: VaultDep, next: str | None = None) -> Response:
+    oidc = vault.auth.code_flow is not None
+    return render(request, "login.html", {"next": safe_next(next), "error": None, "oidc": oidc})
 
 
 @router.post("/login", dependencies=[Depends(limit_by_address)])
@@ -49,7 +50,12 @@ def login(
         return render(
             request,
             "login.html",
-            {"next": safe_next(next), "error": "login.wrong", "username": username},
+            {
+                "next": safe_next(next),
+                "error": "login.wrong",
+                "username": username,
+                "oidc": vault.auth.code_flow is not None,
+            },
             status=401,
         )
     response = redirect(safe_next(next))

@@ -12,6 +12,7 @@ import jwt
 
 from vault import identifiers
 from vault.auth.actors import Actor, ActorKind, Role
+from vault.auth.oidc_flow import OidcCodeFlow
 from vault.auth.passwords import hash_secret, verify_secret
 from vault.auth.tokens import IssuedToken, TokenService
 from vault.db import UnitOfWork
@@ -27,9 +28,16 @@ class OidcConfig:
 
 
 class AuthService:
-    def __init__(self, tokens: TokenService, oidc: OidcConfig | None = None) -> None:
+    def __init__(
+        self,
+        tokens: TokenService,
+        oidc: OidcConfig | None = None,
+        code_flow: OidcCodeFlow | None = None,
+    ) -> None:
         self.tokens = tokens
         self._oidc = oidc
+        # The browser sign-in (the console); None unless the provider's endpoints are set.
+        self.code_flow = code_flow if oidc is not None else None
         self._jwks: jwt.PyJWKClient | None = (
             jwt.PyJWKClient(oidc.jwks_url, cache_keys=True, lifespan=300, timeout=5)
             if oidc
@@ -81,7 +89,11 @@ class AuthService:
             raise PermissionDenied("a client may act only for officers of its own agency")
         return self._token_for(account, client_id=client.client_id)
 
-    def oidc_login(self, uow: UnitOfWork, id_token: str) -> IssuedToken:
+    def oidc_login(
+        self, uow: UnitOfWork, id_token: str, *, nonce: str | None = None
+    ) -> IssuedToken:
+        """Signs in with an ID token from the provider; with `nonce` (the code flow), the
+        token must carry it, so a token obtained for another sign-in is refused."""
         if self._oidc is None or self._jwks is None:
             raise AuthenticationFailed("OpenID Connect sign-in is not configured")
         try:
@@ -97,6 +109,8 @@ class AuthService:
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise AuthenticationFailed("the ID token is not valid") from exc
+        if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+            raise AuthenticationFailed("the ID token was not issued for this sign-in")
         account = uow.accounts.by_oidc(self._oidc.issuer, str(claims["sub"]))
         if account is None or not account.active:
             raise AuthenticationFailed("no account is linked to this identity")

@@ -49,8 +49,9 @@ from tests.people import AGENCY, OTHER_AGENCY, People
 from tests.people import OFFICERS as PEOPLE
 from tests.support import postgres
 from tests.support.live import free_port, serve
+from tests.support.oidc_provider import FakeIdentityProvider
 from tests.support.s3server import S3Server
-from vault.auth import Actor
+from vault.auth import Actor, Role
 from vault.db import migrate
 from vault.domain import DocumentOrigin, OwnerKind
 from vault.runtime import Vault
@@ -74,6 +75,8 @@ from .support import (
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
+OIDC_SUBJECT = "vneid-e2e-officer"
+OIDC_OFFICER = "Đỗ Thị Định Danh"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -336,8 +339,21 @@ def seed(vault: Vault) -> tuple[People, str, str, dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def identity_provider() -> Iterator[FakeIdentityProvider]:
+    """VNeID's stand-in (a small HTTP server): the console's OpenID Connect sign-in."""
+    provider = FakeIdentityProvider()
+    provider.subject = OIDC_SUBJECT
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
 def console(
-    e2e_database: str, e2e_bucket: str, s3_server: S3Server, signing_service: SigningProcess
+    e2e_database: str,
+    e2e_bucket: str,
+    s3_server: S3Server,
+    signing_service: SigningProcess,
+    identity_provider: FakeIdentityProvider,
 ) -> Iterator[Console]:
     with pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):
@@ -352,6 +368,7 @@ def console(
             s3_secret_key=s3_server.secret_key,
             s3_bucket=e2e_bucket,
             ocr_worker_embedded=False,  # OCR inside the API would fight the browser for CPU
+            **identity_provider.settings,
         )
         signer_settings = SignerSettings(
             service_url=signing_service.url,
@@ -372,6 +389,16 @@ def console(
     verifier = Verifier(TrustSettings.from_files([signing_service.root]), workers=1)
     try:
         people, owner_id, other_owner_id, documents = seed(vault)
+        with vault.uows() as uow:
+            vault.auth.add_officer(
+                uow,
+                username="vneid_officer",
+                full_name=OIDC_OFFICER,
+                agency_code=AGENCY,
+                roles=[Role.VERIFIER],
+                oidc_subject=OIDC_SUBJECT,
+            )
+            uow.commit()
         app = create_app(vault=vault, signer_settings=signer_settings)
         # The verify page and the certification checks use this one (the development root).
         app.state.verifier = verifier

@@ -80,3 +80,17 @@ def test_sign_in_wrong_password_then_right_and_switch_language(
     page.goto("/console/owners")
     expect(page).to_have_url(re.compile(r"/console/login\?next="))
     expect(page.locator("#whoami")).to_have_count(0)
+
+
+def test_sign_in_with_vneid_through_openid_connect(page: Page, console: Console) -> None:
+    # The provider (a stand-in server) has the officer signed in already and consents at
+    # once: the browser goes there and back by itself, and lands where it was heading.
+    page.goto("/console/search")
+    expect(page).to_have_url(re.compile(r"/console/login\?next="))
+    page.click("#oidc-login")
+    expect(page).to_have_url(re.compile(r"/console/search$"))
+    expect(page.locator("#whoami")).to_contain_text("Đỗ Thị Định Danh")
+    expect(page.locator("#search-form")).to_be_visible()
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["console_session"]["httpOnly"] is True
+    assert "console_oidc" not in cookies  # the flow's cookie is gone once used
