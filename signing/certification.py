@@ -173,6 +173,7 @@ class CertifiedCopy:
     document: Document
     record: CertifiedCopyRecord
     verification_url: str
+    replayed: bool = False  # an idempotent repeat: the copy made the first time
 
     @property
     def number_text(self) -> str:
@@ -306,6 +307,38 @@ class CertificationService:
         return paper_type.name_vi, title, normalise_book(request.book)
 
     def certify(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        request: CopyRequest,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CertifiedCopy:
+        """Builds, numbers, signs (officer, then seal) and stores the copy. With
+        `idempotency_key`, a repeat of the same request by the same officer (a retried or
+        double-submitted form) returns the first copy instead of taking a second number."""
+        made: list[CertifiedCopy] = []
+
+        def store() -> Document:
+            made.append(self._certify(uow, actor, owner_id, request))
+            return made[0].document
+
+        document, replayed = self._documents.once(
+            uow, actor, idempotency_key, f"certified-copy {owner_id}", store
+        )
+        if not replayed:
+            return made[0]
+        record = CertificationRepository(uow.session).by_document(document.lineage_id)
+        if record is None:  # the key named a document that is not a certified copy
+            raise InvalidInput("Idempotency-Key", "this key was used for another request")
+        url = (
+            f"{self._settings.public_base_url}/public/certified-copies/"
+            f"{record.verification_code}?sha256={record.content_sha256}"
+        )
+        return CertifiedCopy(document, record, url, replayed=True)
+
+    def _certify(
         self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID, request: CopyRequest
     ) -> CertifiedCopy:
         actor.require(Role.CERTIFYING_OFFICER)

@@ -13,7 +13,18 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Header,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, SecretStr
 
@@ -153,6 +164,14 @@ def make_certified_copy(
     reference_number: Annotated[str | None, Form(max_length=100)] = None,
     original_issue_date: Annotated[date | None, Form()] = None,
     valid_until: Annotated[date | None, Form()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Send the same key when retrying: the copy is made (and numbered) "
+            "once, and the retry gets it back with `Idempotent-Replayed: true`.",
+        ),
+    ] = None,
 ) -> CertifiedCopyOut:
     scans = [page.file.read() for page in pages]
     copy = signing.copies.certify(
@@ -170,8 +189,11 @@ def make_certified_copy(
             original_issue_date=original_issue_date,
             valid_until=valid_until,
         ),
+        idempotency_key=idempotency_key,
     )
     response.headers["Location"] = f"/api/v1/documents/{copy.document.id}"
+    if copy.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return CertifiedCopyOut(
         document=DocumentOut.of(copy.document), certification=CertificationOut.of(copy)
     )

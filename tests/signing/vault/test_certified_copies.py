@@ -373,6 +373,42 @@ def test_a_failed_certification_gives_its_number_back(
 
 
 @pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_a_repeated_request_with_its_idempotency_key_takes_no_second_number(
+    api: TestClient, people: People, vault: Vault
+) -> None:
+    owner_id = new_owner(api, people)
+    page = [("trang.png", png_bytes(300, 420), "image/png")]
+    key = {"Idempotency-Key": "form-7f3a2c"}
+    first = api.post(
+        f"/api/v1/owners/{owner_id}/certified-copies",
+        data={"paper_type": "diploma", "title": "Bằng", "book": BOOK, "pin": OFFICER_PIN},
+        files=[("pages", page[0])],
+        headers={**people.auth("certifier"), **key},
+    )
+    assert first.status_code == 201, first.text
+    assert "Idempotent-Replayed" not in first.headers
+    again = api.post(
+        f"/api/v1/owners/{owner_id}/certified-copies",
+        data={"paper_type": "diploma", "title": "Bằng", "book": BOOK, "pin": OFFICER_PIN},
+        files=[("pages", page[0])],
+        headers={**people.auth("certifier"), **key},
+    )
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()  # the same copy, number and verification code
+    with vault.uows() as uow:
+        assert len(uow.documents.of_types(uuid.UUID(owner_id), ["diploma"])) == 1
+    # A new key is a new copy with the next number.
+    other = api.post(
+        f"/api/v1/owners/{owner_id}/certified-copies",
+        data={"paper_type": "diploma", "title": "Bằng", "book": BOOK, "pin": OFFICER_PIN},
+        files=[("pages", page[0])],
+        headers={**people.auth("certifier"), "Idempotency-Key": "form-0001"},
+    )
+    assert other.json()["certification"]["number"] == first.json()["certification"]["number"] + 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
 def test_who_may_certify_and_what_is_refused(api: TestClient, people: People) -> None:
     owner_id = new_owner(api, people)
     page = [("trang.png", png_bytes(), "image/png")]
