@@ -25,6 +25,7 @@ from vault.errors import (
     PermissionDenied,
     RangeNotSatisfiable,
     RateLimited,
+    SignatureCheckUnavailable,
     StorageUnavailable,
     UnreadableContent,
     UnsupportedMediaType,
@@ -43,6 +44,12 @@ ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
     (PermissionDenied, 403, "forbidden", "Forbidden"),
     (RateLimited, 429, "rate-limited", "Too many requests"),
     (AuditUnavailable, 503, "audit-unavailable", "Audit log unavailable"),
+    (
+        SignatureCheckUnavailable,
+        503,
+        "signature-check-unavailable",
+        "Signature check unavailable",
+    ),
     (SigningUnavailable, 503, "signing-unavailable", "Signing service unavailable"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
@@ -84,7 +91,7 @@ def vault_error_response(request: Request, exc: VaultError) -> JSONResponse:
         headers["Content-Range"] = f"bytes */{exc.size}"
     if isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="vault"'
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | SignatureCheckUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if status >= 500:
         log.error("%s on %s %s: %s", slug, request.method, _instance(request), exc.detail)

@@ -21,9 +21,14 @@ from vault.access import AccessPolicy
 from vault.auth import Actor
 from vault.db import UnitOfWork
 from vault.domain import MediaType, SignatureStatus, SignatureVerdict
-from vault.errors import ContentTooLarge, NotFound, UnsupportedMediaType
+from vault.errors import (
+    ContentTooLarge,
+    NotFound,
+    SignatureCheckUnavailable,
+    UnsupportedMediaType,
+)
 from vault.services import DocumentService
-from vault.services.signatures import SignatureCheckUnavailable, SignatureService
+from vault.services.signatures import SignatureService
 
 
 def verify_stored_document(
@@ -90,4 +95,4 @@ class VerifierSignatureChecker:
         try:
             return verdict_of(self._verifier.verify(pdf))
         except (VerifierBusy, VerifierClosed) as exc:
-            raise SignatureCheckUnavailable(str(exc)) from exc
+            raise SignatureCheckUnavailable(f"the verifier cannot check now: {exc}") from exc

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from minio import Minio
 from sqlalchemy import text
 
 from api import create_app
+from signing.verify import TrustSettings, Verifier
+from tests.factories import signer_certificate
 from tests.people import People
 from tests.support import postgres
 from tests.support.s3server import S3Server, start_seaweedfs
@@ -142,16 +145,30 @@ def people(vault: Vault) -> People:
     return People.make(vault)
 
 
+@pytest.fixture(scope="session")
+def test_verifier() -> Iterator[Verifier]:
+    """The signature verifier of the API under test: it trusts the throw-away test signer of
+    `signed_pdf_bytes` and nothing else (never the machine's ./var development root)."""
+    with Verifier(TrustSettings(roots=(signer_certificate(),))) as verifier:
+        yield verifier
+
+
+def api_app(vault: Vault, verifier: Verifier) -> FastAPI:
+    app = create_app(vault=vault)
+    app.state.verifier = verifier
+    return app
+
+
 @pytest.fixture
-def client(vault: Vault, people: People) -> Iterator[TestClient]:
+def client(vault: Vault, people: People, test_verifier: Verifier) -> Iterator[TestClient]:
     """The API as an officer of AGENCY with the receiving, issuing and certifying roles."""
-    with TestClient(create_app(vault=vault), headers=people.auth("clerk")) as c:
+    with TestClient(api_app(vault, test_verifier), headers=people.auth("clerk")) as c:
         yield c
 
 
 @pytest.fixture
-def anonymous(vault: Vault) -> Iterator[TestClient]:
-    with TestClient(create_app(vault=vault)) as c:
+def anonymous(vault: Vault, test_verifier: Verifier) -> Iterator[TestClient]:
+    with TestClient(api_app(vault, test_verifier)) as c:
         yield c
 
 

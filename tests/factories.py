@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import uuid
 from typing import Any
@@ -60,17 +61,16 @@ def padded_pdf(size: int) -> bytes:
     return head + b"\n%" + pad + b"\n"
 
 
-def signed_pdf_bytes() -> bytes:
-    """A PDF carrying a real (self-signed, throw-away) PAdES signature, made with pyHanko."""
+@functools.cache
+def _test_signer() -> tuple[bytes, bytes]:
+    """A throw-away self-signed signer (key PEM, certificate DER), one per test process, so a
+    test's verifier can trust it (`signer_certificate`)."""
     import datetime as dt
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
-    from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder_data
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test signer")])
@@ -85,29 +85,37 @@ def signed_pdf_bytes() -> bytes:
         .not_valid_after(now + dt.timedelta(days=30))
         .sign(key, hashes.SHA256())
     )
-    import tempfile
-    from pathlib import Path
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.DER)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        cert_path = Path(tmp, "cert.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        signer = signers.SimpleSigner(
-            signing_cert=load_cert_from_pemder(str(cert_path)),
-            signing_key=load_private_key_from_pemder_data(
-                key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                ),
-                passphrase=None,
-            ),
-            cert_registry=None,  # type: ignore[arg-type]
-        )
-        out = signers.sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(pdf_bytes())),
-            signers.PdfSignatureMetadata(field_name="Signature1"),
-            signer=signer,
-        )
+
+def signer_certificate() -> bytes:
+    """The DER certificate `signed_pdf_bytes` signs with: trust it to make them valid."""
+    return _test_signer()[1]
+
+
+def signed_pdf_bytes() -> bytes:
+    """A PDF carrying a real PAdES signature by the throw-away test signer, made with pyHanko."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import load_private_key_from_pemder_data
+
+    key_pem, cert_der = _test_signer()
+    signer = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(cert_der),
+        signing_key=load_private_key_from_pemder_data(key_pem, passphrase=None),
+        cert_registry=None,  # type: ignore[arg-type]
+    )
+    out = signers.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf_bytes())),
+        signers.PdfSignatureMetadata(field_name="Signature1"),
+        signer=signer,
+    )
     return out.getvalue()
 
 

@@ -71,5 +71,11 @@ class RateLimited(VaultError):
         self.retry_after = retry_after
 
 
+class SignatureCheckUnavailable(VaultError):
+    """A paper's digital signature must be checked first, and the verifier cannot now."""
+
+    retry_after = 5
+
+
 class AuditUnavailable(VaultError):
     """The audit log could not be written: nothing is served unaudited."""

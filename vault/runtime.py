@@ -121,6 +121,7 @@ class Vault:
         signatures = SignatureService(
             documents, max_age=timedelta(seconds=settings.signature_recheck_seconds)
         )
+        documents.signature_gate = signatures.require_acceptable
         return cls(
             settings=settings,
             engine=engine,

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from vault.db.signature_models import SignatureCheckRow
@@ -19,8 +21,17 @@ class SignatureCheckRepository:
     def latest(self, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, SignatureCheck]:
         if not document_ids:
             return {}
-        rows = self._session.scalars(
-            select(SignatureCheckRow).where(SignatureCheckRow.document_id.in_(document_ids))
+        # Columns, not ORM rows: `record` writes with a Core upsert, which the session's
+        # identity map would not see.
+        rows = self._session.execute(
+            select(
+                SignatureCheckRow.document_id,
+                SignatureCheckRow.sha256,
+                SignatureCheckRow.status,
+                SignatureCheckRow.detail,
+                SignatureCheckRow.signer,
+                SignatureCheckRow.checked_at,
+            ).where(SignatureCheckRow.document_id.in_(document_ids))
         )
         return {
             row.document_id: SignatureCheck(
@@ -35,12 +46,21 @@ class SignatureCheckRepository:
         }
 
     def record(self, check: SignatureCheck) -> None:
-        row = self._session.get(SignatureCheckRow, check.document_id)
-        if row is None:
-            row = SignatureCheckRow(document_id=check.document_id)
-            self._session.add(row)
-        row.sha256 = check.sha256
-        row.status = check.status.value
-        row.detail = check.detail
-        row.signer = check.signer
-        row.checked_at = check.checked_at
+        """Insert or replace, in one statement: two requests judging the same paper for the
+        first time must not collide on the key (the later verdict wins)."""
+        values = {
+            "document_id": check.document_id,
+            "sha256": check.sha256,
+            "status": check.status.value,
+            "detail": check.detail,
+            "signer": check.signer,
+            "checked_at": check.checked_at,
+        }
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(SignatureCheckRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[SignatureCheckRow.document_id],
+            set_={k: v for k, v in values.items() if k != "document_id"},
+        )
+        self._session.execute(statement)

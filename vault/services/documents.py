@@ -109,6 +109,9 @@ class DocumentService:
         self._limits = limits
         self._max_upload = max_upload_bytes
         self._today = today
+        # Checks a signed paper before an upload attaches it to a dossier (the vault wires
+        # in SignatureService.require_acceptable, which needs this service to read content).
+        self.signature_gate: Callable[[UnitOfWork, Document], None] | None = None
 
     # -- writing -------------------------------------------------------------------------
 
@@ -157,6 +160,9 @@ class DocumentService:
         # In this transaction: the document never exists without its OCR job.
         uow.jobs.enqueue(JobKind.OCR, document.id)
         if dossier_id is not None:
+            # A signed file scanned in for a dossier meets reuse's rule before it is attached.
+            if self.signature_gate is not None:
+                self.signature_gate(uow, document)
             uow.dossiers.attach(
                 DossierAttachment(dossier_id, document.id, datetime.now(UTC), digitised=True)
             )

@@ -19,12 +19,11 @@ from vault.domain import (
     DossierStatus,
     Page,
     Reuse,
-    SignatureStatus,
     new_id,
 )
 from vault.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from vault.services import cursors
-from vault.services.signatures import SignatureService, refusal_reason
+from vault.services.signatures import SignatureService
 
 # Dossier codes carry the receiving day in Vietnam's time zone (UTC+7, no daylight saving).
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -185,9 +184,7 @@ class DossierService:
         if existing is not None:
             return existing, False
         # The same rule as the reuse plan's, whichever way the attach comes in.
-        check = self._signatures.verdicts(uow, [document], check_up_to=1).get(document.id)
-        if check is not None and check.status is SignatureStatus.INVALID:
-            raise Conflict(f"this paper cannot be reused: {refusal_reason(check)}")
+        self._signatures.require_acceptable(uow, document)
         attachment = DossierAttachment(
             dossier_id,
             document_id,

@@ -21,7 +21,7 @@ from vault.domain import (
 )
 from vault.errors import NotFound
 from vault.services.dossiers import VIETNAM
-from vault.services.signatures import SignatureService, refusal_reason
+from vault.services.signatures import SignatureService, acceptable, refusal_reason
 
 # Signed papers without a fresh verdict that one plan checks on the spot; the rest are
 # checked by later plans (or at attach time), so a plan stays fast.
@@ -80,8 +80,7 @@ def signature_notes(document: Document, check: SignatureCheck | None) -> list[st
     if check.status is SignatureStatus.VALID:
         return [f"signature valid (signed{signer})"]
     if check.status is SignatureStatus.INDETERMINATE:
-        why = f": {check.detail}" if check.detail else ""
-        return [f"signature could not be fully checked{why}"]
+        return [f"signature intact (signed{signer}); revocation not confirmed ({check.detail})"]
     return ["no digital signature"]
 
 
@@ -133,7 +132,7 @@ class ReuseService:
                     continue  # cannot happen for a needed type, but never show what is closed
                 reasons = assess(paper, day, current_by_lineage.get(paper.lineage_id))
                 check = checks.get(paper.id)
-                if check is not None and check.status is SignatureStatus.INVALID:
+                if check is not None and not acceptable(check):
                     reasons.append(refusal_reason(check))
                 notes = signature_notes(paper, check)
                 candidates.append(
@@ -150,7 +149,7 @@ class ReuseService:
                     continue
                 reasons = assess(result, day, current_by_lineage.get(result.lineage_id))
                 check = checks.get(result.id)
-                if check is not None and check.status is SignatureStatus.INVALID:
+                if check is not None and not acceptable(check):
                     reasons.append(refusal_reason(check))
                 candidates.append(
                     Candidate(

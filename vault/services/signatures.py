@@ -1,17 +1,27 @@
 """Whether a stored paper's digital signatures hold (chữ ký số còn hợp lệ), for reuse.
 
-A paper with a broken signature must not be reused, whichever way an agency reaches it (the
-API, the officer console, the SDK). The verdict comes from a `SignatureChecker`: the vault
-defines the port, `signing` provides the adapter over its bounded verifier, and the
-application installs it at start-up (`use`). Verdicts are recorded per document and content
-hash and re-checked after `max_age`, so a reuse plan does not re-verify every paper each time.
-Without a checker (a bare vault, a tool), nothing is judged and nothing is refused.
+A paper with a signature that does not hold must not be reused, whichever way an agency
+reaches it (the API, the officer console, the SDK, an upload straight into a dossier). The
+verdict comes from a `SignatureChecker`: the vault defines the port, `signing` provides the
+adapter over its bounded verifier, and the application installs it at start-up (`use`).
+
+Verdicts are recorded per document and content hash and re-checked after `max_age`, so a
+reuse plan does not re-verify every paper each time; they are also remembered in this
+process, so a refusal (whose transaction rolls back) does not verify the same bytes again.
+
+What may be reused: a VALID paper, or an INDETERMINATE one whose only doubt is revocation
+freshness (an intact signature by a trusted signer, checked offline). Everything else that
+carries a signature is refused: broken, revoked, untrusted chain, unreadable, too large.
+Where a checker is installed but cannot judge now, attaching a signed paper fails closed
+(503, try later). A bare vault with no checker (a maintenance tool) judges nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -21,22 +31,38 @@ from vault.domain import (
     Document,
     MediaType,
     SignatureCheck,
+    SignatureStatus,
     SignatureVerdict,
 )
-from vault.errors import IntegrityFailure, StorageUnavailable
+from vault.errors import Conflict, IntegrityFailure, SignatureCheckUnavailable, StorageUnavailable
 from vault.services.documents import DocumentService
 
 log = logging.getLogger("vault.signatures")
 
-
-class SignatureCheckUnavailable(Exception):
-    """The checker cannot judge now (every verifier busy, shut down): try later."""
+# Sub-indications that only say revocation data was not fresh enough to be sure: the
+# signature itself is intact and chains to a trusted root.
+REVOCATION_ONLY = frozenset({"TRY_LATER", "REVOCATION_OUT_OF_BOUNDS_NO_POE"})
+_MEMO_SIZE = 10_000
 
 
 class SignatureChecker(Protocol):
     """Judges a PDF's signatures. Raises SignatureCheckUnavailable when it cannot now."""
 
     def __call__(self, pdf: bytes) -> SignatureVerdict: ...
+
+
+def acceptable(check: SignatureCheck) -> bool:
+    if check.status in (SignatureStatus.VALID, SignatureStatus.UNSIGNED):
+        return True
+    return check.status is SignatureStatus.INDETERMINATE and check.detail in REVOCATION_ONLY
+
+
+def refusal_reason(check: SignatureCheck) -> str:
+    """Why reuse refuses a paper whose signature does not hold, in the reuse plan's words."""
+    why = f" ({check.detail})" if check.detail else ""
+    if check.status is SignatureStatus.INVALID:
+        return f"signature invalid{why}"
+    return f"signature not verifiable{why}"
 
 
 class SignatureService:
@@ -51,6 +77,8 @@ class SignatureService:
         self._checker: SignatureChecker | None = None
         self._max_age = max_age
         self._clock = clock
+        self._memo: OrderedDict[tuple[uuid.UUID, str], SignatureCheck] = OrderedDict()
+        self._lock = threading.Lock()
 
     def use(self, checker: SignatureChecker | None) -> None:
         """Installs (or, with None, removes) the checker; the application does this once."""
@@ -63,25 +91,43 @@ class SignatureService:
     def verdicts(
         self, uow: UnitOfWork, documents: Iterable[Document], *, check_up_to: int = 0
     ) -> dict[uuid.UUID, SignatureCheck]:
-        """The recorded, still fresh verdicts of the signed ones among `documents`; the first
-        `check_up_to` without one are checked now (and recorded). Papers with no signature
-        field have no entry: there is nothing to judge."""
+        """The verdicts on the signed ones among `documents`: fresh ones as recorded, the
+        first `check_up_to` without one checked now (and recorded). A stale refusal stands
+        until a new check replaces it; a stale acceptance does not. Papers with no
+        signature field have no entry: there is nothing to judge."""
         signed = [d for d in documents if d.has_signature]
-        known = uow.signature_checks.latest([d.id for d in signed])
+        recorded = uow.signature_checks.latest([d.id for d in signed])
         result: dict[uuid.UUID, SignatureCheck] = {}
         budget = check_up_to
         for document in signed:
-            check = known.get(document.id)
-            if check is not None and self._fresh(check, document):
-                result[document.id] = check
+            known = self._newest(recorded.get(document.id), self._remembered(document))
+            if known is not None and known.sha256 != document.blob.sha256:
+                known = None  # about other bytes: says nothing of these
+            if known is not None and self._clock() - known.checked_at <= self._max_age:
+                result[document.id] = known
                 continue
-            if budget <= 0:
-                continue
-            budget -= 1
-            checked = self.check(uow, document)
+            checked = None
+            if budget > 0:
+                budget -= 1
+                checked = self.check(uow, document)
             if checked is not None:
                 result[document.id] = checked
+            elif known is not None and not acceptable(known):
+                result[document.id] = known
         return result
+
+    def require_acceptable(self, uow: UnitOfWork, document: Document) -> None:
+        """For attaching a paper to a dossier: Conflict when its signature does not hold,
+        SignatureCheckUnavailable when it carries one that cannot be judged now."""
+        if not document.has_signature or self._checker is None:
+            return
+        check = self.verdicts(uow, [document], check_up_to=1).get(document.id)
+        if check is None:
+            raise SignatureCheckUnavailable(
+                "the paper's digital signature cannot be checked now: try again shortly"
+            )
+        if not acceptable(check):
+            raise Conflict(f"this paper cannot be reused: {refusal_reason(check)}")
 
     def check(self, uow: UnitOfWork, document: Document) -> SignatureCheck | None:
         """Checks a paper's signatures now and records the verdict; None when no checker is
@@ -100,7 +146,8 @@ class SignatureService:
     def record(
         self, uow: UnitOfWork, document: Document, verdict: SignatureVerdict
     ) -> SignatureCheck:
-        """Records a verdict reached elsewhere (a full verification the officer asked for)."""
+        """Records a verdict (also one reached elsewhere: a full verification the officer
+        asked for), in the database and in this process."""
         check = SignatureCheck(
             document.id,
             document.blob.sha256,
@@ -110,15 +157,18 @@ class SignatureService:
             self._clock(),
         )
         uow.signature_checks.record(check)
+        with self._lock:
+            self._memo[(document.id, check.sha256)] = check
+            self._memo.move_to_end((document.id, check.sha256))
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
         return check
 
-    def _fresh(self, check: SignatureCheck, document: Document) -> bool:
-        return (
-            check.sha256 == document.blob.sha256
-            and self._clock() - check.checked_at <= self._max_age
-        )
+    def _remembered(self, document: Document) -> SignatureCheck | None:
+        with self._lock:
+            return self._memo.get((document.id, document.blob.sha256))
 
-
-def refusal_reason(check: SignatureCheck) -> str:
-    """Why reuse refuses a paper whose signature does not hold, in the reuse plan's words."""
-    return f"signature invalid ({check.detail})" if check.detail else "signature invalid"
+    @staticmethod
+    def _newest(*checks: SignatureCheck | None) -> SignatureCheck | None:
+        present = [c for c in checks if c is not None]
+        return max(present, key=lambda c: c.checked_at) if present else None

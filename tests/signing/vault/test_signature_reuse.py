@@ -8,6 +8,8 @@ database, and the API's reuse plan and attach obeying them.
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,12 +22,13 @@ from fastapi.testclient import TestClient
 from signing.pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.wiring import VaultSigning
+from tests.conftest import Backend
 from tests.factories import CITIZEN_ID, upload
 from tests.people import AGENCY, People
 from tests.signing.vault.conftest import signing_app
 from tests.signing.vault.test_certified_copies import certify, content, scanned_jpeg
 from tests.signing.verify.pdfs import tamper
-from vault.domain import SignatureStatus
+from vault.domain import SignatureStatus, SignatureVerdict
 from vault.runtime import Vault
 
 
@@ -162,3 +165,190 @@ def test_attach_checks_a_signature_no_plan_has_judged_yet(
         f"/api/v1/dossiers/{dossier_id}/documents", headers=people.auth("receiver")
     ).json()
     assert listed == []
+
+
+def _forged_copy(api: TestClient, people: People, owner_id: str) -> bytes:
+    made = certify(
+        api,
+        people,
+        owner_id,
+        [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
+        paper_type="marriage_certificate",
+        title="Giấy chứng nhận kết hôn",
+    )
+    assert made.status_code == 201, made.text
+    return tamper(content(api, people, made.json()["document"]["id"]))
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_a_signature_from_an_untrusted_root_is_not_reusable(
+    vault: Vault, people: People, signing: VaultSigning
+) -> None:
+    stranger = _self_signed_root()
+    app = signing_app(vault, signing)
+    with Verifier(TrustSettings(roots=(stranger,))) as verifier:
+        app.state.verifier = verifier
+        with TestClient(app) as api:
+            owner_id, _ = _owner(api, people)
+            made = certify(
+                api,
+                people,
+                owner_id,
+                [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
+                paper_type="marriage_certificate",
+                title="Giấy chứng nhận kết hôn",
+            )
+            assert made.status_code == 201, made.text
+            copy_id = made.json()["document"]["id"]
+            dossier_id = _dossier(api, people, owner_id, 3)
+            plan = api.get(
+                f"/api/v1/dossiers/{dossier_id}/reuse", headers=people.auth("receiver")
+            ).json()
+            [marriage] = [n for n in plan["needed"] if n["paper_type"] == "marriage_certificate"]
+            [candidate] = marriage["candidates"]
+            assert candidate["usable"] is False
+            assert candidate["reasons"] == ["signature not verifiable (NO_CERTIFICATE_CHAIN_FOUND)"]
+            r = api.post(
+                f"/api/v1/dossiers/{dossier_id}/documents",
+                json={"document_id": copy_id},
+                headers=people.auth("receiver"),
+            )
+            assert r.status_code == 409, r.text
+
+
+def _self_signed_root() -> bytes:
+    from datetime import UTC, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Somebody else's root")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(Encoding.DER)
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_when_the_verifier_cannot_judge_attach_fails_closed_and_refusals_stand(
+    api: TestClient, people: People, vault: Vault
+) -> None:
+    owner_id, citizen = _owner(api, people)
+    forged = _forged_copy(api, people, owner_id)
+    stored = []
+    for n in range(2):
+        stored.append(
+            upload(
+                api,
+                owner_id,
+                forged + b"\n%" + bytes([65 + n]),  # other bytes, same broken signature
+                filename="ket-hon.pdf",
+                content_type="application/pdf",
+                headers=citizen,
+                paper_type="marriage_certificate",
+                title="Giấy chứng nhận kết hôn",
+                origin="uploaded_by_owner",
+            )
+        )
+    judged, unjudged = stored
+    dossier_id = _dossier(api, people, owner_id, 4)
+    # The first is judged (and refused) while the verifier works...
+    with vault.uows() as uow:
+        document = uow.documents.get(uuid.UUID(judged["id"]))
+        assert document is not None
+        check = vault.signatures.check(uow, document)
+        assert check is not None and check.status is SignatureStatus.INVALID
+        uow.commit()
+    # ...then it stops: a stale or fresh refusal still refuses; what was never judged
+    # cannot be attached until it is (503, try later), and nothing is attached meanwhile.
+    api.app.state.verifier.close()  # type: ignore[attr-defined]
+    attach = f"/api/v1/dossiers/{dossier_id}/documents"
+    refused = api.post(attach, json={"document_id": judged["id"]}, headers=people.auth("receiver"))
+    assert refused.status_code == 409, refused.text
+    later = api.post(attach, json={"document_id": unjudged["id"]}, headers=people.auth("receiver"))
+    assert later.status_code == 503, later.text
+    assert later.headers["Retry-After"] == "5"
+    assert later.headers["content-type"].startswith("application/problem+json")
+    assert api.get(attach, headers=people.auth("receiver")).json() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_a_tampered_scan_uploaded_into_a_dossier_is_refused_and_nothing_stays(
+    api: TestClient, people: People, vault: Vault, backend: Backend
+) -> None:
+    owner_id, _ = _owner(api, people)
+    forged = _forged_copy(api, people, owner_id)
+    dossier_id = _dossier(api, people, owner_id, 5)
+    objects_before = {o.key for o in backend.store.list()}
+    r = api.post(
+        f"/api/v1/owners/{owner_id}/documents",
+        data={
+            "paper_type": "marriage_certificate",
+            "title": "Giấy chứng nhận kết hôn",
+            "origin": "digitised",
+            "dossier_id": dossier_id,
+        },
+        files={"file": ("ket-hon.pdf", forged, "application/pdf")},
+        headers=people.auth("receiver"),
+    )
+    assert r.status_code == 409, r.text
+    assert "signature invalid (HASH_FAILURE)" in r.json()["detail"]
+    assert {o.key for o in backend.store.list()} == objects_before  # no orphan object
+    with vault.uows() as uow:
+        kept = uow.documents.of_types(uuid.UUID(owner_id), ["marriage_certificate"])
+    assert len(kept) == 1  # only the genuine certified copy
+
+
+@pytest.mark.parametrize("backend", ["postgres+s3"], indirect=True)
+def test_two_first_verdicts_on_one_paper_do_not_collide(
+    api: TestClient, people: People, vault: Vault
+) -> None:
+    owner_id, _ = _owner(api, people)
+    made = certify(
+        api,
+        people,
+        owner_id,
+        [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
+        paper_type="marriage_certificate",
+        title="Giấy chứng nhận kết hôn",
+    )
+    document_id = uuid.UUID(made.json()["document"]["id"])
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def judge(status: SignatureStatus) -> None:
+        try:
+            with vault.uows() as uow:
+                document = uow.documents.get(document_id)
+                assert document is not None
+                start.wait(timeout=10)
+                vault.signatures.record(uow, document, SignatureVerdict(status, None, None))
+                time.sleep(0.2)  # both inserts in flight before either commits
+                uow.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=judge, args=(status,))
+        for status in (SignatureStatus.VALID, SignatureStatus.INDETERMINATE)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []  # no duplicate-key error: the later verdict replaces the first
+    with vault.uows() as uow:
+        recorded = uow.signature_checks.latest([document_id])[document_id]
+    assert recorded.status in (SignatureStatus.VALID, SignatureStatus.INDETERMINATE)
