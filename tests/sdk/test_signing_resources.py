@@ -274,6 +274,19 @@ def test_certified_copies_issue_lookup_and_refuse(clients: dict[str, VaultClient
     assert report.passed, report.summary
     assert [s.level for s in report.signatures] == [SignatureLevel.PADES_BASELINE_LT] * 2
 
+    # A restartable job passes its own key: the repeat is answered with the first copy.
+    once = {
+        "paper_type": "marital_status_certificate",
+        "title": "Giấy xác nhận tình trạng hôn nhân",
+        "book": BOOK,
+        "pin": CERTIFIER_PIN,
+        "idempotency_key": f"job-{copy.document.id}",
+    }
+    first = certifier.certified_copies.issue(owner, jpeg_bytes(400, 560), **once)
+    again = certifier.certified_copies.issue(owner, jpeg_bytes(400, 560), **once)
+    assert again.document.id == first.document.id
+    assert again.certification.number == first.certification.number == cert.number + 1
+
     # Mistakes are typed errors; a wrong PIN numbers nothing.
     with pytest.raises(BadRequestError) as wrong:
         certifier.certified_copies.issue(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import uuid
 from collections.abc import Sequence
 from datetime import date
 from typing import cast
@@ -50,6 +51,7 @@ def _issue(
     reference_number: str | None,
     original_issue_date: date | None,
     valid_until: date | None,
+    idempotency_key: str | None,
     on_progress: ProgressCallback | None,
 ) -> Call[CertifiedCopy]:
     fields = [("paper_type", paper_type), ("title", title), ("book", book), ("pin", pin)]
@@ -64,10 +66,15 @@ def _issue(
         ("pages", UploadSource(page, filename=None, content_type=None)) for page in _pages(pages)
     ]
     path = api(f"/owners/{id_of(owner, 'owner')}/certified-copies")
-    # Not idempotent: each copy takes the next number in the book, and the vault keeps no
-    # idempotency key for copies. Sent again only when it cannot have been processed.
     return Call(
-        "POST", path, parse_as(CertifiedCopy), multipart=Multipart(fields, files, on_progress)
+        "POST",
+        path,
+        parse_as(CertifiedCopy),
+        multipart=Multipart(fields, files, on_progress),
+        # One key per copy, the same on every retry: the vault numbers and signs it once and
+        # answers a repeat with the first copy.
+        headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},
+        idempotent=True,
     )
 
 
@@ -115,6 +122,7 @@ class CertifiedCopies(SyncResource):
         reference_number: str | None = None,
         original_issue_date: date | None = None,
         valid_until: date | None = None,
+        idempotency_key: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> CertifiedCopy:
         """Makes an electronic certified copy of an original from its scans, and stores it
@@ -131,8 +139,11 @@ class CertifiedCopies(SyncResource):
         For a certifying officer. Errors: BadRequestError with the field (a wrong `pin`,
         an unknown `paper_type`, a malformed `book`, no page; 415 for a page that is not a
         scan, 413 over the size or page limits); PermissionDeniedError; NotFoundError for
-        an unknown owner; ServiceUnavailableError when signing is unavailable. Never sent
-        twice once it may have reached the vault (each copy takes a number)."""
+        an unknown owner; ServiceUnavailableError when signing is unavailable.
+
+        Every request carries an `Idempotency-Key` (a fresh UUID unless you pass one), the
+        same on each retry, so a retried request never takes a second number: the vault
+        answers it with the first copy."""
         call = _issue(
             owner,
             pages,
@@ -144,6 +155,7 @@ class CertifiedCopies(SyncResource):
             reference_number=reference_number,
             original_issue_date=original_issue_date,
             valid_until=valid_until,
+            idempotency_key=idempotency_key,
             on_progress=on_progress,
         )
         return self._client.execute(call)
@@ -194,6 +206,7 @@ class AsyncCertifiedCopies(AsyncResource):
         reference_number: str | None = None,
         original_issue_date: date | None = None,
         valid_until: date | None = None,
+        idempotency_key: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> CertifiedCopy:
         """Makes an electronic certified copy of an original from its scans, and stores it
@@ -210,8 +223,11 @@ class AsyncCertifiedCopies(AsyncResource):
         For a certifying officer. Errors: BadRequestError with the field (a wrong `pin`,
         an unknown `paper_type`, a malformed `book`, no page; 415 for a page that is not a
         scan, 413 over the size or page limits); PermissionDeniedError; NotFoundError for
-        an unknown owner; ServiceUnavailableError when signing is unavailable. Never sent
-        twice once it may have reached the vault (each copy takes a number)."""
+        an unknown owner; ServiceUnavailableError when signing is unavailable.
+
+        Every request carries an `Idempotency-Key` (a fresh UUID unless you pass one), the
+        same on each retry, so a retried request never takes a second number: the vault
+        answers it with the first copy."""
         call = _issue(
             owner,
             pages,
@@ -223,6 +239,7 @@ class AsyncCertifiedCopies(AsyncResource):
             reference_number=reference_number,
             original_issue_date=original_issue_date,
             valid_until=valid_until,
+            idempotency_key=idempotency_key,
             on_progress=on_progress,
         )
         return await self._client.execute(call)
