@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -329,14 +329,22 @@ class CertificationService:
         )
         if not replayed:
             return made[0]
-        record = CertificationRepository(uow.session).by_document(document.lineage_id)
-        if record is None:  # the key named a document that is not a certified copy
+        copy = self.copy_of(uow, document)
+        if copy is None:  # the key named a document that is not a certified copy
             raise InvalidInput("Idempotency-Key", "this key was used for another request")
+        return replace(copy, replayed=True)
+
+    def copy_of(self, uow: UnitOfWork, document: Document) -> CertifiedCopy | None:
+        """The certification of a paper the caller may already read (its access checked),
+        with the public verification URL its QR code holds; None for any other paper."""
+        record = CertificationRepository(uow.session).by_document(document.lineage_id)
+        if record is None:
+            return None
         url = (
             f"{self._settings.public_base_url}/public/certified-copies/"
             f"{record.verification_code}?sha256={record.content_sha256}"
         )
-        return CertifiedCopy(document, record, url, replayed=True)
+        return CertifiedCopy(document, record, url)
 
     def _certify(
         self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID, request: CopyRequest

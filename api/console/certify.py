@@ -1,13 +1,22 @@
 """Certify a copy (chứng thực bản sao điện tử từ bản chính), for certifying officers: scans of
 the original in, a preview of the copy the vault will build, then the copy signed with the
 officer's remote credential (PIN) and the office's seal, numbered …/ĐT and stored. All of it
-is `VaultSigning.copies` (`signing.certification.CertificationService`), as for the API."""
+is `VaultSigning.copies` (`signing.certification.CertificationService`), as for the API.
+
+The identification number is typed once: after the first look-up the form carries the
+owner's opaque id (hidden) and shows the number masked. Certifying answers with a redirect
+(Post/Redirect/Get) to the result page, and each form carries a random key that makes a
+repeat of the same form (a reload, a double click) return the first copy, not a second
+number (`idempotency_key`, as the API's Idempotency-Key header)."""
 
 from __future__ import annotations
 
 import base64
+import re
+import secrets
+import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
@@ -19,6 +28,8 @@ from api.console.web import (
     ConsoleRoute,
     CsrfDep,
     lang_of,
+    mask_identifier,
+    redirect,
     render,
     status_of,
 )
@@ -28,7 +39,9 @@ from signing.pades import SigningNotConfigured, SigningUnavailable
 from signing.wiring import VaultSigning
 from vault.auth import Actor, Role
 from vault.db import UnitOfWork
+from vault.domain import Owner
 from vault.errors import InvalidInput, NotFound, VaultError
+from vault.runtime import Vault
 from vault.services.dossiers import VIETNAM
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -44,6 +57,15 @@ def _signing(request: Request) -> VaultSigning | None:
     return signing
 
 
+_FORM_KEY = re.compile(r"[A-Za-z0-9_-]{22,64}")
+MASK = "•"
+
+
+def new_form_key() -> str:
+    """One per rendering of an empty form: the idempotency key of that certification."""
+    return secrets.token_urlsafe(24)
+
+
 def _form(
     request: Request,
     uow: UnitOfWork,
@@ -57,8 +79,17 @@ def _form(
     signing = _signing(request)
     configured = signing is not None and signing.signer is not None
     year = datetime.now(UTC).astimezone(VIETNAM).year
-    values = {"owner_identifier": "", "paper_type": "", "title": "", "book": default_book(year)}
+    values = {
+        "owner_identifier": "",
+        "owner_id": "",
+        "paper_type": "",
+        "title": "",
+        "book": default_book(year),
+        "form_key": new_form_key(),
+    }
     values.update(fields or {})
+    if not values["form_key"]:  # a form that had none (or a bad one) gets a fresh key
+        values["form_key"] = new_form_key()
     if not configured and error is None:
         error = "certify.not_configured"
     return render(
@@ -95,7 +126,34 @@ def _error_key(exc: VaultError) -> str:
         return "certify.owner_unknown"
     if isinstance(exc, InvalidInput) and exc.field == "identifier":
         return "certify.owner_malformed"
+    if isinstance(exc, InvalidInput) and exc.field == "form_key":
+        return "certify.form_expired"
     return "certify.refused"
+
+
+def _owner(
+    vault: Vault, uow: UnitOfWork, actor: Actor, owner_identifier: str, owner_id: str
+) -> Owner:
+    """The owner looked up before (the hidden opaque id, the field still showing the masked
+    number), or the one whose number was just typed (an exact look-up, audited)."""
+    typed = owner_identifier.strip()
+    if owner_id and (not typed or MASK in typed):
+        try:
+            known = uuid.UUID(owner_id)
+        except ValueError as exc:
+            raise InvalidInput("owner_id", "not an owner id") from exc
+        owner = vault.owners.get(uow, actor, known)
+        if typed and typed != mask_identifier(owner.identifier):
+            raise InvalidInput("identifier", "type the identification number again")
+        return owner
+    return vault.owners.lookup(uow, actor, typed)
+
+
+def _idempotency_key(form_key: str) -> str:
+    if not _FORM_KEY.fullmatch(form_key):
+        # A form from before this key existed, or not from this page: a fresh one is shown.
+        raise InvalidInput("form_key", "the form has expired; fill it in again")
+    return f"console-certify:{form_key}"
 
 
 def _request(uow: UnitOfWork, fields: dict[str, str], scans: list[bytes], pin: str) -> CopyRequest:
@@ -113,11 +171,13 @@ def _request(uow: UnitOfWork, fields: dict[str, str], scans: list[bytes], pin: s
 def _run(
     request: Request,
     actor: Actor,
-    vault: Any,
+    vault: Vault,
     uow: UnitOfWork,
     *,
     preview_only: bool,
     owner_identifier: str,
+    owner_id: str,
+    form_key: str,
     paper_type: str,
     title: str,
     book: str,
@@ -126,16 +186,18 @@ def _run(
 ) -> Response:
     actor.require(Role.CERTIFYING_OFFICER)
     fields = {
-        "owner_identifier": owner_identifier,
         "paper_type": paper_type,
         "title": title,
         "book": book,
+        # kept while the form is the same one (a preview, a wrong PIN), fresh if it was bad
+        "form_key": form_key if _FORM_KEY.fullmatch(form_key) else "",
     }
+    owner: Owner | None = None
     signing = _signing(request)
     try:
         if signing is None:
             raise SigningNotConfigured("no signing service is configured")
-        owner = vault.owners.lookup(uow, actor, owner_identifier)
+        owner = _owner(vault, uow, actor, owner_identifier, owner_id)
         data = [s.file.read() for s in scans if s.filename]
         copy_request = _request(uow, fields, data, pin)
         if preview_only:
@@ -144,8 +206,10 @@ def _run(
                 "data:image/png;base64," + base64.b64encode(png).decode()
                 for png in rendering.pdf_pages_as_png(pdf, width=900)
             ]
-            return _form(request, uow, fields=fields, previews=pages)
-        copy = signing.copies.certify(uow, actor, owner.id, copy_request)
+            return _form(request, uow, fields=_shown(fields, owner), previews=pages)
+        copy = signing.copies.certify(
+            uow, actor, owner.id, copy_request, idempotency_key=_idempotency_key(form_key)
+        )
     except VaultError as exc:
         # Gives the book's number back (nothing half-made stays); the attempt stays audited.
         uow.rollback()
@@ -154,14 +218,42 @@ def _run(
             uow,
             error=_error_key(exc),
             error_detail=exc.detail,
-            fields=fields,
+            fields=_shown(fields, owner),
             status=status_of(exc),
         )
+    # Post/Redirect/Get: a reload of the result is a GET, never a second certification.
+    return redirect(
+        f"{PREFIX}/certified/{copy.document.id}",
+        flash="flash.certify_replayed" if copy.replayed else None,
+    )
+
+
+def _shown(fields: dict[str, str], owner: Owner | None) -> dict[str, str]:
+    """What the form shows again: never the full identification number, only its masked
+    form and the owner's opaque id (empty when no owner was found: typed again)."""
+    return {
+        **fields,
+        "owner_identifier": mask_identifier(owner.identifier) if owner else "",
+        "owner_id": str(owner.id) if owner else "",
+    }
+
+
+@router.get("/certified/{document_id}")
+def certified(
+    request: Request, document_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
+) -> Response:
+    """The result of a certification: its number and links. Through `vault.documents.get`,
+    so the access rules and the audit log are the document page's."""
+    document = vault.documents.get(uow, actor, document_id)
+    signing = _signing(request)
+    copy = signing.copies.copy_of(uow, document) if signing is not None else None
+    if copy is None:
+        raise NotFound("this paper is not a certified copy")
+    owner = uow.owners.get(document.owner_id)  # open to this reader: the paper is
     return render(
         request,
         "certified.html",
-        {"copy": copy, "record": copy.record, "document": copy.document, "owner": owner},
-        status=201,
+        {"copy": copy, "record": copy.record, "document": document, "owner": owner},
     )
 
 
@@ -177,6 +269,8 @@ def certify_preview(
     uow: UowDep,
     scans: ScansField,
     owner_identifier: Annotated[str, Form(max_length=64)] = "",
+    owner_id: Annotated[str, Form(max_length=64)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
     paper_type: Annotated[str, Form(max_length=64)] = "",
     title: Annotated[str, Form(max_length=500)] = "",
     book: Annotated[str, Form(max_length=64)] = "",
@@ -189,6 +283,8 @@ def certify_preview(
         uow,
         preview_only=True,
         owner_identifier=owner_identifier,
+        owner_id=owner_id,
+        form_key=form_key,
         paper_type=paper_type,
         title=title,
         book=book,
@@ -206,6 +302,8 @@ def certify(
     uow: UowDep,
     scans: ScansField,
     owner_identifier: Annotated[str, Form(max_length=64)] = "",
+    owner_id: Annotated[str, Form(max_length=64)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
     paper_type: Annotated[str, Form(max_length=64)] = "",
     title: Annotated[str, Form(max_length=500)] = "",
     book: Annotated[str, Form(max_length=64)] = "",
@@ -218,6 +316,8 @@ def certify(
         uow,
         preview_only=False,
         owner_identifier=owner_identifier,
+        owner_id=owner_id,
+        form_key=form_key,
         paper_type=paper_type,
         title=title,
         book=book,

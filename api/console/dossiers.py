@@ -126,6 +126,10 @@ def _reason(t: Any, reason: str) -> str:
         return str(t("reason.not_yet_issued"))
     if reason.startswith("signature invalid"):
         return str(t("reason.signature_invalid"))
+    if reason.startswith("signature not verifiable"):
+        return str(t("reason.signature_not_verifiable"))
+    if "signature not checked yet" in reason:  # a note of the plan ("signed; …")
+        return str(t("reason.signature_unchecked"))
     return reason
 
 
@@ -142,13 +146,22 @@ def dossier_page(
     rows = {r["doc"].id: r for r in document_rows(vault, uow, all_docs, lang)}
     needed = []
     for n in plan.needed:
-        attached = [c for c in n.candidates if c.attached]
+        # Attached counts only while the paper can still be used: one attached and since
+        # expired, superseded or refused for its signature is listed with its reasons, and
+        # the paper is on file (another usable one) or missing again.
+        attached = [c for c in n.candidates if c.attached and c.usable]
         usable = [c for c in n.candidates if c.usable and not c.attached]
         rejected = [
-            {"c": c, "row": rows[c.document.id], "reasons": [_reason(t, r) for r in c.reasons]}
+            {
+                "c": c,
+                "row": rows[c.document.id],
+                "reasons": [_reason(t, r) for r in c.reasons],
+                "attached": c.attached,
+            }
             for c in n.candidates
-            if not (c.attached or c.usable)
+            if not c.usable
         ]
+        rejected.sort(key=lambda r: not r["attached"])  # the attached ones first
         state = "attached" if attached else ("on-file" if usable else "missing")
         needed.append(
             {

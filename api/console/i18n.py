@@ -42,6 +42,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Đã đính kèm giấy tờ vào hồ sơ (tái sử dụng dữ liệu).",
         "The paper is attached to the dossier (reused).",
     ),
+    "flash.certify_replayed": (
+        "Biểu mẫu này đã được gửi trước đó: đây là bản sao đã cấp lần đó, không cấp số mới.",
+        "This form was sent before: this is the copy issued then; no new number was taken.",
+    ),
     "flash.uploaded": (
         "Đã lưu bản số hóa vào kho, đính kèm hồ sơ và đưa vào hàng đợi nhận dạng (OCR).",
         "The scan is stored in the warehouse, attached, and queued for OCR.",
@@ -291,6 +295,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dossier.needed": ("Thành phần hồ sơ cần có", "Papers the procedure needs"),
     "dossier.attach": ("Đính kèm (tái sử dụng)", "Attach (reuse)"),
     "dossier.not_usable": ("Không dùng được", "Cannot be used"),
+    "dossier.attached_not_usable": (
+        "Đã đính kèm nhưng không còn dùng được",
+        "Attached, but it can no longer be used",
+    ),
     "dossier.missing_help": (
         "Chưa có bản hợp lệ trong kho: quét giấy tờ công dân mang đến, hệ thống lưu vào kho "
         "để lần sau không phải yêu cầu lại.",
@@ -308,6 +316,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "not yet issued on the day the dossier was received",
     ),
     "reason.signature_invalid": ("chữ ký số không hợp lệ", "the signature is invalid"),
+    "reason.signature_not_verifiable": (
+        "không xác minh được chữ ký số",
+        "the signature could not be verified",
+    ),
+    "reason.signature_unchecked": (
+        "chữ ký số chưa được kiểm tra",
+        "the signature is not checked yet",
+    ),
     # -- verify ---------------------------------------------------------------------------
     "verify.title": ("Kiểm tra chữ ký số của tệp", "Verify a file"),
     "verify.drop": ("Kéo thả tệp PDF vào đây", "Drag a PDF here"),
@@ -356,6 +372,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This is not a valid identification number or tax code.",
     ),
     "certify.refused": ("Không chứng thực được", "The copy was not certified"),
+    "certify.form_expired": (
+        "Biểu mẫu đã hết hiệu lực: hãy chọn lại bản quét và gửi lại.",
+        "This form has expired: choose the scans again and send it again.",
+    ),
+    "certify.owner_masked_hint": (
+        "Đã tra cứu chủ sở hữu; số định danh chỉ hiện 4 chữ số cuối. Nhập số khác để đổi.",
+        "The owner is looked up; only the last 4 digits show. Type another number to change.",
+    ),
     "certified.title": ("Đã chứng thực bản sao", "Copy certified"),
     "certified.done": (
         "Bản sao đã được ký số, đóng dấu số của cơ quan và lưu vào kho của chủ sở hữu.",

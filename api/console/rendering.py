@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pypdfium2
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from vault.content import PDFIUM_LOCK
 from vault.domain import MediaType
@@ -75,16 +75,46 @@ class EncryptedCache:
                 self._size -= len(dropped)
 
 
+class PageCounts:
+    """Content hash -> number of pages shown (not personal data), the most recently used
+    few thousand: bounded, so a long-running process does not grow with every file seen."""
+
+    def __init__(self, max_items: int = 4096) -> None:
+        self._max = max_items
+        self._items: OrderedDict[str, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> int | None:
+        with self._lock:
+            count = self._items.get(key)
+            if count is not None:
+                self._items.move_to_end(key)
+            return count
+
+    def put(self, key: str, count: int) -> None:
+        with self._lock:
+            self._items[key] = count
+            self._items.move_to_end(key)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 _CACHE = EncryptedCache()
-_PAGE_COUNTS: dict[str, int] = {}  # content hash -> pages (not personal data)
+_PAGE_COUNTS = PageCounts()
 
 
 def _png(image: Image.Image, width: int) -> bytes:
-    if image.mode not in ("RGB", "L"):
+    if image.mode == "1":
+        # A bilevel scan (fax group 4): grey, one byte a pixel, not three, before scaling.
+        image = image.convert("L")
+    elif image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     if image.width > width:
         height = max(1, round(image.height * width / image.width))
-        image = image.resize((width, height), Image.Resampling.LANCZOS)
+        image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=False)
     return out.getvalue()
@@ -117,14 +147,20 @@ def _render_pdf(data: bytes, index: int, width: int) -> Rendered:
 
 
 def _render_image(data: bytes, index: int, width: int) -> Rendered:
+    """Decodes the one frame asked for: a multi-page TIFF of fax scans is tiny compressed
+    and huge decoded (a 5000x5000 frame is 25 MB), so never every frame at once."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            frames = [f.copy() for f in ImageSequence.Iterator(image)][:MAX_PAGES_SHOWN]
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            count = min(int(getattr(image, "n_frames", 1)), MAX_PAGES_SHOWN)
+            if not 0 <= index < count:
+                raise RenderError("no such page")
+            if index:
+                image.seek(index)
+            image.load()
+            png = _png(image, width)
+    except (OSError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise RenderError(str(exc)) from exc
-    if not 0 <= index < len(frames):
-        raise RenderError("no such page")
-    return Rendered(_png(frames[index], width), len(frames))
+    return Rendered(png, count)
 
 
 def render_page(
@@ -136,17 +172,20 @@ def render_page(
 ) -> Rendered:
     """Page `index` (0-based) as a PNG at most `width` pixels wide. `read` fetches the
     plaintext, and is called only when the cache has no render."""
+    if not 0 <= index < MAX_PAGES_SHOWN:
+        raise RenderError("no such page")  # before reading (or decoding) anything
     key = f"{sha256}:{index}:{width}"
     cached = _CACHE.get(key)
-    if cached is not None and sha256 in _PAGE_COUNTS:
-        return Rendered(cached, _PAGE_COUNTS[sha256])
+    count = _PAGE_COUNTS.get(sha256)
+    if cached is not None and count is not None:
+        return Rendered(cached, count)
     data = read()
     if media_type is MediaType.PDF:
         rendered = _render_pdf(data, index, width)
     else:
         rendered = _render_image(data, index, width)
     _CACHE.put(key, rendered.png)
-    _PAGE_COUNTS[sha256] = rendered.page_count
+    _PAGE_COUNTS.put(sha256, rendered.page_count)
     return rendered
 
 

@@ -7,17 +7,19 @@ import html
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from markupsafe import Markup
 
 from api.console.owners import document_rows
-from api.console.web import PREFIX, ActorDep, ConsoleRoute, lang_of, render
+from api.console.web import PREFIX, ActorDep, ConsoleRoute, CsrfDep, lang_of, render
 from api.deps import UowDep, VaultDep
 from ocr.search import SearchFilters, SearchService, Snippet
 from vault.errors import InvalidInput, PermissionDenied
 from vault.services.dossiers import VIETNAM
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+SEARCH_PAGE_SIZE = 20
 
 
 def highlighted(snippet: Snippet) -> Markup:
@@ -33,20 +35,32 @@ def highlighted(snippet: Snippet) -> Markup:
 
 
 @router.get("/search")
+def search_page(request: Request, actor: ActorDep) -> Response:
+    """The empty form. A query is never read from the URL: what officers search for is
+    often a name or an identification number, which must stay out of addresses, the
+    browser's history and logs (a `?q=` of an old bookmark is ignored)."""
+    return render(request, "search.html", {"q": "", "hits": [], "next_cursor": None})
+
+
+@router.post("/search")
 def search(
     request: Request,
+    _csrf: CsrfDep,
     actor: ActorDep,
     vault: VaultDep,
     uow: UowDep,
-    q: Annotated[str, Query(max_length=200)] = "",
-    cursor: str | None = None,
+    q: Annotated[str, Form(max_length=200)] = "",
+    cursor: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
+    """The results, in the answer to the form's POST (the query travels in the body only);
+    the next page is another POST carrying the query and the cursor."""
     q = q.strip()
+    cursor = cursor or None
     hits: list[dict[str, Any]] = []
     next_cursor = None
     if q:
         page = SearchService(vault.access).search(
-            uow, actor, q, SearchFilters(), cursor=cursor, limit=20
+            uow, actor, q, SearchFilters(), cursor=cursor, limit=SEARCH_PAGE_SIZE
         )
         rows = document_rows(vault, uow, [h.document for h in page.items], lang_of(request))
         hits = [

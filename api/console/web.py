@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import posixpath
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jinja2
 from fastapi import Depends, Form, Request, Response
@@ -27,12 +28,19 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.console.i18n import LANGUAGES, translate
+from api.console.i18n import LANGUAGES, MESSAGES, translate
 from api.deps import UowDep, VaultDep
 from api.problems import ERROR_TABLE
 from vault.auth import Actor, ActorKind
 from vault.db import UnitOfWork
-from vault.errors import AuthenticationFailed, InvalidInput, PermissionDenied, VaultError
+from vault.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    PermissionDenied,
+    RateLimited,
+    SignatureCheckUnavailable,
+    VaultError,
+)
 from vault.runtime import Vault
 from vault.services.dossiers import VIETNAM
 from vault.settings import Environment
@@ -206,20 +214,45 @@ def signed_in(request: Request) -> Actor | None:
 # -- rendering --------------------------------------------------------------------------------
 
 
+def _unsafe_char(value: str) -> bool:
+    return "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+
+
 def safe_next(value: str | None) -> str:
-    """Only a path of this console: no other site, no scheme-relative `//host`."""
-    if not value or not value.startswith(PREFIX) or value.startswith("//") or "\\" in value:
-        return PREFIX + "/"
-    if any(ord(c) < 0x20 for c in value):
-        return PREFIX + "/"
-    return value
+    """Only a path of this console: no other site, no scheme-relative `//host`, no way out
+    with `..` (percent-encoded or not: browsers resolve `%2e%2e` too), and no query string
+    or fragment (a query may hold what was typed, such as an identification number)."""
+    home = PREFIX + "/"
+    if not value or not value.startswith("/") or value.startswith("//") or _unsafe_char(value):
+        return home
+    path = value.split("#", 1)[0].split("?", 1)[0]
+    decoded = unquote(path)
+    if decoded.startswith("//") or _unsafe_char(decoded):
+        return home
+    normal = posixpath.normpath(decoded)
+    if normal == PREFIX:
+        return home
+    if not normal.startswith(PREFIX + "/"):
+        return home
+    if decoded.endswith("/"):  # /console/x/ and /console/x are not the same route
+        normal += "/"
+    return quote(normal, safe="/-._~")
 
 
 def current_path(request: Request) -> str:
-    path = request.url.path
-    if request.method == "GET" and request.url.query:
-        path += "?" + request.url.query
-    return path
+    """Where the browser is, for a link back to it: the path only. A query string may hold
+    personal data (what was typed into a GET form), and links carrying it end up in the
+    history, in logs and in the sign-in redirect."""
+    return request.url.path
+
+
+def flash_of(request: Request) -> str | None:
+    """The flash message's key, only when it is one of ours (the cookie is the browser's to
+    change: anything else is ignored, never looked up)."""
+    key = request.cookies.get(FLASH_COOKIE)
+    if key and key.startswith("flash.") and key in MESSAGES:
+        return key
+    return None
 
 
 def render(
@@ -231,8 +264,8 @@ def render(
 ) -> HTMLResponse:
     vault: Vault = request.app.state.vault
     lang = lang_of(request)
-    here = current_path(request) if request.method == "GET" else request.url.path
-    flash_key = request.cookies.get(FLASH_COOKIE)
+    here = current_path(request)
+    flash_key = flash_of(request)
     ctx: dict[str, Any] = {
         "lang": lang,
         "other_lang": "en" if lang == "vi" else "vi",
@@ -243,14 +276,14 @@ def render(
         "csrf_token": csrf_token(request, vault),
         "lang_toggle_href": f"{PREFIX}/lang?to={'en' if lang == 'vi' else 'vi'}&next="
         + quote(safe_next(here), safe=""),
-        "flash": flash_key if flash_key and flash_key.startswith("flash.") else None,
+        "flash": flash_key,
         "path": request.url.path,
     }
     ctx.update(context or {})
     body = TEMPLATES.get_template(template).render(ctx)
     response = HTMLResponse(body, status_code=status)
-    if ctx["flash"]:
-        request.state.clear_flash = True
+    if ctx["flash"] or request.cookies.get(FLASH_COOKIE):
+        request.state.clear_flash = True  # shown once; a cookie that was not ours, never
     return response
 
 
@@ -272,7 +305,8 @@ def error_page(request: Request, exc: BaseException) -> Response:
     error, so the two never disagree."""
     t = t_for(request)
     if isinstance(exc, NotSignedIn):
-        # After signing in, back to the page (a form's POST target is no page to go back to).
+        # After signing in, back to the page (a form's POST target is no page to go back to);
+        # the path only, never the query string.
         back = current_path(request) if request.method == "GET" else PREFIX + "/"
         target = f"{PREFIX}/login?next=" + quote(safe_next(back), safe="")
         response: Response = RedirectResponse(target, status_code=303)
@@ -288,12 +322,16 @@ def error_page(request: Request, exc: BaseException) -> Response:
         if status >= 500:
             log.error("console: %s on %s %s", type(exc).__name__, request.method, request.url.path)
         field = exc.field if isinstance(exc, InvalidInput) else None
-        return render(
+        response = render(
             request,
             "error.html",
             {"kind": "error", "status": status, "detail": exc.detail, "field": field},
             status=status,
         )
+        if isinstance(exc, RateLimited | SignatureCheckUnavailable):
+            # As the API says it (api.problems): when to try again.
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, RequestValidationError):
         fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
         return render(
@@ -366,17 +404,31 @@ class ConsoleRoute(APIRoute):
         async def handler(request: Request) -> Response:
             try:
                 response = await original(request)
-            except (
-                NotSignedIn,
-                CsrfFailed,
-                VaultError,
-                RequestValidationError,
-                StarletteHTTPException,
-            ) as exc:
-                response = error_page(request, exc)
+            except Exception as exc:  # every failure is a page, never a trace
+                # Known errors become their page; anything else is logged with its trace
+                # (error_page) and shown as a plain 500 page with the console's headers.
+                try:
+                    response = error_page(request, exc)
+                except Exception:  # the error page itself failed
+                    log.exception(
+                        "console: the error page failed on %s %s", request.method, request.url.path
+                    )
+                    response = last_resort_page()
             return finish(request, response)
 
         return handler
+
+
+def last_resort_page() -> HTMLResponse:
+    """When even the error page cannot be drawn: a fixed page, in both languages."""
+    body = (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        "<title>Lỗi · Error</title></head><body><main>"
+        '<p id="error-message" role="alert" data-status="500">'
+        "Lỗi không mong đợi. / Unexpected error.</p>"
+        f'<p><a href="{PREFIX}/">{PREFIX}/</a></p></main></body></html>'
+    )
+    return HTMLResponse(body, status_code=500)
 
 
 class StaticHeaders:

@@ -213,9 +213,8 @@ def test_preview_shows_the_recognised_text_and_search_finds_it(
     ocr = page(b.get(f"/console/documents/{d['id']}")).get_element_by_id("ocr-text")
     assert "Giấy khai sinh Đồng Nai" in ocr.text_content()
     assert "95%" in ocr.text_content()
-    hits = page(b.get("/console/search", params={"q": "dong nai"})).xpath(
-        "//li[contains(@class,'search-result')]"
-    )
+    found = b.post("/console/search", {"q": "dong nai"}, csrf_from="/console/search")
+    hits = page(found).xpath("//li[contains(@class,'search-result')]")
     assert [h.get("data-document-id") for h in hits] == [d["id"]]
     assert [m.text_content() for m in hits[0].xpath(".//mark")] == ["Đồng", "Nai"]
     assert "Trang 1" in hits[0].text_content()
