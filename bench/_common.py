@@ -53,6 +53,7 @@ from vault.domain import Account
 from vault.runtime import Vault
 from vault.settings import Environment, Settings
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
 
 # A valid citizen identifier (Hồ Chí Minh City, born 2003) and a seeded paper type.
