@@ -61,7 +61,8 @@ def create_app(
             )
         # Reuse refuses papers whose signatures fail, judged by the same verifier as the
         # verification endpoints (its worker processes start on first use).
-        app.state.vault.signatures.use(VerifierSignatureChecker(verifications.app_verifier(app)))
+        checker = VerifierSignatureChecker(verifications.app_verifier(app))
+        app.state.vault.signatures.use(checker)
         anchoring = AnchorTimer.start(app.state.vault)
         # Everything built so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise pause a request for ~100 ms now and then.
@@ -80,7 +81,7 @@ def create_app(
                 worker.stop()
             if anchoring is not None:
                 anchoring.stop()
-            app.state.vault.signatures.use(None)
+            app.state.vault.signatures.release(checker)
             if owns_signing:
                 app.state.vault_signing.close()
             if owned:

@@ -104,8 +104,12 @@ def cmd_signing_serve(args: argparse.Namespace) -> int:
     """The remote signing service (CSC API), its own process: keys stay in its token."""
     from api import csc
 
-    csc.serve(host=args.host, port=args.port, log_level=args.log_level)
-    return 0
+    # The same checks and messages as `python -m api.csc` (a bad setting is a message,
+    # not a traceback).
+    argv = ["--log-level", args.log_level]
+    argv += ["--host", args.host] if args.host else []
+    argv += ["--port", str(args.port)] if args.port else []
+    return csc.main(argv)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ other for the length of a signature (about a second).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import secrets
@@ -236,6 +237,23 @@ class _ReportCache:
         return report
 
 
+def _fingerprint(owner_id: uuid.UUID, request: CopyRequest) -> str:
+    """What an idempotency key stands for: this owner, these pages, this metadata (a key
+    reused for anything else is refused, never answered with another copy)."""
+    digest = hashlib.sha256()
+    for part in (
+        request.paper_type,
+        request.title,
+        request.book,
+        request.reference_number or "",
+        request.original_issue_date.isoformat() if request.original_issue_date else "",
+        request.valid_until.isoformat() if request.valid_until else "",
+        *(hashlib.sha256(page).hexdigest() for page in request.pages),
+    ):
+        digest.update(part.encode() + b"\x00")
+    return f"certified-copy {owner_id} {digest.hexdigest()}"
+
+
 class CertificationService:
     def __init__(
         self,
@@ -325,7 +343,7 @@ class CertificationService:
             return made[0].document
 
         document, replayed = self._documents.once(
-            uow, actor, idempotency_key, f"certified-copy {owner_id}", store
+            uow, actor, idempotency_key, _fingerprint(owner_id, request), store
         )
         if not replayed:
             return made[0]

@@ -12,6 +12,7 @@ import uuid
 
 from signing.verify import (
     Indication,
+    ProblemCode,
     VerificationReport,
     Verifier,
     VerifierBusy,
@@ -70,8 +71,10 @@ def verdict_of(report: VerificationReport) -> SignatureVerdict:
     signer = first.signer.common_name if first and first.signer else None
     if report.problem is not None:
         return SignatureVerdict(SignatureStatus.INDETERMINATE, report.problem.code.value, signer)
-    if not report.signatures:
+    if not report.signatures and not report.document_timestamps:
         return SignatureVerdict(SignatureStatus.UNSIGNED)
+    # From here a document timestamp alone counts as much as a signature: a file sealed
+    # only by one and changed since fails like a signed one.
     detail = report.sub_indication.value if report.sub_indication else None
     if report.bottom_line is Indication.TOTAL_PASSED:
         return SignatureVerdict(SignatureStatus.VALID, None, signer)
@@ -83,16 +86,29 @@ def verdict_of(report: VerificationReport) -> SignatureVerdict:
     return SignatureVerdict(SignatureStatus.INDETERMINATE, detail, signer)
 
 
+# What the pool answers when it, not the file, failed (a worker that did not start or died,
+# a machine too loaded to finish in time): no verdict on the paper, ask again later.
+_TRANSIENT = frozenset(
+    {
+        ProblemCode.VERIFIER_FAILURE,
+        ProblemCode.TIME_LIMIT_EXCEEDED,
+        ProblemCode.MEMORY_LIMIT_EXCEEDED,
+    }
+)
+
+
 class VerifierSignatureChecker:
     """The vault's `SignatureChecker` port over the bounded verifier (worker processes)."""
 
     def __init__(self, verifier: Verifier) -> None:
         self._verifier = verifier
+        self.max_document_bytes = verifier.max_document_bytes
 
     def __call__(self, pdf: bytes) -> SignatureVerdict:
-        if len(pdf) > self._verifier.max_document_bytes:
-            return SignatureVerdict(SignatureStatus.INDETERMINATE, "TOO_LARGE_TO_CHECK")
         try:
-            return verdict_of(self._verifier.verify(pdf))
+            report = self._verifier.verify(pdf)
         except (VerifierBusy, VerifierClosed) as exc:
             raise SignatureCheckUnavailable(f"the verifier cannot check now: {exc}") from exc
+        if report.problem is not None and report.problem.code in _TRANSIENT:
+            raise SignatureCheckUnavailable(f"the verifier could not finish: {report.problem.code}")
+        return verdict_of(report)

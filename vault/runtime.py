@@ -83,7 +83,8 @@ def build_oidc(settings: Settings) -> OidcConfig | None:
         return OidcConfig(
             settings.oidc_issuer,
             settings.oidc_jwks_url,
-            settings.oidc_audience or settings.token_audience,
+            # The console's client id is the audience of the ID tokens issued to it.
+            settings.oidc_audience or settings.oidc_client_id or settings.token_audience,
         )
     return None
 

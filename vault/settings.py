@@ -141,6 +141,11 @@ class Settings(BaseSettings):
                 raise ValueError("the development master key must not be used in production")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL, not the embedded SQLite file")
+            if self.oidc_authorization_url and not self.oidc_redirect_uri:
+                # Else it would follow the request's Host header, which a client chooses.
+                raise ValueError(
+                    "production needs VAULT_OIDC_REDIRECT_URI for the console's sign-in"
+                )
             if not self.token_signing_keys:
                 raise ValueError("production needs VAULT_TOKEN_SIGNING_KEYS")
         if self.token_signing_keys and self.active_token_key_id not in self.token_signing_keys:

@@ -139,7 +139,7 @@ def callback(
         or error is not None
         or not code
         or not state
-        or not secrets.compare_digest(state, pending["state"])
+        or not secrets.compare_digest(state.encode(), pending["state"].encode())
     ):
         return _failed(request, vault, next_path)
     try:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api import create_app
 from tests.conftest import Backend
@@ -155,3 +156,41 @@ def test_without_configuration_there_is_no_provider_button(console: Any) -> None
     browser = console.browser()
     assert 'id="oidc-login"' not in browser.get("/console/login").text
     assert browser.get("/console/oidc/start").status_code == 404
+
+
+def test_a_state_that_is_not_ascii_is_refused_not_a_crash(console_app: Any) -> None:
+    browser = TestClient(console_app)
+    _start(browser)
+    r = browser.get("/console/oidc/callback?code=x&state=%C3%A9", follow_redirects=False)
+    assert r.status_code == 401
+
+
+def test_a_token_issued_to_another_client_is_refused(
+    console_app: Any, provider: FakeIdentityProvider
+) -> None:
+    browser = TestClient(console_app)
+    for claims in (
+        {"aud": [CLIENT_ID, "another-app"]},  # several audiences and no azp
+        {"aud": [CLIENT_ID, "another-app"], "azp": "another-app"},
+        {"azp": "another-app"},
+    ):
+        provider.extra_claims = claims
+        url, _ = _start(browser)
+        r = browser.get(_at_provider(url), follow_redirects=False)
+        assert r.status_code == 401, claims
+    provider.extra_claims = {"aud": [CLIENT_ID, "another-app"], "azp": CLIENT_ID}
+    url, _ = _start(browser)
+    assert browser.get(_at_provider(url), follow_redirects=False).status_code == 200
+
+
+def test_production_needs_a_registered_redirect_uri(provider: FakeIdentityProvider) -> None:
+    from vault.settings import Environment, Settings
+
+    production = {
+        "env": Environment.PRODUCTION,
+        "database_url": "postgresql+psycopg://vault@db/vault",
+        "master_keys": {"k1": SecretStr("A" * 43 + "=")},
+        "active_master_key_id": "k1",
+    }
+    with pytest.raises(ValueError, match="VAULT_OIDC_REDIRECT_URI"):
+        Settings(**production, **provider.settings)

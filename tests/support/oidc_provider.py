@@ -12,7 +12,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.support.live import free_port
 
 CLIENT_ID = "vault-console"
-CLIENT_SECRET = "console-client-secret-0123456789"
+# Characters that client_secret_basic must form-urlencode (RFC 6749 2.3.1) before Base64.
+CLIENT_SECRET = "s3cr+t:%/é-console-0123456789"
 
 
 class FakeIdentityProvider:
@@ -33,6 +34,7 @@ class FakeIdentityProvider:
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.subject = "vneid-subject-42"  # who is signed in at the provider
         self.nonce_override: str | None = None
+        self.extra_claims: dict[str, Any] = {}  # e.g. another "aud" or an "azp"
         self.codes: dict[str, dict[str, str]] = {}
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         jwks = json.dumps({"keys": [{**jwk, "kid": "vneid-1", "use": "sig", "alg": "RS256"}]})
@@ -77,8 +79,10 @@ class FakeIdentityProvider:
                     return self._send(404, {"error": "not_found"})
                 length = int(self.headers.get("Content-Length", "0"))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-                if self.headers.get("Authorization") != f"Basic {expected}":
+                if provider.client_auth(self.headers.get("Authorization", "")) != (
+                    CLIENT_ID,
+                    CLIENT_SECRET,
+                ):
                     return self._send(401, {"error": "invalid_client"})
                 grant = provider.codes.pop(form.get("code", ""), None)  # single use
                 verifier = form.get("code_verifier", "")
@@ -102,6 +106,7 @@ class FakeIdentityProvider:
                     "iat": now,
                     "exp": now + 300,
                     "nonce": provider.nonce_override or grant["nonce"],
+                    **provider.extra_claims,
                 }
                 token = jwt.encode(
                     claims, provider.key, algorithm="RS256", headers={"kid": "vneid-1"}
@@ -128,6 +133,16 @@ class FakeIdentityProvider:
             "oidc_client_id": CLIENT_ID,
             "oidc_client_secret": SecretStr(CLIENT_SECRET),
         }
+
+    @staticmethod
+    def client_auth(header: str) -> tuple[str, str] | None:
+        """client_secret_basic, decoded as RFC 6749 2.3.1 says: Base64, then each part
+        form-urldecoded."""
+        scheme, _, value = header.partition(" ")
+        if scheme != "Basic":
+            return None
+        user, sep, password = base64.b64decode(value).decode().partition(":")
+        return (unquote_plus(user), unquote_plus(password)) if sep else None
 
     def stop(self) -> None:
         self.server.shutdown()

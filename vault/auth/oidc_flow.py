@@ -14,7 +14,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import httpx
 
@@ -36,6 +36,13 @@ class AuthorizationRequest:
     state: str
     nonce: str
     code_verifier: str
+
+
+def _basic(client_id: str, secret: str) -> str:
+    """client_secret_basic as RFC 6749 2.3.1 has it: each part form-urlencoded first (a ':'
+    in the id or a '+' in the secret would otherwise be read as something else)."""
+    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 def _challenge(verifier: str) -> str:
@@ -79,18 +86,12 @@ class OidcCodeFlow:
             "code_verifier": code_verifier,
             "client_id": self.config.client_id,
         }
-        auth = (
-            (self.config.client_id, self.config.client_secret)
-            if self.config.client_secret is not None
-            else None
-        )
+        headers = {"Accept": "application/json"}
+        if self.config.client_secret is not None:
+            headers["Authorization"] = _basic(self.config.client_id, self.config.client_secret)
         try:
             response = httpx.post(
-                self.config.token_url,
-                data=form,
-                auth=auth,
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
+                self.config.token_url, data=form, headers=headers, timeout=self._timeout
             )
         except httpx.HTTPError as exc:
             raise AuthenticationFailed("the identity provider could not be reached") from exc

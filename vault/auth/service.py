@@ -109,8 +109,14 @@ class AuthService:
             )
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
             raise AuthenticationFailed("the ID token is not valid") from exc
-        if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+        if nonce is not None and not secrets.compare_digest(
+            str(claims.get("nonce", "")).encode(), nonce.encode()
+        ):
             raise AuthenticationFailed("the ID token was not issued for this sign-in")
+        # OIDC Core 3.1.3.7: a token for several audiences names the party it was issued to.
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != self._oidc.audience:
+            raise AuthenticationFailed("the ID token was issued to another client")
         account = uow.accounts.by_oidc(self._oidc.issuer, str(claims["sub"]))
         if account is None or not account.active:
             raise AuthenticationFailed("no account is linked to this identity")

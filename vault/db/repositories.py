@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from vault.audit_types import Anchor
@@ -324,6 +325,18 @@ class DocumentRepository:
             )
         )
         return document_from_row(row) if row else None
+
+    def hold_idempotency_key(self, account_id: uuid.UUID, key: str) -> None:
+        """Until this transaction ends, a second request with the same key waits here (it
+        then finds the first one's result): on PostgreSQL a transaction-scoped advisory lock.
+        SQLite has one writer at a time anyway."""
+        if self._s.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(f"idempotency|{account_id}|{key}".encode()).digest()
+        self._s.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"),
+            {"k": int.from_bytes(digest[:8], "big", signed=True)},
+        )
 
     def idempotent(self, account_id: uuid.UUID, key: str) -> tuple[str, uuid.UUID] | None:
         row = self._s.get(IdempotencyKeyRow, (account_id, key))

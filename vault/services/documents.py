@@ -193,17 +193,17 @@ class DocumentService:
         key = idempotency_key.strip()
         if not 1 <= len(key) <= 128 or not key.isprintable():
             raise InvalidInput("Idempotency-Key", "1 to 128 printable characters")
+        # A concurrent request with the same key waits for this one's outcome instead of
+        # doing the work (a certified copy: a number and two remote signatures) twice.
+        uow.documents.hold_idempotency_key(actor.account_id, key)
         seen = uow.documents.idempotent(actor.account_id, key)
         if seen is not None:
             first_request, document_id = seen
             if first_request != request:
                 raise InvalidInput("Idempotency-Key", "this key was used for another request")
             document = self._find(uow, document_id)
-            uow.record(
-                audit_draft(
-                    actor, "document.replay", owner_id=document.owner_id, document_id=document.id
-                )
-            )
+            # Replayed only to someone who may still read it (audited as any read).
+            self._access.check_document(uow, actor, document, "document.replay")
             return document, True
         document = store()
         uow.documents.remember(actor.account_id, key, request, document.id)

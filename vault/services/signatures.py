@@ -48,6 +48,8 @@ _MEMO_SIZE = 10_000
 class SignatureChecker(Protocol):
     """Judges a PDF's signatures. Raises SignatureCheckUnavailable when it cannot now."""
 
+    max_document_bytes: int  # larger files are not read: "not verifiable"
+
     def __call__(self, pdf: bytes) -> SignatureVerdict: ...
 
 
@@ -80,9 +82,15 @@ class SignatureService:
         self._memo: OrderedDict[tuple[uuid.UUID, str], SignatureCheck] = OrderedDict()
         self._lock = threading.Lock()
 
-    def use(self, checker: SignatureChecker | None) -> None:
-        """Installs (or, with None, removes) the checker; the application does this once."""
+    def use(self, checker: SignatureChecker) -> None:
+        """Installs the checker; the application does this when it starts."""
         self._checker = checker
+
+    def release(self, checker: SignatureChecker) -> None:
+        """Removes `checker` if it is still the one installed (an application stopping must
+        not take away another one's, when they share a vault)."""
+        if self._checker is checker:
+            self._checker = None
 
     @property
     def available(self) -> bool:
@@ -134,6 +142,9 @@ class SignatureService:
         installed or it cannot judge now. The caller has authorised the read."""
         if self._checker is None or document.blob.media_type is not MediaType.PDF:
             return None
+        if document.blob.size > self._checker.max_document_bytes:
+            too_large = SignatureVerdict(SignatureStatus.INDETERMINATE, "TOO_LARGE_TO_CHECK")
+            return self.record(uow, document, too_large)
         try:
             data = b"".join(self._documents.read_content(uow, document).chunks)
             verdict = self._checker(data)

@@ -355,6 +355,55 @@ def test_parallel_certification_requests_get_consecutive_numbers(
             assert all(s.bottom_line for s in offline_statuses(pdf, pki))
 
 
+@pytest.mark.parametrize("backend", ["postgres+s3"], indirect=True)
+def test_two_simultaneous_requests_with_one_key_make_one_copy(
+    vault: Vault, people: People, signing: VaultSigning
+) -> None:
+    with (
+        serve(signing_app(vault, signing)) as base,
+        httpx.Client(base_url=base, timeout=120) as http,
+    ):
+        owner_id = http.post(
+            "/api/v1/owners",
+            json={"kind": "citizen", "identifier": CITIZEN_ID, "display_name": "Nguyễn Thị Hương"},
+            headers=people.auth("clerk"),
+        ).json()["id"]
+        page = png_bytes(300, 420)
+        fields = {"paper_type": "diploma", "title": "Bằng", "book": BOOK, "pin": OFFICER_PIN}
+        results: list[Any] = []
+        start = threading.Barrier(2)
+
+        def request() -> None:
+            start.wait(10)
+            results.append(
+                http.post(
+                    f"/api/v1/owners/{owner_id}/certified-copies",
+                    data=fields,
+                    files=[("pages", ("trang.png", page, "image/png"))],
+                    headers={**people.auth("certifier"), "Idempotency-Key": "double-click-1"},
+                )
+            )
+
+        threads = [threading.Thread(target=request) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        # The same key for another request (other pages) is refused, not answered.
+        other = http.post(
+            f"/api/v1/owners/{owner_id}/certified-copies",
+            data={"paper_type": "diploma", "title": "Bằng", "book": BOOK, "pin": OFFICER_PIN},
+            files=[("pages", ("trang.png", png_bytes(310, 420), "image/png"))],
+            headers={**people.auth("certifier"), "Idempotency-Key": "double-click-1"},
+        )
+    assert [r.status_code for r in results] == [201, 201], [r.text for r in results]
+    assert len({r.json()["document"]["id"] for r in results}) == 1
+    assert sorted(r.headers.get("Idempotent-Replayed", "") for r in results) == ["", "true"]
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    with vault.uows() as uow:
+        assert len(uow.documents.of_types(uuid.UUID(owner_id), ["diploma"])) == 1
+
+
 @pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
 def test_a_failed_certification_gives_its_number_back(
     api: TestClient, people: People, vault: Vault

@@ -8,6 +8,7 @@ database, and the API's reuse plan and attach obeying them.
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 import uuid
@@ -352,3 +353,81 @@ def test_two_first_verdicts_on_one_paper_do_not_collide(
     with vault.uows() as uow:
         recorded = uow.signature_checks.latest([document_id])[document_id]
     assert recorded.status in (SignatureStatus.VALID, SignatureStatus.INDETERMINATE)
+
+
+def _timestamped_only(pki: DevPki) -> bytes:
+    """A PDF sealed by nothing but an RFC 3161 document timestamp (the development TSA)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    from tests.factories import pdf_bytes
+
+    out = io.BytesIO()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes()))
+    PdfTimeStamper(HTTPTimeStamper(pki.tsa_url)).timestamp_pdf(writer, "sha256", output=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_a_paper_sealed_only_by_a_document_timestamp_is_judged_too(
+    api: TestClient, people: People, pki: DevPki
+) -> None:
+    owner_id, citizen = _owner(api, people)
+    stamped = _timestamped_only(pki)
+    forged = stamped.replace(b"/Creator(PDFium)", b"/Creator(PDFiuX)", 1)  # same length
+    assert forged != stamped
+    bad = upload(
+        api,
+        owner_id,
+        forged,
+        filename="ket-hon.pdf",
+        content_type="application/pdf",
+        headers=citizen,
+        paper_type="marriage_certificate",
+        title="Giấy chứng nhận kết hôn",
+        origin="uploaded_by_owner",
+    )
+    assert bad["has_signature"] is True
+    dossier_id = _dossier(api, people, owner_id, 6)
+    r = api.post(
+        f"/api/v1/dossiers/{dossier_id}/documents",
+        json={"document_id": bad["id"]},
+        headers=people.auth("receiver"),
+    )
+    assert r.status_code == 409, r.text
+    assert "signature invalid" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_a_verifier_that_cannot_finish_gives_no_verdict_but_a_retry(
+    vault: Vault, people: People, signing: VaultSigning, pki: DevPki
+) -> None:
+    app = signing_app(vault, signing)
+    trust = TrustSettings(roots=(pki.root.public_bytes(Encoding.DER),))
+    # A time limit no verification meets: the pool answers TIME_LIMIT_EXCEEDED, which says
+    # nothing about the paper.
+    with Verifier(trust, time_limit=0.001) as verifier:
+        app.state.verifier = verifier
+        with TestClient(app) as api:
+            owner_id, _ = _owner(api, people)
+            made = certify(
+                api,
+                people,
+                owner_id,
+                [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
+                paper_type="marriage_certificate",
+                title="Giấy chứng nhận kết hôn",
+            )
+            assert made.status_code == 201, made.text
+            copy_id = made.json()["document"]["id"]
+            dossier_id = _dossier(api, people, owner_id, 7)
+            r = api.post(
+                f"/api/v1/dossiers/{dossier_id}/documents",
+                json={"document_id": copy_id},
+                headers=people.auth("receiver"),
+            )
+            assert r.status_code == 503, r.text
+            assert r.headers["Retry-After"] == "5"
+    with vault.uows() as uow:
+        assert uow.signature_checks.latest([uuid.UUID(copy_id)]) == {}  # nothing recorded
