@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from api import create_app
 from tests.conftest import Backend
 from tests.people import AGENCY, People
-from tests.support.live import free_port
+from tests.support.oidc_provider import CLIENT_ID, FakeIdentityProvider
 from vault.runtime import Vault
 
 
@@ -224,55 +221,20 @@ def test_rate_limit_answers_429_with_retry_after(backend: Backend) -> None:
     vault.close()
 
 
-class FakeOidcProvider:
-    """VNeID cannot be reached from here: a small HTTP server plays its JWKS endpoint."""
-
-    def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.port = free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}"
-        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        body = json.dumps({"keys": [{**jwk, "kid": "vneid-1", "use": "sig", "alg": "RS256"}]})
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def id_token(self, subject: str, **override: Any) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": self.issuer,
-            "sub": subject,
-            "aud": "vault-console",
-            "iat": now,
-            "exp": now + 300,
-            **override,
-        }
-        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "vneid-1"})
-
-
 @pytest.fixture
-def oidc() -> Iterator[FakeOidcProvider]:
-    provider = FakeOidcProvider()
+def oidc() -> Iterator[FakeIdentityProvider]:
+    """VNeID cannot be reached from here: a small HTTP server plays the provider."""
+    provider = FakeIdentityProvider()
     yield provider
-    provider.server.shutdown()
+    provider.stop()
 
 
-def test_openid_connect_sign_in(backend: Backend, oidc: FakeOidcProvider) -> None:
+def test_openid_connect_sign_in(backend: Backend, oidc: FakeIdentityProvider) -> None:
     settings = backend.settings.model_copy(
         update={
             "oidc_issuer": oidc.issuer,
             "oidc_jwks_url": f"{oidc.issuer}/jwks",
-            "oidc_audience": "vault-console",
+            "oidc_audience": CLIENT_ID,
         }
     )
     vault = Vault.from_settings(settings, blobs=backend.store)

@@ -134,6 +134,19 @@ class FakeIdentityProvider:
             "oidc_client_secret": SecretStr(CLIENT_SECRET),
         }
 
+    def id_token(self, subject: str, **override: Any) -> str:
+        """An ID token as the provider would sign it (for the API's `/auth/oidc`)."""
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 300,
+            **override,
+        }
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "vneid-1"})
+
     @staticmethod
     def client_auth(header: str) -> tuple[str, str] | None:
         """client_secret_basic, decoded as RFC 6749 2.3.1 says: Base64, then each part

@@ -43,6 +43,21 @@ def api(vault: Vault, people: People, signing: VaultSigning, pki: DevPki) -> Ite
             yield client
 
 
+def _certified_copy(api: TestClient, people: People, owner_id: str) -> str:
+    """A genuine certified copy of a marriage certificate (officer + seal, B-LT): its id."""
+    made = certify(
+        api,
+        people,
+        owner_id,
+        [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
+        paper_type="marriage_certificate",
+        title="Giấy chứng nhận kết hôn",
+    )
+    assert made.status_code == 201, made.text
+    document_id: str = made.json()["document"]["id"]
+    return document_id
+
+
 def _owner(api: TestClient, people: People) -> tuple[str, dict[str, str]]:
     r = api.post(
         "/api/v1/owners",
@@ -75,16 +90,7 @@ def test_a_tampered_paper_is_refused_and_a_good_one_is_offered(
     api: TestClient, people: People, vault: Vault
 ) -> None:
     owner_id, citizen = _owner(api, people)
-    made = certify(
-        api,
-        people,
-        owner_id,
-        [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
-        paper_type="marriage_certificate",
-        title="Giấy chứng nhận kết hôn",
-    )
-    assert made.status_code == 201, made.text
-    good_id = made.json()["document"]["id"]
+    good_id = _certified_copy(api, people, owner_id)
     forged = tamper(content(api, people, good_id))
     bad = upload(
         api,
@@ -131,16 +137,7 @@ def test_attach_checks_a_signature_no_plan_has_judged_yet(
     api: TestClient, people: People, vault: Vault
 ) -> None:
     owner_id, citizen = _owner(api, people)
-    made = certify(
-        api,
-        people,
-        owner_id,
-        [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
-        paper_type="marriage_certificate",
-        title="Giấy chứng nhận kết hôn",
-    )
-    assert made.status_code == 201, made.text
-    forged = tamper(content(api, people, made.json()["document"]["id"]))
+    forged = tamper(content(api, people, _certified_copy(api, people, owner_id)))
     bad = upload(
         api,
         owner_id,
@@ -169,16 +166,7 @@ def test_attach_checks_a_signature_no_plan_has_judged_yet(
 
 
 def _forged_copy(api: TestClient, people: People, owner_id: str) -> bytes:
-    made = certify(
-        api,
-        people,
-        owner_id,
-        [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
-        paper_type="marriage_certificate",
-        title="Giấy chứng nhận kết hôn",
-    )
-    assert made.status_code == 201, made.text
-    return tamper(content(api, people, made.json()["document"]["id"]))
+    return tamper(content(api, people, _certified_copy(api, people, owner_id)))
 
 
 @pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
@@ -191,16 +179,7 @@ def test_a_signature_from_an_untrusted_root_is_not_reusable(
         app.state.verifier = verifier
         with TestClient(app) as api:
             owner_id, _ = _owner(api, people)
-            made = certify(
-                api,
-                people,
-                owner_id,
-                [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
-                paper_type="marriage_certificate",
-                title="Giấy chứng nhận kết hôn",
-            )
-            assert made.status_code == 201, made.text
-            copy_id = made.json()["document"]["id"]
+            copy_id = _certified_copy(api, people, owner_id)
             dossier_id = _dossier(api, people, owner_id, 3)
             plan = api.get(
                 f"/api/v1/dossiers/{dossier_id}/reuse", headers=people.auth("receiver")
@@ -317,15 +296,7 @@ def test_two_first_verdicts_on_one_paper_do_not_collide(
     api: TestClient, people: People, vault: Vault
 ) -> None:
     owner_id, _ = _owner(api, people)
-    made = certify(
-        api,
-        people,
-        owner_id,
-        [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
-        paper_type="marriage_certificate",
-        title="Giấy chứng nhận kết hôn",
-    )
-    document_id = uuid.UUID(made.json()["document"]["id"])
+    document_id = uuid.UUID(_certified_copy(api, people, owner_id))
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -411,16 +382,7 @@ def test_a_verifier_that_cannot_finish_gives_no_verdict_but_a_retry(
         app.state.verifier = verifier
         with TestClient(app) as api:
             owner_id, _ = _owner(api, people)
-            made = certify(
-                api,
-                people,
-                owner_id,
-                [("ban-chinh.jpg", scanned_jpeg(), "image/jpeg")],
-                paper_type="marriage_certificate",
-                title="Giấy chứng nhận kết hôn",
-            )
-            assert made.status_code == 201, made.text
-            copy_id = made.json()["document"]["id"]
+            copy_id = _certified_copy(api, people, owner_id)
             dossier_id = _dossier(api, people, owner_id, 7)
             r = api.post(
                 f"/api/v1/dossiers/{dossier_id}/documents",
