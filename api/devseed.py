@@ -29,7 +29,7 @@ CITIZEN = ("079203001234", "Nguyễn Thị Hương", "huong")
 # Which development signing credential (signing/runtime.py DEV_CREDENTIALS) each demo
 # officer signs with, and the office's seal.
 DEV_SIGNING_OFFICERS = {"chungthuc": "h57-officer-an", "trakq": "h57-officer-binh"}
-DEV_SEALS = {AGENCY[0]: "h57-seal"}
+DEV_SEALS = {AGENCY[0]: "h57-seal-server"}  # PIN only: unattended, not throttled by OTP
 
 # The citizen's own scans, so a first receipt of a birth registration (1.001193: the parents'
 # marriage certificate + an ID card) has a card to reuse, an expired one to refuse, and the

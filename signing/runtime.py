@@ -70,6 +70,16 @@ DEV_CREDENTIALS: tuple[DevCredential, ...] = (
         "333333",
         otp_secret=b"vault-dev-seal-otp-NOT-SECRET",
     ),
+    # The same seal key for the vault's unattended sealing. A one-time password adds nothing
+    # where the caller must hold its secret beside the PIN, and each 30-second OTP step is
+    # accepted once, which would hold a busy office to about two sealed copies per 30 s.
+    DevCredential(
+        "h57-seal-server",
+        "seal-h57",
+        "000.00.15.H57",
+        "Con dấu số của cơ quan 000.00.15.H57 (RSA-3072, PIN, unattended sealing, dev)",
+        "333333",
+    ),
     DevCredential(
         "h57-officer-revoked",
         "officer-revoked",
@@ -115,8 +125,11 @@ def provision_development(
         init_softhsm_token(conf, DEV_HSM_LABEL, user_pin, so_pin)
         token = Pkcs11Token(DEV_HSM_LABEL, user_pin, softhsm_conf=conf)
         credentials = []
+        imported: set[str] = set()
         for spec in DEV_CREDENTIALS:
-            token.import_private_key(spec.cert_label, pki.private_key(spec.cert_label))
+            if spec.cert_label not in imported:  # two credentials may share one key
+                token.import_private_key(spec.cert_label, pki.private_key(spec.cert_label))
+                imported.add(spec.cert_label)
             credentials.append(
                 Credential(
                     id=spec.id,
