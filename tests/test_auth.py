@@ -17,6 +17,7 @@ from api import create_app
 from tests.conftest import Backend
 from tests.people import AGENCY, People
 from tests.support.oidc_provider import CLIENT_ID, FakeIdentityProvider
+from vault.errors import InvalidInput
 from vault.runtime import Vault
 
 
@@ -264,3 +265,18 @@ def test_openid_connect_sign_in(backend: Backend, oidc: FakeIdentityProvider) ->
         ]:
             assert client.post("/api/v1/auth/oidc", json={"id_token": bad}).status_code == 401
     vault.close()
+
+
+def test_an_oidc_link_without_a_configured_provider_is_refused(
+    vault: Vault, people: People
+) -> None:
+    with vault.uows() as uow, pytest.raises(InvalidInput) as refused:
+        vault.auth.add_officer(
+            uow,
+            username="minh",
+            full_name="Lê Văn Minh",
+            agency_code=AGENCY,
+            roles=[],
+            oidc_subject="vneid-subject-42",
+        )
+    assert refused.value.field == "oidc_subject"

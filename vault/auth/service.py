@@ -181,6 +181,11 @@ class AuthService:
             raise InvalidInput("agency_code", "unknown agency: add it first")
         if uow.accounts.by_username(username) is not None:
             raise Conflict(f"username {username!r} is taken")
+        if oidc_subject is not None and self._oidc is None:
+            # Without the issuer the link could never match a sign-in.
+            raise InvalidInput(
+                "oidc_subject", "OpenID Connect is not configured: set VAULT_OIDC_ISSUER first"
+            )
         account = Account(
             id=new_id(),
             kind=ActorKind.OFFICER.value,
