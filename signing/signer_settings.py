@@ -13,8 +13,9 @@ Example (JSON values for the nested ones):
     VAULT_SIGNER_TSA_URL=http://127.0.0.1:8011/vault-dev/tsa/tsa
     VAULT_SIGNER_TRUST_ROOTS='["var/signing/pki/certs/root.pem"]'
     VAULT_SIGNER_OFFICERS='{"chungthuc": "h57-officer-an", "trakq": "h57-officer-binh"}'
-    VAULT_SIGNER_SEALS='{"000.00.15.H57": {"credential_id": "h57-seal", "pin": "333333",
-                         "otp_secret": "base32..."}}'
+    VAULT_SIGNER_SEALS='{"000.00.15.H57": {"credential_id": "h57-seal-server", "pin": "333333"}}'
+    (a seal whose credential also asks for a one-time password adds "otp_secret": "base32…";
+    each 30-second step then signs once, so a PIN-only seal credential suits a busy office)
     VAULT_SIGNER_PUBLIC_BASE_URL=https://vault.example.gov.vn
 """
 
