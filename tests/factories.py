@@ -61,10 +61,8 @@ def padded_pdf(size: int) -> bytes:
     return head + b"\n%" + pad + b"\n"
 
 
-@functools.cache
-def _test_signer() -> tuple[bytes, bytes]:
-    """A throw-away self-signed signer (key PEM, certificate DER), one per test process, so a
-    test's verifier can trust it (`signer_certificate`)."""
+def self_signed_certificate(common_name: str, *, ca: bool = False) -> tuple[bytes, bytes]:
+    """A throw-away EC P-256 key (PKCS#8 PEM) and its self-signed certificate (DER)."""
     import datetime as dt
 
     from cryptography import x509
@@ -73,9 +71,9 @@ def _test_signer() -> tuple[bytes, bytes]:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test signer")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -83,14 +81,24 @@ def _test_signer() -> tuple[bytes, bytes]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
     )
+    if ca:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return key_pem, cert.public_bytes(serialization.Encoding.DER)
+    return key_pem, builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+@functools.cache
+def _test_signer() -> tuple[bytes, bytes]:
+    """The throw-away signer of `signed_pdf_bytes`, one per test process, so a test's
+    verifier can trust it (`signer_certificate`)."""
+    return self_signed_certificate("Test signer")
 
 
 def signer_certificate() -> bytes:

@@ -13,7 +13,7 @@ from api.console import rendering, signatures
 from api.console.owners import document_rows
 from api.console.web import PREFIX, ActorDep, ConsoleRoute, lang_of, render
 from api.deps import UowDep, VaultDep
-from api.routers.verifications import get_verifier, verify_bytes
+from api.routers.verifications import get_verifier
 from ocr.results import OcrResults, ocr_states
 from signing.stored import verdict_of
 from vault.auth import Actor
@@ -111,7 +111,7 @@ def preview(
     busy = False
     if document.has_signature:
         try:
-            full = verify_bytes(get_verifier(request), content())
+            full = get_verifier(request).verify(content())
         except (signatures.VerifierBusy, signatures.VerifierClosed):
             busy = True
         else:

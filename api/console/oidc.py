@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -27,6 +25,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.console.web import (
     PREFIX,
     ConsoleRoute,
+    derived_key,
     render,
     rotate_csrf,
     safe_next,
@@ -45,8 +44,7 @@ FLOW_SECONDS = 600  # time to get through the provider's pages
 
 
 def _flow_key(vault: Vault) -> bytes:
-    master = vault.settings.master_key_bytes()[vault.settings.active_master_key_id]
-    return hmac.new(master, b"vault console oidc flow v1", hashlib.sha256).digest()
+    return derived_key(vault, b"vault console oidc flow v1")
 
 
 def _seal(vault: Vault, data: dict[str, object]) -> str:

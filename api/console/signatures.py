@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from api.routers.verifications import get_verifier, verify_bytes
+from api.routers.verifications import get_verifier
 from signing.verify import (
     Indication,
     SignatureReport,
@@ -113,7 +113,7 @@ def plain(report: VerificationReport) -> PlainReport:
 
 def verify_plain(request: Request, data: bytes) -> PlainReport:
     """Raises VerifierBusy / VerifierClosed as the API endpoint sees them."""
-    return plain(verify_bytes(get_verifier(request), data))
+    return plain(get_verifier(request).verify(data))
 
 
 def badge(document: Document, check: SignatureCheck | None) -> str:

@@ -120,11 +120,11 @@ def secure_cookies(request: Request, vault: Vault) -> bool:
     return vault.settings.env is Environment.PRODUCTION or request.url.scheme == "https"
 
 
-def _csrf_key(vault: Vault) -> bytes:
-    """A key of its own, derived from the active master key: forms survive a restart and
-    are valid on every process serving the same vault."""
+def derived_key(vault: Vault, purpose: bytes) -> bytes:
+    """A key of its own per purpose, derived from the active master key: what the console
+    signs or seals survives a restart and holds on every process serving the same vault."""
     master = vault.settings.master_key_bytes()[vault.settings.active_master_key_id]
-    return hmac.new(master, b"vault console csrf v1", hashlib.sha256).digest()
+    return hmac.new(master, purpose, hashlib.sha256).digest()
 
 
 def _csrf_nonce(request: Request) -> str:
@@ -149,7 +149,9 @@ def rotate_csrf(request: Request) -> None:
 def csrf_token(request: Request, vault: Vault) -> str:
     # The nonce is replaced at sign-in and sign-out, so a token from before is no good after.
     message = f"console-form|{_csrf_nonce(request)}".encode()
-    return hmac.new(_csrf_key(vault), message, hashlib.sha256).hexdigest()
+    return hmac.new(
+        derived_key(vault, b"vault console csrf v1"), message, hashlib.sha256
+    ).hexdigest()
 
 
 def check_csrf(

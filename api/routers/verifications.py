@@ -25,7 +25,7 @@ from fastapi import APIRouter, FastAPI, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ActorDep, UowDep, VaultDep
-from api.problems import PROBLEM_JSON, TYPE_BASE
+from api.problems import problem
 from signing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
@@ -62,18 +62,10 @@ def app_verifier(app: FastAPI) -> Verifier:
 def _problem(
     status: int, slug: str, title: str, detail: str, request: Request, **extra: Any
 ) -> JSONResponse:
-    body = {
-        "type": TYPE_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extra,
-    }
-    headers = {}
+    response = problem(status, slug, title, detail, request.url.path, **extra)
     if "retry_after" in extra:
-        headers["Retry-After"] = str(int(extra["retry_after"]))
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+        response.headers["Retry-After"] = str(int(extra["retry_after"]))
+    return response
 
 
 @router.post(
@@ -114,7 +106,7 @@ def verify_document(
             request,
         )
     try:
-        report = verify_bytes(verifier, data)
+        report = verifier.verify(data)
     except (VerifierBusy, VerifierClosed) as exc:
         return _unavailable(exc, request)
     return _report_response(report, format)
@@ -162,8 +154,3 @@ def _report_response(report: VerificationReport, format: str) -> Response:
     if format == "etsi-xml":
         return Response(render(report), media_type="application/xml")
     return JSONResponse(report.to_dict())
-
-
-def verify_bytes(verifier: Verifier, data: bytes) -> VerificationReport:
-    """The one verification call every surface makes (the API, the console)."""
-    return verifier.verify(data)

@@ -92,10 +92,6 @@ class SignatureService:
         if self._checker is checker:
             self._checker = None
 
-    @property
-    def available(self) -> bool:
-        return self._checker is not None
-
     def verdicts(
         self, uow: UnitOfWork, documents: Iterable[Document], *, check_up_to: int = 0
     ) -> dict[uuid.UUID, SignatureCheck]:

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,10 +25,11 @@ from signing.pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.wiring import VaultSigning
 from tests.conftest import Backend
-from tests.factories import CITIZEN_ID, upload
+from tests.factories import self_signed_certificate, upload
 from tests.people import AGENCY, People
 from tests.signing.vault.conftest import signing_app
 from tests.signing.vault.test_certified_copies import certify, content, scanned_jpeg
+from tests.signing.vault.test_vault_signing import new_owner
 from tests.signing.verify.pdfs import tamper
 from vault.domain import SignatureStatus, SignatureVerdict
 from vault.runtime import Vault
@@ -59,15 +61,31 @@ def _certified_copy(api: TestClient, people: People, owner_id: str) -> str:
 
 
 def _owner(api: TestClient, people: People) -> tuple[str, dict[str, str]]:
-    r = api.post(
-        "/api/v1/owners",
-        json={"kind": "citizen", "identifier": CITIZEN_ID, "display_name": "Nguyễn Thị Hương"},
-        headers=people.auth("clerk"),
-    )
-    assert r.status_code in (200, 201), r.text
-    owner_id: str = r.json()["id"]
+    """The citizen, and her own sign-in (she stores papers herself)."""
+    owner_id = new_owner(api, people)
     people.owner_account(owner_id, "huong")
     return owner_id, people.auth("huong")
+
+
+def _stored_by_citizen(
+    api: TestClient,
+    owner_id: str,
+    citizen: dict[str, str],
+    pdf: bytes,
+    title: str = "Giấy chứng nhận kết hôn",
+) -> dict[str, Any]:
+    """A PDF the citizen uploads herself as her marriage certificate."""
+    return upload(
+        api,
+        owner_id,
+        pdf,
+        filename="ket-hon.pdf",
+        content_type="application/pdf",
+        headers=citizen,
+        paper_type="marriage_certificate",
+        title=title,
+        origin="uploaded_by_owner",
+    )
 
 
 def _dossier(api: TestClient, people: People, owner_id: str, number: int) -> str:
@@ -92,16 +110,8 @@ def test_a_tampered_paper_is_refused_and_a_good_one_is_offered(
     owner_id, citizen = _owner(api, people)
     good_id = _certified_copy(api, people, owner_id)
     forged = tamper(content(api, people, good_id))
-    bad = upload(
-        api,
-        owner_id,
-        forged,
-        filename="ket-hon.pdf",
-        content_type="application/pdf",
-        headers=citizen,
-        paper_type="marriage_certificate",
-        title="Giấy chứng nhận kết hôn (bản tải lên)",
-        origin="uploaded_by_owner",
+    bad = _stored_by_citizen(
+        api, owner_id, citizen, forged, title="Giấy chứng nhận kết hôn (bản tải lên)"
     )
     assert bad["has_signature"] is True
 
@@ -138,17 +148,7 @@ def test_attach_checks_a_signature_no_plan_has_judged_yet(
 ) -> None:
     owner_id, citizen = _owner(api, people)
     forged = tamper(content(api, people, _certified_copy(api, people, owner_id)))
-    bad = upload(
-        api,
-        owner_id,
-        forged,
-        filename="ket-hon.pdf",
-        content_type="application/pdf",
-        headers=citizen,
-        paper_type="marriage_certificate",
-        title="Giấy chứng nhận kết hôn",
-        origin="uploaded_by_owner",
-    )
+    bad = _stored_by_citizen(api, owner_id, citizen, forged)
     dossier_id = _dossier(api, people, owner_id, 2)
     # Straight to attach, as an agency system that skips the plan would.
     r = api.post(
@@ -197,28 +197,7 @@ def test_a_signature_from_an_untrusted_root_is_not_reusable(
 
 
 def _self_signed_root() -> bytes:
-    from datetime import UTC, timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Somebody else's root")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(Encoding.DER)
+    return self_signed_certificate("Somebody else's root", ca=True)[1]
 
 
 @pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
@@ -227,21 +206,11 @@ def test_when_the_verifier_cannot_judge_attach_fails_closed_and_refusals_stand(
 ) -> None:
     owner_id, citizen = _owner(api, people)
     forged = _forged_copy(api, people, owner_id)
-    stored = []
-    for n in range(2):
-        stored.append(
-            upload(
-                api,
-                owner_id,
-                forged + b"\n%" + bytes([65 + n]),  # other bytes, same broken signature
-                filename="ket-hon.pdf",
-                content_type="application/pdf",
-                headers=citizen,
-                paper_type="marriage_certificate",
-                title="Giấy chứng nhận kết hôn",
-                origin="uploaded_by_owner",
-            )
-        )
+    # Other bytes each, the same broken signature.
+    stored = [
+        _stored_by_citizen(api, owner_id, citizen, forged + b"\n%" + bytes([65 + n]))
+        for n in range(2)
+    ]
     judged, unjudged = stored
     dossier_id = _dossier(api, people, owner_id, 4)
     # The first is judged (and refused) while the verifier works...
@@ -348,17 +317,7 @@ def test_a_paper_sealed_only_by_a_document_timestamp_is_judged_too(
     stamped = _timestamped_only(pki)
     forged = stamped.replace(b"/Creator(PDFium)", b"/Creator(PDFiuX)", 1)  # same length
     assert forged != stamped
-    bad = upload(
-        api,
-        owner_id,
-        forged,
-        filename="ket-hon.pdf",
-        content_type="application/pdf",
-        headers=citizen,
-        paper_type="marriage_certificate",
-        title="Giấy chứng nhận kết hôn",
-        origin="uploaded_by_owner",
-    )
+    bad = _stored_by_citizen(api, owner_id, citizen, forged)
     assert bad["has_signature"] is True
     dossier_id = _dossier(api, people, owner_id, 6)
     r = api.post(
