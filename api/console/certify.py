@@ -15,10 +15,11 @@ import base64
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 
 from api.console import rendering
 from api.console.owners import paper_type_names
@@ -168,38 +169,62 @@ def _request(uow: UnitOfWork, fields: dict[str, str], scans: list[bytes], pin: s
     )
 
 
+@dataclass(frozen=True)
+class CertifyForm:
+    """What the certify form posts (to preview and to certify alike)."""
+
+    scans: list[UploadFile]
+    owner_identifier: str
+    owner_id: str
+    form_key: str
+    paper_type: str
+    title: str
+    book: str
+    pin: str
+
+
+def certify_form(
+    scans: Annotated[list[UploadFile], File()],
+    owner_identifier: Annotated[str, Form(max_length=64)] = "",
+    owner_id: Annotated[str, Form(max_length=64)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
+    paper_type: Annotated[str, Form(max_length=64)] = "",
+    title: Annotated[str, Form(max_length=500)] = "",
+    book: Annotated[str, Form(max_length=64)] = "",
+    pin: Annotated[str, Form(max_length=64)] = "",
+) -> CertifyForm:
+    return CertifyForm(scans, owner_identifier, owner_id, form_key, paper_type, title, book, pin)
+
+
+CertifyFormDep = Annotated[CertifyForm, Depends(certify_form)]
+
+
 def _run(
     request: Request,
     actor: Actor,
     vault: Vault,
     uow: UnitOfWork,
+    form: CertifyForm,
     *,
     preview_only: bool,
-    owner_identifier: str,
-    owner_id: str,
-    form_key: str,
-    paper_type: str,
-    title: str,
-    book: str,
-    scans: list[UploadFile],
-    pin: str,
 ) -> Response:
     actor.require(Role.CERTIFYING_OFFICER)
     fields = {
-        "paper_type": paper_type,
-        "title": title,
-        "book": book,
+        "paper_type": form.paper_type,
+        "title": form.title,
+        "book": form.book,
         # kept while the form is the same one (a preview, a wrong PIN), fresh if it was bad
-        "form_key": form_key if _FORM_KEY.fullmatch(form_key) else "",
+        "form_key": form.form_key if _FORM_KEY.fullmatch(form.form_key) else "",
     }
     owner: Owner | None = None
     signing = _signing(request)
     try:
         if signing is None:
             raise SigningNotConfigured("no signing service is configured")
-        owner = _owner(vault, uow, actor, owner_identifier, owner_id)
-        data = [s.file.read() for s in scans if s.filename]
-        copy_request = _request(uow, fields, data, pin)
+        owner = _owner(vault, uow, actor, form.owner_identifier, form.owner_id)
+        data = [s.file.read() for s in form.scans if s.filename]
+        # A preview signs nothing: no PIN goes anywhere.
+        copy_request = _request(uow, fields, data, "" if preview_only else form.pin)
         if preview_only:
             pdf = signing.copies.preview(uow, actor, owner.id, copy_request)
             pages = [
@@ -208,7 +233,7 @@ def _run(
             ]
             return _form(request, uow, fields=_shown(fields, owner), previews=pages)
         copy = signing.copies.certify(
-            uow, actor, owner.id, copy_request, idempotency_key=_idempotency_key(form_key)
+            uow, actor, owner.id, copy_request, idempotency_key=_idempotency_key(form.form_key)
         )
     except VaultError as exc:
         # Gives the book's number back (nothing half-made stays); the attempt stays audited.
@@ -257,9 +282,6 @@ def certified(
     )
 
 
-ScansField = Annotated[list[UploadFile], File()]
-
-
 @router.post("/certify/preview")
 def certify_preview(
     request: Request,
@@ -267,30 +289,9 @@ def certify_preview(
     actor: ActorDep,
     vault: VaultDep,
     uow: UowDep,
-    scans: ScansField,
-    owner_identifier: Annotated[str, Form(max_length=64)] = "",
-    owner_id: Annotated[str, Form(max_length=64)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    paper_type: Annotated[str, Form(max_length=64)] = "",
-    title: Annotated[str, Form(max_length=500)] = "",
-    book: Annotated[str, Form(max_length=64)] = "",
-    pin: Annotated[str, Form(max_length=64)] = "",
+    form: CertifyFormDep,
 ) -> Response:
-    return _run(
-        request,
-        actor,
-        vault,
-        uow,
-        preview_only=True,
-        owner_identifier=owner_identifier,
-        owner_id=owner_id,
-        form_key=form_key,
-        paper_type=paper_type,
-        title=title,
-        book=book,
-        scans=scans,
-        pin="",
-    )
+    return _run(request, actor, vault, uow, form, preview_only=True)
 
 
 @router.post("/certify")
@@ -300,27 +301,6 @@ def certify(
     actor: ActorDep,
     vault: VaultDep,
     uow: UowDep,
-    scans: ScansField,
-    owner_identifier: Annotated[str, Form(max_length=64)] = "",
-    owner_id: Annotated[str, Form(max_length=64)] = "",
-    form_key: Annotated[str, Form(max_length=64)] = "",
-    paper_type: Annotated[str, Form(max_length=64)] = "",
-    title: Annotated[str, Form(max_length=500)] = "",
-    book: Annotated[str, Form(max_length=64)] = "",
-    pin: Annotated[str, Form(max_length=64)] = "",
+    form: CertifyFormDep,
 ) -> Response:
-    return _run(
-        request,
-        actor,
-        vault,
-        uow,
-        preview_only=False,
-        owner_identifier=owner_identifier,
-        owner_id=owner_id,
-        form_key=form_key,
-        paper_type=paper_type,
-        title=title,
-        book=book,
-        scans=scans,
-        pin=pin,
-    )
+    return _run(request, actor, vault, uow, form, preview_only=False)
