@@ -81,13 +81,14 @@ class Browser:
             body["csrf_token"] = self.csrf(csrf_from)
         return self.client.post(path, data=body, files=files, follow_redirects=False)
 
-    def sign_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
+    def sign_in(
+        self, username: str, password: str = PASSWORD, *, next: str | None = None
+    ) -> httpx.Response:
         r = self.get("/console/login")
-        return self.client.post(
-            "/console/login",
-            data={"username": username, "password": password, "csrf_token": csrf_of(r)},
-            follow_redirects=False,
-        )
+        data = {"username": username, "password": password, "csrf_token": csrf_of(r)}
+        if next is not None:
+            data["next"] = next
+        return self.client.post("/console/login", data=data, follow_redirects=False)
 
 
 @dataclass

@@ -41,6 +41,7 @@ from tests.signing.vault.conftest import (
     pdfsig,
     signing_app,
 )
+from tests.signing.vault.test_vault_signing import new_owner
 from tests.support.live import serve
 from vault.db.certification_models import REFUSAL_REASONS
 from vault.db.certification_repository import CertificationRepository
@@ -59,17 +60,6 @@ def scanned_jpeg(width: int = 1240, height: int = 1754) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
-
-
-def new_owner(api: TestClient, people: People) -> str:
-    r = api.post(
-        "/api/v1/owners",
-        json={"kind": "citizen", "identifier": CITIZEN_ID, "display_name": "Nguyễn Thị Hương"},
-        headers=people.auth("clerk"),
-    )
-    assert r.status_code in (200, 201), r.text
-    owner_id: str = r.json()["id"]
-    return owner_id
 
 
 def certify(
