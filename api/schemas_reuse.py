@@ -95,7 +95,7 @@ class ReusePlanOut(BaseModel):
                         CandidateOut(
                             document=DocumentOut.of(c.document),
                             usable=c.usable,
-                            reasons=list(c.reasons),
+                            reasons=[str(r) for r in c.reasons],
                             reuse=int(c.reuse),
                             replacing_result_code=c.replacing_result_code,
                             attached=c.attached,

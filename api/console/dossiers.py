@@ -30,6 +30,7 @@ from vault.errors import Conflict, InvalidInput
 from vault.runtime import Vault
 from vault.services import NewDocument
 from vault.services.dossiers import VIETNAM, NewDossier
+from vault.services.reuse import Reason
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -112,25 +113,22 @@ def create_dossier(
     return redirect(f"{PREFIX}/dossiers/{dossier.id}", flash="flash.dossier_created")
 
 
-def _reason(t: Any, reason: str) -> str:
-    """The domain's reasons (English, for the API) in the reader's words."""
-    if reason.startswith("superseded"):
-        return str(t("reason.superseded"))
-    if reason.startswith("expired on "):
-        try:
-            day = date.fromisoformat(reason.removeprefix("expired on ")[:10])
-        except ValueError:
-            return reason
-        return str(t("reason.expired", day=fmt_date(day)))
-    if reason.startswith("not yet issued"):
-        return str(t("reason.not_yet_issued"))
-    if reason.startswith("signature invalid"):
-        return str(t("reason.signature_invalid"))
-    if reason.startswith("signature not verifiable"):
-        return str(t("reason.signature_not_verifiable"))
-    if "signature not checked yet" in reason:  # a note of the plan ("signed; …")
-        return str(t("reason.signature_unchecked"))
-    return reason
+# The domain's reason codes this console words itself; the others show the API's text.
+_REASON_KEYS = {
+    "superseded": "reason.superseded",
+    "not_yet_issued": "reason.not_yet_issued",
+    "signature_invalid": "reason.signature_invalid",
+    "signature_not_verifiable": "reason.signature_not_verifiable",
+    "signature_unchecked": "reason.signature_unchecked",
+}
+
+
+def _reason(t: Any, reason: Reason) -> str:
+    """A reason of the reuse plan in the reader's words."""
+    if reason.code == "expired" and reason.day is not None:
+        return str(t("reason.expired", day=fmt_date(reason.day)))
+    key = _REASON_KEYS.get(reason.code)
+    return str(t(key)) if key else reason.text
 
 
 @router.get("/dossiers/{dossier_id}")

@@ -34,6 +34,7 @@ from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
 from tests.factories import CITIZEN_ID, create_owner, png_bytes, upload
 from tests.people import People
 from vault.errors import RateLimited
+from vault.services.reuse import Reason
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _STATUS = Path("/proc/self/status")
@@ -259,9 +260,18 @@ def test_signature_reasons_in_words() -> None:
         def t(key: str, _lang: str = lang, **values: Any) -> str:
             return translate(key, _lang, **values)
 
-        unverifiable = dossiers._reason(t, "signature not verifiable (NO_CERTIFICATE_CHAIN_FOUND)")
-        invalid = dossiers._reason(t, "signature invalid (HASH_FAILURE)")
-        unchecked = dossiers._reason(t, "signed; signature not checked yet")
+        unverifiable = dossiers._reason(
+            t,
+            Reason(
+                "signature_not_verifiable", "signature not verifiable (NO_CERTIFICATE_CHAIN_FOUND)"
+            ),
+        )
+        invalid = dossiers._reason(
+            t, Reason("signature_invalid", "signature invalid (HASH_FAILURE)")
+        )
+        unchecked = dossiers._reason(
+            t, Reason("signature_unchecked", "signed; signature not checked yet")
+        )
         if lang == "vi":
             assert unverifiable == "không xác minh được chữ ký số"
             assert invalid == "chữ ký số không hợp lệ"

@@ -29,10 +29,23 @@ CHECKS_PER_PLAN = 5
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a paper cannot stand for a component, or a note on one that can: `code` for
+    whoever words it for people (the console), `text` the English the API gives."""
+
+    code: str
+    text: str
+    day: date | None = None  # the date the reason is about (expiry)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     document: Document
     usable: bool
-    reasons: tuple[str, ...]  # why not, or notes on a usable one
+    reasons: tuple[Reason, ...]  # why not, or notes on a usable one
     reuse: Reuse
     replacing_result_code: str | None = None
     attached: bool = False
@@ -58,30 +71,42 @@ class ReusePlan:
     needed: tuple[NeededPaper, ...] = field(default_factory=tuple)
 
 
-def assess(document: Document, day: date, superseded_by: Document | None) -> list[str]:
+def assess(document: Document, day: date, superseded_by: Document | None) -> list[Reason]:
     """Why this paper cannot stand for the component on `day` (empty: it can)."""
     reasons = []
     if document.status is DocumentStatus.SUPERSEDED:
         newer = f" by version {superseded_by.version} ({superseded_by.id})" if superseded_by else ""
-        reasons.append(f"superseded{newer}")
+        reasons.append(Reason("superseded", f"superseded{newer}"))
     if document.issue_date is not None and document.issue_date > day:
-        reasons.append(f"not yet issued on {day.isoformat()} (issued {document.issue_date})")
+        text = f"not yet issued on {day.isoformat()} (issued {document.issue_date})"
+        reasons.append(Reason("not_yet_issued", text, document.issue_date))
     if document.valid_until is not None and document.valid_until < day:
-        reasons.append(f"expired on {document.valid_until.isoformat()}")
+        text = f"expired on {document.valid_until.isoformat()}"
+        reasons.append(Reason("expired", text, document.valid_until))
     return reasons
 
 
-def signature_notes(document: Document, check: SignatureCheck | None) -> list[str]:
+def signature_refusal(check: SignatureCheck) -> Reason:
+    code = (
+        "signature_invalid"
+        if check.status is SignatureStatus.INVALID
+        else "signature_not_verifiable"
+    )
+    return Reason(code, refusal_reason(check))
+
+
+def signature_notes(document: Document, check: SignatureCheck | None) -> list[Reason]:
     if not document.has_signature:
-        return ["no digital signature"]
+        return [Reason("unsigned", "no digital signature")]
     if check is None:
-        return ["signed; signature not checked yet"]
+        return [Reason("signature_unchecked", "signed; signature not checked yet")]
     signer = f" by {check.signer}" if check.signer else ""
     if check.status is SignatureStatus.VALID:
-        return [f"signature valid (signed{signer})"]
+        return [Reason("signature_valid", f"signature valid (signed{signer})")]
     if check.status is SignatureStatus.INDETERMINATE:
-        return [f"signature intact (signed{signer}); revocation not confirmed ({check.detail})"]
-    return ["no digital signature"]
+        text = f"signature intact (signed{signer}); revocation not confirmed ({check.detail})"
+        return [Reason("signature_revocation_unconfirmed", text)]
+    return [Reason("unsigned", "no digital signature")]
 
 
 class ReuseService:
@@ -133,7 +158,7 @@ class ReuseService:
                 reasons = assess(paper, day, current_by_lineage.get(paper.lineage_id))
                 check = checks.get(paper.id)
                 if check is not None and not acceptable(check):
-                    reasons.append(refusal_reason(check))
+                    reasons.append(signature_refusal(check))
                 notes = signature_notes(paper, check)
                 candidates.append(
                     Candidate(
@@ -148,14 +173,15 @@ class ReuseService:
                 if visibility.grant_for(result) is None:
                     continue
                 reasons = assess(result, day, current_by_lineage.get(result.lineage_id))
+                replaces = Reason("replacing_result", f"result {code} replaces it")
                 check = checks.get(result.id)
                 if check is not None and not acceptable(check):
-                    reasons.append(refusal_reason(check))
+                    reasons.append(signature_refusal(check))
                 candidates.append(
                     Candidate(
                         result,
                         not reasons,
-                        tuple(reasons or [f"result {code} replaces it"]),
+                        tuple(reasons or [replaces]),
                         Reuse.BY_REPLACING_RESULT,
                         replacing_result_code=code,
                         attached=result.id in attached,
