@@ -36,13 +36,16 @@ from vault_client.types import (
     SignatureLevel,
     VerificationReport,
 )
+from vault_client.verification import verify_pdf
 
 from signing.pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, jpeg_bytes, pdf_bytes, png_bytes
 from tests.people import AGENCY, People
+from tests.sdk import pki as throwaway_pki
 from tests.sdk.conftest import FAST_RETRY, AgencySystem
+from tests.sdk.pki import altered_after_signing
 from tests.signing.conftest import dev, pki, runtime  # noqa: F401 - fixtures
 from tests.signing.vault.conftest import (  # noqa: F401 - fixtures
     PINS,
@@ -388,3 +391,60 @@ async def test_the_async_client_signs_certifies_and_verifies(
         owner, paper_type="diploma", reason=RefusalReason.CLASSIFIED
     )
     assert refusal.reason is RefusalReason.CLASSIFIED
+
+
+# -- offline verification of what the vault signs ---------------------------------------------
+
+
+def test_the_vaults_own_signed_files_verify_offline(
+    clients: dict[str, VaultClient],
+    pki: DevPki,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`verify_pdf`, with the pyHanko the server pins, on the vault's signed results (B-T and
+    B-LT) and certified copies (officer + seal, B-LT): passed against the development root,
+    failed when altered after signing or checked against another root."""
+    issuer, certifier = clients["issuer"], clients["certifier"]
+    owner = clients["clerk"].owners.create(
+        kind="citizen", identifier=CITIZEN_ID, display_name="Nguyễn Thị Hương"
+    )
+    b_t = issuer.signatures.sign(_draft(issuer, owner), pin=ISSUER_PIN, level=PadesLevel.B_T)
+    b_lt = issuer.signatures.sign(_draft(issuer, owner), pin=ISSUER_PIN, level=PadesLevel.B_LT)
+    copy = certifier.certified_copies.issue(
+        owner,
+        [png_bytes(400, 560)],
+        paper_type="marital_status_certificate",
+        title="Giấy xác nhận tình trạng hôn nhân",
+        book=BOOK,
+        pin=CERTIFIER_PIN,
+    )
+    root = pki.cert_path("root")  # what `vault trust-roots` prints in development
+    other_root = tmp_path / "other-root.pem"
+    other_root.write_bytes(throwaway_pki.Pki.make().root_pem)
+    for name, document, signers in (
+        ("result-b-t", b_t, 1),
+        ("result-b-lt", b_lt, 1),
+        ("certified-copy", copy.document, 2),
+    ):
+        path = tmp_path / f"{name}.pdf"
+        (issuer if name.startswith("result") else certifier).documents.download(document, path)
+
+        report = verify_pdf(path, trust_roots=[root])  # in a child process, as by default
+        assert report.verdict == "passed", (name, report.reason)
+        assert len(report.signatures) == signers
+        for check in report.signatures:
+            assert check.passed and check.problems == [], (name, check)
+            assert check.intact and check.valid and check.trusted and not check.revoked
+            assert check.timestamp is not None  # B-T at least: a trusted timestamp
+        assert report.signatures[-1].coverage == "entire_file" or name != "result-b-t"
+
+        tampered = verify_pdf(altered_after_signing(path.read_bytes()), [root], timeout=None)
+        assert tampered.verdict == "failed", (name, tampered.reason)
+        assert any("changed after" in p for p in tampered.signatures[-1].problems), tampered
+
+        untrusted = verify_pdf(path, [other_root], timeout=None)
+        assert untrusted.verdict == "failed", (name, untrusted.reason)
+        assert all(
+            "the signer's certificate does not chain to a trusted root" in c.problems
+            for c in untrusted.signatures
+        ), untrusted

@@ -22,7 +22,8 @@ used; nothing is fetched, and with `require_revocation_info=True` its absence fa
 check); and nothing was changed after signing beyond what is allowed. For the last signature
 that is nothing, or long-term-validation data only (DSS, document timestamps): incremental
 updates adding content, annotations or form values after it fail. An earlier signature
-may be followed only by revisions that add the later signatures. The vault's own verifier
+may be followed only by the later signatures and their validation data (a certified copy's
+officer signature is followed by the office seal's, each with its DSS). The vault's own verifier
 adds a deeper analysis of each update (shadow attacks): ask it when you can.
 """
 
@@ -271,7 +272,6 @@ async def _check(
         dss = None
 
     ordered = sorted(signatures, key=lambda s: s.signed_revision)
-    signed_revisions = {s.signed_revision for s in ordered}
     checks: list[SignatureCheck] = []
     for position, embedded in enumerate(ordered):
         context = (
@@ -279,15 +279,16 @@ async def _check(
             if dss is not None
             else ValidationContext(**context_args)
         )
-        last = position == len(ordered) - 1
-        later = range(embedded.signed_revision + 1, ordered[-1].signed_revision + 1)
-        only_signatures_after = all(r in signed_revisions for r in later)
+        # The signature fields signed after this one: the only form fields that may change.
+        later_fields = None
+        if position < len(ordered) - 1:
+            later_fields = {s.field_name for s in ordered[position + 1 :]}
         try:
             status = await async_validate_pdf_signature(embedded, signer_validation_context=context)
         except Exception as exc:
             checks.append(_unreadable(embedded.field_name, exc))
             continue
-        checks.append(_judge(embedded.field_name, status, last, only_signatures_after))
+        checks.append(_judge(embedded.field_name, status, later_fields))
 
     failed = [c for c in checks if not c.passed]
     if not failed:
@@ -323,8 +324,9 @@ def _unreadable(field_name: str, exc: Exception) -> SignatureCheck:
     )
 
 
-def _judge(field_name: str, status: Any, last: bool, only_signatures_after: bool) -> SignatureCheck:
-    from pyhanko.sign.diff_analysis import ModificationLevel
+def _judge(field_name: str, status: Any, later_fields: set[str] | None) -> SignatureCheck:
+    """`later_fields`: None for the last signature, else the fields signed after it."""
+    from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     problems: list[str] = []
@@ -338,7 +340,7 @@ def _judge(field_name: str, status: Any, last: bool, only_signatures_after: bool
         problems.append("the signer's certificate is revoked")
     level = status.modification_level
     coverage = status.coverage
-    if last:
+    if later_fields is None:
         whole = coverage == SignatureCoverageLevel.ENTIRE_FILE
         ltv_only = coverage == SignatureCoverageLevel.ENTIRE_REVISION and level in (
             ModificationLevel.NONE,
@@ -349,14 +351,30 @@ def _judge(field_name: str, status: Any, last: bool, only_signatures_after: bool
                 "the file was changed after the signature "
                 f"({'unanalysed' if level is None else level.name.lower()})"
             )
-    elif level is None or level > ModificationLevel.FORM_FILLING or not only_signatures_after:
-        problems.append("the file was changed after this signature by more than later signatures")
+    else:
+        # Later signatures, and the validation data (DSS) added with each (B-LT), are the only
+        # changes allowed after an earlier signature: no other form field, no content.
+        diff = status.diff_result
+        if not (
+            isinstance(diff, DiffResult)
+            and diff.modification_level <= ModificationLevel.FORM_FILLING
+            and diff.changed_form_fields <= later_fields
+        ):
+            problems.append(
+                "the file was changed after this signature by more than later signatures"
+            )
     if status.docmdp_ok is False:
         problems.append("a change the signer's certification (DocMDP) forbids")
     if status.has_seed_values and not status.seed_value_ok:
         problems.append("the signature breaks its field's seed value constraints")
-    if status.timestamp_validity is not None and not status.timestamp_validity.bottom_line:
-        problems.append("the timestamp does not verify or is not trusted")
+    # A timestamp's status has no `bottom_line` of its own (only the signature's has):
+    # it holds when its token is intact, valid and chains to a trusted root.
+    for name, stamp in (
+        ("timestamp", status.timestamp_validity),
+        ("content timestamp", status.content_timestamp_validity),
+    ):
+        if stamp is not None and not (stamp.intact and stamp.valid and stamp.trusted):
+            problems.append(f"the {name} does not verify or is not trusted")
     cert = status.signing_cert
     ts = status.timestamp_validity
     return SignatureCheck(
