@@ -1,5 +1,8 @@
 """The `vault` command: the API, the signing service, workers and maintenance."""
 
+# Only the standard library at module level: `vault --help` must not pay for pyHanko, PDFium,
+# SQLAlchemy or FastAPI (seconds). Each command imports what it needs when it runs
+# (tests/test_cli.py checks `import api.cli`; bench/cli_start.py measures the start).
 from __future__ import annotations
 
 import argparse
@@ -10,23 +13,21 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
-from typing import cast
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from pydantic import ValidationError
-
-from api.devseed import dev_seed
-from ocr import cli as ocr_cli
-from signing.signer_settings import SignerSettings
-from vault.audit import anchor_head, verify_anchors, verify_chain
-from vault.auth import Role
-from vault.db import UnitOfWork, migrate
-from vault.errors import VaultError
-from vault.runtime import Vault
-from vault.services import reconcile, rotate_keys
-from vault.settings import Environment, Settings
+if TYPE_CHECKING:
+    from signing.signer_settings import SignerSettings
+    from vault.db import UnitOfWork
+    from vault.runtime import Vault
+    from vault.settings import Settings
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from vault.settings import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -38,8 +39,6 @@ def _settings() -> Settings:
 
 def _prepare_embedded(settings: Settings) -> None:
     if settings.database_url.startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
@@ -77,10 +76,9 @@ def _dev_signer_settings(
     args: argparse.Namespace, settings: Settings, public_base_url: str
 ) -> SignerSettings:
     """Signing through the development signing service (`./scripts/run` starts it)."""
-    from pathlib import Path
-
     from api.devseed import DEV_SEALS, DEV_SIGNING_OFFICERS
     from signing.devenv import DevSigningUnavailable, dev_signer_settings, wait_for_dev_service
+    from vault.settings import Environment
 
     if settings.env is Environment.PRODUCTION:
         sys.exit("--dev-signing is for development only")
@@ -113,6 +111,8 @@ def cmd_signing_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from vault.db import migrate
+
     settings = _settings()
     _prepare_embedded(settings)
     migrate.upgrade(settings.database_url, args.revision)
@@ -121,6 +121,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
+    from vault.runtime import Vault
+    from vault.services import reconcile
+
     settings = _settings()
     vault = Vault.from_settings(settings)
     grace = timedelta(seconds=settings.orphan_grace_seconds if args.grace is None else args.grace)
@@ -133,6 +136,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    from vault.runtime import Vault
+    from vault.services import rotate_keys
+
     settings = _settings()
     vault = Vault.from_settings(settings)
     try:
@@ -144,6 +150,8 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
 
 
 def _with_uow(action: Callable[[Vault, UnitOfWork], object]) -> object:
+    from vault.runtime import Vault
+
     vault = Vault.from_settings(_settings())
     try:
         with vault.uows() as uow:
@@ -161,6 +169,8 @@ def cmd_add_agency(args: argparse.Namespace) -> int:
 
 
 def cmd_add_officer(args: argparse.Namespace) -> int:
+    from vault.auth import Role
+
     password = args.password or (getpass.getpass("password: ") if args.ask_password else None)
     roles = [Role(r) for r in args.roles.split(",") if r]
     _with_uow(
@@ -189,6 +199,9 @@ def cmd_add_client(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from vault.audit import verify_anchors, verify_chain
+    from vault.runtime import Vault
+
     vault = Vault.from_settings(_settings())
     try:
         report = verify_chain(vault.uows)
@@ -215,6 +228,9 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
     if not url:
         print("error: give --tsa URL or set VAULT_AUDIT_TSA_URL", file=sys.stderr)
         return 2
+    from vault.audit import anchor_head
+    from vault.runtime import Vault
+
     vault = Vault.from_settings(settings)
     try:
         anchor = anchor_head(vault.uows, url)
@@ -228,6 +244,9 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
 
 
 def cmd_dev_seed(args: argparse.Namespace) -> int:
+    from api.devseed import dev_seed
+    from vault.settings import Environment
+
     settings = _settings()
     if settings.env is Environment.PRODUCTION:
         print(
@@ -241,6 +260,9 @@ def cmd_dev_seed(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ocr import cli as ocr_cli
+    from vault.auth.actors import Role
+
     parser = argparse.ArgumentParser(prog="vault", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -324,14 +346,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # These commands' options, --help included, belong to their own parsers.
     if argv[:1] == ["verify"]:
-        from signing.verify import cli_main
+        from signing.verify.cli import cli_main as verify_main
 
-        return cli_main(argv[1:])
+        return verify_main(argv[1:])
     if argv[:1] == ["extend-signatures"]:
         from signing.extend import cli_main as extend_main
 
         return extend_main(argv[1:])
     args = build_parser().parse_args(argv)
+    from vault.errors import VaultError
+
     try:
         code: int = args.func(args)
     except VaultError as exc:

@@ -11,22 +11,24 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from ocr.errors import OcrError
-from ocr.pipeline import Limits, OcrOptions, recognise_file
-from ocr.search import reindex
-from ocr.worker import run_worker
-from vault.runtime import Vault
-from vault.settings import Settings
+# The pipeline, the worker and the runtime are imported by the command that runs them:
+# `vault --help` and the other commands must not pay for PDFium, Pillow and SQLAlchemy.
+if TYPE_CHECKING:
+    from vault.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SettingsFactory = Callable[[], Settings]
+SettingsFactory = Callable[[], "Settings"]
 
 
 def worker_main(args: argparse.Namespace, settings: Settings) -> int:
     """Runs one OCR worker until SIGTERM or Ctrl-C (the job in hand is given back), or with
     --once until no job is due. Run several, on several machines, for more throughput."""
+    from ocr.worker import run_worker
+    from vault.runtime import Vault
+
     vault = Vault.from_settings(settings)
     stop = threading.Event()
 
@@ -47,6 +49,9 @@ def worker_main(args: argparse.Namespace, settings: Settings) -> int:
 
 def reindex_main(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuilds the search index from the stored documents and their extracted text."""
+    from ocr.search import reindex
+    from vault.runtime import Vault
+
     vault = Vault.from_settings(settings)
     try:
         report = reindex(vault.uows, batch=args.batch, enqueue_missing_ocr=args.ocr_missing)
@@ -61,6 +66,9 @@ def reindex_main(args: argparse.Namespace, settings: Settings) -> int:
 def ocr_main(args: argparse.Namespace, settings: Settings | None = None) -> int:
     """Prints the text of each file, through the pipeline the workers use (with the
     configured page limit and time bounds). Exit status 1 if any file could not be read."""
+    from ocr.errors import OcrError
+    from ocr.pipeline import Limits, OcrOptions, recognise_file
+
     limits = Limits()
     if settings is not None:
         limits = Limits(

@@ -105,3 +105,26 @@ def test_reconcile_reports_as_json_and_fails_on_missing_objects(
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["missing_objects"] == [doc.blob.object_key]
     assert CITIZEN_ID not in bad.stdout + bad.stderr
+
+
+def test_the_command_imports_nothing_heavy_before_it_runs() -> None:
+    """`vault --help` and every command start without pyHanko, PDFium, SQLAlchemy or FastAPI
+    (seconds of imports): each command imports what it needs when it runs."""
+    heavy = ["pyhanko", "pypdfium2", "sqlalchemy", "fastapi"]
+    probe = (
+        "import sys, api.cli; api.cli.build_parser(); "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout
+    helped = subprocess.run(
+        [str(Path(sys.prefix, "bin", "vault")), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert helped.returncode == 0, helped.stderr
+    for command in ("serve", "verify", "migrate", "worker", "dev-seed", "add-officer"):
+        assert command in helped.stdout
