@@ -7,12 +7,12 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from api.schemas import DocumentOut
+from api.schemas import DocumentOut, DossierOut
 from vault.auth import Actor
-from vault.domain import Consent, Procedure
+from vault.domain import Consent, Dossier, Procedure
 from vault.services.access_log import AccessRecord
 from vault.services.indicators import MonthlyIndicators
-from vault.services.reuse import ReusePlan
+from vault.services.reuse import Reason, ReusePlan
 
 
 class TokenOut(BaseModel):
@@ -52,10 +52,44 @@ class MeOut(BaseModel):
         )
 
 
+class DossierRecordedOut(DossierOut):
+    """The answer to recording a dossier: 201 when recorded now, 200 when found."""
+
+    already_recorded: bool = Field(
+        description="True when a dossier with this code was already recorded (status 200): "
+        "this is that dossier, unchanged. A closed dossier's code is refused (409)."
+    )
+
+    @classmethod
+    def recorded(cls, d: Dossier, *, already: bool) -> DossierRecordedOut:
+        return cls(**DossierOut.of(d).model_dump(), already_recorded=already)
+
+
+class ReasonOut(BaseModel):
+    code: str = Field(examples=["expired"], description="Stable, for software to act on")
+    text: str = Field(examples=["expired on 2024-01-10"], description="In English, for people")
+    day: date | None = Field(default=None, description="The date it is about (an expiry)")
+
+    @classmethod
+    def of(cls, r: Reason) -> ReasonOut:
+        return cls(code=r.code, text=r.text, day=r.day)
+
+
 class CandidateOut(BaseModel):
     document: DocumentOut
     usable: bool
-    reasons: list[str]
+    refusals: list[ReasonOut] = Field(
+        description="Why it cannot be used (empty exactly when `usable`): what to tell the "
+        "owner before asking for the paper again"
+    )
+    notes: list[ReasonOut] = Field(
+        description="What else is known, whether usable or not: its signature, the result "
+        "it stands for"
+    )
+    reasons: list[str] = Field(
+        description="The texts of `refusals`, or of `notes` for a usable paper (kept for "
+        "clients written before `refusals` and `notes`)"
+    )
     reuse: int = Field(description="The `reused` flag attaching it would record: 1 or 2")
     replacing_result_code: str | None
     attached: bool
@@ -95,6 +129,8 @@ class ReusePlanOut(BaseModel):
                         CandidateOut(
                             document=DocumentOut.of(c.document),
                             usable=c.usable,
+                            refusals=[ReasonOut.of(r) for r in c.refusals],
+                            notes=[ReasonOut.of(r) for r in c.notes],
                             reasons=[str(r) for r in c.reasons],
                             reuse=int(c.reuse),
                             replacing_result_code=c.replacing_result_code,

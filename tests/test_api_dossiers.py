@@ -25,6 +25,7 @@ def test_create_get_and_list(client: TestClient) -> None:
     dossier = new_dossier(client, owner_id)
     assert dossier["receiving_agency_code"] == AGENCY
     assert dossier["received_at"] == "2025-01-15T02:30:00Z"
+    assert dossier.pop("already_recorded") is False  # recorded now (201)
     assert client.get(f"/api/v1/dossiers/{dossier['id']}").json() == dossier
     listed = client.get(f"/api/v1/owners/{owner_id}/dossiers").json()
     assert [d["id"] for d in listed["items"]] == [dossier["id"]]
@@ -44,7 +45,7 @@ def test_creating_the_same_dossier_again_is_idempotent(client: TestClient) -> No
         },
     )
     assert again.status_code == 200
-    assert again.json()["id"] == first["id"]
+    assert again.json() == {**first, "already_recorded": True}  # that dossier, unchanged
     other = create_owner(client, OTHER_CITIZEN_ID, "Trần Văn Đức")
     clash = client.post(
         "/api/v1/dossiers",
@@ -56,6 +57,35 @@ def test_creating_the_same_dossier_again_is_idempotent(client: TestClient) -> No
         },
     )
     assert clash.status_code == 409
+    assert clash.json()["detail"] == "a different dossier already has this code"
+
+
+def test_a_closed_dossiers_code_is_refused_for_a_new_filing(client: TestClient) -> None:
+    owner_id = create_owner(client)
+    first = new_dossier(client, owner_id)
+    closed = client.post(f"/api/v1/dossiers/{first['id']}/close")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    again = client.post(
+        "/api/v1/dossiers",
+        json={
+            "dossier_code": CODE,
+            "procedure_code": "1.001193",
+            "owner_id": owner_id,
+            "received_at": "2025-01-15T10:00:00+07:00",
+        },
+    )
+    assert again.status_code == 409, again.text
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["detail"] == (
+        f"dossier {CODE} is closed: a new filing needs a new dossier code "
+        "(the next number of the day)"
+    )
+    # The closed dossier is as it was; the next number of the day is a new dossier.
+    assert client.get(f"/api/v1/dossiers/{first['id']}").json()["status"] == "closed"
+    listed = client.get(f"/api/v1/owners/{owner_id}/dossiers").json()
+    assert [d["id"] for d in listed["items"]] == [first["id"]]
+    nxt = new_dossier(client, owner_id, dossier_code=f"{AGENCY}-250115-0002")
+    assert nxt["id"] != first["id"] and nxt["already_recorded"] is False
 
 
 def test_codes_are_validated_with_the_field_named(client: TestClient) -> None:

@@ -68,12 +68,21 @@ def test_reuse_plan_explains_each_needed_paper(client: TestClient, people: Peopl
     assert second["document"]["id"] == old_licence["id"]
     assert second["usable"] is False
     assert any(r.startswith("superseded by version 2") for r in second["reasons"])
+    # Refusals and notes apart: a usable paper has notes only, a refused one its refusals.
+    assert first["refusals"] == []
+    assert first["notes"] == [{"code": "unsigned", "text": "no digital signature", "day": None}]
+    assert first["reasons"] == ["no digital signature"]
+    assert [r["code"] for r in second["refusals"]] == ["superseded"]
+    assert second["notes"] == first["notes"]
 
     health = needed["health_certificate"]
     assert health["on_file"] is False
     assert health["action"] == "ask the owner"
     assert health["candidates"][0]["document"]["id"] == expired_health["id"]
     assert health["candidates"][0]["reasons"] == ["expired on 2024-01-10"]
+    assert health["candidates"][0]["refusals"] == [
+        {"code": "expired", "text": "expired on 2024-01-10", "day": "2024-01-10"}
+    ]
 
     assert needed["chip_id_card"] == {**needed["chip_id_card"], "on_file": False, "candidates": []}
 

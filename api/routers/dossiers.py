@@ -16,7 +16,7 @@ from api.schemas import (
     PageOut,
     ResultRequest,
 )
-from api.schemas_reuse import ReusePlanOut
+from api.schemas_reuse import DossierRecordedOut, ReusePlanOut
 from vault.domain import Reuse
 from vault.services.dossiers import NewDossier
 
@@ -27,11 +27,14 @@ router = APIRouter(tags=["dossiers"])
     "/dossiers",
     status_code=status.HTTP_201_CREATED,
     summary="Record a dossier your agency received for an owner (idempotent on the code)",
-    responses={200: {"description": "Already recorded", "model": DossierOut}},
+    responses={
+        200: {"description": "Already recorded (open)", "model": DossierRecordedOut},
+        409: {"description": "The code is another dossier's, or a closed dossier's"},
+    },
 )
 def create_dossier(
     body: DossierCreate, response: Response, vault: VaultDep, uow: UowDep, actor: ActorDep
-) -> DossierOut:
+) -> DossierRecordedOut:
     dossier, created = vault.dossiers.create(
         uow,
         actor,
@@ -46,7 +49,7 @@ def create_dossier(
     if not created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/dossiers/{dossier.id}"
-    return DossierOut.of(dossier)
+    return DossierRecordedOut.recorded(dossier, already=not created)
 
 
 @router.get("/owners/{owner_id}/dossiers", summary="An owner's dossiers you may see")

@@ -185,7 +185,8 @@ def test_dossiers_and_reuse(sdk: VaultClient, people: People) -> None:
         owner=owner.id,
         received_at=RECEIVED,
     )
-    assert same.id == dossier.id  # idempotent on the code
+    assert same.id == dossier.id  # idempotent on the code, and says so
+    assert same.already_recorded and not dossier.already_recorded
     assert sdk.dossiers.get(dossier.id) == dossier
     with pytest.raises(ValueError, match="time zone"):
         sdk.dossiers.create(
@@ -201,6 +202,9 @@ def test_dossiers_and_reuse(sdk: VaultClient, people: People) -> None:
     assert needed["chip_id_card"].on_file and needed["chip_id_card"].action == "attach"
     assert [c.document.id for c in needed["chip_id_card"].usable] == [card.id]
     assert [n.paper_type for n in plan.to_ask] == ["marriage_certificate"]
+    (usable,) = needed["chip_id_card"].candidates
+    assert usable.refusals == [] and [n.code for n in usable.notes] == ["unsigned"]
+    assert str(usable.notes[0]) == "no digital signature"
 
     attached = sdk.reuse.attach(dossier, card)
     assert attached.reused is Reuse.YES and attached.from_warehouse
@@ -241,6 +245,13 @@ def test_dossiers_and_reuse(sdk: VaultClient, people: People) -> None:
     with pytest.raises(ConflictError) as conflict:
         sdk.reuse.attach(dossier, scan)
     assert conflict.value.problem.status == 409
+    with pytest.raises(ConflictError, match="closed: a new filing needs a new dossier code"):
+        sdk.dossiers.create(  # never the closed dossier handed back for a new filing
+            dossier_code=f"{AGENCY}-250115-0001",
+            procedure_code="1.001193",
+            owner=owner,
+            received_at=RECEIVED,
+        )
     # Another agency's officer may not look at the plan.
     with pytest.raises(PermissionDeniedError):
         VaultClient(

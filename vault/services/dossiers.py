@@ -53,7 +53,9 @@ class DossierService:
         self._signatures = signatures
 
     def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
-        """A receiving officer records a dossier their agency received. Idempotent on the code."""
+        """A receiving officer records a dossier their agency received. Idempotent on the code
+        while the dossier is open: the second value is False when it was already recorded.
+        A closed dossier's code is a Conflict, never the closed dossier."""
         actor.require(Role.RECEIVING_OFFICER)
         code, agency, day = identifiers.dossier_code(new.code)
         procedure = identifiers.procedure_code(new.procedure_code)
@@ -85,6 +87,12 @@ class DossierService:
             same = (existing.procedure_code, existing.owner_id) == (procedure, new.owner_id)
             if not same:
                 raise Conflict("a different dossier already has this code")
+            if existing.status is not DossierStatus.OPEN:
+                # Handing back the closed one would let a new filing attach to nothing.
+                raise Conflict(
+                    f"dossier {code} is {existing.status.value}: a new filing needs a new "
+                    "dossier code (the next number of the day)"
+                )
             return existing, False
         dossier = Dossier(
             id=new_id(),

@@ -44,11 +44,17 @@ class Reason:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     document: Document
-    usable: bool
-    reasons: tuple[Reason, ...]  # why not, or notes on a usable one
+    usable: bool  # exactly when there is no refusal
+    refusals: tuple[Reason, ...]  # why it cannot be used: what to tell before asking the owner
+    notes: tuple[Reason, ...]  # what else is known (its signature, the result it stands for)
     reuse: Reuse
     replacing_result_code: str | None = None
     attached: bool = False
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """The refusals, or the notes of a usable paper (the API's first `reasons` field)."""
+        return self.refusals or self.notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +165,13 @@ class ReuseService:
                 check = checks.get(paper.id)
                 if check is not None and not acceptable(check):
                     reasons.append(signature_refusal(check))
-                notes = signature_notes(paper, check)
                 candidates.append(
                     Candidate(
                         paper,
                         not reasons,
-                        tuple(reasons or notes),
-                        Reuse.YES,
+                        refusals=tuple(reasons),
+                        notes=tuple(signature_notes(paper, check)),
+                        reuse=Reuse.YES,
                         attached=paper.id in attached,
                     )
                 )
@@ -181,8 +187,9 @@ class ReuseService:
                     Candidate(
                         result,
                         not reasons,
-                        tuple(reasons or [replaces]),
-                        Reuse.BY_REPLACING_RESULT,
+                        refusals=tuple(reasons),
+                        notes=(replaces, *signature_notes(result, check)),
+                        reuse=Reuse.BY_REPLACING_RESULT,
                         replacing_result_code=code,
                         attached=result.id in attached,
                     )

@@ -77,8 +77,9 @@ class Dossiers(SyncResource):
         receiving_agency_code: str | None = None,
         received_at: datetime | None = None,
     ) -> Dossier:
-        """Records a dossier the officer's agency received, or returns the one already
-        recorded under `dossier_code` (`<agency code>-YYMMDD-NNNN`).
+        """Records a dossier the officer's agency received, or returns the open one already
+        recorded under `dossier_code` (`<agency code>-YYMMDD-NNNN`) with `already_recorded`
+        set. A closed dossier's code raises ConflictError: a new filing needs a new code.
 
         `received_at` defaults to now and must fall (in Vietnam time) on the day in the
         code; it needs a time zone. `procedure_code` is the national code (`1.001193`)."""
@@ -125,8 +126,9 @@ class AsyncDossiers(AsyncResource):
         receiving_agency_code: str | None = None,
         received_at: datetime | None = None,
     ) -> Dossier:
-        """Records a dossier the officer's agency received, or returns the one already
-        recorded under `dossier_code` (`<agency code>-YYMMDD-NNNN`).
+        """Records a dossier the officer's agency received, or returns the open one already
+        recorded under `dossier_code` (`<agency code>-YYMMDD-NNNN`) with `already_recorded`
+        set. A closed dossier's code raises ConflictError: a new filing needs a new code.
 
         `received_at` defaults to now and must fall (in Vietnam time) on the day in the
         code; it needs a time zone. `procedure_code` is the national code (`1.001193`)."""

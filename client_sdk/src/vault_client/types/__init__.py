@@ -11,7 +11,14 @@ from vault_client.types.consents import (
     ReceiptService,
 )
 from vault_client.types.documents import ContentInfo, Document, Download
-from vault_client.types.dossiers import Attachment, Candidate, Dossier, NeededPaper, ReusePlan
+from vault_client.types.dossiers import (
+    Attachment,
+    Candidate,
+    Dossier,
+    NeededPaper,
+    ReusePlan,
+    ReuseReason,
+)
 from vault_client.types.enums import (
     ActorKind,
     AttachmentRole,
@@ -137,6 +144,7 @@ __all__ = [
     "Requirement",
     "Reuse",
     "ReusePlan",
+    "ReuseReason",
     "RevisionReport",
     "RevocationInfo",
     "RevocationStatus",

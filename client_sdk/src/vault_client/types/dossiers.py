@@ -21,6 +21,11 @@ class Dossier(VaultModel):
     received_at: datetime
     created_at: datetime
     status: DossierStatus
+    already_recorded: bool = Field(
+        default=False,
+        description="Only from `dossiers.create`: True when the vault already had this open "
+        "dossier under the code (nothing new was recorded)",
+    )
 
 
 class Attachment(VaultModel):
@@ -37,11 +42,30 @@ class Attachment(VaultModel):
     result_code: str | None
 
 
+class ReuseReason(VaultModel):
+    """Why a paper cannot be used, or a note on it: `code` is stable (act on it), `text`
+    is English for people, `day` the date it is about (an expiry)."""
+
+    code: str
+    text: str
+    day: date | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Candidate(VaultModel):
-    """A paper on file that could fill a need, and why it can or cannot be used."""
+    """A paper on file that could fill a need, and why it can or cannot be used.
+
+    `refusals` says why it cannot (empty exactly when `usable`): what to tell the citizen
+    before asking for the paper again. `notes` are what else is known either way (its
+    signature, the result it stands for). `reasons` is the older mix of the two: the texts
+    of the refusals, or of the notes of a usable paper."""
 
     document: Document
     usable: bool
+    refusals: list[ReuseReason] = Field(default_factory=list)
+    notes: list[ReuseReason] = Field(default_factory=list)
     reasons: list[str]
     reuse: Reuse = Field(description="The `reused` flag attaching it would record")
     replacing_result_code: str | None
