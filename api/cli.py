@@ -244,7 +244,7 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
 
 
 def cmd_dev_seed(args: argparse.Namespace) -> int:
-    from api.devseed import dev_seed
+    from api.devseed import dev_seed, keep_client_secret
     from vault.settings import Environment
 
     settings = _settings()
@@ -254,8 +254,59 @@ def cmd_dev_seed(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    created = _with_uow(lambda v, uow: dev_seed(v, uow))
+    secret_file = Path(args.secret_file)
+
+    def seed(vault: Vault, uow: UnitOfWork) -> tuple[dict[str, object], str | None]:
+        made = dev_seed(vault, uow)
+        return made, keep_client_secret(uow, made, secret_file)
+
+    created, problem = cast(tuple[dict[str, object], str | None], _with_uow(seed))
     print(json.dumps(created, indent=2, ensure_ascii=False))
+    if problem is None:
+        print(
+            f"the demo-system client's id and secret are in {secret_file} (development only): "
+            f"`source {secret_file}` sets CITIZEN_VAULT_CLIENT_ID and CITIZEN_VAULT_CLIENT_SECRET",
+            flush=True,
+        )
+    else:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_trust_roots(args: argparse.Namespace) -> int:
+    """The certificates the vault's verifier trusts, as one PEM file: what
+    `vault_client.verification.verify_pdf(..., trust_roots=[FILE])` loads as it is."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from pydantic import ValidationError
+
+    from signing.verify.errors import VerifierError
+    from signing.verify_settings import VerifySettings
+
+    try:
+        roots = VerifySettings().trust().roots
+    except (ValidationError, VerifierError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not roots:
+        print(
+            "error: no trust root: set VAULT_VERIFY_TRUST_ROOTS (the national root CA), or in "
+            "development start the signing service once (`./scripts/run`), which makes "
+            "the development root",
+            file=sys.stderr,
+        )
+        return 1
+    bundle = []
+    for der in roots:
+        cert = x509.load_der_x509_certificate(der)
+        bundle.append(f"# {cert.subject.rfc4514_string()}\n".encode())
+        bundle.append(cert.public_bytes(Encoding.PEM))
+    data = b"".join(bundle)
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"{len(roots)} trust root(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
     return 0
 
 
@@ -286,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Parsed by their own modules (see main); listed here for --help.
     sub.add_parser("verify", help="verify signed PDFs offline: signatures, chain, changes")
+    roots = sub.add_parser(
+        "trust-roots",
+        help="print the roots signatures are verified against (PEM; the SDK's verify_pdf loads it)",
+    )
+    roots.add_argument("--out", metavar="FILE", help="write them to FILE instead")
+    roots.set_defaults(func=cmd_trust_roots)
     sub.add_parser(
         "extend-signatures", help="add document timestamps (B-LTA) to signatures near expiry"
     )
@@ -337,6 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     ocr_cli.register(sub, _settings)  # worker, reindex, ocr
 
     seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")
+    seed.add_argument(
+        "--secret-file",
+        default="var/dev-client.env",
+        help="where the demo system's client secret is kept (default: %(default)s)",
+    )
     seed.set_defaults(func=cmd_dev_seed)
     return parser
 

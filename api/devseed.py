@@ -4,7 +4,9 @@ Development only: the CLI refuses it in production."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
@@ -26,6 +28,10 @@ OFFICERS = [
     ("quantri", "Quản Trị Viên", [Role.ADMINISTRATOR]),
 ]
 CITIZEN = ("079203001234", "Nguyễn Thị Hương", "huong")
+DEMO_CLIENT = "demo-system"
+# Where `vault dev-seed` keeps the demo system's secret (the vault keeps only its hash), as
+# shell `export` lines for the SDK's settings: `source var/dev-client.env`.
+DEV_CLIENT_FILE = Path("var/dev-client.env")
 # Which development signing credential (signing/runtime.py DEV_CREDENTIALS) each demo
 # officer signs with, and the office's seal.
 DEV_SIGNING_OFFICERS = {"chungthuc": "h57-officer-an", "trakq": "h57-officer-binh"}
@@ -138,9 +144,50 @@ def dev_seed(vault: Vault, uow: UnitOfWork) -> dict[str, Any]:
         for meta, lines in DEMO_PAPERS:
             vault.documents.upload(uow, citizen, owner.id, meta, io.BytesIO(_scan(lines)))
         made["owner"]["papers"] = len(DEMO_PAPERS)
-    if uow.clients.get("demo-system") is None:
+    if uow.clients.get(DEMO_CLIENT) is None:
         client_id, secret = vault.auth.add_client(
-            uow, name="Demo one-stop system", agency_code=code, client_id="demo-system"
+            uow, name="Demo one-stop system", agency_code=code, client_id=DEMO_CLIENT
         )
         made["client"] = {"client_id": client_id, "client_secret": secret}
     return made
+
+
+def keep_client_secret(uow: UnitOfWork, made: dict[str, Any], path: Path) -> str | None:
+    """Development only: writes the demo system's secret to `path` (owner-only) when
+    `dev_seed` has just made it, so that it can be read again after this run; on later
+    runs checks that the file still holds the secret the vault knows. Returns what is wrong
+    (the secret cannot be recovered: the vault keeps only a hash), or None."""
+    from vault.auth.passwords import verify_secret
+
+    client = made.get("client")
+    if client is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = (
+            f"# {DEMO_CLIENT}, the demo agency system of `vault dev-seed`: DEVELOPMENT ONLY.\n"
+            f"export CITIZEN_VAULT_CLIENT_ID={client['client_id']}\n"
+            f"export CITIZEN_VAULT_CLIENT_SECRET={client['client_secret']}\n"
+        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(path, 0o600)  # an older file keeps its mode through O_TRUNC
+        return None
+    stored = uow.clients.get(DEMO_CLIENT)
+    kept = read_client_secret(path)
+    if stored is not None and kept is not None and verify_secret(stored.secret_hash, kept):
+        return None
+    return (
+        f"{path} does not hold the secret of {DEMO_CLIENT} (made before it was kept there, "
+        "or for another database); the vault keeps only its hash: register another system "
+        "with `vault add-client`, or start the development database afresh"
+    )
+
+
+def read_client_secret(path: Path) -> str | None:
+    """The secret in a file `keep_client_secret` wrote, if there is one."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    prefix = "export CITIZEN_VAULT_CLIENT_SECRET="
+    return next((x.removeprefix(prefix) for x in lines if x.startswith(prefix)), None)

@@ -436,6 +436,9 @@ def test_the_vaults_own_signed_files_verify_offline(
             assert check.passed and check.problems == [], (name, check)
             assert check.intact and check.valid and check.trusted and not check.revoked
             assert check.timestamp is not None  # B-T at least: a trusted timestamp
+            # Judged when the timestamp proves it existed, with the revocation data embedded
+            # after it (B-LT): still "passed" once the embedded OCSP responses are old.
+            assert check.validated_at == check.timestamp
         assert report.signatures[-1].coverage == "entire_file" or name != "result-b-t"
 
         tampered = verify_pdf(altered_after_signing(path.read_bytes()), [root], timeout=None)

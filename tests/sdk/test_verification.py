@@ -3,6 +3,7 @@ a verdict, never a crash, for intact, altered, untrusted, unsigned and malformed
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,9 @@ def test_a_result_downloaded_from_the_vault_verifies_offline(
     assert check.coverage == "entire_file" and check.problems == []
     assert check.signer is not None and "Trần Văn Ký" in check.signer
     assert check.signed_at is not None
+    # No timestamp to prove when it was signed: judged now.
+    assert check.timestamp is None and check.validated_at is not None
+    assert abs((check.validated_at - datetime.now(UTC)).total_seconds()) < 120
     assert verify_pdf(path.read_bytes(), [pki.root_pem], timeout=None).passed
 
 

@@ -70,6 +70,7 @@ class SignatureCheck(BaseModel):
     valid: bool
     trusted: bool
     revoked: bool
+    validated_at: datetime | None  # the time the chain and revocation were judged at
     coverage: str
     modification_level: str | None
     docmdp_ok: bool | None
@@ -136,7 +137,10 @@ def verify_pdf(
     """Verifies every signature in `pdf` (a path or the bytes) against `trust_roots` (PEM
     or DER files, or their bytes; a file may hold several certificates).
 
-    `validation_time` is when the certificates must have been valid (default: now).
+    `validation_time` is when the certificates must have been valid. By default, a
+    signature with a trusted signature timestamp is judged at the timestamp's time, with
+    the revocation data embedded after it (DSS: long-term validation, PAdES B-LT), as the
+    vault's verifier does; one without, at the current time.
     With `timeout` (seconds) the check runs in a child process, killed when over time or
     over `max_memory` bytes of address space (POSIX); `timeout=None` runs it in this thread
     (then not from inside a running event loop: use `asyncio.to_thread`). A file over
@@ -155,7 +159,7 @@ def verify_pdf(
         if size > max_bytes:
             return _cannot(f"the file is over {max_bytes} bytes")
         source = str(path)
-    at = validation_time or datetime.now(UTC)
+    at = validation_time
     if timeout is None:
         return _verify(source, roots, at, require_revocation_info)
     return _in_child(source, roots, at, require_revocation_info, timeout, max_memory)
@@ -174,7 +178,7 @@ _CHILD_BOOT = (
 def _in_child(
     source: bytes | str,
     roots: list[bytes],
-    at: datetime,
+    at: datetime | None,
     require_revocation_info: bool,
     timeout: float,
     max_memory: int | None,
@@ -182,7 +186,7 @@ def _in_child(
     header = {
         "path": source if isinstance(source, str) else None,
         "roots": [base64.b64encode(r).decode() for r in roots],
-        "at": at.isoformat(),
+        "at": at.isoformat() if at is not None else None,
         "require_revocation_info": require_revocation_info,
         "max_memory": max_memory,
     }
@@ -221,7 +225,7 @@ def _child_main() -> None:
     logging.disable(logging.CRITICAL)
     source: bytes | str = header["path"] or sys.stdin.buffer.read()
     roots = [base64.b64decode(r) for r in header["roots"]]
-    at = datetime.fromisoformat(header["at"])
+    at = datetime.fromisoformat(header["at"]) if header["at"] else None
     try:
         result = _verify(source, roots, at, bool(header["require_revocation_info"]))
     except MemoryError:
@@ -233,7 +237,7 @@ def _child_main() -> None:
 
 
 def _verify(
-    source: bytes | str, roots: list[bytes], at: datetime, require_revocation_info: bool
+    source: bytes | str, roots: list[bytes], at: datetime | None, require_revocation_info: bool
 ) -> OfflineVerification:
     try:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -245,7 +249,7 @@ def _verify(
 
 
 async def _check(
-    data: bytes, roots_der: list[bytes], at: datetime, require_revocation_info: bool
+    data: bytes, roots_der: list[bytes], at: datetime | None, require_revocation_info: bool
 ) -> OfflineVerification:
     from asn1crypto import x509
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -264,31 +268,33 @@ async def _check(
         "trust_roots": roots,
         "allow_fetching": False,
         "revocation_mode": "hard-fail" if require_revocation_info else "soft-fail",
-        "moment": at,
     }
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except Exception:  # no DSS, or an unreadable one: validate with the roots alone
         dss = None
 
+    async def validate(embedded: Any, moment: datetime, retroactive: bool) -> Any:
+        args = {**context_args, "moment": moment, "retroactive_revinfo": retroactive}
+        context = dss.as_validation_context(args) if dss is not None else ValidationContext(**args)
+        return await async_validate_pdf_signature(embedded, context, context)
+
     ordered = sorted(signatures, key=lambda s: s.signed_revision)
     checks: list[SignatureCheck] = []
     for position, embedded in enumerate(ordered):
-        context = (
-            dss.as_validation_context(dict(context_args))
-            if dss is not None
-            else ValidationContext(**context_args)
-        )
         # The signature fields signed after this one: the only form fields that may change.
         later_fields = None
         if position < len(ordered) - 1:
             later_fields = {s.field_name for s in ordered[position + 1 :]}
         try:
-            status = await async_validate_pdf_signature(embedded, signer_validation_context=context)
+            if at is not None:
+                status, moment = await validate(embedded, at, False), at
+            else:
+                status, moment = await _at_proven_time(embedded, validate)
         except Exception as exc:
             checks.append(_unreadable(embedded.field_name, exc))
             continue
-        checks.append(_judge(embedded.field_name, status, later_fields))
+        checks.append(_judge(embedded.field_name, status, later_fields, moment))
 
     failed = [c for c in checks if not c.passed]
     if not failed:
@@ -305,6 +311,25 @@ async def _check(
     )
 
 
+async def _at_proven_time(embedded: Any, validate: Any) -> tuple[Any, datetime]:
+    """Validates at the time the signature timestamp proves the signature existed, with
+    revocation data issued after it accepted (what B-LT embeds right after signing); at the
+    current time when there is no timestamp, or it does not verify and chain to a root."""
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    claimed = None
+    for token in extract_tst_data_iter(embedded.signer_info, signed=False):
+        claimed = token["encap_content_info"]["content"].parsed["gen_time"].native
+        break
+    if claimed is not None:
+        status = await validate(embedded, claimed, True)
+        stamp = status.timestamp_validity
+        if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
+            return status, stamp.timestamp
+    now = datetime.now(UTC)
+    return await validate(embedded, now, False), now
+
+
 def _unreadable(field_name: str, exc: Exception) -> SignatureCheck:
     return SignatureCheck(
         field_name=field_name,
@@ -316,6 +341,7 @@ def _unreadable(field_name: str, exc: Exception) -> SignatureCheck:
         valid=False,
         trusted=False,
         revoked=False,
+        validated_at=None,
         coverage="unclear",
         modification_level=None,
         docmdp_ok=None,
@@ -324,7 +350,9 @@ def _unreadable(field_name: str, exc: Exception) -> SignatureCheck:
     )
 
 
-def _judge(field_name: str, status: Any, later_fields: set[str] | None) -> SignatureCheck:
+def _judge(
+    field_name: str, status: Any, later_fields: set[str] | None, moment: datetime
+) -> SignatureCheck:
     """`later_fields`: None for the last signature, else the fields signed after it."""
     from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -387,6 +415,7 @@ def _judge(field_name: str, status: Any, later_fields: set[str] | None) -> Signa
         valid=bool(status.valid),
         trusted=bool(status.trusted),
         revoked=bool(status.revoked),
+        validated_at=moment,
         coverage=coverage.name.lower() if coverage is not None else "unclear",
         modification_level=level.name.lower() if level is not None else None,
         docmdp_ok=status.docmdp_ok,
