@@ -1,7 +1,15 @@
-"""The SDK README's examples run as written, in order, against the live API set up as
-`./scripts/run` sets up the development server (api.devseed, an OCR worker in the process),
-with the files they name. The vault's verifier trusts the examples' root, as a production
-vault trusts the national root CA."""
+"""The READMEs' examples run as written, twice in a row, against the vault as `./scripts/run`
+sets it up: `vault migrate`, `vault dev-seed`, `vault signing-serve` (development PKI and a
+SoftHSM2 token) and `vault serve --dev-signing` (with its OCR worker), each a real process,
+in a folder laid out like the repository (`var/`, `.venv`).
+
+Run in order, from that folder: the main README's first session (its `curl` blocks: a
+dossier, reuse, a scan, a signed result, `vault trust-roots`), then the SDK README's setting
+block and every Python example. The only change made to them: the server listens on a free
+port instead of 8000 (other test runs share the machine), so `localhost:8000` and
+`127.0.0.1:8000` are rewritten to it. The files the READMEs say are the reader's own
+(`scan.pdf`, `result-draft.pdf`) are put in the folder.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +18,26 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from PIL import Image
-from vault_client import VaultClient
 
-from api import create_app
-from api.devseed import dev_seed
-from ocr.worker import start_background_worker
-from signing.verify import TrustSettings, Verifier
-from tests.factories import png_bytes
+from tests.factories import pdf_bytes
 from tests.ocr.vault_support import text_page
 from tests.sdk.conftest import SDK_SRC
-from tests.sdk.pki import Pki
-from tests.support.live import serve
-from vault.runtime import Vault
+from tests.support.live import free_port
 
-README = SDK_SRC.parent / "README.md"
-PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+REPO = SDK_SRC.parents[1]
+MAIN_README = REPO / "README.md"
+SDK_README = SDK_SRC.parent / "README.md"
+VAULT = str(Path(sys.prefix, "bin", "vault"))
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
+MARRIAGE = ("Anh Trần Văn Nam và chị Nguyễn Thị Hương", "Số: 12/2015, quyển số 01")
 
 
 def scan_pdf() -> bytes:
@@ -43,101 +48,178 @@ def scan_pdf() -> bytes:
     return out.getvalue()
 
 
-MARRIAGE = ("Anh Trần Văn Nam và chị Nguyễn Thị Hương", "Số: 12/2015, quyển số 01")
+def blocks(readme: Path, language: str) -> list[str]:
+    return [code for lang, code in BLOCK.findall(readme.read_text()) if lang == language]
 
 
-@pytest.fixture
-def pki() -> Pki:
-    return Pki.make("Cán bộ Trả Kết Quả")
+@dataclass(frozen=True)
+class DevRun:
+    folder: Path
+    port: int
+    env: dict[str, str]  # what a developer's shell has: no VAULT_* or CITIZEN_VAULT_* set
 
 
-@pytest.fixture
-def served(vault: Vault, pki: Pki) -> Iterator[str]:
-    """The API with a verifier trusting `pki`'s root, and an OCR worker beside it."""
-    app = create_app(vault=vault)
-    root = x509.load_pem_x509_certificate(pki.root_pem).public_bytes(Encoding.DER)
-    with Verifier(TrustSettings(roots=(root,))) as verifier:
-        app.state.verifier = verifier
-        worker = start_background_worker(vault)
+def _wait_until_up(base: str, processes: list[subprocess.Popen[bytes]], logs: Path) -> None:
+    deadline = time.monotonic() + 180
+    while True:
+        for process in processes:
+            if process.poll() is not None:
+                raise AssertionError(
+                    "a process exited:\n"
+                    + "\n".join(p.read_text(errors="replace")[-3000:] for p in logs.iterdir())
+                )
         try:
-            with serve(app) as url:
-                yield url
-        finally:
-            worker.stop()
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, (logs / "api.log").read_text(errors="replace")
+        time.sleep(0.3)
 
 
-@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
-def test_readme_examples_run_as_written(
-    vault: Vault, served: str, pki: Pki, tmp_path: Path
-) -> None:
-    live = served
-    with vault.uows() as uow:
-        made = dev_seed(vault, uow)
-        uow.commit()
-    secret = made["client"]["client_secret"]
-    signed = pki.sign()
-    # What the examples expect on file: an ID card the agency issued earlier, and a signed
-    # result; and on disk: the result as a citizen would send it, the roots, a scan.
-    with VaultClient(
-        live, client_id="demo-system", client_secret=secret, officer="trakq"
-    ) as issuer:
-        citizen = issuer.owners.lookup("079203001234")
-        issuer.documents.upload(
-            citizen,
-            png_bytes(),
-            paper_type="chip_id_card",
-            title="Căn cước",
-            origin="issued_result",
-            issue_date=date(2021, 5, 1),
-        )
-        issuer.documents.upload(
-            citizen,
-            signed,
-            paper_type="procedure_result",
-            title="Trích lục khai sinh",
-            origin="issued_result",
-            issue_date=date(2025, 1, 10),
-        )
-    (tmp_path / "result.pdf").write_bytes(signed)
-    (tmp_path / "trust-roots.pem").write_bytes(pki.root_pem)
-    scan = scan_pdf()
-    (tmp_path / "scan.pdf").write_bytes(scan)
-
+@pytest.fixture(scope="module")
+def dev_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevRun]:
+    folder = tmp_path_factory.mktemp("repository")
+    (folder / ".venv").symlink_to(sys.prefix)
+    (folder / "scan.pdf").write_bytes(scan_pdf())
+    (folder / "result-draft.pdf").write_bytes(pdf_bytes(1))
     env = {
-        "PATH": os.environ.get("PATH", ""),
-        "CITIZEN_VAULT_BASE_URL": live,
-        "CITIZEN_VAULT_CLIENT_ID": "demo-system",
-        "CITIZEN_VAULT_CLIENT_SECRET": secret,
-        "CITIZEN_VAULT_OFFICER": "tiepnhan",
-        "PYTHONPATH": str(SDK_SRC),  # harmless once the SDK is installed
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VAULT_", "CITIZEN_VAULT_", "PYTHON"))
     }
-    blocks = PYTHON_BLOCK.findall(README.read_text())
-    assert len(blocks) >= 8
-    outputs = []
-    for number, code in enumerate(blocks, 1):
-        script = tmp_path / f"example_{number}.py"
-        script.write_text(code)
-        run = subprocess.run(
-            [sys.executable, script.name],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, f"example {number} failed:\n{code}\n{run.stdout}{run.stderr}"
-        outputs.append(run.stdout)
+    # A shell with the virtualenv active, and the SDK from this repository importable as
+    # `pip install ./client_sdk` would make it.
+    env["PATH"] = f"{Path(sys.prefix, 'bin')}:{env.get('PATH', '/usr/bin:/bin')}"
+    env["PYTHONPATH"] = str(SDK_SRC)
+    # The ports: ./scripts/run's defaults (8010, 8011, 8000) may be taken by other runs.
+    port, signing_port, pki_port = free_port(), free_port(), free_port()
+    signer_env = {
+        **env,
+        "VAULT_SIGNING_PORT": str(signing_port),
+        "VAULT_SIGNING_DEV_PKI_PORT": str(pki_port),
+    }
+    mkdir = subprocess.run(["mkdir", "-p", "var"], cwd=folder, check=True)
+    assert mkdir.returncode == 0
+    migrated = subprocess.run([VAULT, "migrate"], cwd=folder, env=env, capture_output=True)
+    assert migrated.returncode == 0, migrated.stderr
+    seeded = subprocess.run(
+        [VAULT, "dev-seed"], cwd=folder, env=env, capture_output=True, text=True
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    # The run says where the demo system's secret is kept, and keeps it for the owner only.
+    assert "demo-system client's id and secret are in var/dev-client.env" in seeded.stdout
+    assert (folder / "var/dev-client.env").stat().st_mode & 0o777 == 0o600
+    again = subprocess.run([VAULT, "dev-seed"], cwd=folder, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and "var/dev-client.env" in again.stdout, again.stderr
+    assert "warning" not in again.stderr  # the kept secret is still the vault's
 
-    pulled, checked, offline, fetched, scanned = outputs[:5]
-    assert "attached Căn cước" in pulled or "attached" in pulled, pulled
-    assert "ask the citizen for:" in pulled, pulled  # nothing on file for the parents' marriage
-    assert checked.startswith("TOTAL_PASSED - "), checked
-    assert "  Cán bộ Trả Kết Quả: TOTAL_PASSED, PKCS7-B, signed " in checked
-    assert b"ValidationReport" in (tmp_path / "result-report.xml").read_bytes()
-    assert offline.startswith("passed - "), offline
-    assert "Trích lục khai sinh 2025-01-10 -> TOTAL_PASSED passed" in fetched
-    assert "stored " in scanned and f"100% of {len(scan)} bytes" in scanned
-    assert "OCR: done" in scanned, scanned
-    assert "found Giấy chứng nhận kết hôn (bản số hóa)" in scanned, scanned
-    assert (tmp_path / "scan-searchable.pdf").read_bytes().startswith(b"%PDF-")
-    assert list(tmp_path.glob("dossier-000.00.15.H57-*/chip_id_card.png"))
+    logs = folder / "logs"
+    logs.mkdir()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        with (logs / "signer.log").open("wb") as signer_log:
+            processes.append(
+                subprocess.Popen(
+                    [VAULT, "signing-serve"],
+                    cwd=folder,
+                    env=signer_env,
+                    stdout=signer_log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        serve = [
+            *(VAULT, "serve", "--port", str(port)),
+            *("--dev-signing", "var/signing/dev-credentials.json"),
+            *("--dev-signing-url", f"http://127.0.0.1:{signing_port}"),
+        ]
+        with (logs / "api.log").open("wb") as api_log:
+            processes.append(
+                subprocess.Popen(
+                    serve, cwd=folder, env=env, stdout=api_log, stderr=subprocess.STDOUT
+                )
+            )
+        _wait_until_up(f"http://127.0.0.1:{port}", processes, logs)
+        yield DevRun(folder, port, env)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _on_port(code: str, port: int) -> str:
+    return code.replace("localhost:8000", f"127.0.0.1:{port}").replace(
+        "127.0.0.1:8000", f"127.0.0.1:{port}"
+    )
+
+
+def _bash(script: str, run: DevRun, what: str) -> str:
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + script],
+        cwd=run.folder,
+        env=run.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"{what} failed:\n{script}\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def _run_every_example(run: DevRun) -> dict[str, str]:
+    shell = [b for b in blocks(MAIN_README, "sh") if "curl " in b]
+    assert len(shell) == 2, "the first session and the signed result"
+    out: dict[str, str] = {}
+    for number, code in enumerate(shell, 1):
+        out[f"session {number}"] = _bash(_on_port(code, run.port), run, f"session block {number}")
+
+    (settings,) = [b for b in blocks(SDK_README, "sh") if "export CITIZEN_VAULT_" in b]
+    python = blocks(SDK_README, "python")
+    assert len(python) >= 8
+    for number, code in enumerate(python, 1):
+        script = run.folder / f"example_{number}.py"
+        script.write_text(code)
+        out[f"example {number}"] = _bash(
+            _on_port(settings, run.port) + f'\nexec python3 "{script.name}"\n',
+            run,
+            f"SDK README example {number}:\n{code}",
+        )
+    return out
+
+
+def test_the_readme_examples_run_as_written_twice(dev_run: DevRun) -> None:
+    first = _run_every_example(dev_run)
+    second = _run_every_example(dev_run)
+
+    for out in (first, second):
+        # The first session: the reuse plan, with refusals apart from notes; the signed
+        # result verified by the vault with no sign-in.
+        session, signed = out["session 1"], out["session 2"]
+        assert '"refusals":' in session and '"notes":' in session, session
+        assert '"reused":1' in session and '"from_warehouse":true' in session, session
+        assert signed.startswith("TOTAL_PASSED - "), signed
+        assert b"BEGIN CERTIFICATE" in (dev_run.folder / "trust-roots.pem").read_bytes()
+
+        pulled, checked, offline, fetched, scanned = (out[f"example {n}"] for n in range(1, 6))
+        # The session recorded today's dossier: the SDK finds it, and says so.
+        assert re.match(r"000\.00\.15\.H57-\d{6}-0001 already recorded\n", pulled), pulled
+        assert re.search(r"attached .+: \d+ bytes, verified: True", pulled), pulled
+        # Only refusals are given as a reason to ask the citizen, never a note.
+        assert "no digital signature" not in pulled and "signature valid" not in pulled
+        assert checked.startswith("TOTAL_PASSED - "), checked
+        assert "  Trần Thị Bình: TOTAL_PASSED, PAdES-BASELINE-LT, signed " in checked, checked
+        assert b"ValidationReport" in (dev_run.folder / "result-report.xml").read_bytes()
+        assert offline.startswith("passed - "), offline
+        assert "Trích lục khai sinh None -> TOTAL_PASSED passed" in fetched, fetched
+        assert "already recorded: True" in scanned, scanned
+        assert "stored " in scanned and "100% of " in scanned, scanned
+        assert "OCR: done" in scanned, scanned
+        assert "found Giấy chứng nhận kết hôn (bản số hóa)" in scanned, scanned
+        assert (dev_run.folder / "scan-searchable.pdf").read_bytes().startswith(b"%PDF-")
+        assert list(dev_run.folder.glob("dossier-000.00.15.H57-*/chip_id_card.png"))
+        assert "404 " in out["example 8"], out["example 8"]  # the Errors example
