@@ -128,3 +128,64 @@ def test_the_command_imports_nothing_heavy_before_it_runs() -> None:
     assert helped.returncode == 0, helped.stderr
     for command in ("serve", "verify", "migrate", "worker", "dev-seed", "add-officer"):
         assert command in helped.stdout
+
+
+def test_trust_roots_prints_the_verifiers_roots_for_the_sdk(tmp_path: Path) -> None:
+    from tests.sdk.conftest import SDK_SRC
+    from tests.sdk.pki import Pki
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
+    none = vault_cli(["trust-roots"], env, tmp_path)  # no root configured, no development PKI
+    assert none.returncode == 1 and "VAULT_VERIFY_TRUST_ROOTS" in none.stderr
+    assert none.stdout == ""
+
+    pki = Pki.make()
+    (tmp_path / "national").mkdir()
+    (tmp_path / "national/root.pem").write_bytes(pki.root_pem)
+    env["VAULT_VERIFY_TRUST_ROOTS"] = json.dumps([str(tmp_path / "national")])
+    printed = vault_cli(["trust-roots", "--out", "trust-roots.pem"], env, tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert "1 trust root(s) written to trust-roots.pem" in printed.stderr
+    bundle = (tmp_path / "trust-roots.pem").read_text()
+    assert bundle.startswith("# CN=Test Root CA,O=UBND phường Bến Nghé,C=VN\n-----BEGIN")
+    # ... which the SDK's offline check loads as it is.
+    check = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from vault_client.verification import verify_pdf; "
+        "print(verify_pdf(open(sys.argv[2], 'rb').read(), ['trust-roots.pem']).verdict)"
+    )
+    (tmp_path / "signed.pdf").write_bytes(pki.sign())
+    verified = subprocess.run(
+        [sys.executable, "-c", check, str(SDK_SRC), "signed.pdf"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verified.stdout.strip() == "passed", verified.stderr
+
+
+def test_dev_seed_keeps_the_demo_systems_secret_and_says_when_it_cannot(tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VAULT_")},
+        "VAULT_OCR_WORKER_EMBEDDED": "false",
+    }
+    assert vault_cli(["migrate"], env, tmp_path).returncode == 0
+    first = vault_cli(["dev-seed"], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    kept = tmp_path / "var/dev-client.env"
+    assert "are in var/dev-client.env" in first.stdout
+    assert kept.stat().st_mode & 0o777 == 0o600
+    secret = json.loads(first.stdout[: first.stdout.rindex("}") + 1])["client"]["client_secret"]
+    assert kept.read_text().splitlines()[1:] == [
+        "export CITIZEN_VAULT_CLIENT_ID=demo-system",
+        f"export CITIZEN_VAULT_CLIENT_SECRET={secret}",
+    ]
+    again = vault_cli(["dev-seed"], env, tmp_path)  # still there, still the vault's
+    assert again.returncode == 0 and "warning" not in again.stderr
+    assert "are in var/dev-client.env" in again.stdout and secret not in again.stdout
+
+    kept.write_text("export CITIZEN_VAULT_CLIENT_SECRET=not-the-secret\n")
+    stale = vault_cli(["dev-seed"], env, tmp_path)
+    assert stale.returncode == 0
+    assert "warning: var/dev-client.env does not hold the secret of demo-system" in stale.stderr
