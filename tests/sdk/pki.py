@@ -88,7 +88,7 @@ class Pki:
             ),
         )
 
-    def sign(self, pdf: bytes | None = None) -> bytes:
+    def sign(self, pdf: bytes | None = None, field_name: str = "Signature1") -> bytes:
         import tempfile
         from pathlib import Path
 
@@ -104,7 +104,7 @@ class Pki:
             )
             out = signers.sign_pdf(
                 IncrementalPdfFileWriter(io.BytesIO(pdf or pdf_bytes())),
-                signers.PdfSignatureMetadata(field_name="Signature1"),
+                signers.PdfSignatureMetadata(field_name=field_name),
                 signer=signer,
             )
         return out.getvalue()
@@ -118,6 +118,50 @@ def altered_after_signing(signed: bytes) -> bytes:
     stream = generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 720 Td (FORGED) Tj ET")
     page["/Contents"] = writer.add_object(stream)
     writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def with_text_field(pdf: bytes, name: str) -> bytes:
+    """The PDF with an empty text form field `name` on its first page."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    page_ref = writer.root["/Pages"]["/Kids"][0]
+    page = page_ref.get_object()
+    field = writer.add_object(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                generic.NameObject("/Subtype"): generic.NameObject("/Widget"),
+                generic.NameObject("/FT"): generic.NameObject("/Tx"),
+                generic.NameObject("/T"): generic.TextStringObject(name),
+                generic.NameObject("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(n) for n in (72, 600, 300, 630)]
+                ),
+                generic.NameObject("/F"): generic.NumberObject(4),
+                generic.NameObject("/P"): page_ref,
+            }
+        )
+    )
+    page["/Annots"] = generic.ArrayObject([field])
+    writer.update_container(page)
+    writer.root["/AcroForm"] = generic.DictionaryObject(
+        {generic.NameObject("/Fields"): generic.ArrayObject([field])}
+    )
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def fill_text_field(pdf: bytes, name: str, value: str) -> bytes:
+    """An incremental update that gives the text field `name` a value (form filling)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        if field.get("/T") == name:
+            field["/V"] = generic.TextStringObject(value)
+            writer.update_container(field)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

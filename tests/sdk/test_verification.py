@@ -11,7 +11,7 @@ from vault_client import VaultClient
 from vault_client.verification import verify_pdf
 
 from tests.factories import CITIZEN_ID, pdf_bytes
-from tests.sdk.pki import Pki, altered_after_signing
+from tests.sdk.pki import Pki, altered_after_signing, fill_text_field, with_text_field
 
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
 
@@ -107,3 +107,22 @@ def test_trust_roots_that_cannot_be_read_are_the_callers_error(
         verify_pdf(signed, [tmp_path / "missing.pem"])
     with pytest.raises(TypeError):
         verify_pdf(signed, tmp_path / "root.pem")  # type: ignore[arg-type]
+
+
+def test_an_earlier_signature_allows_later_signatures_and_nothing_else(pki: Pki) -> None:
+    form = with_text_field(pdf_bytes(), "HoTen")
+    first = pki.sign(form, field_name="NguoiKy")
+    both = pki.sign(first, field_name="ConDau")  # the office seal after the officer
+    report = verify_pdf(both, [pki.root_pem], timeout=None)
+    assert report.passed, report.reason
+    assert [c.field_name for c in report.signatures] == ["NguoiKy", "ConDau"]
+
+    # A form value filled in between: the later signature covers it, the earlier does not.
+    filled = pki.sign(fill_text_field(first, "HoTen", "Nguyễn Văn A"), field_name="ConDau")
+    report = verify_pdf(filled, [pki.root_pem], timeout=None)
+    assert report.verdict == "failed"
+    earlier, later = report.signatures
+    assert earlier.problems == [
+        "the file was changed after this signature by more than later signatures"
+    ]
+    assert later.passed and later.problems == []
