@@ -149,3 +149,20 @@ def test_the_sdk_installs_alone_in_a_fresh_virtualenv(tmp_path: Path, live: str)
     assert report["typed"]  # py.typed ships: type checkers use the SDK's annotations
     assert report["alive"] == "ok" and report["keys"] >= 1
     assert "citizen-vault-client[verify]" in report["extra"]
+
+
+def test_the_verify_extra_allows_the_pyhanko_the_vault_pins() -> None:
+    """`verify_pdf` is tested with the server's pyHanko; the extra must install that one."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    extra = tomllib.loads((SDK_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["verify"]
+    (pyhanko,) = [Requirement(r) for r in extra if Requirement(r).name == "pyhanko"]
+    lock = (SDK_ROOT.parent / "requirements.lock").read_text()
+    pinned = next(
+        line.split("==")[1].split()[0] for line in lock.splitlines() if line.startswith("pyhanko==")
+    )
+    assert pyhanko.specifier.contains(pinned), (str(pyhanko.specifier), pinned)
