@@ -10,6 +10,9 @@ when every verification worker is busy.
 same report for a document in the vault, read under the same access rules and audit as its
 download.
 
+The JSON report carries `summaries`: the verdict and each signature in plain words
+(`api.verification_wording`), Vietnamese or English by `Accept-Language`.
+
 The verifier comes from `app.state.verifier` when the application sets one up in its
 lifespan; otherwise one is built from `VerifySettings` on first use and kept for the
 process.
@@ -26,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.problems import problem
+from api.verification_wording import describe, negotiate
 from signing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
@@ -71,6 +75,11 @@ def _problem(
 @router.post(
     "/verifications",
     summary="Verify the signatures of a PDF (PAdES): a report like the EU DSS simple report",
+    description="Multipart form (`multipart/form-data`) with one field, **`file`**: the PDF. "
+    "No sign-in. The file is verified in memory and not stored. The JSON report's "
+    "`summaries` (verdict, and per signature what it is, why it fails and what changed "
+    "after it) are worded in Vietnamese or English by `Accept-Language` (English without "
+    "the header); with the header, `summary` is worded so too.",
     responses={
         200: {
             "description": "The verification report (also when signatures fail)",
@@ -83,7 +92,7 @@ def _problem(
 )
 def verify_document(
     request: Request,
-    file: Annotated[UploadFile, File(description="The signed PDF")],
+    file: Annotated[UploadFile, File(description="The signed PDF (multipart field `file`)")],
     format: ReportFormat = "json",
 ) -> Response:
     verifier = get_verifier(request)
@@ -109,7 +118,7 @@ def verify_document(
         report = verifier.verify(data)
     except (VerifierBusy, VerifierClosed) as exc:
         return _unavailable(exc, request)
-    return _report_response(report, format)
+    return _report_response(report, format, request)
 
 
 @stored_router.get(
@@ -139,7 +148,7 @@ def verify_stored(
         )
     except (VerifierBusy, VerifierClosed) as exc:
         return _unavailable(exc, request)
-    return _report_response(report, format)
+    return _report_response(report, format, request)
 
 
 def _unavailable(exc: VerifierBusy | VerifierClosed, request: Request) -> JSONResponse:
@@ -150,7 +159,16 @@ def _unavailable(exc: VerifierBusy | VerifierClosed, request: Request) -> JSONRe
     return _problem(503, "verifier-unavailable", "Verifier unavailable", exc.detail, request)
 
 
-def _report_response(report: VerificationReport, format: str) -> Response:
+def _report_response(report: VerificationReport, format: str, request: Request) -> Response:
     if format == "etsi-xml":
         return Response(render(report), media_type="application/xml")
-    return JSONResponse(report.to_dict())
+    data = report.to_dict()
+    # English without the header: the verifier's own `summary` stays as it always was.
+    accept = request.headers.get("accept-language")
+    lang = negotiate(accept, "en")
+    words = describe(report, lang)
+    data["summaries"] = words.to_dict()
+    if accept:
+        data["summary"] = words.verdict
+    headers = {"Content-Language": lang, "Vary": "Accept-Language"}
+    return JSONResponse(data, headers=headers)
