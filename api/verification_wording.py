@@ -11,6 +11,7 @@ byte for byte the one on record).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -121,8 +122,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "Nothing was changed after signing.",
     ),
     "changes.benign": (
-        "Sau khi ký chỉ bổ sung: {what} (được phép, không đổi nội dung).",
-        "Added after signing: {what} (allowed; the content is unchanged).",
+        "Sau khi ký chỉ có: {what} (được phép, nội dung không đổi).",
+        "After signing only: {what} (allowed; the content is unchanged).",
     ),
     "changes.permitted": (
         "Sau khi ký có thay đổi được người ký cho phép: {what}.",
@@ -136,13 +137,13 @@ WORDS: dict[str, tuple[str, str]] = {
         "Nội dung được ký đã bị sửa: các byte được ký không còn như lúc ký.",
         "The signed content was altered: the signed bytes are not what was signed.",
     ),
-    "change.SIGNATURE_ADDED": ("thêm chữ ký số", "a signature"),
-    "change.DOCUMENT_TIMESTAMP_ADDED": ("thêm dấu thời gian", "a document timestamp"),
+    "change.SIGNATURE_ADDED": ("thêm chữ ký số", "a signature added"),
+    "change.DOCUMENT_TIMESTAMP_ADDED": ("thêm dấu thời gian", "a document timestamp added"),
     "change.DSS_UPDATED": (
-        "dữ liệu kiểm tra chứng thư (DSS)",
-        "certificate validation data (DSS)",
+        "thêm dữ liệu kiểm tra chứng thư (DSS)",
+        "certificate validation data (DSS) added",
     ),
-    "change.METADATA_UPDATED": ("sửa thông tin mô tả tệp", "the file's metadata changed"),
+    "change.METADATA_UPDATED": ("cập nhật thông tin mô tả tệp", "the file's metadata updated"),
     "change.FORM_FILLED": ("điền biểu mẫu", "form fields filled in"),
     "change.ANNOTATION_ADDED": ("thêm chú thích", "an annotation added"),
     "change.ANNOTATION_CHANGED": ("sửa chú thích", "an annotation changed"),
@@ -299,10 +300,23 @@ _FINDING_WHY = {
     "BYTE_RANGE_GAP_NOT_CONTENTS": "why.byte_range",
     "SIGNATURE_MALFORMED": "why.format",
 }
-# What a later update may add without touching what was signed.
+# What a later update may add without touching what was signed or shown (signing itself
+# updates the file's metadata: its modification date).
 _BENIGN = frozenset(
-    {ChangeKind.SIGNATURE_ADDED, ChangeKind.DOCUMENT_TIMESTAMP_ADDED, ChangeKind.DSS_UPDATED}
+    {
+        ChangeKind.SIGNATURE_ADDED,
+        ChangeKind.DOCUMENT_TIMESTAMP_ADDED,
+        ChangeKind.DSS_UPDATED,
+        ChangeKind.METADATA_UPDATED,
+    }
 )
+# "Common Name: X, Organization: Y, Country: VN" (asn1crypto's human-friendly name) -> "X".
+_COMMON_NAME = re.compile(r"Common Name: (.+?)(?:, [A-Z][A-Za-z ]*: |$)")
+
+
+def common_name(name: str) -> str:
+    found = _COMMON_NAME.search(name)
+    return found[1] if found else name
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +413,7 @@ def _signature(s: SignatureReport, lang: Lang) -> SignatureWords:
             "certificate.text",
             lang,
             serial=s.signer.serial_number,
-            issuer=s.signer.issuer,
+            issuer=common_name(s.signer.issuer),
             start=f"{s.signer.not_before.astimezone(_VIETNAM):%d/%m/%Y}",
             end=f"{s.signer.not_after.astimezone(_VIETNAM):%d/%m/%Y}",
         )
@@ -423,7 +437,7 @@ def _signature(s: SignatureReport, lang: Lang) -> SignatureWords:
         level=s.level.value,
         certification=s.certification,
         certificate=certificate,
-        trust_anchor=s.trust_anchor or word("anchor.none", lang),
+        trust_anchor=common_name(s.trust_anchor) if s.trust_anchor else word("anchor.none", lang),
         reasons=tuple(word(k, lang) for k in _reasons(s)),
         changes=_changes(s, lang),
     )
@@ -524,6 +538,29 @@ def describe_match(match: RecordMatch, lang: Lang) -> MatchWords:
     )
 
 
+def match_to_dict(match: RecordMatch | None, lang: Lang) -> dict[str, Any] | None:
+    """The JSON report's `on_record`: the structured match and its two sentences."""
+    if match is None:
+        return None
+    words = describe_match(match, lang)
+    return {
+        "kind": match.kind.value,
+        "identical": match.identical,
+        "found_by": match.found_by.value,
+        "number": match.number,
+        "book": match.book,
+        "office_code": match.office_code,
+        "office_name": match.office_name,
+        "date": match.issued_on.isoformat() if match.issued_on else None,
+        "paper_type": match.paper_type,
+        "title": match.title,
+        "record_sha256": match.record_sha256,
+        "current": match.current,
+        "heading": words.heading,
+        "status": words.status,
+    }
+
+
 __all__ = [
     "LANGS",
     "NO_SIGNATURE",
@@ -534,6 +571,7 @@ __all__ = [
     "SignatureWords",
     "describe",
     "describe_match",
+    "match_to_dict",
     "negotiate",
     "revision_ends",
     "word",

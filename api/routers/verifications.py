@@ -29,12 +29,14 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.problems import problem
-from api.verification_wording import describe, negotiate
+from api.verification_wording import describe, match_to_dict, negotiate, revision_ends
+from signing.on_record import RecordMatch, file_check
 from signing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
 from signing.verify.structure import sniff_pdf
 from signing.verify_settings import VerifySettings
+from vault.runtime import Vault
 
 router = APIRouter(tags=["verifications"])
 stored_router = APIRouter(tags=["verifications"])
@@ -79,7 +81,9 @@ def _problem(
     "No sign-in. The file is verified in memory and not stored. The JSON report's "
     "`summaries` (verdict, and per signature what it is, why it fails and what changed "
     "after it) are worded in Vietnamese or English by `Accept-Language` (English without "
-    "the header); with the header, `summary` is worded so too.",
+    "the header); with the header, `summary` is worded so too. `on_record` names the "
+    "certified copy or signed result of this vault the file is (number, office, date) and "
+    "says whether it is byte for byte the file on record; null when it is none.",
     responses={
         200: {
             "description": "The verification report (also when signatures fail)",
@@ -118,7 +122,24 @@ def verify_document(
         report = verifier.verify(data)
     except (VerifierBusy, VerifierClosed) as exc:
         return _unavailable(exc, request)
-    return _report_response(report, format, request)
+    if format == "etsi-xml":
+        return _report_response(report, format, request)
+    vault: Vault | None = getattr(request.app.state, "vault", None)
+    if vault is None:  # the verifier served on its own: no records to compare with
+        return _report_response(report, format, request)
+    match = _on_record(vault, data, report)
+    return _report_response(report, format, request, record_checked=True, match=match)
+
+
+def _on_record(vault: Vault, data: bytes, report: VerificationReport) -> RecordMatch | None:
+    """Which paper of the vault the file is, if any; the look-up is audited against that
+    paper, in a transaction of its own (only after the file has been verified)."""
+    if report.problem is not None:
+        return None
+    with vault.uows() as uow:
+        match = file_check(uow, data, revision_ends(report))
+        uow.commit()
+    return match
 
 
 @stored_router.get(
@@ -159,7 +180,16 @@ def _unavailable(exc: VerifierBusy | VerifierClosed, request: Request) -> JSONRe
     return _problem(503, "verifier-unavailable", "Verifier unavailable", exc.detail, request)
 
 
-def _report_response(report: VerificationReport, format: str, request: Request) -> Response:
+def _report_response(
+    report: VerificationReport,
+    format: str,
+    request: Request,
+    *,
+    record_checked: bool = False,
+    match: RecordMatch | None = None,
+) -> Response:
+    """`match`: what `file_check` found for an uploaded file (`on_record`, null when
+    nothing); a stored document's report has no `on_record` (no look-up is made)."""
     if format == "etsi-xml":
         return Response(render(report), media_type="application/xml")
     data = report.to_dict()
@@ -168,6 +198,8 @@ def _report_response(report: VerificationReport, format: str, request: Request) 
     lang = negotiate(accept, "en")
     words = describe(report, lang)
     data["summaries"] = words.to_dict()
+    if record_checked:
+        data["on_record"] = match_to_dict(match, lang)
     if accept:
         data["summary"] = words.verdict
     headers = {"Content-Language": lang, "Vary": "Accept-Language"}

@@ -142,10 +142,27 @@ def test_a_certified_copy_is_named_and_compared_byte_for_byte(
     assert "electronic certified copy no. 1/ĐT" in text_of(r.text, "record-heading")
     assert text_of(r.text, "record-status") == "The file is byte for byte the one on record."
 
+    # The JSON report names it too, worded by Accept-Language.
+    r = client.post(
+        "/api/v1/verifications",
+        files={"file": ("x.pdf", copy, "application/pdf")},
+        headers={"Accept-Language": "vi"},
+    )
+    assert r.status_code == 200
+    on_record = r.json()["on_record"]
+    assert on_record["kind"] == "certified_copy" and on_record["identical"] is True
+    assert on_record["number"] == "1/ĐT" and on_record["office_code"] == "000.00.15.H57"
+    assert on_record["status"] == "Tệp trùng khớp từng byte với bản được lưu trong kho."
+    r = client.post("/api/v1/verifications", files={"file": ("x.pdf", tamper(copy))})
+    assert r.json()["on_record"]["identical"] is False
+    assert r.json()["on_record"]["status"].startswith("The file is NOT the one on record")
+
     # Each match is in the owner's access log; nothing else about the upload is kept.
     assert audited(vault, document_id) == [
         "code_in_file, identical=false",
+        "code_in_file, identical=false",
         "record_then_changes, identical=false",
+        "same_file, identical=true",
         "same_file, identical=true",
         "same_file, identical=true",
     ]
@@ -277,6 +294,7 @@ def test_json_summaries_by_accept_language(client: TestClient) -> None:
     [signature] = body["summaries"]["signatures"]
     assert signature["summary"].startswith(("Could not be confirmed: Test signer", "Invalid"))
     assert "The certificate does not chain to a trusted authority." in signature["reasons"]
+    assert body["on_record"] is None  # no paper of this vault
 
     vi = client.post(
         "/api/v1/verifications", files=files, headers={"Accept-Language": "vi-VN,vi;q=0.9,en;q=0.5"}
