@@ -393,7 +393,11 @@ def _changes(s: SignatureReport, lang: Lang) -> str:
     kinds = [c for c in (mods.changes if mods else ()) if c is not ChangeKind.NO_CHANGE]
     if not kinds:
         return word("changes.none", lang)
-    what = ", ".join(word(f"change.{c.value}", lang) for c in dict.fromkeys(kinds))
+    # A kind added to the verifier after this table: its code, rather than no page at all.
+    what = ", ".join(
+        word(f"change.{c.value}", lang) if f"change.{c.value}" in WORDS else c.value
+        for c in dict.fromkeys(kinds)
+    )
     if all(c in _BENIGN for c in kinds):
         return word("changes.benign", lang, what=what)
     if mods is not None and mods.permitted:
@@ -455,7 +459,8 @@ def describe(report: VerificationReport, lang: Lang) -> ReportWords:
         verdict = word(key.get(indication, "verdict.indeterminate"), lang)
     problem = None
     if report.problem is not None:
-        problem = word(f"problem.{report.problem.code.value}", lang)
+        key = f"problem.{report.problem.code.value}"
+        problem = word(key if key in WORDS else "problem.VERIFIER_FAILURE", lang)
     return ReportWords(
         lang=lang,
         indication=indication,
