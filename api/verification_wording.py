@@ -455,8 +455,8 @@ def describe(report: VerificationReport, lang: Lang) -> ReportWords:
         indication, verdict = NO_SIGNATURE, word("verdict.no_signature", lang)
     else:
         indication = report.bottom_line.value
-        key = {"TOTAL_PASSED": "verdict.passed", "TOTAL_FAILED": "verdict.failed"}
-        verdict = word(key.get(indication, "verdict.indeterminate"), lang)
+        verdicts = {"TOTAL_PASSED": "verdict.passed", "TOTAL_FAILED": "verdict.failed"}
+        verdict = word(verdicts.get(indication, "verdict.indeterminate"), lang)
     problem = None
     if report.problem is not None:
         key = f"problem.{report.problem.code.value}"
