@@ -8,6 +8,7 @@ verifier; the pages are read as HTML by their element hooks.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -221,7 +222,10 @@ def test_a_signed_result_the_vault_issued_is_named(
 
 
 @pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
-def test_foreign_unsigned_and_refused_files(client: TestClient) -> None:
+def test_foreign_unsigned_and_refused_files(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     page = client.get("/public/verify")
     assert page.status_code == 200
     assert_public_page(page)
@@ -251,6 +255,8 @@ def test_foreign_unsigned_and_refused_files(client: TestClient) -> None:
     assert text_of(r.text, "verify-error") == "Tệp không phải là PDF."
     # No file at all.
     assert client.post("/public/verify", data={"x": "y"}).status_code == 422
+    # Nothing of the uploads reaches a log: not their names, not their content.
+    assert "ban-sao.pdf" not in caplog.text and "GIF89a" not in caplog.text
 
 
 @pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
