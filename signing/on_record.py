@@ -34,6 +34,7 @@ from vault.db.certification_repository import CertificationRepository, Certified
 from vault.db.record_lookup import issued_with_sha256
 from vault.domain import Document, DocumentOrigin, DocumentStatus
 
+MAX_REVISIONS = 16  # revision ends looked up as a paper on record (the latest ones)
 _CODE = re.compile(r"[A-Za-z0-9_-]{16,43}")
 # Where the certification page prints the code: in the link and after "Mã tra cứu:".
 _CODE_IN_TEXT = re.compile(
@@ -87,15 +88,27 @@ def file_check(
         return _by_code(uow, code, sha256, FoundBy.CODE_GIVEN)
     for document in issued_with_sha256(uow.session, [sha256]):
         return _match(uow, document, identical=True, found_by=FoundBy.SAME_FILE)
-    prefixes = {
-        hashlib.sha256(data[:end]).hexdigest(): end for end in revision_ends if 0 < end < len(data)
-    }
-    for document in issued_with_sha256(uow.session, list(prefixes)):
+    for document in issued_with_sha256(uow.session, _prefix_hashes(data, revision_ends)):
         return _match(uow, document, identical=False, found_by=FoundBy.RECORD_THEN_CHANGES)
     printed = code_in_pdf(data)
     if printed is not None:
         return _by_code(uow, printed, sha256, FoundBy.CODE_IN_FILE)
     return None
+
+
+def _prefix_hashes(data: bytes, revision_ends: Sequence[int]) -> list[str]:
+    """SHA-256 of the file up to each revision's end (the last few: a paper on record with
+    a handful of updates appended, not a file built of thousands of revisions), in one pass."""
+    ends = sorted({end for end in revision_ends if 0 < end < len(data)})[-MAX_REVISIONS:]
+    view = memoryview(data)
+    digest = hashlib.sha256()
+    hashes: list[str] = []
+    start = 0
+    for end in ends:
+        digest.update(view[start:end])
+        hashes.append(digest.hexdigest())
+        start = end
+    return hashes
 
 
 def code_in_pdf(data: bytes) -> str | None:

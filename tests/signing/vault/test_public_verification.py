@@ -8,6 +8,7 @@ verifier; the pages are read as HTML by their element hooks.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import uuid
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
+from signing.on_record import MAX_REVISIONS, _prefix_hashes
 from signing.pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.wiring import VaultSigning
@@ -335,3 +337,15 @@ def test_json_summaries_by_accept_language(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     operation = schema["paths"]["/api/v1/verifications"]["post"]
     assert "`file`" in operation["description"]
+
+
+def test_prefix_hashes_are_of_the_latest_revisions_in_one_pass() -> None:
+    data = bytes(range(256)) * 40
+    ends = [100, 5000, 2000, len(data), 0, 7000, 2000]
+    assert _prefix_hashes(data, ends) == [
+        hashlib.sha256(data[:end]).hexdigest() for end in (100, 2000, 5000, 7000)
+    ]
+    # A file of a thousand revisions: only the latest few are looked up.
+    many = _prefix_hashes(data, list(range(1, 1001)))
+    assert len(many) == MAX_REVISIONS
+    assert many[-1] == hashlib.sha256(data[:1000]).hexdigest()
