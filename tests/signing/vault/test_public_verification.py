@@ -176,6 +176,12 @@ def test_a_certified_copy_is_named_and_compared_byte_for_byte(
     assert page.status_code == 200
     assert_public_page(page)
     assert 'id="verify-form"' in page.text and f'action="{qr}"' in page.text
+    english = client.get(qr, params={"sha256": "0" * 64, "lang": "en"})
+    assert english.headers["content-language"] == "en"
+    assert "Electronic copy certified from the original" in english.text
+    assert "The hash in the QR code does not match" in english.text
+    # The toggle back keeps the QR's own query.
+    assert f'href="{qr}?sha256={"0" * 64}&amp;lang=vi"' in english.text
     r = drop(client, copy, url=qr)
     assert r.status_code == 200
     assert_public_page(r)
