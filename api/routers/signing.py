@@ -2,7 +2,9 @@
 and the public verification of certified copies (by the code in their QR code).
 
 `router` goes under /api/v1 and needs a signed-in officer; `public_router` carries its
-own paths (`/api/v1/public/...` JSON, `/public/...` HTML) and needs no sign-in.
+own paths (`/api/v1/public/...` JSON, `/public/...` HTML) and needs no sign-in. The HTML
+pages (the QR page, which also checks a dropped file against its copy, and /public/verify)
+are drawn by `api.routers.public_verify` from the console's templates.
 The use cases come from `app.state.vault_signing` (a `signing.wiring.VaultSigning`).
 """
 
@@ -384,6 +386,7 @@ def certified_copy_page(
     summary="The QR page, checking the file one holds against the copy it describes",
     description="Multipart form with one field, `file`: the PDF to compare (not stored).",
     include_in_schema=False,
+    dependencies=[Depends(limit_by_address)],
 )
 def certified_copy_check(
     request: Request,
