@@ -459,6 +459,88 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ind.short.4.2": ("4.2 Số hóa", "4.2 Digitised"),
     "ind.short.4.3": ("4.3 Tái sử dụng", "4.3 Reuse"),
     "ind.short.4.4": ("4.4 Kết nối", "4.4 Connected"),
+    # -- public verification (no sign-in): /public/verify and the QR page ---------------------
+    "sig.certificate": ("Chứng thư số", "Certificate"),
+    "sig.trust_anchor": ("Chứng thư gốc tin cậy", "Trust anchor"),
+    "sig.changes": ("Thay đổi sau khi ký", "Changes after signing"),
+    "record.paper_type": ("Loại giấy tờ", "Paper type"),
+    "record.title": ("Tên giấy tờ", "Title"),
+    "record.number": ("Số", "Number"),
+    "record.office": ("Cơ quan", "Office"),
+    "record.date": ("Ngày", "Date"),
+    "record.sha256": ("Mã băm tệp lưu trong kho (SHA-256)", "SHA-256 of the file on record"),
+    "public.footer": (
+        "Trang công khai, không cần đăng nhập. Tệp tải lên chỉ được dùng để kiểm tra và "
+        "không được lưu lại.",
+        "A public page: no sign-in. The file you upload is only checked, never kept.",
+    ),
+    "public.verify_title": ("Kiểm tra tệp có chữ ký số", "Verify a signed file"),
+    "public.verify_intro": (
+        "Thả tệp PDF bạn nhận được (bản sao điện tử có chứng thực, kết quả giải quyết thủ tục "
+        "hành chính…) để biết ai đã ký, ký khi nào, bằng chứng thư số nào, tệp có bị thay đổi "
+        "sau khi ký không, và tệp có đúng là bản được lưu trong kho hay không.",
+        "Drop the PDF you received (an electronic certified copy, an administrative result…) "
+        "to learn who signed it, when, with which certificate, whether it changed after "
+        "signing, and whether it is the very file on record.",
+    ),
+    "public.not_stored": (
+        "Tệp tối đa {mb} MB. Tệp không được lưu lại và không được ghi vào nhật ký.",
+        "Files up to {mb} MB. The file is neither kept nor logged.",
+    ),
+    "public.rate_limited": (
+        "Bạn đã kiểm tra quá nhiều tệp trong thời gian ngắn, vui lòng thử lại sau ít phút.",
+        "Too many files checked in a short time: try again in a few minutes.",
+    ),
+    "public.copy_title": (
+        "Bản sao điện tử được chứng thực từ bản chính",
+        "Electronic copy certified from the original",
+    ),
+    "public.copy_not_found": (
+        "Không tìm thấy bản sao điện tử có mã tra cứu này",
+        "No electronic certified copy has this code",
+    ),
+    "public.copy_signatures_valid": (
+        "Các chữ ký số trên bản sao lưu trong kho hợp lệ.",
+        "The signatures of the copy on record are valid.",
+    ),
+    "public.copy_signatures_invalid": (
+        "Chữ ký số của bản sao lưu trong kho không kiểm tra được là hợp lệ",
+        "The signatures of the copy on record could not be confirmed",
+    ),
+    "public.copy_qr_mismatch": (
+        "Mã băm trong mã QR không khớp với hồ sơ chứng thực.",
+        "The hash in the QR code does not match the certification record.",
+    ),
+    "public.copy_what": ("Nội dung chứng thực", "Certification"),
+    "public.copy_what_text": (
+        "Chứng thực bản sao đúng với bản chính",
+        "Copy certified true to the original",
+    ),
+    "public.copy_pages": ("Số trang bản sao", "Pages"),
+    "public.copy_book": ("Quyển số", "Book"),
+    "public.copy_officer": ("Người thực hiện chứng thực", "Certified by"),
+    "public.copy_validity": ("Thời hạn sử dụng", "Valid"),
+    "public.validity_until": ("đến hết ngày {day}", "until {day}"),
+    "public.validity_none": ("không thời hạn", "indefinitely"),
+    "public.valid_today": ("còn hiệu lực", "in force"),
+    "public.expired": ("đã hết hiệu lực", "expired"),
+    "public.copy_content_sha256": ("Mã băm bản chụp (SHA-256)", "SHA-256 of the scans"),
+    "public.copy_file_sha256": ("Mã băm tệp bản sao (SHA-256)", "SHA-256 of the copy's file"),
+    "public.copy_signature": ("Chữ ký số", "Signature"),
+    "public.sig_valid": ("hợp lệ", "valid"),
+    "public.sig_invalid": ("không hợp lệ", "not valid"),
+    "public.unknown_time": ("không rõ", "unknown"),
+    "public.copy_code": ("Mã tra cứu", "Verification code"),
+    "public.copy_check_title": (
+        "Kiểm tra tệp bạn đang giữ",
+        "Check the file you hold",
+    ),
+    "public.copy_check_intro": (
+        "Thả tệp bản sao bạn nhận được: hệ thống kiểm tra chữ ký số và so sánh từng byte với "
+        "bản sao này trong kho, không cần so mã băm bằng mắt.",
+        "Drop the copy you received: its signatures are checked and it is compared byte for "
+        "byte with this copy on record; no hash to compare by eye.",
+    ),
 }
 
 
