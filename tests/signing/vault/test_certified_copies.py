@@ -41,6 +41,7 @@ from tests.signing.vault.conftest import (
     pdfsig,
     signing_app,
 )
+from tests.signing.vault.layout_checks import assert_legible
 from tests.signing.vault.test_vault_signing import new_owner
 from tests.support.live import serve
 from vault.db.certification_models import REFUSAL_REASONS
@@ -176,18 +177,23 @@ def test_a_certified_copy_is_built_signed_twice_numbered_stored_and_verifiable(
     # The certification text, in Vietnamese, extractable.
     text = page_text(pdf, -1)
     for expected in (
-        "LỜI CHỨNG CHỨNG THỰC BẢN SAO TỪ BẢN CHÍNH",
+        "UBND PHƯỜNG BẾN NGHÉ",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "LỜI CHỨNG",
         "Chứng thực bản sao đúng với bản chính.",
         "Số chứng thực: 1/ĐT",
         f"Quyển số: {BOOK}",
-        f"Ngày chứng thực: {today:%d/%m/%Y}",
+        f"Ngày {today:%d} tháng {today:%m} năm {today.year}",
         f"Cơ quan chứng thực: UBND phường Bến Nghé (mã {AGENCY})",
-        "Người thực hiện chứng thực: Nguyễn Văn An",
+        "NGƯỜI THỰC HIỆN CHỨNG THỰC",
+        "Nguyễn Văn An",
         "Bản sao gồm 5 trang",
         f"Mã tra cứu: {code}",
     ):
         assert expected in text, (expected, text)
     assert CITIZEN_ID not in text
+    # Laid out as a reader sees it: no glyph on another, all inside the margins.
+    assert_legible(pdf, tmp_path, copy_pdf.MARGIN, ["LỜI", "CHỨNG", "Nguyễn", "Văn", "An"])
     # The QR code on the page holds the public verification URL with the scans' hash.
     assert qr_on_page(pdf, url)
 
@@ -213,7 +219,7 @@ def test_a_certified_copy_is_built_signed_twice_numbered_stored_and_verifiable(
     # The visible stamps name the signers, the office and the time.
     stamps = page_text(pdf, -1, with_annotations=True)
     assert "Ký số bởi: Nguyễn Văn An" in stamps
-    assert "Ký số bởi: Văn phòng UBND tỉnh Đồng Nai — con dấu số (dev)" in stamps
+    assert "Ký số bởi: UBND phường Demo — con dấu số (dev)" in stamps
     assert f"Cơ quan: UBND phường Bến Nghé ({AGENCY})" in stamps
 
     # The book has the entry.
