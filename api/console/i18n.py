@@ -459,6 +459,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ind.short.4.2": ("4.2 Số hóa", "4.2 Digitised"),
     "ind.short.4.3": ("4.3 Tái sử dụng", "4.3 Reuse"),
     "ind.short.4.4": ("4.4 Kết nối", "4.4 Connected"),
+    # -- certify: scans kept between the preview and signing (helper certcopy) --
+    "certify.staged_hint": (
+        "Đã giữ {n} tệp bản quét của lần xem trước (đến {until}): không cần chọn lại. "
+        "Chọn tệp khác để thay.",
+        "{n} scan file(s) from the preview are kept (until {until}): no need to choose them "
+        "again. Choose other files to replace them.",
+    ),
+    "certify.staged_expired": (
+        "Bản quét của lần xem trước đã hết hạn lưu tạm: hãy chọn lại bản quét.",
+        "The scans kept from the preview have expired: choose the scans again.",
+    ),
+    "certify.staged_other_owner": (
+        "Bản quét đang giữ là của chủ sở hữu khác: hãy chọn lại bản quét.",
+        "The scans kept are for another owner: choose the scans again.",
+    ),
 }
 
 
