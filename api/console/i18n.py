@@ -466,6 +466,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} scan file(s) from the preview are kept (until {until}): no need to choose them "
         "again. Choose other files to replace them.",
     ),
+    "certify.preview_hint_staged": (
+        "Bản xem trước chưa có số chứng thực và chưa được ký; bản sao chưa được lưu. Bản quét "
+        "được lưu tạm (mã hóa) cho đến khi ký hoặc hết hạn.",
+        "The preview has no number and no signature yet; the copy is not stored. The scans "
+        "are kept (encrypted) until you sign or they expire.",
+    ),
     "certify.staged_expired": (
         "Bản quét của lần xem trước đã hết hạn lưu tạm: hãy chọn lại bản quét.",
         "The scans kept from the preview have expired: choose the scans again.",
