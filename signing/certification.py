@@ -510,7 +510,7 @@ class CertificationService:
                 certified_on=self._clock().astimezone(VIETNAM_TIME).date(),
                 officer_name=officer_name,
                 verification_url=f"{self._settings.public_base_url}/public/certified-copies/"
-                f"{placeholder}",
+                f"{placeholder}?sha256={body.content_sha256}",
                 verification_code=placeholder,
                 content_sha256=body.content_sha256,
             ),

@@ -14,6 +14,7 @@ metrics) on that scale too, so the shaper, the widths and the renderer agree.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -109,9 +110,13 @@ def _graphemes(word: str) -> Iterator[str]:
         yield current
 
 
+_URL_BREAK = re.compile(r"(?<=[/?&=])")
+
+
 def wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
     """Greedy line breaking at spaces; `fits(line)` says whether a line fits the measure. A
-    word wider than the measure on its own (a URL, a hash) is broken between letters."""
+    word wider than the measure on its own is broken after a URL's separators (/ ? & =),
+    else between letters (a hash)."""
     lines: list[str] = []
     line = ""
     for word in nfc(text).split():
@@ -125,11 +130,22 @@ def wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
         if fits(word):
             line = word
             continue
-        for piece in _graphemes(word):
-            if line and not fits(line + piece):
+        # A URL breaks after its separators; whatever is still too wide, between letters.
+        for part in _URL_BREAK.split(word):
+            if fits(line + part):
+                line += part
+                continue
+            if line:
                 lines.append(line)
                 line = ""
-            line += piece
+            if fits(part):
+                line = part
+                continue
+            for piece in _graphemes(part):
+                if line and not fits(line + piece):
+                    lines.append(line)
+                    line = ""
+                line += piece
     if line or not lines:
         lines.append(line)
     return lines

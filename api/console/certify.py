@@ -7,7 +7,11 @@ The identification number is typed once: after the first look-up the form carrie
 owner's opaque id (hidden) and shows the number masked. Certifying answers with a redirect
 (Post/Redirect/Get) to the result page, and each form carries a random key that makes a
 repeat of the same form (a reload, a double click) return the first copy, not a second
-number (`idempotency_key`, as the API's Idempotency-Key header)."""
+number (`idempotency_key`, as the API's Idempotency-Key header).
+
+The scans chosen for a preview are kept server-side (`signing.staging`: encrypted, expiring,
+for this officer and owner only) and the form carries their opaque id, so signing does not
+ask for the files again; files chosen anew replace them."""
 
 from __future__ import annotations
 

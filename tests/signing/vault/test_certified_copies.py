@@ -12,6 +12,7 @@ import io
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 
 from signing import copy_pdf
-from signing.certification import RefusalReason
+from signing.certification import CopyRequest, RefusalReason
 from signing.pades import VIETNAM_TIME
 from signing.pki import DevPki
 from signing.wiring import VaultSigning
@@ -569,3 +570,45 @@ def test_the_seal_one_time_passwords_are_never_reused() -> None:
     # ... then it waits until the step after those is within reach.
     assert source() == totp(b"seal-secret", step + 2)
     assert len(slept) == 1 and int(now[0] // 30) == step + 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_the_preview_is_the_page_that_is_signed(
+    api: TestClient, people: People, vault: Vault, signing: VaultSigning
+) -> None:
+    """The preview's certification page says what the signed copy's says (the officer as
+    their certificate names them, not the account's name), but for the number and the
+    verification code, known only once the book's number is taken."""
+    owner_id = uuid.UUID(new_owner(api, people))
+    request = CopyRequest(
+        paper_type="diploma",
+        title="Bằng tốt nghiệp trung học phổ thông",
+        book=BOOK,
+        pages=[png_bytes(300, 420)],
+        pin=OFFICER_PIN,
+    )
+    officer = people.actor("certifier")
+    assert officer.name != "Nguyễn Văn An"  # the account's name is not the certificate's
+    with vault.uows() as uow:
+        preview = signing.copies.preview(uow, officer, owner_id, replace(request, pin=""))
+        copy = signing.copies.certify(uow, officer, owner_id, request)
+        uow.commit()
+    with vault.uows() as uow:
+        document = uow.documents.get(copy.document.id)
+        assert document is not None
+        signed = b"".join(vault.documents.read_content(uow, document).chunks)
+
+    def lines(pdf: bytes, number: str, code: str) -> list[str]:
+        text = page_text(pdf, -1).replace(number, "<number>").replace(code, "<code>")
+        found = [line.strip() for line in text.splitlines()]
+        # The verification URL (with the code) wraps by its length: compared without it.
+        start = found.index("Kiểm tra bản sao điện tử này tại:") + 1
+        end = next(i for i, line in enumerate(found) if line.startswith("Mã tra cứu:"))
+        assert "".join(found[start:end]).endswith(f"<code>?sha256={copy.record.content_sha256}")
+        return found[:start] + found[end:]
+
+    shown = lines(preview, "…/ĐT", "…")
+    made = lines(signed, copy.number_text, copy.record.verification_code)
+    assert "Nguyễn Văn An" in shown and "Số chứng thực: <number>" in "\n".join(shown)
+    assert officer.name not in "\n".join(shown)
+    assert shown == made
