@@ -472,6 +472,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The preview has no number and no signature yet; the copy is not stored. The scans "
         "are kept (encrypted) until you sign or they expire.",
     ),
+    "action.certified_copy.scans_staged": (
+        "Lưu tạm bản quét để chứng thực bản sao",
+        "Kept scans for a certified copy",
+    ),
     "certify.staged_expired": (
         "Bản quét của lần xem trước đã hết hạn lưu tạm: hãy chọn lại bản quét.",
         "The scans kept from the preview have expired: choose the scans again.",
