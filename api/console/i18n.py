@@ -540,6 +540,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "bản sao này trong kho, không cần so mã băm bằng mắt.",
         "Drop the copy you received: its signatures are checked and it is compared byte for "
         "byte with this copy on record; no hash to compare by eye.",
+    # -- certify: scans kept between the preview and signing (helper certcopy) --
+    "certify.staged_hint": (
+        "Đã giữ {n} tệp bản quét của lần xem trước (đến {until}): không cần chọn lại. "
+        "Chọn tệp khác để thay.",
+        "{n} scan file(s) from the preview are kept (until {until}): no need to choose them "
+        "again. Choose other files to replace them.",
+    ),
+    "certify.preview_hint_staged": (
+        "Bản xem trước chưa có số chứng thực và chưa được ký; bản sao chưa được lưu. Bản quét "
+        "được lưu tạm (mã hóa) cho đến khi ký hoặc hết hạn.",
+        "The preview has no number and no signature yet; the copy is not stored. The scans "
+        "are kept (encrypted) until you sign or they expire.",
+    ),
+    "action.certified_copy.scans_staged": (
+        "Lưu tạm bản quét để chứng thực bản sao",
+        "Kept scans for a certified copy",
+    ),
+    "certify.staged_expired": (
+        "Bản quét của lần xem trước đã hết hạn lưu tạm: hãy chọn lại bản quét.",
+        "The scans kept from the preview have expired: choose the scans again.",
+    ),
+    "certify.staged_other_owner": (
+        "Bản quét đang giữ là của chủ sở hữu khác: hãy chọn lại bản quét.",
+        "The scans kept are for another owner: choose the scans again.",
     ),
 }
 
