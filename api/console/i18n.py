@@ -540,6 +540,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "bản sao này trong kho, không cần so mã băm bằng mắt.",
         "Drop the copy you received: its signatures are checked and it is compared byte for "
         "byte with this copy on record; no hash to compare by eye.",
+    ),
     # -- certify: scans kept between the preview and signing (helper certcopy) --
     "certify.staged_hint": (
         "Đã giữ {n} tệp bản quét của lần xem trước (đến {until}): không cần chọn lại. "
