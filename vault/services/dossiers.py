@@ -212,7 +212,7 @@ class DossierService:
         document = uow.documents.get(document_id)
         if document is None or document.owner_id != dossier.owner_id:
             raise InvalidInput("document_id", "no such document in this owner's warehouse")
-        if document.issuer_agency_code != actor.agency_code:
+        if document.verified_issuer != actor.agency_code:
             raise InvalidInput("document_id", "a result is a paper your agency issued")
         code = result_code(code, "result_code")
         existing = uow.dossiers.attachment(dossier_id, document_id)
