@@ -132,6 +132,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # An error that carries its own audit entry (a role denial) is recorded on its way out.
+        carried = getattr(exc, "audit", None)
+        if isinstance(carried, AuditDraft) and self._audit_log is not None:
+            self._audit.append(carried)
         try:
             if (
                 exc_type is not None

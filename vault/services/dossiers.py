@@ -53,8 +53,16 @@ class DossierService:
         self._signatures = signatures
 
     def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
-        """A receiving officer records a dossier their agency received. Idempotent on the code."""
-        actor.require(Role.RECEIVING_OFFICER)
+        """A receiving officer records a dossier their agency received. Idempotent on the code.
+        A refusal is audited with the owner named, so the owner sees the attempt."""
+        if not actor.has(Role.RECEIVING_OFFICER):
+            raise self._access.deny(
+                uow,
+                actor,
+                "dossier.create",
+                "this needs the role: receiving_officer",
+                owner_id=new.owner_id,
+            )
         code, agency, day = identifiers.dossier_code(new.code)
         procedure = identifiers.procedure_code(new.procedure_code)
         if new.receiving_agency_code is not None:
@@ -66,7 +74,11 @@ class DossierService:
                 )
         if agency != actor.agency_code:
             raise self._access.deny(
-                uow, actor, "dossier.create", "the dossier code names another receiving agency"
+                uow,
+                actor,
+                "dossier.create",
+                "the dossier code names another receiving agency",
+                owner_id=new.owner_id,
             )
         received_at = new.received_at or datetime.now(UTC)
         if received_at.tzinfo is None:
