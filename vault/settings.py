@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     # database (shared by every API process): after `signin_free_failures` in a row each
     # attempt waits 1, 2, 4 … s (at most `signin_max_backoff_seconds`); at
     # `signin_lock_after` the account or client is locked out for `signin_lockout_seconds`.
-    signin_free_failures: int = Field(default=3, ge=1)
+    signin_free_failures: int = Field(default=5, ge=1)
     signin_lock_after: int = Field(default=10, ge=1)
     signin_lockout_seconds: int = Field(default=900, ge=1)
     signin_max_backoff_seconds: int = Field(default=60, ge=1)

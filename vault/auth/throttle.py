@@ -27,7 +27,7 @@ from vault.errors import RateLimited
 
 @dataclass(frozen=True, slots=True)
 class ThrottlePolicy:
-    free_failures: int = 3
+    free_failures: int = 5
     lock_after: int = 10
     lockout_seconds: int = 900
     max_backoff_seconds: int = 60
