@@ -6,10 +6,12 @@ engine, connection pool and memory, so only what is in the database is shared.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +23,12 @@ from sqlalchemy import update
 
 from api import create_app
 from tests.conftest import Backend
+from tests.console.support import Browser, Console, console_fixture  # noqa: F401
 from tests.people import AGENCY, OTHER_AGENCY, People
 from tests.support.oidc_provider import CLIENT_ID, FakeIdentityProvider
+from tests.test_atomicity import settings_env
 from tests.test_auth import add_client, oauth_error
+from tests.test_cli import vault_cli
 from vault.db.auth_models import SignInThrottleRow
 from vault.domain import AuditEntry
 from vault.runtime import Vault
@@ -398,3 +403,64 @@ def test_role_denials_and_refused_dossier_creations_are_audited(
     log = client.get("/api/v1/me/access-log", headers=people.auth("huong")).json()["items"]
     attempts = [(i["who"], i["outcome"]) for i in log if i["action"] == "dossier.create"]
     assert sorted(attempts) == [("Issuer", "denied"), ("Receiver", "denied")]
+
+
+def test_the_accounts_command_switches_officers_and_clients(
+    backend: Backend, repo_root: Path
+) -> None:
+    with api_process(backend) as (vault, client):
+        People.make(vault)
+        add_officer(vault)
+        client_id, secret = add_client(vault)
+        token = login(client, PASSWORD).json()["access_token"]
+        env = settings_env(backend.settings)
+
+        off = vault_cli(["accounts", "disable", "officer", "lan"], env, repo_root)
+        assert off.returncode == 0, off.stderr
+        assert json.loads(off.stdout) == {"username": "lan", "active": False}
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+        assert login(client, PASSWORD).status_code == 401
+        on = vault_cli(["accounts", "enable", "officer", "lan"], env, repo_root)
+        assert json.loads(on.stdout) == {"username": "lan", "active": True}
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401  # revoked
+        assert login(client, PASSWORD).status_code == 200
+
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "officer": "receiver",
+        }
+        assert (
+            vault_cli(["accounts", "disable", "client", client_id], env, repo_root).returncode == 0
+        )
+        assert client.post("/api/v1/oauth/token", data=form).status_code == 401
+        assert (
+            vault_cli(["accounts", "enable", "client", client_id], env, repo_root).returncode == 0
+        )
+        assert client.post("/api/v1/oauth/token", data=form).status_code == 200
+
+        missing = vault_cli(["accounts", "disable", "officer", "nobody"], env, repo_root)
+        assert missing.returncode == 2 and "no such account" in missing.stderr
+        switched = audit(vault, actor_name="vault command")
+        assert [e.action for e in switched] == [
+            "account.disable",
+            "account.enable",
+            "client.disable",
+            "client.enable",
+        ]
+
+
+def test_console_sign_out_revokes_the_session_token(console: Console) -> None:
+    browser = console.browser("c_clerk")
+    token = browser.client.cookies.get("console_session")
+    assert token
+    api = TestClient(console.app)
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert browser.post("/console/logout").status_code == 303
+    # The cookie is gone from the browser, and the token itself is refused everywhere.
+    refused = api.get("/api/v1/me", headers=bearer(token))
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+    thief = Browser(TestClient(console.app))
+    thief.client.cookies.set("console_session", token)
+    assert thief.get("/console/owners").status_code == 303  # back to the sign-in page
