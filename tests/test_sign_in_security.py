@@ -464,3 +464,13 @@ def test_console_sign_out_revokes_the_session_token(console: Console) -> None:
     thief = Browser(TestClient(console.app))
     thief.client.cookies.set("console_session", token)
     assert thief.get("/console/owners").status_code == 303  # back to the sign-in page
+
+
+def test_console_sign_in_is_throttled_like_the_api(console: Console) -> None:
+    browser = console.browser()
+    wrong = [browser.sign_in("c_clerk", "wrong").status_code for _ in range(5)]
+    assert wrong == [401] * 5
+    held = browser.sign_in("c_clerk")  # the right password, too soon
+    assert held.status_code == 429
+    assert int(held.headers["retry-after"]) >= 1
+    assert "console_session=" not in held.headers.get("set-cookie", "")
