@@ -13,6 +13,8 @@ from typing import Any
 
 from vault.db import UnitOfWork
 
+MARGIN = timedelta(minutes=1)
+
 
 def token_key(jti: str) -> str:
     return "jti:" + jti
@@ -31,7 +33,8 @@ def revoke_token(uow: UnitOfWork, claims: dict[str, Any], now: datetime) -> bool
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti:
         return False
-    expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    # Kept a minute past the expiry: verification allows a few seconds of clock skew.
+    expires = datetime.fromtimestamp(int(claims["exp"]), UTC) + MARGIN
     uow.auth_state.revoke(token_key(jti), now, expires)
     uow.auth_state.forget_revocations(now)
     return True
@@ -40,7 +43,7 @@ def revoke_token(uow: UnitOfWork, claims: dict[str, Any], now: datetime) -> bool
 def revoke_all(uow: UnitOfWork, key: str, now: datetime, ttl_seconds: int) -> None:
     """Every token issued to `key` (an account or a client) up to now, for as long as any of
     them can live."""
-    uow.auth_state.revoke(key, now, now + timedelta(seconds=ttl_seconds + 60))
+    uow.auth_state.revoke(key, now, now + timedelta(seconds=ttl_seconds) + MARGIN)
     uow.auth_state.forget_revocations(now)
 
 

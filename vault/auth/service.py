@@ -149,10 +149,10 @@ class AuthService:
         now = datetime.now(UTC)
         try:
             state = self.throttle.check(uow, subject, now)
-        except RateLimited:
+        except RateLimited as exc:
             if client is not None:
                 uow.record(
-                    client_draft(client, "auth.client_credentials", Outcome.DENIED, "throttled")
+                    client_draft(client, "auth.client_credentials", Outcome.DENIED, exc.detail)
                 )
             raise
         if client is None or not verify_secret(client.secret_hash, client_secret):
