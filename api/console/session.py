@@ -66,6 +66,7 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, _csrf: CsrfDep, vault: VaultDep) -> Response:
+    vault.auth.sign_out(request.cookies.get(SESSION_COOKIE))  # revoked for every process
     response = redirect(f"{PREFIX}/login", flash="flash.signed_out")
     response.delete_cookie(
         SESSION_COOKIE,

@@ -317,6 +317,7 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+from vault.db import auth_models as _auth_models  # noqa: E402, F401
 from vault.db import certification_models as _certification_models  # noqa: E402, F401
 from vault.db import job_models as _job_models  # noqa: E402, F401
 from vault.db import signature_models as _signature_models  # noqa: E402, F401
