@@ -15,7 +15,6 @@ from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
     page,
 )
 
-
 HOST = "testserver.local"  # where TestClient's cookies live
 
 
