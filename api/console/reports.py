@@ -177,22 +177,26 @@ def access_log(
                 titles[r.document_id] = d.title
     rows: list[dict[str, Any]] = []
     for r in records:
+        paper = titles.get(r.document_id) if r.document_id else None
+        purpose = purpose_words(t, r.purpose, seen_agencies, procedures)
+        # A run of the same thing by the same person on one day is one row: searches (each
+        # shows other papers), and the reads a page makes every time it is opened.
+        key = (r.action, r.who, r.agency_code, r.outcome, r.dossier_code, purpose)
         previous = rows[-1] if rows else None
         if (
             previous is not None
-            and r.action == "search.result"
-            and previous["action"] == "search.result"
-            and (previous["who"], previous["agency_code"], previous["outcome"])
-            == (r.who, r.agency_code, r.outcome)
+            and previous["key"] == key
             and _vn_day(previous["first_at"]) == _vn_day(r.at)
+            and (r.action == "search.result" or previous["papers"] == ([paper] if paper else []))
         ):
             previous["count"] += 1
             previous["first_at"] = r.at
-            if r.document_id in titles and titles[r.document_id] not in previous["papers"]:
-                previous["papers"].append(titles[r.document_id])
+            if paper and paper not in previous["papers"]:
+                previous["papers"].append(paper)
             continue
         rows.append(
             {
+                "key": key,
                 "at": r.at,
                 "first_at": r.at,
                 "count": 1,
@@ -201,14 +205,14 @@ def access_log(
                 "agency_name": r.agency_name,
                 "action": r.action,
                 "outcome": r.outcome,
-                "papers": [titles[r.document_id]] if r.document_id in titles else [],
+                "papers": [paper] if paper else [],
                 "dossier_code": r.dossier_code,
                 "procedure": (
                     f"{r.procedure_code} — {procedures.get(r.procedure_code, '')}".rstrip(" —")
                     if r.procedure_code
                     else None
                 ),
-                "purpose": purpose_words(t, r.purpose, seen_agencies, procedures),
+                "purpose": purpose,
             }
         )
     more = None
