@@ -166,6 +166,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.paper_type": ("Loại giấy tờ", "Paper type"),
     "field.file": ("Tệp", "File"),
     "field.document": ("Giấy tờ", "Paper"),
+    "field.dossier": ("Hồ sơ", "Dossier"),
+    "field.owner": ("Chủ sở hữu", "Owner"),
     "field.title": ("Tên giấy tờ", "Title"),
     "field.month": ("Tháng", "Month"),
     "field.identifier": ("Số định danh", "Identifier"),

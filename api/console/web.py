@@ -172,6 +172,8 @@ FIELD_KEYS = {
     "paper_type": "field.paper_type",
     "file": "field.file",
     "document_id": "field.document",
+    "dossier_id": "field.dossier",
+    "owner_id": "field.owner",
     "title": "field.title",
     "month": "field.month",
     "identifier": "field.identifier",

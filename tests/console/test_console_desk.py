@@ -349,3 +349,19 @@ def test_the_navigation_shows_each_role_only_what_it_can_use(
         console.browser("c_verifier").get(f"/console/owners/{owner_id}/dossiers/new").status_code
         == 403
     )
+
+
+def test_error_pages_speak_vietnamese_only(console: Console) -> None:
+    b = console.browser("c_receiver")
+    missing = b.get(f"/console/dossiers/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    text = page(missing).xpath("//main")[0].text_content()
+    assert "Không tìm thấy" in text and "no such" not in text
+    malformed = b.get("/console/dossiers/not-an-id")
+    assert malformed.status_code == 422
+    text = page(malformed).xpath("//main")[0].text_content()
+    assert "Dữ liệu nhập chưa đúng: Hồ sơ." in text and "dossier_id" not in text
+    # In English, the domain's words are added for whoever reads them there.
+    b.client.cookies.set("console_lang", "en", path="/console")
+    text = page(b.get(f"/console/dossiers/{uuid.uuid4()}")).xpath("//main")[0].text_content()
+    assert "no such dossier" in text
