@@ -104,7 +104,7 @@ def create_dossier(
 ) -> Response:
     code = dossier_code.strip() or _next_code(uow, actor.require_agency())
     try:
-        dossier, _ = vault.dossiers.create(
+        dossier, created = vault.dossiers.create(
             uow, actor, NewDossier(code=code, procedure_code=procedure_code, owner_id=owner_id)
         )
     except (InvalidInput, Conflict) as exc:
@@ -121,7 +121,10 @@ def create_dossier(
             procedure=procedure_code,
             status=status,
         )
-    return redirect(f"{PREFIX}/dossiers/{dossier.id}", flash="flash.dossier_created")
+    # The same code typed again opens the dossier already recorded (the domain is idempotent
+    # on the code): say so rather than "recorded".
+    flash = "flash.dossier_created" if created else "flash.dossier_exists"
+    return redirect(f"{PREFIX}/dossiers/{dossier.id}", flash=flash)
 
 
 # The domain's reason codes this console words itself; the others show the API's text.

@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.more": ("Xem tiếp", "More"),
     "flash.signed_out": ("Bạn đã đăng xuất.", "You have signed out."),
     "flash.dossier_created": ("Đã ghi nhận hồ sơ.", "The dossier is recorded."),
+    "flash.dossier_exists": (
+        "Hồ sơ với mã này đã được ghi nhận trước đó: đây là hồ sơ đó.",
+        "A dossier with this code was recorded before: this is it.",
+    ),
     "flash.attached": (
         "Đã đính kèm giấy tờ vào hồ sơ (tái sử dụng dữ liệu).",
         "The paper is attached to the dossier (reused).",

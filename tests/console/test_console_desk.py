@@ -101,6 +101,20 @@ def test_the_procedure_is_chosen_by_the_officer_not_preselected(
             == []
         )
 
+    # The same code typed twice: the second time opens the first, and says so.
+    dossier_id = _receive(b, owner_id)
+    with console.vault.uows() as uow:
+        dossier = uow.dossiers.get(uuid.UUID(dossier_id))
+        assert dossier is not None
+    r = b.post(
+        f"/console/owners/{owner_id}/dossiers",
+        {"dossier_code": dossier.code, "procedure_code": PROCEDURE},
+        csrf_from=f"/console/owners/{owner_id}/dossiers/new",
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/console/dossiers/{dossier_id}"
+    flash = page(b.get(r.headers["location"])).get_element_by_id("flash").text_content()
+    assert "đã được ghi nhận trước đó" in flash
+
 
 def test_candidates_show_title_number_issuer_and_dates_and_attached_ones_are_marked(
     console: Console, client: TestClient, people: People
