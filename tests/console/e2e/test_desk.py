@@ -248,3 +248,38 @@ def test_an_idle_session_warns_then_ends_and_sign_in_comes_back(
     page.locator("#password").fill(PASSWORD)
     submit(page, page.locator("#login-submit"))
     expect(page).to_have_url(re.compile(rf"/console/owners/{console.owner_id}$"))
+
+
+def test_the_indicators_define_each_and_list_the_dossiers_counted(
+    page: Page, console: Console
+) -> None:
+    # A dossier of this month that reuses a paper: counted in 4.3's numerator.
+    console.sign_in(page, "receiver")
+    page.goto(f"/console/owners/{console.owner_id}/dossiers/new")
+    page.locator("select#procedure").select_option(PROCEDURE)
+    submit(page, page.locator("#dossier-submit"))
+    dossier_id = page.url.rsplit("/", 1)[1]
+    card = page.locator(f"li.candidate[data-document-id='{console.documents['id_card']}']")
+    submit(page, card.locator("button.attach-button"))
+
+    page.locator("#nav-indicators").click()
+    expect(page.locator("#indicators-period")).to_contain_text(
+        re.compile(rf"tháng {date.today().month}/{date.today().year}")
+    )
+    for percent in page.locator("td.indicator-percent").all_inner_texts():
+        assert re.fullmatch(r"\d+(,\d)? %|—", percent), percent  # 57,5 %: a decimal comma
+    details = page.locator("section.indicator-detail")
+    expect(details).to_have_count(4)
+    for definition in page.locator("p.indicator-definition").all_inner_texts():
+        assert "Tử số" in definition and "Mẫu số" in definition
+    reuse = page.locator("section.indicator-detail[data-code='4.3']")
+    expect(
+        reuse.locator(f"ul.numerator-dossiers li[data-dossier-id='{dossier_id}']")
+    ).to_have_count(1)
+    digitised = page.locator("section.indicator-detail[data-code='4.2']")
+    expect(
+        digitised.locator(
+            f"ul.denominator-dossiers li[data-dossier-id='{dossier_id}'] .missing-reason"
+        )
+    ).to_contain_text("kết quả điện tử có chữ ký số")
+    console.shot(page, "indicators-details")
