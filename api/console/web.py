@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import posixpath
+import re
 import secrets
 import time
 import uuid
@@ -397,6 +398,16 @@ def current_path(request: Request) -> str:
     return request.url.path
 
 
+# A dossier page's forms post to <the page>/attach, /upload, /close: after an expired
+# session, back to the page itself (what was chosen in the form is gone, the page is not).
+_DOSSIER_FORM = re.compile(rf"({PREFIX}/dossiers/[0-9a-f-]{{36}})/(attach|upload|close)")
+
+
+def _page_of_form(request: Request) -> str:
+    m = _DOSSIER_FORM.fullmatch(request.url.path)
+    return m[1] if m else PREFIX + "/"
+
+
 def flash_of(request: Request) -> str | None:
     """The flash message's key, only when it is one of ours (the cookie is the browser's to
     change: anything else is ignored, never looked up)."""
@@ -462,7 +473,7 @@ def error_page(request: Request, exc: BaseException) -> Response:
     if isinstance(exc, NotSignedIn):
         # After signing in, back to the page (a form's POST target is no page to go back to);
         # the path only, never the query string.
-        back = current_path(request) if request.method == "GET" else PREFIX + "/"
+        back = current_path(request) if request.method == "GET" else _page_of_form(request)
         target = f"{PREFIX}/login?next=" + quote(safe_next(back), safe="")
         if exc.expired:
             target += "&expired=1"

@@ -5,7 +5,10 @@ expired and goes back to where the officer was."""
 from __future__ import annotations
 
 import time
+import uuid
 from urllib.parse import parse_qs, urlparse
+
+from fastapi.testclient import TestClient
 
 from api.console.web import SESSION_MAX_SECONDS, open_session, seal_session
 from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
@@ -14,6 +17,7 @@ from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
     console_fixture,
     page,
 )
+from tests.factories import create_owner, png_bytes
 
 HOST = "testserver.local"  # where TestClient's cookies live
 
@@ -112,3 +116,29 @@ def _token(b: Browser) -> str:
 
     r = b.get("/console/login")
     return csrf_of(r)
+
+
+def test_a_form_sent_after_the_timeout_comes_back_to_its_page(
+    console: Console, client: TestClient
+) -> None:
+    owner_id = create_owner(client)
+    b = console.browser("c_receiver")
+    r = b.post(
+        f"/console/owners/{owner_id}/dossiers",
+        {"dossier_code": "", "procedure_code": "1.001193"},
+        csrf_from=f"/console/owners/{owner_id}/dossiers/new",
+    )
+    dossier_page = r.headers["location"]
+    token = _token(b)
+    _session_aged(console, b, idle=1801)
+    r = b.post(
+        f"{dossier_page}/upload",
+        {"paper_type": "chip_id_card", "csrf_token": token},
+        files={"file": ("cccd.png", png_bytes(), "image/png")},
+        csrf_from=None,
+    )
+    assert r.status_code == 303
+    target = urlparse(r.headers["location"])
+    assert parse_qs(target.query) == {"next": [dossier_page], "expired": ["1"]}
+    with console.vault.uows() as uow:
+        assert uow.dossiers.attachments(uuid.UUID(dossier_page.rsplit("/", 1)[1])) == []
