@@ -116,6 +116,12 @@ def test_the_access_log_reads_as_vietnamese_with_searches_grouped_and_filters(
     today = datetime.now(UTC).astimezone(VIETNAM).date()
     later = page(owner.get("/console/access-log", params={"from": str(today + timedelta(1))}))
     assert later.get_element_by_id("access-log-empty") is not None
+    # The same log in English: every word there too.
+    owner.client.cookies.set("console_lang", "en", path="/console")
+    english = page(owner.get("/console/access-log"))
+    assert "Viewed a paper" in english.get_element_by_id("access-log").text_content()
+    assert "Search (3 times)" in english.get_element_by_id("access-log").text_content()
+    owner.client.cookies.delete("console_lang")
     same = page(owner.get("/console/access-log", params={"from": str(today), "to": str(today)}))
     assert len(same.xpath("//tr[contains(@class,'access-row')]")) == len(rows)
     assert same.get_element_by_id("access-from").get("value") == str(today)
@@ -190,6 +196,17 @@ def test_indicators_define_each_and_list_the_dossiers_counted(
         "thành phần được số hóa"
         in s42.xpath(".//p[@class='indicator-definition']")[0].text_content()
     )
+
+    # In English: the month as 12/2026, the rate with a decimal point.
+    b.client.cookies.set("console_lang", "en", path="/console")
+    english = page(b.get("/console/indicators"))
+    assert (
+        f"{now.month:02d}/{now.year}"
+        in english.get_element_by_id("indicators-period").text_content()
+    )
+    assert "33.3 %" in english.get_element_by_id("indicators").text_content()
+    assert "lacks" in english.get_element_by_id("indicator-details").text_content()
+    b.client.cookies.delete("console_lang")
 
     # Another agency's officer: none of these dossiers.
     theirs = page(console.browser("c_other").get("/console/indicators"))
