@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     token_issuer: str = "urn:vault:development"  # noqa: S105
     token_audience: str = "vault-api"  # noqa: S105
     token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    # The officer console's session: it ends after this long without a request (a warning
+    # shows two minutes before), and after 12 hours whatever happens. Its own setting, not
+    # the access token's lifetime: an officer at the desk reads a paper for more than 5 minutes.
+    console_idle_seconds: int = Field(default=1800, ge=60, le=12 * 3600)
 
     # OpenID Connect sign-in for officers and owners (VNeID in production).
     oidc_issuer: str | None = None
