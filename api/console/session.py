@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -10,9 +11,12 @@ from api.console.web import (
     LANG_COOKIE,
     PREFIX,
     SESSION_COOKIE,
+    SESSION_MAX_SECONDS,
     ActorDep,
     ConsoleRoute,
     CsrfDep,
+    NotSignedIn,
+    open_session,
     redirect,
     render,
     rotate_csrf,
@@ -74,7 +78,15 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, _csrf: CsrfDep, vault: VaultDep) -> Response:
-    vault.auth.sign_out(request.cookies.get(SESSION_COOKIE))  # revoked for every process
+    value = request.cookies.get(SESSION_COOKIE)
+    if value:
+        try:
+            session = open_session(vault, value)
+        except NotSignedIn:
+            pass  # nothing this vault sealed: nothing to end
+        else:  # ended for every process, even if the cookie was copied
+            until = datetime.fromtimestamp(session.started + SESSION_MAX_SECONDS + 60, UTC)
+            vault.auth.end_console_session(session.id, session.account_id, until)
     response = redirect(f"{PREFIX}/login", flash="flash.signed_out")
     response.delete_cookie(
         SESSION_COOKIE,

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote, unquote
 
 import jinja2
@@ -308,19 +308,33 @@ def _session_mac(vault: Vault, body: str) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def seal_session(vault: Vault, account_id: uuid.UUID, started: int, seen: int) -> str:
-    """The cookie's value: the account, when the session began and when it was last used."""
-    body = f"{account_id}.{started}.{seen}"
+class ConsoleSession(NamedTuple):
+    """What the session cookie seals: a random id (what signing out ends), the account, and
+    when the session began and was last used (seconds)."""
+
+    id: str
+    account_id: uuid.UUID
+    started: int
+    seen: int
+
+
+def new_session(account_id: uuid.UUID, now: int) -> ConsoleSession:
+    return ConsoleSession(secrets.token_urlsafe(16), account_id, now, now)
+
+
+def seal_session(vault: Vault, session: ConsoleSession) -> str:
+    """The cookie's value."""
+    body = f"{session.id}.{session.account_id}.{session.started}.{session.seen}"
     return f"{body}.{_session_mac(vault, body)}"
 
 
-def open_session(vault: Vault, value: str) -> tuple[uuid.UUID, int, int]:
+def open_session(vault: Vault, value: str) -> ConsoleSession:
     body, _, mac = value.rpartition(".")
     if not body or not hmac.compare_digest(mac, _session_mac(vault, body)):
         raise NotSignedIn()
     try:
-        account, started, seen = body.split(".")
-        return uuid.UUID(account), int(started), int(seen)
+        session_id, account, started, seen = body.split(".")
+        return ConsoleSession(session_id, uuid.UUID(account), int(started), int(seen))
     except ValueError as exc:
         raise NotSignedIn() from exc
 
@@ -337,11 +351,13 @@ def console_actor(request: Request, vault: VaultDep, uow: UowDep) -> Actor:
     value = request.cookies.get(SESSION_COOKIE)
     if not value:
         raise NotSignedIn()
-    account_id, started, seen = open_session(vault, value)
+    session = open_session(vault, value)
     now = int(time.time())
-    if now - seen > idle_seconds(vault) or now - started > SESSION_MAX_SECONDS:
+    if now - session.seen > idle_seconds(vault) or now - session.started > SESSION_MAX_SECONDS:
         raise NotSignedIn(expired=True)
-    account = uow.accounts.get(account_id)
+    if vault.auth.console_session_ended(uow, session.id):
+        raise NotSignedIn()  # signed out: a copied cookie opens nothing
+    account = uow.accounts.get(session.account_id)
     if account is None:
         raise NotSignedIn()
     try:
@@ -351,7 +367,7 @@ def console_actor(request: Request, vault: VaultDep, uow: UowDep) -> Actor:
     vault.rate_limiter.check(actor.client_id or str(actor.account_id))
     request.state.console_actor = actor
     request.state.whoami = _whoami(uow, actor)
-    request.state.new_session = seal_session(vault, account_id, started, now)
+    request.state.new_session = seal_session(vault, session._replace(seen=now))
     return actor
 
 
@@ -562,7 +578,8 @@ def start_session(request: Request, response: Response, vault: Vault, token: str
     """After a sign-in: the session of the account the auth service just issued `token` for."""
     account_id = uuid.UUID(str(vault.auth.tokens.verify(token)["sub"]))
     now = int(time.time())
-    set_session(response, seal_session(vault, account_id, now, now), secure_cookies(request, vault))
+    session = new_session(account_id, now)
+    set_session(response, seal_session(vault, session), secure_cookies(request, vault))
 
 
 class ConsoleRoute(APIRoute):

@@ -36,9 +36,11 @@ def _set_cookie(b: Browser, value: str) -> None:
 def _session_aged(console: Console, b: Browser, *, idle: int, age: int | None = None) -> None:
     """The browser's own session cookie, as it would be after `idle` seconds without a
     request (sealed with the server's key, as the server seals it)."""
-    account, _, _ = open_session(console.vault, _cookie(b))
+    session = open_session(console.vault, _cookie(b))
     now = int(time.time())
-    value = seal_session(console.vault, account, now - (age or idle), now - idle)
+    value = seal_session(
+        console.vault, session._replace(started=now - (age or idle), seen=now - idle)
+    )
     _set_cookie(b, value)
 
 
@@ -57,8 +59,7 @@ def test_the_idle_timeout_is_well_above_five_minutes_and_configurable(console: C
     r = b.get("/console/owners")
     assert r.status_code == 200
     # and the session's last use has moved on
-    _, _, seen = open_session(console.vault, _cookie(b))
-    assert time.time() - seen < 60
+    assert time.time() - open_session(console.vault, _cookie(b)).seen < 60
 
 
 def test_after_the_timeout_sign_in_says_so_and_returns_to_the_page(console: Console) -> None:
@@ -91,8 +92,8 @@ def test_a_session_ends_after_its_maximum_age_and_a_forged_one_is_no_session(
     forged = console.browser("c_receiver")
     value = _cookie(forged)
     body, _, _ = value.rpartition(".")
-    account, started, seen = body.split(".")
-    tampered = f"{account}.{started}.{int(seen) + 10_000}.{'0' * 64}"
+    session_id, account, started, seen = body.split(".")
+    tampered = f"{session_id}.{account}.{started}.{int(seen) + 10_000}.{'0' * 64}"
     _set_cookie(forged, tampered)
     r = forged.get("/console/owners")
     assert r.status_code == 303
@@ -104,8 +105,7 @@ def test_keep_working_extends_the_session(console: Console) -> None:
     _session_aged(console, b, idle=1700)
     r = b.post("/console/session/extend", csrf_from=None, data={"csrf_token": _token(b)})
     assert r.status_code == 204
-    _, _, seen = open_session(console.vault, _cookie(b))
-    assert time.time() - seen < 60
+    assert time.time() - open_session(console.vault, _cookie(b)).seen < 60
     # without its CSRF token, no
     assert b.post("/console/session/extend", csrf_from=None).status_code == 403
 
@@ -142,3 +142,19 @@ def test_a_form_sent_after_the_timeout_comes_back_to_its_page(
     assert parse_qs(target.query) == {"next": [dossier_page], "expired": ["1"]}
     with console.vault.uows() as uow:
         assert uow.dossiers.attachments(uuid.UUID(dossier_page.rsplit("/", 1)[1])) == []
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(console: Console) -> None:
+    b = console.browser("c_receiver")
+    copied = _cookie(b)
+    assert b.post("/console/logout").status_code == 303
+    # Someone who kept the cookie (another tab, a stolen copy) is signed out as well: the
+    # session is ended in the database, for every API process.
+    thief = console.browser("c_receiver")
+    _set_cookie(thief, copied)
+    r = thief.get("/console/owners")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/console/login?next=")
+    # and a new sign-in of the same officer opens a new session
+    b.sign_in("c_receiver")
+    assert b.get("/console/owners").status_code == 200

@@ -28,6 +28,11 @@ def client_key(client_id: str) -> str:
     return "client:" + client_id
 
 
+def console_session_key(session_id: str) -> str:
+    """A console session, by the random id its cookie seals."""
+    return "console:" + session_id
+
+
 def revoke_token(uow: UnitOfWork, claims: dict[str, Any], now: datetime) -> bool:
     """Revokes the token with these (verified) claims until it expires; False if it has no id."""
     jti = claims.get("jti")

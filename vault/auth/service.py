@@ -326,6 +326,21 @@ class AuthService:
             uow.commit()
         return True
 
+    def end_console_session(self, session_id: str, account_id: uuid.UUID, until: datetime) -> None:
+        """Signs a console session out for every process: its cookie, even if copied, opens
+        nothing until `until` (the session's latest possible end)."""
+        now = datetime.now(UTC)
+        with self._uows() as uow:
+            uow.auth_state.revoke(revocation.console_session_key(session_id), now, until)
+            uow.auth_state.forget_revocations(now)
+            account = uow.accounts.get(account_id)
+            if account is not None:
+                uow.record(account_draft(account, "auth.sign_out"))
+            uow.commit()
+
+    def console_session_ended(self, uow: UnitOfWork, session_id: str) -> bool:
+        return bool(uow.auth_state.revocations([revocation.console_session_key(session_id)]))
+
     def set_account_active(
         self, uow: UnitOfWork, by: Actor | None, username: str, active: bool
     ) -> Account:
