@@ -371,7 +371,10 @@ async def validate_signature(
     *,
     offline: bool,
     now: datetime,
+    skip_diff: bool = False,
 ) -> AdesOutcome:
+    """`skip_diff`: leave out pyHanko's difference analysis (it fails on revisions without
+    a readable catalog; our own analysis then judges the changes)."""
     material = document_material.merged(read_revinfo_attribute(sig.signer_info))
     tokens = signature_timestamps(sig.signer_info)
     candidate = next((t.gen_time for t in tokens if t.imprint_ok and t.gen_time), None)
@@ -382,7 +385,7 @@ async def validate_signature(
         # validation the context then does once.
         vc = validation_context(trust, material, moment=moment, offline=offline)
         try:
-            return await async_validate_pdf_signature(sig, vc, vc)
+            return await async_validate_pdf_signature(sig, vc, vc, skip_diff=skip_diff)
         finally:
             await vc.aclose()  # type: ignore[no-untyped-call]
 
@@ -409,7 +412,14 @@ async def validate_signature(
     except SignatureValidationError as exc:
         failure = _sub(exc.ades_subindication) or SubIndication.FORMAT_FAILURE
         return _error_outcome(failure, exc, tokens)
-    except (NotImplementedError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (
+        NotImplementedError,
+        ValueError,
+        LookupError,
+        TypeError,
+        AttributeError,
+        AssertionError,  # pyHanko asserts on the shape of some malformed CMS structures
+    ) as exc:
         return _error_outcome(SubIndication.FORMAT_FAILURE, exc, tokens)
 
     ts_reports = tuple(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -63,6 +64,10 @@ MAX_FINDINGS_PER_REVISION = 200
 
 class AnalysisLimitExceeded(Exception):
     """The document's object graph is too large or too deep to analyse within the limits."""
+
+
+class RevisionUnreadable(Exception):
+    """One revision's document (its catalog, pages or form) cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -365,7 +370,7 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
     root_key = _ref_key(root_ref) if isinstance(root_ref, generic.IndirectObject) else "direct"
     root = fp.as_dict(root_ref)
     if root is None:
-        raise AnalysisLimitExceeded(f"revision {revision} has no readable document catalog")
+        raise RevisionUnreadable(f"revision {revision} has no readable document catalog")
 
     # Pages, fields and annotations are compared one by one: the fingerprints of everything
     # else stop at them, so that adding a widget to a page does not "change" the catalog.
@@ -757,6 +762,8 @@ class RevisionAnalysis:
     signature_fields: tuple[str, ...]
     # Signatures an earlier revision had and the last one lost: (field, signed in, lost in).
     removed_signatures: tuple[tuple[str, int, int], ...]
+    # Revisions (from the first signed one on) whose document could not be read.
+    unreadable: tuple[int, ...] = ()
 
 
 def _unanalysed(
@@ -799,13 +806,38 @@ def analyse_revisions(
     total = reader.xrefs.total_revisions
     base = total if first_signed is None else max(0, min(first_signed, total - 1))
     budget = [max_nodes]
-    snapshots = {r: take_snapshot(reader, r, budget) for r in range(base, total)}
+    snapshots: dict[int, Snapshot] = {}
+    unreadable: dict[int, str] = {}
+    for r in range(base, total):
+        try:
+            snapshots[r] = take_snapshot(reader, r, budget)
+        except (AnalysisLimitExceeded, MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # one damaged revision does not hide the others
+            unreadable[r] = _describe(exc)
     reports = [_unanalysed(r, bounds, reader) for r in range(base)]
     if base < total:
         report = _unanalysed(base, bounds, reader)
-        reports.append(dataclasses.replace(report, pages=len(snapshots[base].pages), analysed=True))
+        if base in snapshots:
+            report = dataclasses.replace(report, pages=len(snapshots[base].pages), analysed=True)
+        else:
+            report = _unreadable_report(report, unreadable[base])
+        reports.append(report)
+    previous = base if base in snapshots else None
     for revision in range(base + 1, total):
-        diff = compare(snapshots[revision - 1], snapshots[revision])
+        if revision not in snapshots or previous is None:
+            report = _unanalysed(revision, bounds, reader)
+            if revision not in snapshots:
+                report = _unreadable_report(report, unreadable[revision])
+            else:
+                previous = revision
+                report = dataclasses.replace(report, pages=len(snapshots[revision].pages))
+            reports.append(report)
+            continue
+        # Compared with the last readable revision: the changes of an unreadable one in
+        # between are then seen together with this one's.
+        diff = compare(snapshots[previous], snapshots[revision])
+        previous = revision
         added, changed, freed, listed = _object_changes(reader, revision, bounds, diff)
         if ChangeKind.XREF_REDIRECTED in diff.changes:
             diff.changes.discard(ChangeKind.NO_CHANGE)
@@ -834,9 +866,10 @@ def analyse_revisions(
         for r, snap in snapshots.items()
     }
     removed: dict[str, tuple[str, int, int]] = {}
-    for revision in range(base + 1, total):
-        for name in signed[revision - 1] - signed[revision]:
-            first = next(r for r in range(base, revision) if name in signed[r])
+    readable = sorted(signed)
+    for before, revision in itertools.pairwise(readable):
+        for name in signed[before] - signed[revision]:
+            first = next(r for r in readable if name in signed[r])
             removed.setdefault(name, (name, first, revision))
     last = signed.get(total - 1, set())
     return RevisionAnalysis(
@@ -844,4 +877,21 @@ def analyse_revisions(
         tuple(len(snapshots[r].pages) if r in snapshots else None for r in range(total)),
         tuple(sorted(last)),
         tuple(v for k, v in removed.items() if k not in last),
+        tuple(sorted(unreadable)),
     )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+def _unreadable_report(report: RevisionReport, why: str) -> RevisionReport:
+    finding = Finding(
+        "REVISION_UNREADABLE",
+        Severity.WARNING,
+        f"revision {report.index}: its document cannot be read ({why}); its changes are "
+        "judged together with the next readable revision's",
+        report.index,
+    )
+    return dataclasses.replace(report, findings=(finding,), analysed=False)

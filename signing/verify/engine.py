@@ -24,9 +24,8 @@ import asyncio
 import base64
 import dataclasses
 import hashlib
-import io
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from pyhanko.pdf_utils import generic
@@ -38,6 +37,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from signing.verify import ades
 from signing.verify.changes import AnalysisLimitExceeded, RevisionAnalysis, analyse_revisions
+from signing.verify.recovery import EncryptedPdf, open_pdf, scan_signatures
 from signing.verify.report import (
     AdesResult,
     ChangeKind,
@@ -126,6 +126,30 @@ def cannot_validate(
     )
 
 
+def _unreadable(
+    code: ProblemCode,
+    message: str,
+    data: bytes,
+    doc: DocumentInfo,
+    problem: Callable[[ProblemCode, str, DocumentInfo | None], VerificationReport],
+) -> VerificationReport:
+    """A file that cannot be read still lists the signatures a scan of its bytes finds."""
+    found = scan_signatures(data)
+    report = problem(code, message, dataclasses.replace(doc, signatures_found=len(found)))
+    extra = [
+        Finding(
+            "SIGNATURE_FOUND_UNVERIFIED",
+            Severity.WARNING,
+            f"signature {i}"
+            + (f" in field {sig.field_name!r}" if sig.field_name else "")
+            + (f", /ByteRange {list(sig.byte_range)}" if sig.byte_range else "")
+            + ": found in the bytes, not verified",
+        )
+        for i, sig in enumerate(found, 1)
+    ]
+    return dataclasses.replace(report, findings=(*report.findings, *extra))
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
@@ -156,25 +180,24 @@ async def _analyse(
     if not sniff_pdf(data):
         return problem(ProblemCode.NOT_A_PDF, "the file is not a PDF (no %PDF- header)", doc)
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        opened = open_pdf(data)
+        reader = opened.reader
         revisions = reader.xrefs.total_revisions
     except (MemoryError, RecursionError):
         raise
+    except EncryptedPdf as exc:
+        return _unreadable(ProblemCode.ENCRYPTED, str(exc), data, doc, problem)
     except Exception as exc:  # any parser failure is the answer itself
-        return problem(
-            ProblemCode.UNREADABLE_PDF, f"the PDF structure cannot be read ({_describe(exc)})", doc
-        )
-    doc = dataclasses.replace(doc, revisions=revisions)
-    if reader.encrypted:
-        return problem(ProblemCode.ENCRYPTED, "encrypted PDFs are not verified", doc)
-    if reader.xrefs.hybrid_xrefs_present:
-        # A table and a stream may each name different objects: readers disagree by design.
-        return problem(
-            ProblemCode.UNSUPPORTED_STRUCTURE,
-            "hybrid cross-reference sections (/XRefStm) can show different documents to "
-            "different readers; such files are not verified",
-            doc,
-        )
+        message = f"the PDF structure cannot be read ({_describe(exc)})"
+        return _unreadable(ProblemCode.UNREADABLE_PDF, message, data, doc, problem)
+    doc = dataclasses.replace(
+        doc,
+        revisions=revisions,
+        encrypted=opened.encrypted,
+        read_leniently=opened.lenient,
+        hybrid_xref=opened.hybrid,
+    )
+    findings: list[Finding] = list(opened.findings)
     if revisions > policy.max_revisions:
         return problem(
             ProblemCode.TOO_COMPLEX,
@@ -183,18 +206,18 @@ async def _analyse(
         )
     try:
         bounds = revision_bounds(data, reader)
-        fields = list(enumerate_sig_fields(reader, filled_status=True))
+        fields = _signature_fields(reader, findings)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:
         message = f"the signature fields cannot be read ({_describe(exc)})"
-        return problem(ProblemCode.UNREADABLE_PDF, message, doc)
+        return _unreadable(ProblemCode.UNREADABLE_PDF, message, data, doc, problem)
     # Signatures first: where the earliest one sits decides which revisions need comparing.
     broken: list[tuple[str, generic.DictionaryObject, Exception]] = []
     embedded: list[tuple[str, EmbeddedPdfSignature]] = []
     for name, _value, raw_field in fields:
         if isinstance(raw_field, generic.IndirectObject):
-            raw_field = raw_field.get_object()  # type: ignore[no-untyped-call]
+            raw_field = raw_field.get_object()
         try:
             sig = EmbeddedPdfSignature(reader, raw_field, name)
             _ = sig.sig_object_type
@@ -216,14 +239,10 @@ async def _analyse(
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:
-        return problem(
-            ProblemCode.UNREADABLE_PDF,
-            f"the revisions of the PDF cannot be analysed ({_describe(exc)})",
-            doc,
-        )
+        message = f"the revisions of the PDF cannot be analysed ({_describe(exc)})"
+        return _unreadable(ProblemCode.UNREADABLE_PDF, message, data, doc, problem)
     doc = dataclasses.replace(doc, pages=analysis.page_counts[-1] if analysis.page_counts else None)
 
-    findings: list[Finding] = []
     try:
         material = ades.read_dss(reader)
     except Exception as exc:
@@ -241,11 +260,17 @@ async def _analyse(
     doc_timestamps: list[TimestampReport] = []
     certification = _certification_level(embedded)
     for name, sig in embedded:
-        if sig.sig_object_type == "/DocTimeStamp":
-            doc_timestamps.append(await context.document_timestamp(sig))
-        else:
+        try:
+            is_timestamp = sig.sig_object_type == "/DocTimeStamp"
             order = sig.signed_revision if isinstance(sig.signed_revision, int) else 10**9
-            signatures.append((order, await context.signature(name, sig, certification)))
+            if is_timestamp:
+                doc_timestamps.append(await context.document_timestamp(sig))
+            else:
+                signatures.append((order, await context.signature(name, sig, certification)))
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # one signature's failure is its own verdict, not the file's
+            signatures.append((10**9, context.malformed(name, sig.sig_field, exc)))
     for name in missed:
         signatures.append(
             (
@@ -288,6 +313,38 @@ async def _analyse(
     return _document_report(
         doc, ordered, doc_timestamps, analysis.reports, findings, offline, policy, now
     )
+
+
+def _signature_fields(
+    reader: PdfFileReader, findings: list[Finding]
+) -> list[tuple[str, object, generic.DictionaryObject]]:
+    """The filled signature fields of the last revision, or, when its form cannot be read,
+    of the last revision whose form can (the signatures are then judged as unanalysable
+    changes would be: never passed on the last revision's account)."""
+    try:
+        return list(enumerate_sig_fields(reader, filled_status=True))
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        first_error = exc
+    for revision in range(reader.xrefs.total_revisions - 2, -1, -1):
+        try:
+            resolver = reader.get_historical_resolver(revision)
+            fields = list(enumerate_sig_fields(resolver, filled_status=True))
+        except (MemoryError, RecursionError):
+            raise
+        except Exception:  # noqa: S112 - try the revision before
+            continue
+        findings.append(
+            Finding(
+                "FORM_READ_FROM_EARLIER_REVISION",
+                Severity.WARNING,
+                f"the last revision's form cannot be read ({_describe(first_error)}); the "
+                f"signature fields were read from revision {revision}",
+            )
+        )
+        return fields
+    raise first_error
 
 
 def _certification_level(
@@ -428,7 +485,12 @@ class _Context:
             coverage = Coverage.PARTIAL if check.byte_range else Coverage.UNKNOWN
 
         outcome = await ades.validate_signature(
-            sig, self.trust, self.material, offline=self.offline, now=self.now
+            sig,
+            self.trust,
+            self.material,
+            offline=self.offline,
+            now=self.now,
+            skip_diff=bool(self.analysis.unreadable),
         )
         errors.extend(outcome.errors)
         warnings.extend(outcome.warnings)
@@ -459,6 +521,15 @@ class _Context:
         )
 
         # What changed after it.
+        last = len(self.bounds) - 1
+        unjudged = bool(later) and (
+            signed_revision in self.analysis.unreadable or last in self.analysis.unreadable
+        )
+        if unjudged:
+            errors.append(
+                "the changes made after this signature cannot be judged: a revision's "
+                "document cannot be read (see the revisions)"
+            )
         docmdp = _int_level(sig)
         if (
             certification is not None
@@ -530,6 +601,8 @@ class _Context:
         broken = not structural_ok or coverage in (Coverage.PARTIAL, Coverage.UNKNOWN)
         if broken or (indication is not Indication.TOTAL_FAILED and not modifications.permitted):
             indication, sub = Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE
+        elif indication is Indication.TOTAL_PASSED and unjudged:
+            indication, sub = Indication.INDETERMINATE, SubIndication.GENERIC
         elif indication is Indication.TOTAL_PASSED and crypto_problem:
             indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
         elif indication is Indication.TOTAL_PASSED and bad_timestamps:

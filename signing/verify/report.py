@@ -310,6 +310,11 @@ class DocumentInfo:
     pdf_version: str | None
     revisions: int
     pages: int | None
+    encrypted: bool = False  # opened with the empty user password
+    read_leniently: bool = False  # the cross-reference structure deviates from the standard
+    hybrid_xref: bool = False  # /XRefStm in a classic trailer
+    # Signature dictionaries a scan of the bytes found, when the file cannot be read.
+    signatures_found: int | None = None
 
 
 @dataclass(frozen=True)
