@@ -28,6 +28,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -50,7 +52,9 @@ _INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 # every other page, and every annotation on its page.
 _BACK_LINKS = frozenset({"/Parent", "/P", "/Popup", "/IRT"})
 # Annotation keys compared apart (appearance, value) or not rendered (modification date).
-_ANNOT_APPEARANCE = frozenset({"/AP", "/AS"})
+# A field's default appearance (/DA, /DS, /RV) and a widget's appearance characteristics
+# (/MK) only say how a viewer draws the value: viewers rewrite them when a form is filled.
+_ANNOT_APPEARANCE = frozenset({"/AP", "/AS", "/DA", "/DS", "/RV", "/MK"})
 _ANNOT_VOLATILE = frozenset({"/M"})
 _FIELD_VALUE = frozenset({"/V"})
 # Catalog entries that may change after signing without changing what was signed.
@@ -58,6 +62,40 @@ _CATALOG_ZONES = frozenset({"/Pages", "/AcroForm", "/DSS"})
 _CATALOG_METADATA = frozenset({"/Metadata", "/Extensions", "/Version"})
 # Form keys that signing legitimately updates (the field list is compared field by field).
 _ACROFORM_ALLOWED = frozenset({"/Fields", "/SigFlags"})
+# Form keys that writers rewrite without changing what is signed (default appearance and
+# resources for fields drawn later, the "regenerate appearances" hint).
+_ACROFORM_ARTEFACTS = frozenset({"/DA", "/DR", "/NeedAppearances"})
+# Catalog entries viewers and writers rewrite: viewing preferences, outlines, structure,
+# the usage-rights/permissions dictionary. /Names and /OpenAction are judged by content.
+_CATALOG_ARTEFACTS = frozenset(
+    {
+        "/PageMode",
+        "/PageLayout",
+        "/ViewerPreferences",
+        "/Lang",
+        "/MarkInfo",
+        "/StructTreeRoot",
+        "/Outlines",
+        "/PieceInfo",
+        "/Threads",
+        "/Perms",
+    }
+)
+# Name trees that add behaviour or content, not just names: changes to them are not artefacts.
+_ACTIVE_NAME_TREES = frozenset({"/JavaScript", "/EmbeddedFiles", "/AlternatePresentations"})
+# Actions an /OpenAction may take without changing what is shown: go to a place.
+_BENIGN_ACTIONS = frozenset({"/GoTo"})
+_RESOURCE_CATEGORIES = (
+    "/Font",
+    "/XObject",
+    "/ExtGState",
+    "/ColorSpace",
+    "/Pattern",
+    "/Shading",
+    "/Properties",
+)
+# Bounded decoding of a page's content, only to see which resource names it uses.
+_MAX_CONTENT_BYTES = 8 * 1024 * 1024
 MAX_CHANGED_OBJECTS_LISTED = 100
 MAX_FINDINGS_PER_REVISION = 200
 
@@ -89,6 +127,10 @@ class PageSnap:
     resources: bytes
     attributes: bytes
     annots: tuple[AnnotSnap, ...]
+    # (category, name) -> fingerprint, for telling resources added from resources changed
+    resource_names: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    # resource names the content streams use (None: the content could not be decoded)
+    used_names: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +155,8 @@ class Snapshot:
     acroform: dict[str, bytes]
     fields: dict[str, FieldSnap]
     pages: list[PageSnap]
+    names: dict[str, bytes] = field(default_factory=dict)  # /Names subtrees
+    open_action: str | None = None  # "destination", an action type, or None
 
 
 def _ref_key(ref: generic.Reference | generic.IndirectObject) -> str:
@@ -363,6 +407,54 @@ def _page_leaves(
     return pages
 
 
+def _resource_names(fp: _Fingerprinter, resources: object) -> dict[tuple[str, str], bytes]:
+    out: dict[tuple[str, str], bytes] = {}
+    res = fp.as_dict(resources)
+    if res is None:
+        return out
+    for category in res:
+        entries = fp.as_dict(res.raw_get(category))
+        if category in _RESOURCE_CATEGORIES and entries is not None:
+            for name in entries:
+                out[(category, name)] = fp.value(entries.raw_get(name))
+        else:
+            out[(category, "")] = fp.value(res.raw_get(category))
+    return out
+
+
+_NAME_TOKEN = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+
+
+def _used_names(fp: _Fingerprinter, contents: object) -> frozenset[str] | None:
+    """Every name token in the page's content streams (a superset of the resource names
+    it uses), decoding at most `_MAX_CONTENT_BYTES`; None when that cannot be told."""
+    items = fp.as_list(contents) if isinstance(fp.resolve(contents), list) else [contents]
+    names: set[str] = set()
+    for item in items:
+        stream = fp.resolve(item)
+        if not isinstance(stream, generic.StreamObject):
+            return None
+        filters = _get(stream, "/Filter")
+        chain: list[object] = (
+            [filters] if isinstance(filters, generic.NameObject) else fp.as_list(filters)
+        )
+        raw = stream.encoded_data or b""
+        if not chain:
+            data = raw
+        elif [str(f) for f in chain] == ["/FlateDecode"] and "/DecodeParms" not in stream:
+            inflater = zlib.decompressobj()
+            try:
+                data = inflater.decompress(raw, _MAX_CONTENT_BYTES)
+            except zlib.error:
+                return None
+            if inflater.unconsumed_tail:
+                return None
+        else:
+            return None
+        names.update(m.group(1).decode("latin-1") for m in _NAME_TOKEN.finditer(data))
+    return frozenset(names)
+
+
 def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Snapshot:
     fp = _Fingerprinter(reader, revision, budget)
     trailer = fp.resolver.trailer_view
@@ -443,7 +535,17 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
                     visible=_visible(annot),
                 )
             )
-        pages.append(PageSnap(key, content, resources, attributes, tuple(snaps)))
+        pages.append(
+            PageSnap(
+                key,
+                content,
+                resources,
+                attributes,
+                tuple(snaps),
+                _resource_names(fp, inherited.get("/Resources")),
+                _used_names(fp, node.raw_get("/Contents") if "/Contents" in node else None),
+            )
+        )
 
     fields: dict[str, FieldSnap] = {}
     for name, (node, field_type, _key) in raw_fields.items():
@@ -471,7 +573,24 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
         if isinstance(acroform, generic.DictionaryObject)
         else {}
     )
+    names: dict[str, bytes] = {}
+    names_dict = fp.as_dict(root.raw_get("/Names")) if "/Names" in root else None
+    if names_dict is not None:
+        names = {key: fp.value(names_dict.raw_get(key)) for key in names_dict}
+    open_action: str | None = None
+    if "/OpenAction" in root:
+        action = fp.resolve(root.raw_get("/OpenAction"))
+        if isinstance(action, list):
+            open_action = "destination"
+        elif isinstance(action, generic.DictionaryObject):
+            open_action = _name(_get(action, "/S")) or "(unknown)"
+            if "/Next" in action:
+                open_action += " with /Next"
+        else:
+            open_action = "(unknown)"
     return Snapshot(
+        names=names,
+        open_action=open_action,
         revision=revision,
         root=root_key,
         encrypt=fp.value(trailer.raw_get("/Encrypt")) if "/Encrypt" in trailer else b"",
@@ -517,9 +636,21 @@ def compare(old: Snapshot, new: Snapshot) -> _Diff:
     for key in sorted(set(old.catalog) | set(new.catalog)):
         if old.catalog.get(key) != new.catalog.get(key):
             diff.catalog_keys.append(key)
-            diff.add(ChangeKind.CATALOG_CHANGED, f"document catalog entry {key} changed", rev)
+            artefact = _catalog_artefact(key, old, new)
+            if artefact is not None:
+                diff.add(ChangeKind.WRITER_ARTEFACT, artefact, rev)
+            else:
+                diff.add(ChangeKind.CATALOG_CHANGED, f"document catalog entry {key} changed", rev)
     for key in sorted(set(old.acroform) | set(new.acroform)):
-        if key not in _ACROFORM_ALLOWED and old.acroform.get(key) != new.acroform.get(key):
+        if key in _ACROFORM_ALLOWED or old.acroform.get(key) == new.acroform.get(key):
+            continue
+        if key in _ACROFORM_ARTEFACTS:
+            diff.add(
+                ChangeKind.WRITER_ARTEFACT,
+                f"form dictionary entry {key} (default appearance or resources) changed",
+                rev,
+            )
+        else:
             diff.add(ChangeKind.FORM_STRUCTURE_CHANGED, f"form dictionary entry {key} changed", rev)
 
     # Fields.
@@ -594,26 +725,74 @@ def compare(old: Snapshot, new: Snapshot) -> _Diff:
             resources=before_page.resources != after_page.resources,
             attributes=before_page.attributes != after_page.attributes,
         )
-        if change.content or change.resources or change.attributes:
-            diff.pages_changed.append(change)
         if change.content:
             diff.add(ChangeKind.PAGE_CONTENT_CHANGED, f"page {number}: content changed", rev)
         if change.resources:
-            diff.add(
-                ChangeKind.PAGE_RESOURCES_CHANGED,
-                f"page {number}: resources (fonts, images, forms) changed",
-                rev,
-            )
+            unused = _unused_additions(before_page, after_page)
+            if unused is not None and not change.content:
+                change = dataclasses.replace(change, resources=False)
+                diff.add(
+                    ChangeKind.WRITER_ARTEFACT,
+                    f"page {number}: resources the page content does not use were added "
+                    f"({', '.join(unused)})",
+                    rev,
+                )
+            else:
+                diff.add(
+                    ChangeKind.PAGE_RESOURCES_CHANGED,
+                    f"page {number}: resources (fonts, images, forms) changed",
+                    rev,
+                )
         if change.attributes:
             diff.add(
                 ChangeKind.PAGE_ATTRIBUTES_CHANGED,
                 f"page {number}: attributes (size, rotation, ...) changed",
                 rev,
             )
+        if change.content or change.resources or change.attributes:
+            diff.pages_changed.append(change)
         _compare_annots(number, before_page, after_page, newly_signed, diff, rev)
     if not diff.changes:
         diff.changes.add(ChangeKind.NO_CHANGE)
     return diff
+
+
+def _catalog_artefact(key: str, old: Snapshot, new: Snapshot) -> str | None:
+    """Why a catalog change is a writer's artefact, or None when it is not one."""
+    if key in _CATALOG_ARTEFACTS:
+        return f"document catalog entry {key} (viewer settings, structure, permissions) changed"
+    if key == "/Names":
+        changed = {
+            k for k in set(old.names) | set(new.names) if old.names.get(k) != new.names.get(k)
+        }
+        if changed and not changed & _ACTIVE_NAME_TREES:
+            return f"document name trees {', '.join(sorted(changed))} changed"
+        return None
+    if key == "/OpenAction":
+        if new.open_action is None or new.open_action == "destination":
+            return "the document's opening view (/OpenAction) changed"
+        if new.open_action in _BENIGN_ACTIONS:
+            return f"the document's opening view (/OpenAction {new.open_action}) changed"
+    return None
+
+
+def _unused_additions(old: PageSnap, new: PageSnap) -> list[str] | None:
+    """The resource names added to a page whose content cannot use them (it does not name
+    them), when that is all that changed in its resources; else None."""
+    if new.used_names is None or old.used_names is None:
+        return None
+    added: list[str] = []
+    for key, value in new.resource_names.items():
+        before = old.resource_names.get(key)
+        if before == value:
+            continue
+        category, name = key
+        if before is not None or not name or name.lstrip("/") in new.used_names:
+            return None
+        added.append(f"{category} {name}")
+    if any(key not in new.resource_names for key in old.resource_names):
+        return None
+    return added or None
 
 
 def _compare_annots(

@@ -725,6 +725,9 @@ def _judge_modifications(
             what = f"revision {report.index}: " + "; ".join(messages)
             if kind in _ALWAYS_PERMITTED:
                 continue
+            if kind is ChangeKind.WRITER_ARTEFACT:
+                findings.append(Finding(kind.value, Severity.WARNING, what, report.index))
+                continue
             if kind is ChangeKind.SIGNATURE_ADDED:
                 if docmdp == 1:
                     refuse(f"{what} (the certification permits no changes)", report.index)
@@ -774,7 +777,19 @@ def _judge_modifications(
     elif diff is not None:
         pyhanko_level = "SUSPICIOUS"
     docmdp_ok = getattr(status, "docmdp_ok", None)
-    if pyhanko_level in ("OTHER", "SUSPICIOUS") or docmdp_ok is False:
+    # Writer artefacts (a /Names or /OpenAction change, the form's /DA) are "OTHER" to
+    # pyHanko; when they are all our analysis finds, pyHanko's rating is reported, not final.
+    only_artefacts = ChangeKind.WRITER_ARTEFACT in changes and permitted
+    if only_artefacts and pyhanko_level in ("OTHER", "SUSPICIOUS"):
+        findings.append(
+            Finding(
+                "PYHANKO_DIFF_DISAGREES",
+                Severity.WARNING,
+                f"pyHanko's difference analysis rates the changes {pyhanko_level}; our "
+                "analysis finds writer artefacts that leave the signed content as it was",
+            )
+        )
+    elif pyhanko_level in ("OTHER", "SUSPICIOUS") or docmdp_ok is False:
         detail = f": {diff}" if pyhanko_level == "SUSPICIOUS" else ""
         refuse(f"pyHanko's difference analysis rejects the changes ({pyhanko_level}{detail})", None)
     elif not permitted and pyhanko_level is not None:

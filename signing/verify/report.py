@@ -133,6 +133,10 @@ class ChangeKind(enum.StrEnum):
     TRAILER_CHANGED = "TRAILER_CHANGED"
     XREF_REDIRECTED = "XREF_REDIRECTED"
     UNREFERENCED_OBJECTS = "UNREFERENCED_OBJECTS"
+    # What writers change without changing what was signed: viewer settings, /Perms, name
+    # trees, the opening view, the form's default appearance, unused resources. Permitted,
+    # reported as warnings (EU DSS: "undefined changes", a warning by default).
+    WRITER_ARTEFACT = "WRITER_ARTEFACT"
     NO_CHANGE = "NO_CHANGE"
 
 

@@ -175,10 +175,12 @@ def fill_form(signed: bytes) -> bytes:
     field[generic.NameObject("/AP")] = generic.DictionaryObject(
         {generic.NameObject("/N"): writer.add_object(appearance)}
     )
-    writer.update_container(field_ref)
+    writer.mark_update(field_ref)
     if "/Perms" in root:
         perms = root["/Perms"]
-        root[generic.NameObject("/Perms")] = generic.DictionaryObject(dict(perms.items()))
+        root[generic.NameObject("/Perms")] = writer.add_object(
+            generic.DictionaryObject({k: perms.raw_get(k) for k in perms})
+        )
         writer.update_root()
     return _write(writer)
 
@@ -252,7 +254,7 @@ def open_action_and_unused_resources(signed: bytes) -> bytes:
     new_resources = generic.DictionaryObject(dict(resources.items()))
     new_resources[generic.NameObject("/Font")] = fonts
     page[generic.NameObject("/Resources")] = new_resources
-    writer.update_container(page_ref)
+    writer.mark_update(page_ref)
     return _write(writer)
 
 
@@ -275,5 +277,5 @@ def replace_used_font(signed: bytes) -> bytes:
         }
     )
     page[generic.NameObject("/Resources")] = resources
-    writer.update_container(page_ref)
+    writer.mark_update(page_ref)
     return _write(writer)
