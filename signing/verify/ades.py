@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from asn1crypto import cms, crl, ocsp, tsp, x509
+from cryptography import x509 as c_x509
+from cryptography.x509.oid import ObjectIdentifier
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus, AdESSubIndic
 from pyhanko.sign.general import (
@@ -156,6 +158,31 @@ def read_revinfo_attribute(signer_info: cms.SignerInfo) -> ValidationMaterial:
         return ValidationMaterial(problems=(f"unreadable revocation archival attribute: {exc}",))
 
 
+def rfc4514(name: x509.Name) -> str:
+    """A distinguished name as an RFC 4514 string ("CN=...,O=...,C=VN"), most specific
+    first, as EU DSS and OpenSSL print them."""
+    attributes: list[c_x509.RelativeDistinguishedName] = []
+    for rdn in name.chosen:
+        parts = []
+        for ava in rdn:
+            value = ava["value"].native
+            text = value if isinstance(value, str) else str(value)
+            parts.append(c_x509.NameAttribute(ObjectIdentifier(ava["type"].dotted), text))
+        if parts:
+            attributes.append(c_x509.RelativeDistinguishedName(parts))
+    try:
+        return c_x509.Name(attributes).rfc4514_string()
+    except ValueError:  # e.g. a country name that is not two letters
+        return str(name.human_friendly)
+
+
+def general_name(value: x509.GeneralName) -> str:
+    """A GeneralName (a TSA's name) as text: a directory name in RFC 4514 form."""
+    if value.name == "directory_name":
+        return rfc4514(value.chosen)
+    return f"{value.name}:{value.native}"
+
+
 def cert_info(cert: x509.Certificate, *, anchor: bool = False) -> CertificateInfo:
     subject = cert.subject.native
     key = cert.public_key
@@ -171,11 +198,11 @@ def cert_info(cert: x509.Certificate, *, anchor: bool = False) -> CertificateInf
 
     validity = cert["tbs_certificate"]["validity"]
     return CertificateInfo(
-        subject=cert.subject.human_friendly,
+        subject=rfc4514(cert.subject),
         common_name=first(subject.get("common_name")),
         organization=first(subject.get("organization_name")),
         organizational_unit=first(subject.get("organizational_unit_name")),
-        issuer=cert.issuer.human_friendly,
+        issuer=rfc4514(cert.issuer),
         serial_number=format(cert.serial_number, "x"),
         not_before=validity["not_before"].native,
         not_after=validity["not_after"].native,
@@ -217,7 +244,7 @@ def signature_timestamps(signer_info: cms.SignerInfo) -> list[TimestampToken]:
             imprint = info["message_imprint"]["hashed_message"].native
             hasher = _HASHES.get(algorithm)
             ok = hasher is not None and hasher(signature_value).digest() == imprint
-            tsa = info["tsa"].native if info["tsa"] else None
+            tsa = general_name(info["tsa"]) if info["tsa"] else None
             tokens.append(
                 TimestampToken(
                     signed_data,
@@ -225,7 +252,7 @@ def signature_timestamps(signer_info: cms.SignerInfo) -> list[TimestampToken]:
                     algorithm,
                     ok,
                     digest,
-                    str(tsa) if tsa is not None else None,
+                    tsa,
                     None if hasher else f"unsupported imprint digest algorithm {algorithm}",
                 )
             )
@@ -306,7 +333,7 @@ def _timestamp_report(
         if token.imprint_ok and not token.error:
             errors.append("not validated: another timestamp of this signature was used")
     else:
-        tsa = validity.signing_cert.subject.human_friendly
+        tsa = rfc4514(validity.signing_cert.subject)
         if not validity.intact:
             indication, sub = Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE
         elif not validity.valid:
@@ -340,7 +367,7 @@ def _chain(status: PdfSignatureStatus) -> tuple[tuple[CertificateInfo, ...], str
     if not certs:
         return (cert_info(status.signing_cert),), None
     infos = [cert_info(c, anchor=i == len(certs) - 1) for i, c in enumerate(reversed(certs))]
-    return tuple(infos), certs[0].subject.human_friendly
+    return tuple(infos), rfc4514(certs[0].subject)
 
 
 def _revocation(
@@ -621,7 +648,7 @@ async def validate_document_timestamp(
         indication,
         sub,
         status.timestamp,
-        status.signing_cert.subject.human_friendly,
+        rfc4514(status.signing_cert.subject),
         algorithm,
         status.intact,
         digest,

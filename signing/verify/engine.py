@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from asn1crypto import cms
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.xref import ObjStreamRef
@@ -45,6 +46,7 @@ from signing.verify.report import (
     DocumentInfo,
     Finding,
     Indication,
+    IntegrityFacts,
     Modifications,
     Problem,
     ProblemCode,
@@ -406,6 +408,7 @@ class _Context:
         self, name: str, field: generic.DictionaryObject, exc: Exception
     ) -> SignatureReport:
         errors = [f"the signature dictionary is malformed: {_describe(exc)}"]
+        found: list[Finding] = [Finding("SIGNATURE_MALFORMED", Severity.ERROR, errors[0])]
         try:
             # [] dereferences; dict.get would hand back the bare reference
             sig_object = field["/V"] if "/V" in field else None  # noqa: SIM401
@@ -424,11 +427,33 @@ class _Context:
                     self.bounds,
                 )
                 errors.extend(f.message for f in check.findings)
+                found.extend(check.findings)
+                count = _raw_signer_info_count(raw)
+                if count is not None and count > 1:
+                    message = f"the CMS carries {count} SignerInfos; a PAdES signature has one"
+                    errors.append(message)
+                    found.append(Finding("MULTIPLE_SIGNER_INFOS", Severity.ERROR, message))
+                if "/ByteRange" not in sig_object or "/Contents" not in sig_object:
+                    found.append(
+                        Finding(
+                            "UNIVERSAL_SIGNATURE_FORGERY",
+                            Severity.ERROR,
+                            "the signature dictionary has no /ByteRange or no /Contents",
+                        )
+                    )
             else:
                 errors.append("the signature field's value is not a signature dictionary")
         except Exception as inner:
             errors.append(_describe(inner))
-        return _failed_report(name, "SIGNATURE_MALFORMED", "; ".join(errors))
+        report = _failed_report(name, "SIGNATURE_MALFORMED", "; ".join(errors))
+        structure = tuple(f for f in found if f.code != "SIGNATURE_MALFORMED")
+        attacks = _signature_findings(
+            structure,
+            IntegrityFacts(None, None, None, None, None),
+            _NO_MODIFICATIONS,
+            unjudged=False,
+        )
+        return dataclasses.replace(report, findings=(found[0], *attacks))
 
     async def document_timestamp(self, sig: EmbeddedPdfSignature) -> TimestampReport:
         report = await ades.validate_document_timestamp(
@@ -595,10 +620,42 @@ class _Context:
         if outcome.sub_indication is None and outcome.indication is Indication.TOTAL_PASSED:
             infos.append(outcome.details)
 
+        # Integrity facts, each on its own; the attack classes found, by code.
+        signer_infos = _signer_info_count(sig)
+        if signer_infos is not None and signer_infos > 1:
+            errors.append(
+                f"the CMS carries {signer_infos} SignerInfos; a PAdES signature has exactly one "
+                "(the others are not verified)"
+            )
+        integrity = IntegrityFacts(
+            signature_intact=status.valid if status is not None else None,
+            message_digest_match=status.intact if status is not None else _digest_matches(sig),
+            byte_range_valid=structural_ok,
+            signature_dictionary_consistent=(
+                False
+                if any(f.code == "SIGNATURE_DICTIONARY_INCONSISTENT" for f in check.findings)
+                else self._dictionary_consistent(sig, signed_revision)
+            ),
+            signer_infos=signer_infos,
+        )
+        sig_findings = _signature_findings(check.findings, integrity, modifications, unjudged)
+        if any(t.message_imprint_ok is False for t in outcome.timestamps):
+            sig_findings += (
+                Finding(
+                    "TIMESTAMP_NOT_FOR_THIS_SIGNATURE",
+                    Severity.ERROR,
+                    "a signature timestamp's imprint is not this signature's value (copied?)",
+                ),
+            )
+
         # The combined verdict: the strictest judgement wins.
         indication, sub = outcome.indication, outcome.sub_indication
         # Bad bytes, or a change after signing the policy does not permit, is a failure.
-        broken = not structural_ok or coverage in (Coverage.PARTIAL, Coverage.UNKNOWN)
+        broken = (
+            not structural_ok
+            or coverage in (Coverage.PARTIAL, Coverage.UNKNOWN)
+            or (signer_infos is not None and signer_infos > 1)
+        )
         if broken or (indication is not Indication.TOTAL_FAILED and not modifications.permitted):
             indication, sub = Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE
         elif indication is Indication.TOTAL_PASSED and unjudged:
@@ -649,7 +706,144 @@ class _Context:
             ades=AdesResult(outcome.indication, outcome.sub_indication, outcome.details),
             signature_value_b64=_signature_value(sig),
             signed_attributes_sha256=_signed_attributes_digest(sig),
+            integrity=integrity,
+            findings=sig_findings,
         )
+
+    def _dictionary_consistent(
+        self, sig: EmbeddedPdfSignature, signed_revision: int | None
+    ) -> bool | None:
+        """The signature dictionary lies in the revision it signs, and no later revision
+        changed the field or its dictionary."""
+        offset = self._sig_offset(sig.sig_field)
+        if offset is None or signed_revision is None:
+            return None
+        inside = self.bounds[signed_revision].start <= offset < self.bounds[signed_revision].end
+        changed = any(
+            r.index > signed_revision
+            and ChangeKind.SIGNATURE_FIELD_CHANGED in r.changes
+            and sig.field_name in r.fields_changed
+            for r in self.analysis.reports
+        )
+        return inside and not changed
+
+
+_NO_MODIFICATIONS = Modifications(
+    permitted=True,
+    pyhanko_level=None,
+    pyhanko_docmdp_ok=None,
+    docmdp=None,
+    field_lock=None,
+    changes=(),
+    findings=(),
+)
+# Refused changes after a signature, by the attack class they are the mark of.
+_ATTACK_CLASSES: dict[ChangeKind, str] = {
+    ChangeKind.XREF_REDIRECTED: "SHADOW_ATTACK_HIDE",
+    ChangeKind.FORM_FILLED: "SHADOW_ATTACK_REPLACE",
+    ChangeKind.TRAILER_CHANGED: "SHADOW_ATTACK_HIDE_AND_REPLACE",
+    ChangeKind.SIGNATURE_FIELD_CHANGED: "SIGNATURE_DICTIONARY_CHANGED",
+}
+_STRUCTURE_CLASSES: dict[str, str] = {
+    "BYTE_RANGE_MALFORMED": "UNIVERSAL_SIGNATURE_FORGERY",
+    "CONTENTS_MISSING": "UNIVERSAL_SIGNATURE_FORGERY",
+    "BYTE_RANGE_NOT_FROM_START": "SIGNATURE_WRAPPING",
+    "BYTE_RANGE_GAP_NOT_CONTENTS": "SIGNATURE_WRAPPING",
+    "BYTE_RANGE_INCONSISTENT": "SIGNATURE_WRAPPING",
+    "BYTE_RANGE_OUTSIDE_FILE": "BYTE_RANGE_OUTSIDE_FILE",
+}
+
+
+def _signature_findings(
+    structure: tuple[Finding, ...],
+    integrity: IntegrityFacts,
+    modifications: Modifications,
+    unjudged: bool,
+) -> tuple[Finding, ...]:
+    out: list[Finding] = []
+    for finding in structure:
+        out.append(finding)
+        attack = _STRUCTURE_CLASSES.get(finding.code)
+        if attack is not None and attack != finding.code:
+            out.append(Finding(attack, Severity.ERROR, finding.message, finding.revision))
+    if integrity.message_digest_match is False:
+        out.append(
+            Finding(
+                "MESSAGE_DIGEST_MISMATCH",
+                Severity.ERROR,
+                "the signed bytes do not hash to the signed message digest (modified bytes)",
+            )
+        )
+    if integrity.signature_intact is False:
+        out.append(
+            Finding(
+                "SIGNATURE_VALUE_INVALID",
+                Severity.ERROR,
+                "the signature value does not verify with the signer's key",
+            )
+        )
+    if integrity.signer_infos is not None and integrity.signer_infos > 1:
+        out.append(
+            Finding(
+                "MULTIPLE_SIGNER_INFOS",
+                Severity.ERROR,
+                f"the CMS carries {integrity.signer_infos} SignerInfos",
+            )
+        )
+    if integrity.signature_dictionary_consistent is False and not any(
+        f.code == "SIGNATURE_DICTIONARY_INCONSISTENT" for f in structure
+    ):
+        out.append(
+            Finding(
+                "SIGNATURE_DICTIONARY_INCONSISTENT",
+                Severity.ERROR,
+                "the signature dictionary is not part of the revision it signs, or changed "
+                "after signing",
+            )
+        )
+    errors = [f for f in modifications.findings if f.severity is Severity.ERROR]
+    for kind in modifications.refused:
+        attack = _ATTACK_CLASSES.get(kind, "INCREMENTAL_SAVING_ATTACK")
+        revision = next((f.revision for f in errors if f.revision is not None), None)
+        message = f"{kind.value} after the signature is not permitted"
+        out.append(Finding(attack, Severity.ERROR, message, revision))
+    if unjudged:
+        out.append(
+            Finding(
+                "CHANGES_NOT_ANALYSED",
+                Severity.ERROR,
+                "the changes after this signature cannot be judged (unreadable revision)",
+            )
+        )
+    return tuple(dict.fromkeys(out))
+
+
+def _raw_signer_info_count(contents: bytes | None) -> int | None:
+    if not contents:
+        return None
+    try:
+        info = cms.ContentInfo.load(contents)  # trailing zero padding is ignored
+        return len(info["content"]["signer_infos"])
+    except Exception:
+        return None
+
+
+def _signer_info_count(sig: EmbeddedPdfSignature) -> int | None:
+    try:
+        return len(sig.signed_data["signer_infos"])
+    except Exception:
+        return None
+
+
+def _digest_matches(sig: EmbeddedPdfSignature) -> bool | None:
+    """Our own check of the messageDigest attribute, when pyHanko's validation stopped
+    before it."""
+    try:
+        signed = sig.signer_info["signed_attrs"]
+        digest = next(a["values"][0].native for a in signed if a["type"].native == "message_digest")
+        return bool(sig.compute_digest() == digest)
+    except Exception:
+        return None
 
 
 def _signature_value(sig: EmbeddedPdfSignature) -> str | None:
@@ -706,11 +900,15 @@ def _judge_modifications(
 ) -> Modifications:
     findings: list[Finding] = []
     changes: set[ChangeKind] = set()
+    refused: set[ChangeKind] = set()
     permitted = True
+    current: ChangeKind | None = None  # the kind being judged, for `refused`
 
     def refuse(message: str, revision: int | None) -> None:
         nonlocal permitted
         permitted = False
+        if current is not None:
+            refused.add(current)
         findings.append(Finding("CHANGE_NOT_PERMITTED", Severity.ERROR, message, revision))
 
     for report in later:
@@ -721,6 +919,7 @@ def _judge_modifications(
                 findings.append(finding)
         for kind in report.changes:
             changes.add(kind)
+            current = kind
             messages = [f.message for f in by_kind.get(kind.value, [])] or [kind.value]
             what = f"revision {report.index}: " + "; ".join(messages)
             if kind in _ALWAYS_PERMITTED:
@@ -763,6 +962,7 @@ def _judge_modifications(
                     findings.append(Finding(kind.value, Severity.WARNING, what, report.index))
                 continue
             refuse(what, report.index)
+    current = None
     if coverage in (Coverage.PARTIAL, Coverage.UNKNOWN) and later:
         refuse(
             "the signature does not cover a whole revision: nothing after it can be judged", None
@@ -812,6 +1012,7 @@ def _judge_modifications(
         changes=tuple(sorted(changes - {ChangeKind.NO_CHANGE}))
         or ((ChangeKind.NO_CHANGE,) if later else ()),
         findings=tuple(findings),
+        refused=tuple(sorted(refused)),
     )
 
 
@@ -926,6 +1127,10 @@ def _flag_duplicate_timestamps(
                 sub_indication=sub,
                 errors=(*report.errors, message),
                 signature_timestamps=tuple(stamps),
+                findings=(
+                    *report.findings,
+                    Finding("TIMESTAMP_DUPLICATED", Severity.ERROR, message),
+                ),
             )
         out.append(report)
     return out

@@ -226,6 +226,7 @@ class Modifications:
     field_lock: str | None  # FieldMDP / Lock summary
     changes: tuple[ChangeKind, ...]  # union over the later revisions
     findings: tuple[Finding, ...]
+    refused: tuple[ChangeKind, ...] = ()  # the changes that are not permitted
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,24 @@ class AdesResult:
     indication: Indication
     sub_indication: SubIndication | None
     details: str = ""
+
+
+@dataclass(frozen=True)
+class IntegrityFacts:
+    """Per-signature integrity facts, each established on its own (as the EU DSS
+    validation report lists them); None where it could not be established."""
+
+    # The signature value verifies with the signer's public key.
+    signature_intact: bool | None
+    # The signed messageDigest attribute equals the digest of the /ByteRange content.
+    message_digest_match: bool | None
+    # Starts at 0, the one gap is exactly this /Contents, no overlap, within the file, and
+    # ends where the revision that holds the signature dictionary ends.
+    byte_range_valid: bool | None
+    # The signature dictionary is part of the revision it signs and unchanged after.
+    signature_dictionary_consistent: bool | None
+    # SignerInfos in the CMS; a PAdES signature has exactly one.
+    signer_infos: int | None
 
 
 @dataclass(frozen=True)
@@ -264,6 +283,11 @@ class SignatureReport:
     # For the ETSI TS 119 102-2 report's signature identifier.
     signature_value_b64: str | None = None
     signed_attributes_sha256: str | None = None
+    integrity: IntegrityFacts | None = None
+    # What was found, by stable code: the attack classes (SIGNATURE_WRAPPING,
+    # UNIVERSAL_SIGNATURE_FORGERY, SHADOW_ATTACK_HIDE, INCREMENTAL_SAVING_ATTACK, ...) and
+    # each failed integrity check.
+    findings: tuple[Finding, ...] = ()
 
     @property
     def passed(self) -> bool:
