@@ -508,6 +508,22 @@ def _judge(
     validity = cert["tbs_certificate"]["validity"]
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
     when = proven or now
+    if (
+        status.validation_path is None
+        and not status.trusted
+        and _sub(status.trust_problem_indic) in (None, SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+    ):
+        # No path to an anchor at all: that is the finding, whatever else is wrong too.
+        also = ""
+        if when > not_after + TIME_TOLERANCE:
+            also = f"; also, the signer's certificate expired on {not_after:%Y-%m-%d}"
+        elif when < not_before - TIME_TOLERANCE:
+            also = f"; also, the signer's certificate is valid only from {not_before:%Y-%m-%d}"
+        return (
+            Indication.INDETERMINATE,
+            SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+            "no chain to a configured trust anchor" + also,
+        )
     # Our own check, whatever pyHanko concluded (see the module docstring).
     if when > not_after + TIME_TOLERANCE:
         if proven is not None:

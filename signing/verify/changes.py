@@ -957,7 +957,7 @@ def _unanalysed(
         objects_changed=0,
         objects_freed=0,
         changed_objects=(),
-        pages=None,
+        pages=_declared_page_count(reader, revision),
         pages_changed=(),
         annotations_added=(),
         annotations_changed=(),
@@ -968,6 +968,16 @@ def _unanalysed(
         findings=(),
         analysed=False,
     )
+
+
+def _declared_page_count(reader: PdfFileReader, revision: int) -> int | None:
+    """The page count a revision declares (/Pages /Count), for revisions not analysed."""
+    try:
+        trailer = reader.get_historical_resolver(revision).trailer_view
+        count = trailer["/Root"]["/Pages"]["/Count"]
+    except Exception:
+        return None
+    return int(count) if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def analyse_revisions(
@@ -1053,7 +1063,7 @@ def analyse_revisions(
     last = signed.get(total - 1, set())
     return RevisionAnalysis(
         tuple(reports),
-        tuple(len(snapshots[r].pages) if r in snapshots else None for r in range(total)),
+        tuple(report.pages for report in reports),
         tuple(sorted(last)),
         tuple(v for k, v in removed.items() if k not in last),
         tuple(sorted(unreadable)),

@@ -672,7 +672,12 @@ class _Context:
             and outcome.details
             and outcome.details not in errors
         ):
-            errors.insert(0, outcome.details)
+            # The AdES reason leads only when it is the verdict's reason: a broken
+            # /ByteRange is not summed up by the certificate's expiry.
+            if (indication, sub) == (outcome.indication, outcome.sub_indication):
+                errors.insert(0, outcome.details)
+            else:
+                errors.append(outcome.details)
 
         level = _level(sig, outcome, self.analysis.reports, signed_revision, self.material)
         signer = outcome.chain[0] if outcome.chain else None
@@ -1023,7 +1028,11 @@ def _level(
     signed_revision: int | None,
     material: ades.ValidationMaterial,
 ) -> SignatureLevel:
-    if outcome.status is None or signed_revision is None:
+    if signed_revision is None:
+        return SignatureLevel.UNKNOWN
+    try:
+        signing_cert = sig.signer_cert
+    except Exception:
         return SignatureLevel.UNKNOWN
     pades = _subfilter(sig) == _PADES_SUBFILTER
     level = "B"
@@ -1036,9 +1045,9 @@ def _level(
         if r.index > signed_revision and ChangeKind.DSS_UPDATED in r.changes
     ]
     embedded = ades.read_revinfo_attribute(sig.signer_info)
-    covered = (
-        bool(dss_revisions) and material.covers(outcome.status.signing_cert)
-    ) or embedded.covers(outcome.status.signing_cert)
+    covered = (bool(dss_revisions) and material.covers(signing_cert)) or embedded.covers(
+        signing_cert
+    )
     if level == "T" and covered:
         level = "LT"
     names = {
