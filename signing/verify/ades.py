@@ -55,6 +55,7 @@ from pyhanko.sign.validation.status import (
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from signing.verify.algorithms import UnsupportedAlgorithm, VerifierSignatureValidator
 from signing.verify.report import (
     CertificateInfo,
     Indication,
@@ -281,6 +282,7 @@ def validation_context(
         allow_fetching=not offline,
         revocation_mode="hard-fail",
         time_tolerance=TIME_TOLERANCE,
+        signature_validator=VerifierSignatureValidator(),
     )
 
 
@@ -432,6 +434,9 @@ async def validate_signature(
             warnings.append("no valid signature timestamp: validated at the current time")
             status = await run(None)
     except DisallowedAlgorithmError as exc:
+        return _error_outcome(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, exc, tokens)
+    except UnsupportedAlgorithm as exc:
+        # Not "the signature value does not verify": nobody here could check it.
         return _error_outcome(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, exc, tokens)
     except CMSAlgorithmProtectionError as exc:
         # the algorithms the signer declared do not match those used: a mismatch attack

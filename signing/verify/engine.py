@@ -37,6 +37,7 @@ from pyhanko.sign.fields import FieldMDPSpec, enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from signing.verify import ades
+from signing.verify.algorithms import signature_mechanism
 from signing.verify.changes import AnalysisLimitExceeded, RevisionAnalysis, analyse_revisions
 from signing.verify.recovery import EncryptedPdf, open_pdf, scan_signatures
 from signing.verify.report import (
@@ -587,7 +588,7 @@ class _Context:
         digest = sig.md_algorithm
         signature_algorithm: str | None = None
         try:
-            signature_algorithm = sig.signer_info["signature_algorithm"].signature_algo
+            signature_algorithm = signature_mechanism(sig.signer_info["signature_algorithm"])
             declared = {a["algorithm"].native for a in sig.signed_data["digest_algorithms"]}
             if digest not in declared:
                 warnings.append(
