@@ -310,6 +310,22 @@ def _sub(indic: AdESSubIndic | None) -> SubIndication | None:
         return SubIndication.GENERIC
 
 
+def chain_problem(indic: AdESSubIndic | None, path: object) -> SubIndication:
+    """The same cause, the same sub-indication: no path to a trust anchor at all is
+    NO_CERTIFICATE_CHAIN_FOUND, for a signer, a signature timestamp's TSA or a document
+    timestamp's alike (pyHanko says it three ways)."""
+    sub = _sub(indic)
+    generic_chain = (
+        None,
+        SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+        SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+        SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    )
+    if path is None and sub in generic_chain:
+        return SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    return sub or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+
+
 def _indication(indic: AdESSubIndic) -> Indication:
     return {
         AdESStatus.PASSED: Indication.TOTAL_PASSED,
@@ -342,7 +358,7 @@ def _timestamp_report(
             indication, sub = Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE
         elif not validity.trusted:
             indication = Indication.INDETERMINATE
-            sub = _sub(validity.trust_problem_indic) or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+            sub = chain_problem(validity.trust_problem_indic, validity.validation_path)
             errors.append("the timestamp authority's certificate is not trusted")
         else:
             indication, sub = Indication.TOTAL_PASSED, None
@@ -373,11 +389,18 @@ def _chain(status: PdfSignatureStatus) -> tuple[tuple[CertificateInfo, ...], str
 
 
 def _revocation(
-    status: PdfSignatureStatus, material: ValidationMaterial, moment: datetime, offline: bool
+    status: PdfSignatureStatus,
+    material: ValidationMaterial,
+    moment: datetime,
+    offline: bool,
+    *,
+    fetched: int = 0,
 ) -> RevocationInfo:
     source = "embedded (DSS)" if material.covers(status.signing_cert) else "none embedded"
-    if not offline:
-        source += " + online fetching allowed"
+    if fetched:
+        source += f" + fetched online ({fetched} response{'s' if fetched > 1 else ''})"
+    elif not offline:
+        source += " + online fetching allowed, nothing fetched"
     details = status.revocation_details
     if details is not None:
         return RevocationInfo(
@@ -409,13 +432,17 @@ async def validate_signature(
     candidate = next((t.gen_time for t in tokens if t.imprint_ok and t.gen_time), None)
     warnings = [*material.problems]
 
+    fetched: list[int] = [0]  # revocation responses fetched online by the last run
+
     async def run(moment: datetime | None) -> PdfSignatureStatus:
         # One context for the signer and its timestamp: the chains share their CAs, whose
         # validation the context then does once.
         vc = validation_context(trust, material, moment=moment, offline=offline)
+        embedded = len(material.ocsps) + len(material.crls)
         try:
             return await async_validate_pdf_signature(sig, vc, vc, skip_diff=skip_diff)
         finally:
+            fetched[0] = max(0, len(vc.ocsps) + len(vc.crls) - embedded)
             await vc.aclose()  # type: ignore[no-untyped-call]
 
     try:
@@ -467,7 +494,7 @@ async def validate_signature(
     )
     moment = proven or now
     chain, anchor = _chain(status)
-    revocation = _revocation(status, material, moment, offline)
+    revocation = _revocation(status, material, moment, offline, fetched=fetched[0])
     indication, sub, details = _judge(status, proven, now)
     return AdesOutcome(
         indication=indication,
@@ -514,9 +541,9 @@ def _judge(
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
     when = proven or now
     if (
-        status.validation_path is None
-        and not status.trusted
-        and _sub(status.trust_problem_indic) in (None, SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+        not status.trusted
+        and chain_problem(status.trust_problem_indic, status.validation_path)
+        is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
     ):
         # No path to an anchor at all: that is the finding, whatever else is wrong too.
         also = ""
@@ -660,7 +687,7 @@ async def validate_document_timestamp(
         indication, sub = Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE
     elif not status.trusted:
         indication = Indication.INDETERMINATE
-        sub = _sub(status.trust_problem_indic) or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        sub = chain_problem(status.trust_problem_indic, status.validation_path)
         errors.append("the timestamp authority's certificate is not trusted")
     else:
         indication, sub = Indication.TOTAL_PASSED, None

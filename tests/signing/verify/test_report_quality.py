@@ -5,6 +5,13 @@ has its page count."""
 
 from __future__ import annotations
 
+import io
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.signers import PdfTimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper
+
+from signing.pki import DevPki
 from signing.verify import (
     Indication,
     SignatureLevel,
@@ -65,3 +72,30 @@ def test_names_are_rfc4514_and_every_revision_has_its_page_count(
     tsa = sig.signature_timestamps[0].tsa
     assert tsa is not None and "OrderedDict" not in tsa and "=" in tsa, tsa
     assert [r.pages for r in report.revisions] == [1, 1]
+
+
+def test_an_untrusted_tsa_is_reported_one_way(
+    local_signer: LocalSigner, locally_signed: bytes, pki: DevPki
+) -> None:
+    stamped = PdfTimeStamper(HTTPTimeStamper(pki.tsa_url)).timestamp_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(locally_signed)), "sha256"
+    )
+    with Verifier(TrustSettings(roots=(_foreign_root(),))) as other:
+        report = other.verify(stamped.getvalue(), offline=True)
+    sig = report.signatures[0]
+    (doc_ts,) = report.document_timestamps
+    subs = {
+        sig.sub_indication,
+        sig.signature_timestamps[0].sub_indication,
+        doc_ts.sub_indication,
+    }
+    assert subs == {SubIndication.NO_CERTIFICATE_CHAIN_FOUND}, report.summary
+
+
+def test_revocation_says_whether_it_was_embedded_or_fetched(
+    verifier: Verifier, locally_signed: bytes, signed_lt: bytes
+) -> None:
+    embedded = verifier.verify(signed_lt, offline=True).signatures[0].revocation
+    assert embedded is not None and embedded.source == "embedded (DSS)", embedded
+    fetched = verifier.verify(locally_signed, offline=False).signatures[0].revocation
+    assert fetched is not None and "fetched online" in fetched.source, fetched
