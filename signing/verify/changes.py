@@ -118,6 +118,7 @@ class AnnotSnap:
     value: bytes
     rest: bytes
     visible: bool = False
+    rect: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -407,6 +408,19 @@ def _page_leaves(
     return pages
 
 
+def _rect(
+    fp: _Fingerprinter, annot: generic.DictionaryObject
+) -> tuple[float, float, float, float] | None:
+    values = fp.as_list(annot.raw_get("/Rect")) if "/Rect" in annot else []
+    numbers = [fp.resolve(v) for v in values]
+    if len(numbers) != 4 or not all(
+        isinstance(n, int | float) and not isinstance(n, bool) for n in numbers
+    ):
+        return None
+    a, b, c, d = (float(n) for n in numbers)  # type: ignore[arg-type]
+    return (a, b, c, d)
+
+
 def _resource_names(fp: _Fingerprinter, resources: object) -> dict[tuple[str, str], bytes]:
     out: dict[tuple[str, str], bytes] = {}
     res = fp.as_dict(resources)
@@ -533,6 +547,7 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
                     value=fp.value(value_source.raw_get("/V")) if "/V" in value_source else b"",
                     rest=fp.dict_without(annot, _ANNOT_APPEARANCE | _ANNOT_VOLATILE | _FIELD_VALUE),
                     visible=_visible(annot),
+                    rect=_rect(fp, annot),
                 )
             )
         pages.append(
@@ -615,6 +630,12 @@ class _Diff:
     fields_changed: list[str] = field(default_factory=list)
     signature_fields_added: list[str] = field(default_factory=list)
     catalog_keys: list[str] = field(default_factory=list)
+    pages_added: list[int] = field(default_factory=list)
+    pages_removed: list[int] = field(default_factory=list)
+    # (label, page number, rectangle) of annotations added in this revision
+    added_rects: list[tuple[str, int, tuple[float, float, float, float]]] = field(
+        default_factory=list
+    )
 
     def add(self, kind: ChangeKind, message: str, revision: int) -> None:
         self.changes.add(kind)
@@ -711,12 +732,26 @@ def compare(old: Snapshot, new: Snapshot) -> _Diff:
             )
             diff.add(kind, f"form field {name!r} removed", rev)
 
-    # Pages.
+    # Pages, by number: added ones as numbered in the new revision, removed ones as in
+    # the old.
+    old_keys = {p.key for p in old.pages if p.key != "direct"}
+    new_keys = {p.key for p in new.pages if p.key != "direct"}
+    diff.pages_added = [i for i, p in enumerate(new.pages, 1) if p.key not in old_keys]
+    diff.pages_removed = [i for i, p in enumerate(old.pages, 1) if p.key not in new_keys]
     if len(new.pages) > len(old.pages):
-        diff.add(ChangeKind.PAGES_ADDED, f"{len(new.pages) - len(old.pages)} page(s) added", rev)
-    elif len(new.pages) < len(old.pages):
+        numbers = ", ".join(map(str, diff.pages_added)) or "?"
         diff.add(
-            ChangeKind.PAGES_REMOVED, f"{len(old.pages) - len(new.pages)} page(s) removed", rev
+            ChangeKind.PAGES_ADDED,
+            f"{len(new.pages) - len(old.pages)} page(s) added (page {numbers})",
+            rev,
+        )
+    elif len(new.pages) < len(old.pages):
+        numbers = ", ".join(map(str, diff.pages_removed)) or "?"
+        diff.add(
+            ChangeKind.PAGES_REMOVED,
+            f"{len(old.pages) - len(new.pages)} page(s) removed (page {numbers} of the signed "
+            "revision)",
+            rev,
         )
     for number, (before_page, after_page) in enumerate(zip(old.pages, new.pages, strict=False), 1):
         change = PageChange(
@@ -837,6 +872,8 @@ def _compare_annots(
             else:
                 diff.annotations_added.append(label)
                 diff.add(ChangeKind.ANNOTATION_ADDED, f"{label}: annotation added", rev)
+                if annot.rect is not None:
+                    diff.added_rects.append((label, page, annot.rect))
             continue
         same = (previous.appearance, previous.value, previous.rest) == (
             annot.appearance,
@@ -943,6 +980,10 @@ class RevisionAnalysis:
     removed_signatures: tuple[tuple[str, int, int], ...]
     # Revisions (from the first signed one on) whose document could not be read.
     unreadable: tuple[int, ...] = ()
+    # Per revision: (label, page number, rectangle) of the annotations it added.
+    added_annotations: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = (
+        dataclasses.field(default_factory=dict)
+    )
 
 
 def _unanalysed(
@@ -973,8 +1014,19 @@ def _unanalysed(
 def _declared_page_count(reader: PdfFileReader, revision: int) -> int | None:
     """The page count a revision declares (/Pages /Count), for revisions not analysed."""
     try:
-        trailer = reader.get_historical_resolver(revision).trailer_view
-        count = trailer["/Root"]["/Pages"]["/Count"]
+        resolver = reader.get_historical_resolver(revision)
+
+        def get(obj: object) -> object:
+            # through this revision's resolver: a plain [] would read the latest revision
+            if isinstance(obj, generic.IndirectObject):
+                return resolver.get_object(obj.reference)
+            return obj
+
+        root = get(resolver.trailer_view.raw_get("/Root"))
+        pages = get(root.raw_get("/Pages")) if isinstance(root, generic.DictionaryObject) else None
+        count = (
+            get(pages.raw_get("/Count")) if isinstance(pages, generic.DictionaryObject) else None
+        )
     except Exception:
         return None
     return int(count) if isinstance(count, int) and not isinstance(count, bool) else None
@@ -997,6 +1049,7 @@ def analyse_revisions(
     budget = [max_nodes]
     snapshots: dict[int, Snapshot] = {}
     unreadable: dict[int, str] = {}
+    added_rects: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = {}
     for r in range(base, total):
         try:
             snapshots[r] = take_snapshot(reader, r, budget)
@@ -1048,8 +1101,12 @@ def analyse_revisions(
                 signature_fields_added=tuple(diff.signature_fields_added),
                 catalog_keys_changed=tuple(diff.catalog_keys),
                 findings=tuple(diff.findings[:MAX_FINDINGS_PER_REVISION]),
+                pages_added=tuple(diff.pages_added),
+                pages_removed=tuple(diff.pages_removed),
             )
         )
+        if diff.added_rects:
+            added_rects[revision] = tuple(diff.added_rects)
     signed = {
         r: {name for name, f in snap.fields.items() if f.field_type == "/Sig" and f.filled}
         for r, snap in snapshots.items()
@@ -1067,6 +1124,7 @@ def analyse_revisions(
         tuple(sorted(last)),
         tuple(v for k, v in removed.items() if k not in last),
         tuple(sorted(unreadable)),
+        added_rects,
     )
 
 

@@ -36,7 +36,7 @@ from pyhanko.sign.diff_analysis import DiffResult
 from pyhanko.sign.fields import FieldMDPSpec, enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-from signing.verify import ades
+from signing.verify import ades, visual
 from signing.verify.algorithms import signature_mechanism
 from signing.verify.changes import AnalysisLimitExceeded, RevisionAnalysis, analyse_revisions
 from signing.verify.recovery import EncryptedPdf, open_pdf, scan_signatures
@@ -83,6 +83,27 @@ _ALWAYS_PERMITTED = frozenset(
     }
 )
 _PADES_SUBFILTER = "/ETSI.CAdES.detached"
+# Changes that may legitimately look different on the page (when permitted at all).
+_VISIBLE_CHANGES = frozenset(
+    {
+        ChangeKind.SIGNATURE_ADDED,
+        ChangeKind.DOCUMENT_TIMESTAMP_ADDED,
+        ChangeKind.FORM_FILLED,
+        ChangeKind.ANNOTATION_ADDED,
+        ChangeKind.ANNOTATION_CHANGED,
+        ChangeKind.ANNOTATION_REMOVED,
+        ChangeKind.PAGE_CONTENT_CHANGED,
+        ChangeKind.PAGE_RESOURCES_CHANGED,
+        ChangeKind.PAGE_ATTRIBUTES_CHANGED,
+        ChangeKind.PAGES_ADDED,
+        ChangeKind.PAGES_REMOVED,
+        ChangeKind.FORM_STRUCTURE_CHANGED,
+        ChangeKind.SIGNATURE_FIELD_CHANGED,
+        ChangeKind.CATALOG_CHANGED,
+        ChangeKind.TRAILER_CHANGED,
+        ChangeKind.XREF_REDIRECTED,
+    }
+)
 
 
 def analyse_pdf(
@@ -578,6 +599,7 @@ class _Context:
             self.policy,
             status,
         )
+        modifications = self._what_a_reader_sees(modifications, signed_revision, later)
         for finding in modifications.findings:
             if finding.severity is Severity.ERROR:
                 errors.append(finding.message)
@@ -714,6 +736,62 @@ class _Context:
             signed_attributes_sha256=_signed_attributes_digest(sig),
             integrity=integrity,
             findings=sig_findings,
+        )
+
+    def _what_a_reader_sees(
+        self, modifications: Modifications, signed_revision: int | None, later: tuple[int, ...]
+    ) -> Modifications:
+        """The signed revision and the final file rendered and compared, and the text under
+        each annotation added since: only when something beyond validation data changed."""
+        if signed_revision is None or not later:
+            return modifications
+        if set(modifications.changes) <= _ALWAYS_PERMITTED:
+            return modifications
+        signed = self.data[: self.bounds[signed_revision].end]
+        findings = list(modifications.findings)
+        overlapping: list[str] = []
+        for revision in later:
+            for label, page, rect in self.analysis.added_annotations.get(revision, ()):
+                text = visual.text_under(signed, page, rect)
+                if text:
+                    overlapping.append(label)
+                    findings.append(
+                        Finding(
+                            "ANNOTATION_OVERLAPS_TEXT",
+                            Severity.WARNING,
+                            f"revision {revision}: {label} lies over signed text ({text[:60]!r})",
+                            revision,
+                        )
+                    )
+        differing = visual.pages_that_look_different(signed, self.data)
+        permitted = modifications.permitted
+        if differing:
+            pages = ", ".join(map(str, differing))
+            if set(modifications.changes) & _VISIBLE_CHANGES:
+                findings.append(
+                    Finding(
+                        "VISUAL_DIFFERENCE",
+                        Severity.WARNING,
+                        f"page(s) {pages} look different from the signed revision",
+                    )
+                )
+            else:
+                # Nothing found explains it: the analysis was fooled, never the reader.
+                permitted = False
+                findings.append(
+                    Finding(
+                        "CHANGE_NOT_PERMITTED",
+                        Severity.ERROR,
+                        f"page(s) {pages} look different from the signed revision, although "
+                        "no change found after it should show",
+                    )
+                )
+        return dataclasses.replace(
+            modifications,
+            permitted=permitted,
+            findings=tuple(findings),
+            visual_difference_pages=differing,
+            annotations_overlapping_text=tuple(overlapping),
         )
 
     def _dictionary_consistent(

@@ -227,6 +227,12 @@ class Modifications:
     changes: tuple[ChangeKind, ...]  # union over the later revisions
     findings: tuple[Finding, ...]
     refused: tuple[ChangeKind, ...] = ()  # the changes that are not permitted
+    # Pages whose rendering differs between the signed revision and the final file (the
+    # first 20 pages); None when not compared (nothing but validation data changed, or
+    # the rendering failed).
+    visual_difference_pages: tuple[int, ...] | None = None
+    # Annotations added after the signature that lie over text of the signed revision.
+    annotations_overlapping_text: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -329,6 +335,8 @@ class RevisionReport:
     findings: tuple[Finding, ...]
     # False for revisions before the first signed one: all signatures cover them whole.
     analysed: bool = True
+    pages_added: tuple[int, ...] = ()  # 1-based, as numbered in this revision
+    pages_removed: tuple[int, ...] = ()  # 1-based, as numbered in the revision before
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,34 @@ def test_script_in_names_is_not_an_artefact(verifier: Verifier, locally_signed: 
     report = verifier.verify(pdfs.writer_update(locally_signed, add_script), offline=False)
     assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.summary
     assert ChangeKind.CATALOG_CHANGED in report.revisions[-1].changes
+
+
+def test_what_a_reader_sees_is_compared(
+    verifier: Verifier, permissive: Verifier, locally_signed: bytes
+) -> None:
+    # writer artefacts only: the pages render as signed
+    artefacts = verifier.verify(
+        corpus.open_action_and_unused_resources(locally_signed), offline=False
+    )
+    mods = artefacts.signatures[0].modifications
+    assert mods is not None and mods.visual_difference_pages == ()
+
+    # a (white) comment in the margin: over no text, and nothing visible changes
+    margin = permissive.verify(corpus.comment_with_names(locally_signed), offline=False)
+    mods = margin.signatures[0].modifications
+    assert mods is not None and mods.visual_difference_pages == ()
+    assert mods.annotations_overlapping_text == ()
+
+    # a white box over the result line: it hides signed text, and the page looks different
+    overlay = permissive.verify(pdfs.add_free_text_annotation(locally_signed), offline=False)
+    mods = overlay.signatures[0].modifications
+    assert mods is not None and len(mods.annotations_overlapping_text) == 1, mods
+    assert mods.visual_difference_pages == (1,)
+    assert any(f.code == "VISUAL_DIFFERENCE" for f in mods.findings)
+    assert any("KET QUA" in w for w in overlay.signatures[0].warnings)
+
+
+def test_pages_added_are_reported_by_number(verifier: Verifier, locally_signed: bytes) -> None:
+    report = verifier.verify(pdfs.add_page(locally_signed), offline=False)
+    assert report.revisions[-1].pages_added == (2,)
+    assert [r.pages for r in report.revisions] == [1, 1, 2]
