@@ -167,7 +167,12 @@ def _unreadable(
             f"signature {i}"
             + (f" in field {sig.field_name!r}" if sig.field_name else "")
             + (f", /ByteRange {list(sig.byte_range)}" if sig.byte_range else "")
-            + ": found in the bytes, not verified",
+            + ": found in the bytes, not verified"
+            + {
+                True: " (the bytes it names do hash to its signed message digest)",
+                False: " (the bytes it names do NOT hash to its signed message digest)",
+                None: "",
+            }[sig.digest_matches],
         )
         for i, sig in enumerate(found, 1)
     ]

@@ -209,6 +209,40 @@ def _hybrid_findings(reader: PdfFileReader) -> list[Finding]:
 class RawSignature:
     field_name: str | None
     byte_range: tuple[int, ...] | None
+    # What could still be checked without the document structure: whether the bytes the
+    # /ByteRange names hash to the CMS's signed messageDigest (None: could not be told).
+    digest_matches: bool | None = None
+
+
+_CONTENTS = re.compile(rb"/Contents\s*<([0-9A-Fa-f\s]*)>")
+
+
+def _raw_digest_matches(data: bytes, byte_range: tuple[int, ...], window: bytes) -> bool | None:
+    import hashlib
+
+    from asn1crypto import cms
+
+    contents = _CONTENTS.search(window)
+    if contents is None or len(byte_range) != 4:
+        return None
+    start1, len1, start2, len2 = byte_range
+    if min(byte_range) < 0 or start2 + len2 > len(data):
+        return None
+    try:
+        info = cms.ContentInfo.load(bytes.fromhex(contents.group(1).decode()))
+        signer = info["content"]["signer_infos"][0]
+        algorithm = signer["digest_algorithm"]["algorithm"].native
+        expected = next(
+            a["values"][0].native
+            for a in signer["signed_attrs"]
+            if a["type"].native == "message_digest"
+        )
+        digest = hashlib.new(algorithm)
+    except Exception:
+        return None
+    digest.update(data[start1 : start1 + len1])
+    digest.update(data[start2 : start2 + len2])
+    return bool(digest.digest() == expected)
 
 
 def scan_signatures(data: bytes) -> list[RawSignature]:
@@ -222,14 +256,24 @@ def scan_signatures(data: bytes) -> list[RawSignature]:
             text = name.group(1).decode("latin-1")
             if text not in names:
                 names.append(text)
-    ranges: list[tuple[int, ...] | None] = []
+    ranges: list[tuple[tuple[int, ...] | None, bool | None]] = []
     for match in re.finditer(rb"/ByteRange\s*\[([^\]]{0,120})\]", data):
         try:
-            ranges.append(tuple(int(x) for x in match.group(1).split()))
+            values = tuple(int(x) for x in match.group(1).split())
         except ValueError:
-            ranges.append(None)
+            ranges.append((None, None))
+            continue
+        # /Contents sits in the same dictionary, before or after /ByteRange
+        window_start = data.rfind(b"obj", 0, match.start())
+        window_end = data.find(b"endobj", match.end())
+        window = data[max(window_start, 0) : window_end if window_end != -1 else len(data)]
+        ranges.append((values, _raw_digest_matches(data, values, window)))
     count = max(len(ranges), len(names))
     return [
-        RawSignature(names[i] if i < len(names) else None, ranges[i] if i < len(ranges) else None)
+        RawSignature(
+            names[i] if i < len(names) else None,
+            ranges[i][0] if i < len(ranges) else None,
+            ranges[i][1] if i < len(ranges) else None,
+        )
         for i in range(count)
     ]

@@ -12,6 +12,7 @@ import hashlib
 
 MAX_PAGES = 20
 _SCALE = 0.5  # 36 dpi: enough to see a changed line of text, cheap to render
+_MAX_PIXELS = 1200.0  # the longer side of a rendered page, at most
 
 
 def _page_digests(pdf: bytes, pages: int) -> list[bytes]:
@@ -23,7 +24,10 @@ def _page_digests(pdf: bytes, pages: int) -> list[bytes]:
         for index in range(min(pages, len(document), MAX_PAGES)):
             page = document[index]
             try:
-                bitmap = page.render(scale=_SCALE, grayscale=True, may_draw_forms=True)
+                # a huge /MediaBox must not become a huge bitmap
+                width, height = page.get_size()
+                scale = min(_SCALE, _MAX_PIXELS / max(width, height, 1.0))
+                bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True)
                 out.append(hashlib.sha256(bytes(bitmap.buffer)).digest())
             finally:
                 page.close()
