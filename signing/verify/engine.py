@@ -468,6 +468,14 @@ class _Context:
                             "the signature dictionary has no /ByteRange or no /Contents",
                         )
                     )
+                elif raw is not None and not raw.strip(b"\x00"):
+                    found.append(
+                        Finding(
+                            "UNIVERSAL_SIGNATURE_FORGERY",
+                            Severity.ERROR,
+                            "the signature's /Contents is empty (no signature at all)",
+                        )
+                    )
             else:
                 errors.append("the signature field's value is not a signature dictionary")
         except Exception as inner:
@@ -480,7 +488,8 @@ class _Context:
             _NO_MODIFICATIONS,
             unjudged=False,
         )
-        return dataclasses.replace(report, findings=(found[0], *attacks))
+        unique = {f.code: f for f in reversed((found[0], *attacks))}  # first of each code
+        return dataclasses.replace(report, findings=tuple(reversed(unique.values())))
 
     async def document_timestamp(self, sig: EmbeddedPdfSignature) -> TimestampReport:
         report = await ades.validate_document_timestamp(

@@ -119,8 +119,10 @@ def check_byte_range(
         return fail("BYTE_RANGE_MALFORMED", "/ByteRange has a negative number")
     if start1 != 0:
         return fail("BYTE_RANGE_NOT_FROM_START", "the signed bytes do not start at offset 0")
-    if len1 <= 0 or start2 <= len1 or len2 <= 0:
+    if len1 <= 0 or len2 <= 0:
         return fail("BYTE_RANGE_MALFORMED", "/ByteRange parts overlap or are empty")
+    if start2 <= len1:
+        return fail("BYTE_RANGE_OVERLAP", "/ByteRange parts overlap or are empty (no gap)")
     if start2 + len2 > size:
         return fail(
             "BYTE_RANGE_OUTSIDE_FILE",

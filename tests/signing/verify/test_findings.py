@@ -47,6 +47,12 @@ def test_wrapping_keeps_the_digest_but_not_the_byte_range(
     assert "SIGNATURE_WRAPPING" in {f.code for f in sig.findings}
 
 
+def _overlapping(pdf: bytes) -> bytes:
+    """The second part of the /ByteRange starting inside the first."""
+    _start, _end, values = pdfs._signature_span(pdf)
+    return b"0 %d %d %d" % (values[1], values[1] - 10, values[3] + 10)
+
+
 def _second_signer_info(info: cms.ContentInfo) -> cms.ContentInfo:
     signed_data = info["content"]
     first = signed_data["signer_infos"][0]
@@ -63,6 +69,12 @@ def _second_signer_info(info: cms.ContentInfo) -> cms.ContentInfo:
         pytest.param(pdfs.usf_remove_byte_range, "UNIVERSAL_SIGNATURE_FORGERY", id="usf-br"),
         pytest.param(pdfs.usf_null_byte_range, "UNIVERSAL_SIGNATURE_FORGERY", id="usf-null-br"),
         pytest.param(pdfs.byte_range_outside_file, "BYTE_RANGE_OUTSIDE_FILE", id="br-past-eof"),
+        pytest.param(pdfs.usf_zero_contents, "UNIVERSAL_SIGNATURE_FORGERY", id="usf-zeroed"),
+        pytest.param(
+            lambda p: pdfs._rewrite_byte_range(p, _overlapping(p)),
+            "BYTE_RANGE_OVERLAP",
+            id="br-overlap",
+        ),
         pytest.param(
             lambda p: pdfs.add_text_to_page(p, "KHONG DAT"), "INCREMENTAL_SAVING_ATTACK", id="isa"
         ),
