@@ -26,11 +26,12 @@ fingerprint, and no stream is decoded (no decompression bomb can be triggered he
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pyhanko.pdf_utils import generic
@@ -130,8 +131,9 @@ class PageSnap:
     annots: tuple[AnnotSnap, ...]
     # (category, name) -> fingerprint, for telling resources added from resources changed
     resource_names: dict[tuple[str, str], bytes] = field(default_factory=dict)
-    # resource names the content streams use (None: the content could not be decoded)
-    used_names: frozenset[str] | None = None
+    # resource names the content streams use (None: the content could not be decoded);
+    # computed only when needed (a resources change), as it decodes the content
+    used_names: Callable[[], frozenset[str] | None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -558,7 +560,9 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
                 attributes,
                 tuple(snaps),
                 _resource_names(fp, inherited.get("/Resources")),
-                _used_names(fp, node.raw_get("/Contents") if "/Contents" in node else None),
+                functools.partial(
+                    _used_names, fp, node.raw_get("/Contents") if "/Contents" in node else None
+                ),
             )
         )
 
@@ -814,7 +818,8 @@ def _catalog_artefact(key: str, old: Snapshot, new: Snapshot) -> str | None:
 def _unused_additions(old: PageSnap, new: PageSnap) -> list[str] | None:
     """The resource names added to a page whose content cannot use them (it does not name
     them), when that is all that changed in its resources; else None."""
-    if new.used_names is None or old.used_names is None:
+    used = new.used_names()
+    if used is None:
         return None
     added: list[str] = []
     for key, value in new.resource_names.items():
@@ -822,7 +827,7 @@ def _unused_additions(old: PageSnap, new: PageSnap) -> list[str] | None:
         if before == value:
             continue
         category, name = key
-        if before is not None or not name or name.lstrip("/") in new.used_names:
+        if before is not None or not name or name.lstrip("/") in used:
             return None
         added.append(f"{category} {name}")
     if any(key not in new.resource_names for key in old.resource_names):
