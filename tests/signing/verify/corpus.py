@@ -27,9 +27,10 @@ _CONTENT = b"\n".join(
 )
 
 
-def hybrid_document() -> bytes:
+def hybrid_document(*, conflict: bool = False) -> bytes:
     """A hybrid-reference file as office suites write them: the font lives in an object
-    stream that only the /XRefStm stream lists; the classic table leaves it out."""
+    stream that only the /XRefStm stream lists; the classic table leaves it out. With
+    `conflict`, the stream also lists the page content, which the table lists too."""
     out = bytearray(pdfs.HEADER)
     offsets: dict[int, int] = {}
     plain = {
@@ -47,11 +48,13 @@ def hybrid_document() -> bytes:
     out += b"6 0 obj\n" + pdfs.stream(objstm, b"/Type /ObjStm /N 1 /First %d " % len(header))
     out += b"\nendobj\n"
     # The xref stream (object 7): type 2 entry for object 5 (in object stream 6, index 0).
+    entries = ((1, offsets[4], 0), (2, 6, 0)) if conflict else ((2, 6, 0),)
     rows = b"".join(
-        bytes([kind]) + value.to_bytes(4, "big") + bytes([gen]) for kind, value, gen in ((2, 6, 0),)
+        bytes([kind]) + value.to_bytes(4, "big") + bytes([gen]) for kind, value, gen in entries
     )
     offsets[7] = len(out)
-    out += b"7 0 obj\n" + pdfs.stream(rows, b"/Type /XRef /Size 8 /W [1 4 1] /Index [5 1] ")
+    index = b"[4 2]" if conflict else b"[5 1]"
+    out += b"7 0 obj\n" + pdfs.stream(rows, b"/Type /XRef /Size 8 /W [1 4 1] /Index %s " % index)
     out += b"\nendobj\n"
     xref_at = len(out)
     out += b"xref\n0 5\n0000000000 65535 f \n"

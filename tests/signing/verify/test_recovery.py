@@ -30,6 +30,15 @@ def test_hybrid_reference_file_is_verified(verifier: Verifier, local_signer: Loc
     assert attacked.signatures[0].indication is Indication.TOTAL_FAILED
 
 
+def test_hybrid_file_whose_stream_redefines_a_table_object_is_flagged(
+    verifier: Verifier, local_signer: LocalSigner
+) -> None:
+    signed = local_signer.sign(corpus.hybrid_document(conflict=True), lenient=True)
+    report = verifier.verify(signed, offline=False)
+    assert report.problem is None, report.summary
+    assert "HYBRID_XREF_CONFLICT" in codes(report), report.findings
+
+
 @pytest.mark.parametrize(
     ("make", "code"),
     [
