@@ -136,8 +136,17 @@ def _sections(reader: PdfFileReader) -> list[tuple[int, XRefSectionData]]:
 def _header_at(data: bytes, offset: int, idnum: int, generation: int) -> bool:
     if not 0 <= offset < len(data):
         return False
-    while offset < len(data) and data[offset] in _WHITESPACE:
-        offset += 1
+    while offset < len(data):  # pyHanko skips whitespace and comments before a header
+        if data[offset] in _WHITESPACE:
+            offset += 1
+        elif data[offset] == 0x25:  # "%": a comment, up to the end of its line
+            end = min(
+                (i for i in (data.find(b"\n", offset), data.find(b"\r", offset)) if i != -1),
+                default=len(data),
+            )
+            offset = end
+        else:
+            break
     match = _OBJ_HEADER.match(data, offset)
     return match is not None and (int(match.group(1)), int(match.group(2))) == (idnum, generation)
 
