@@ -264,7 +264,7 @@ async def _analyse(
             reader, bounds, first_signed=min(signed_revisions, default=None)
         )
     except AnalysisLimitExceeded as exc:
-        return problem(ProblemCode.TOO_COMPLEX, str(exc), doc)
+        return _unreadable(ProblemCode.TOO_COMPLEX, str(exc), data, doc, problem)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:

@@ -160,3 +160,11 @@ def test_malformed_cms_is_a_signature_verdict(
     assert len(report.signatures) == 1, report.summary
     assert report.signatures[0].indication is not Indication.TOTAL_PASSED
     assert report.bottom_line is not Indication.TOTAL_PASSED
+
+
+def test_too_complex_file_still_lists_its_signatures(
+    verifier: Verifier, locally_signed: bytes
+) -> None:
+    report = verifier.verify(pdfs.page_tree_cycle(locally_signed), offline=False)
+    assert report.problem is not None and report.problem.code is ProblemCode.TOO_COMPLEX
+    assert report.document is not None and report.document.signatures_found == 1
