@@ -12,7 +12,7 @@ from api.console.web import PREFIX, ActorDep, ConsoleRoute, CsrfDep, lang_of, re
 from api.routers.verifications import get_verifier
 from api.verification_wording import describe
 from signing.verify import VerifierBusy, VerifierClosed
-from signing.verify.structure import sniff_pdf
+from signing.verify.sniff import sniff_pdf
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 

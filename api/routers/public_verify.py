@@ -47,7 +47,7 @@ from api.verification_wording import (
 from signing.certification import PublicView
 from signing.on_record import file_check
 from signing.verify import VerifierBusy, VerifierClosed
-from signing.verify.structure import sniff_pdf
+from signing.verify.sniff import sniff_pdf
 from vault.db import UnitOfWork
 from vault.errors import RateLimited
 from vault.ratelimit import RateLimiter

@@ -34,7 +34,7 @@ from signing.on_record import RecordMatch, file_check
 from signing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
-from signing.verify.structure import sniff_pdf
+from signing.verify.sniff import sniff_pdf
 from signing.verify_settings import VerifySettings
 from vault.runtime import Vault
 

@@ -49,7 +49,6 @@ from signing.verify.report import (
     Indication,
     IntegrityFacts,
     Modifications,
-    Problem,
     ProblemCode,
     RevisionReport,
     Severity,
@@ -59,16 +58,16 @@ from signing.verify.report import (
     SubIndication,
     TimestampReport,
     VerificationReport,
+    cannot_validate,
     worst,
 )
+from signing.verify.sniff import header_version, sniff_pdf
 from signing.verify.structure import (
     RevisionBounds,
     check_byte_range,
     count_signature_dictionaries,
-    header_version,
     revision_bounds,
     revisions_with_signature_dictionaries,
-    sniff_pdf,
 )
 from signing.verify.trust import TrustSettings, VerificationPolicy
 
@@ -122,32 +121,6 @@ def analyse_pdf(
     coro = _analyse(data, trust, offline=offline, policy=policy, now=now)
     report = asyncio.run(coro) if loop is None else loop.run_until_complete(coro)
     return dataclasses.replace(report, elapsed_ms=round((time.perf_counter() - started) * 1000))
-
-
-def cannot_validate(
-    code: ProblemCode,
-    message: str,
-    *,
-    offline: bool,
-    policy: str,
-    document: DocumentInfo | None = None,
-    now: datetime | None = None,
-) -> VerificationReport:
-    """The structured "cannot be validated: why" report."""
-    return VerificationReport(
-        bottom_line=Indication.INDETERMINATE,
-        sub_indication=None,
-        summary=f"cannot be validated: {message}",
-        validation_time=now or datetime.now(UTC),
-        offline=offline,
-        policy=policy,
-        document=document,
-        signatures=(),
-        document_timestamps=(),
-        revisions=(),
-        findings=(Finding(code.value, Severity.ERROR, message),),
-        problem=Problem(code, message),
-    )
 
 
 def _unreadable(

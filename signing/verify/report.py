@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -405,3 +405,29 @@ def worst(indications: list[Indication]) -> Indication:
     if Indication.INDETERMINATE in indications:
         return Indication.INDETERMINATE
     return Indication.TOTAL_PASSED
+
+
+def cannot_validate(
+    code: ProblemCode,
+    message: str,
+    *,
+    offline: bool,
+    policy: str,
+    document: DocumentInfo | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """The structured "cannot be validated: why" report."""
+    return VerificationReport(
+        bottom_line=Indication.INDETERMINATE,
+        sub_indication=None,
+        summary=f"cannot be validated: {message}",
+        validation_time=now or datetime.now(UTC),
+        offline=offline,
+        policy=policy,
+        document=document,
+        signatures=(),
+        document_timestamps=(),
+        revisions=(),
+        findings=(Finding(code.value, Severity.ERROR, message),),
+        problem=Problem(code, message),
+    )

@@ -18,21 +18,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.verify.report import Finding, Severity
 
-# ISO 32000: the header may be preceded by up to 1024 bytes of junk.
-_HEADER = re.compile(rb"%PDF-(\d\.\d)")
 _EOF = re.compile(rb"%%EOF(\r\n|\r|\n)?")
 _HEX_STRING = re.compile(rb"<[0-9A-Fa-f]*>")
 _CONTENTS_KEY_BEFORE = re.compile(rb"/Contents\s*$")
-
-
-def sniff_pdf(data: bytes) -> bool:
-    """True when `data` carries a PDF header in its first 1024 bytes."""
-    return _HEADER.search(data[: 1024 + 8]) is not None
-
-
-def header_version(data: bytes) -> str | None:
-    match = _HEADER.search(data[: 1024 + 8])
-    return match.group(1).decode() if match else None
 
 
 @dataclass(frozen=True)
