@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
 from api import console, problems
-from api.body_limit import BodySizeLimit
+from api.body_limit import MULTIPART_OVERHEAD, BodySizeLimit, Limit
+from api.console import certify as console_certify
+from api.console import dossiers as console_dossiers
+from api.console import verify as console_verify
 from api.deps import limit_by_address
 from api.logs import redact_access_log
 from api.routers import (
@@ -31,9 +35,6 @@ from signing.wiring import VaultSigning
 from vault.audit import AnchorTimer
 from vault.runtime import Vault
 from vault.settings import Settings
-
-# Multipart framing and metadata fields on top of the file itself.
-_MULTIPART_OVERHEAD = 1024 * 1024
 
 
 def create_app(
@@ -117,5 +118,26 @@ def create_app(
     )
     app.include_router(signing_routes.public_router)
     console.mount(app)  # the officer web console under /console
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
+    app.add_middleware(BodySizeLimit, per_endpoint=upload_limits(app, settings))
     return app
+
+
+def upload_limits(app: FastAPI, settings: Settings) -> dict[Callable[..., Any], Limit]:
+    """The routes that take a file, and their body limit; every other route takes a body of
+    kilobytes (`api.body_limit.SMALL_BODY_BYTES`). The verification uploads get the
+    verifier's own limit, known once the app has its verifier."""
+    upload = settings.max_upload_bytes + MULTIPART_OVERHEAD
+
+    def verification() -> int:
+        return verifications.app_verifier(app).max_document_bytes + MULTIPART_OVERHEAD
+
+    return {
+        documents.upload_document: upload,
+        documents.new_version: upload,
+        signing_routes.make_certified_copy: upload,
+        verifications.verify_document: verification,
+        console_dossiers.upload: upload,
+        console_certify.certify_preview: upload,
+        console_certify.certify: upload,
+        console_verify.verify_file: verification,
+    }
