@@ -9,12 +9,13 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from api import console, problems
+from api import console, docs, problems
 from api.body_limit import MULTIPART_OVERHEAD, BodySizeLimit, Limit
 from api.console import certify as console_certify
 from api.console import dossiers as console_dossiers
 from api.console import verify as console_verify
 from api.deps import limit_by_address
+from api.headers import SecurityHeaders
 from api.logs import redact_access_log
 from api.routers import (
     auth,
@@ -34,7 +35,7 @@ from signing.stored import VerifierSignatureChecker
 from signing.wiring import VaultSigning
 from vault.audit import AnchorTimer
 from vault.runtime import Vault
-from vault.settings import Settings
+from vault.settings import Environment, Settings
 
 
 def create_app(
@@ -93,6 +94,9 @@ def create_app(
         summary="Kho quản lý dữ liệu điện tử của tổ chức, cá nhân: store, sign and reuse papers.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api.docs serves it from the pinned package, not a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     if vault is not None:
         app.state.vault = vault
@@ -118,7 +122,10 @@ def create_app(
     )
     app.include_router(signing_routes.public_router)
     console.mount(app)  # the officer web console under /console
+    docs.mount(app)
     app.add_middleware(BodySizeLimit, per_endpoint=upload_limits(app, settings))
+    # Outermost: its headers are on every answer, the body limit's 413 included.
+    app.add_middleware(SecurityHeaders, production=settings.env is Environment.PRODUCTION)
     return app
 
 
