@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import ActorDep, UowDep, VaultDep
+from api.deps import ActorDep, UowDep, VaultDep, require_roles
 from api.schemas import (
     AttachmentOut,
     AttachRequest,
@@ -17,6 +17,7 @@ from api.schemas import (
     ResultRequest,
 )
 from api.schemas_reuse import ReusePlanOut
+from vault.auth import Role
 from vault.domain import Reuse
 from vault.services.dossiers import NewDossier
 
@@ -28,6 +29,7 @@ router = APIRouter(tags=["dossiers"])
     status_code=status.HTTP_201_CREATED,
     summary="Record a dossier your agency received for an owner (idempotent on the code)",
     responses={200: {"description": "Already recorded", "model": DossierOut}},
+    dependencies=[require_roles(Role.RECEIVING_OFFICER)],
 )
 def create_dossier(
     body: DossierCreate, response: Response, vault: VaultDep, uow: UowDep, actor: ActorDep
@@ -124,6 +126,7 @@ def list_attached(
     "/dossiers/{dossier_id}/results",
     status_code=status.HTTP_201_CREATED,
     summary="Record the result your agency issued for the dossier",
+    dependencies=[require_roles(Role.ISSUING_OFFICER)],
 )
 def add_result(
     dossier_id: uuid.UUID, body: ResultRequest, vault: VaultDep, uow: UowDep, actor: ActorDep
