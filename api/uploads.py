@@ -4,10 +4,10 @@ FastAPI parses a route's form parameters before it resolves any dependency, so a
 declaring `File()` reads (and spools) the whole upload before it knows who sent it. The
 upload routes declare no body parameter: a dependency first resolves the caller and checks
 what needs no body, then reads the stream here. The metadata fields come before the file in
-every client we know (browsers, curl -F, httpx), so `before_file` runs on them before a byte
-of the file is written: the remaining checks (a dossier's agency and state, the paper type)
-refuse a file that is never read. Fields sent after the file are still taken, and then
-`before_file` runs once the body is in, as it must run before the upload is accepted.
+every client we know (httpx and so the SDK, curl -F in the order given, browsers in form
+order), so `before_file` runs on them before a byte of the file is written: the remaining
+checks (a dossier's agency and state, the paper type) refuse a file that is never read. A
+field sent after a file is refused (422): it could change a decision already taken.
 
 Files go to a temporary file (in memory up to 1 MiB, then on disk), never whole in memory;
 text fields are limited to a few kilobytes each.
@@ -121,6 +121,12 @@ async def read_multipart(
                     if value[0] == b"content-disposition":
                         name, filename = _disposition(value[1])
                         if filename is None and name not in file_fields:
+                            if authorised:
+                                raise _invalid(
+                                    name,
+                                    "send the fields before the file: they are checked "
+                                    "before the file is read",
+                                )
                             if len(form.fields) >= MAX_FIELDS:
                                 raise _invalid("body", f"more than {MAX_FIELDS} fields")
                             text = bytearray()
