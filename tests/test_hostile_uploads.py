@@ -11,11 +11,11 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import pikepdf
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from api import create_app
 from tests.conftest import Backend
@@ -84,7 +84,7 @@ def small_limits(backend: Backend) -> Iterator[TestClient]:
     vault.close()
 
 
-def post(client: TestClient, owner_id: str, data: bytes, name: str = "x.pdf") -> Response:
+def post(client: TestClient, owner_id: str, data: bytes, name: str = "x.pdf") -> Any:
     return client.post(
         f"/api/v1/owners/{owner_id}/documents",
         data={**DEFAULT_FIELDS, "title": "x"},
