@@ -140,16 +140,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
-            # FastAPI's answer to a body it could not decode (not UTF-8, broken multipart):
-            # the same 422 as a body that is not JSON, as the README says.
+        if exc.status_code == 400:
+            # FastAPI's and Starlette's answer to a body they could not decode (not UTF-8, a
+            # broken multipart body): the same 422 as a body that is not JSON (README).
+            detail = "the body could not be decoded"
+            if exc.detail != _UNPARSABLE_BODY:
+                detail = f"malformed body: {exc.detail}"
             return problem(
                 422,
                 "invalid-input",
                 "Invalid input",
                 "invalid: body",
                 _instance(request),
-                errors=[{"field": "body", "detail": "the body could not be decoded"}],
+                errors=[{"field": "body", "detail": detail}],
             )
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         response = problem(
