@@ -38,7 +38,7 @@ from ocr.errors import (
     UnsupportedInput,
 )
 from ocr.pipeline import OcrOptions, PageSource, recognise
-from vault.content import ContentLimits, inspect
+from vault.content import SNIFF_BYTES, ContentLimits, inspect_pdf_streams, sniff
 from vault.domain import MediaType
 from vault.errors import ContentTooLarge, UnreadableContent, UnsupportedMediaType, VaultError
 from vault.texts import ExtractedPage
@@ -97,9 +97,12 @@ def read_document(
     options: OcrOptions,
     content_limits: ContentLimits | None = None,
 ) -> Recognised:
-    """The pipeline, in this process; with `content_limits`, a PDF is inspected first."""
+    """The pipeline, in this process; with `content_limits`, a PDF's streams are inspected
+    first (anything else, or a PDF that is not one, is the pipeline's to judge)."""
     if content_limits is not None and media_type is MediaType.PDF:
-        inspect(io.BytesIO(data), media_type, content_limits)
+        with contextlib.suppress(UnsupportedMediaType):
+            if sniff(data[:SNIFF_BYTES]) is MediaType.PDF:
+                inspect_pdf_streams(io.BytesIO(data), content_limits)
     result = recognise(data, media_type, options=options)
     pages = tuple(
         ExtractedPage(

@@ -152,11 +152,11 @@ def _inspect_pdf(source: BinaryIO, limits: ContentLimits) -> ContentInfo:
             f"PDF has {pages} pages; at most {limits.max_pdf_pages} are accepted",
             limits.max_pdf_pages,
         )
-    _inspect_pdf_streams(source, limits)
+    inspect_pdf_streams(source, limits)
     return ContentInfo(pages=pages, has_signature=signatures > 0)
 
 
-def _inspect_pdf_streams(source: BinaryIO, limits: ContentLimits) -> None:
+def inspect_pdf_streams(source: BinaryIO, limits: ContentLimits) -> None:
     """Every stream, as qpdf finds them (xref rebuilt if need be): image XObjects by their
     declared size, Flate streams by what they really decode to (measured with a cap)."""
     source.seek(0)
