@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -123,7 +124,9 @@ def test_a_deflate_bomb_in_a_pdf_is_413(small_limits: TestClient, backend: Backe
     assert post(small_limits, owner_id, pdf_with_flate_bomb(100_000)).status_code == 201
 
 
-def test_content_before_the_pdf_header_is_refused(client: TestClient, backend: Backend) -> None:
+def test_content_before_the_pdf_header_is_refused(
+    client: TestClient, backend: Backend, vault: Vault
+) -> None:
     owner_id = create_owner(client)
     page = b"<html><body><p>Gi\xe1\xba\xa5y khai sinh</p></body></html>\n"
     r = post(client, owner_id, page + pdf_bytes(), "paper.html")
@@ -131,6 +134,11 @@ def test_content_before_the_pdf_header_is_refused(client: TestClient, backend: B
     expected = f"{len(page)} bytes that are not whitespace before its %PDF- header"
     assert expected in r.json()["detail"]
     nothing_stored(client, backend, owner_id)
+    # On record: who tried to store it, and why it was refused.
+    with vault.uows() as uow:
+        refused = [e for e in uow.audit.iter_all() if e.action == "document.upload"]
+    assert [(e.outcome, e.owner_id) for e in refused] == [("failed", uuid.UUID(owner_id))]
+    assert refused[0].detail is not None and expected in refused[0].detail
     # Whitespace before the header is allowed (readers and the standard tolerate it).
     r = post(client, owner_id, b"\r\n  \n" + pdf_bytes())
     assert r.status_code == 201 and r.json()["content"]["media_type"] == "application/pdf"

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from vault import content, crypto, identifiers
 from vault.access import AccessPolicy, audit_draft
+from vault.audit import Outcome
 from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
 from vault.db.repositories import VisibleSet
@@ -33,6 +34,7 @@ from vault.errors import (
     PermissionDenied,
     RangeNotSatisfiable,
     UnreadableContent,
+    UnsupportedMediaType,
 )
 from vault.jobs import JobKind
 from vault.services import cursors
@@ -139,7 +141,9 @@ class DocumentService:
             raise NotFound("no such owner")
         meta = self._checked(uow, meta)
         meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
-        blob, wrapped, blob_has_signature = self._store(uow, source)
+        blob, wrapped, blob_has_signature = self._store_recorded(
+            uow, actor, "document.upload", owner_id, source
+        )
         document_id = new_id()
         document = Document(
             id=document_id,
@@ -352,7 +356,9 @@ class DocumentService:
         meta = self._checked(uow, meta)
         meta = self._authorised_meta(uow, actor, previous.owner_id, meta, None)
         self._ensure_current(previous)
-        blob, wrapped, blob_has_signature = self._store(uow, source)
+        blob, wrapped, blob_has_signature = self._store_recorded(
+            uow, actor, "document.reissue", previous.owner_id, source
+        )
         # Re-read under lock now that the upload is done: a concurrent reissue may have won.
         locked = uow.documents.lock_current(document_id)
         if locked is None:
@@ -438,6 +444,30 @@ class DocumentService:
             issuer_agency_code=issuer,
             valid_until=valid_until,
         )
+
+    def _store_recorded(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: str,
+        owner_id: uuid.UUID,
+        source: BinaryIO,
+    ) -> tuple[Blob, bytes, bool]:
+        """`_store`, with a refused file on record: who tried to store a file the vault
+        refuses (a bomb, two files in one), and why."""
+        try:
+            return self._store(uow, source)
+        except (UnsupportedMediaType, ContentTooLarge, UnreadableContent) as exc:
+            uow.record(
+                audit_draft(
+                    actor,
+                    action,
+                    Outcome.FAILED,
+                    owner_id=owner_id,
+                    detail=f"file refused: {exc.detail}",
+                )
+            )
+            raise
 
     def _store(self, uow: UnitOfWork, source: BinaryIO) -> tuple[Blob, bytes, bool]:
         size = _measure(source)
