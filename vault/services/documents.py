@@ -253,12 +253,12 @@ class DocumentService:
     def authorise_new_version(
         self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, meta: NewDocument
     ) -> None:
-        """Every check `new_version` makes before it reads the file."""
+        """The checks `new_version` makes before it reads the file, but whether the version
+        is still current: a retried reissue (same Idempotency-Key) is replayed, not refused."""
         self.check_may_reissue(uow, actor, document_id)
         previous = self._find(uow, document_id)
         self._check_reissue_meta(actor, previous, meta)
         self._authorised_meta(uow, actor, previous.owner_id, self._checked(uow, meta), None)
-        self._ensure_current(previous)
 
     def once(
         self,
