@@ -272,6 +272,13 @@ def test_a_caller_without_the_right_gets_403_before_any_validation(
         f"/api/v1/dossiers/{uuid.uuid4()}/results", json={}, headers=people.auth("receiver")
     )
     assert r.status_code == 403
+    # Owners are registered and looked up by officers only; a citizen's malformed body is 403.
+    r = anonymous.post("/api/v1/owners", json={"kind": "?"}, headers=people.auth("huong"))
+    assert r.status_code == 403
+    r = anonymous.post("/api/v1/owners/lookup", json={}, headers=people.auth("huong"))
+    assert r.status_code == 403
+    r = anonymous.post("/api/v1/owners/lookup", json={}, headers=people.auth("receiver"))
+    assert r.status_code == 422
     # No token at all: 401 first.
     assert anonymous.put("/api/v1/procedures/0", json={"x": 1}).status_code == 401
 
