@@ -11,27 +11,29 @@ The use cases come from `app.state.vault_signing` (a `signing.wiring.VaultSignin
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import (
     APIRouter,
     Depends,
-    File,
-    Form,
     Header,
     Query,
     Request,
     Response,
-    UploadFile,
     status,
 )
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, SecretStr
 
 from api.deps import ActorDep, UowDep, limit_by_address
 from api.routers import public_verify
 from api.schemas import DocumentOut
+from api.uploads import ReceivedFile, form_model, multipart_body, read_multipart
 from signing.certification import (
     LEGAL_BASIS,
     CertifiedCopy,
@@ -42,6 +44,7 @@ from signing.certification import (
 )
 from signing.pades import PadesLevel, SigningNotConfigured
 from signing.wiring import VaultSigning
+from vault.auth import Role
 from vault.db import UnitOfWork
 from vault.db.certification_repository import RefusalRecord
 from vault.errors import NotFound
@@ -144,29 +147,86 @@ class CertifiedCopyOut(BaseModel):
     certification: CertificationOut
 
 
+class CopyForm(BaseModel):
+    """The fields of a certified-copy request, sent beside the scanned `pages`."""
+
+    paper_type: str = Field(max_length=64)
+    title: str = Field(max_length=500)
+    book: str = Field(max_length=64, examples=["01/2025-SCT/BS-ĐT"])
+    pin: SecretStr = Field(min_length=1, max_length=64)
+    otp: SecretStr | None = Field(default=None, max_length=16)
+    reference_number: str | None = Field(default=None, max_length=100)
+    original_issue_date: date | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class CopyUpload:
+    form: CopyForm
+    pages: list[ReceivedFile]
+
+
+_MAX_COPY_FILES = 200
+
+
+async def copy_upload(
+    request: Request, owner_id: uuid.UUID, uow: UowDep, actor: ActorDep
+) -> AsyncIterator[CopyUpload]:
+    """Who may certify is checked before the scans are read: a certifying officer of an
+    agency, for an owner on record; the fields before the first page."""
+
+    def may_certify() -> None:
+        actor.require(Role.CERTIFYING_OFFICER)
+        actor.require_agency()
+        if uow.owners.get(owner_id) is None:
+            raise NotFound("no such owner")
+
+    await run_in_threadpool(may_certify)
+    seen: list[CopyForm] = []
+
+    async def check(fields: Mapping[str, str]) -> None:
+        seen.append(form_model(CopyForm, fields))
+
+    received = await read_multipart(
+        request, file_fields=frozenset({"pages"}), max_files=_MAX_COPY_FILES, before_file=check
+    )
+    try:
+        pages = received.files_named("pages")
+        if not pages:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body", "pages"), "msg": "Field required"}]
+            )
+        yield CopyUpload(seen[0], pages)
+    finally:
+        received.close()
+
+
 @router.post(
     "/owners/{owner_id}/certified-copies",
     status_code=status.HTTP_201_CREATED,
     summary="Make an electronic certified copy from scans of the original",
     description="Multipart: one or more `pages` (JPEG, PNG, TIFF or PDF, in order) and the "
     "fields below. The copy is signed by your credential, then by your office's seal "
-    "(PAdES B-LT), numbered in the book (…/ĐT), and stored in the owner's warehouse.",
+    "(PAdES B-LT), numbered in the book (…/ĐT), and stored in the owner's warehouse. "
+    "Who may certify is checked before the scans are read: send them after the fields.",
+    openapi_extra=multipart_body(
+        CopyForm,
+        {
+            "pages": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "description": "Scans of the original, in order",
+            }
+        },
+    ),
 )
 def make_certified_copy(
     owner_id: uuid.UUID,
-    pages: Annotated[list[UploadFile], File(description="Scans of the original, in order")],
-    paper_type: Annotated[str, Form(max_length=64)],
-    title: Annotated[str, Form(max_length=500)],
-    book: Annotated[str, Form(max_length=64, examples=["01/2025-SCT/BS-ĐT"])],
-    pin: Annotated[SecretStr, Form(min_length=1, max_length=64)],
+    upload: Annotated[CopyUpload, Depends(copy_upload, scope="function")],
     response: Response,
     signing: SigningDep,
     uow: UowDep,
     actor: ActorDep,
-    otp: Annotated[SecretStr | None, Form(max_length=16)] = None,
-    reference_number: Annotated[str | None, Form(max_length=100)] = None,
-    original_issue_date: Annotated[date | None, Form()] = None,
-    valid_until: Annotated[date | None, Form()] = None,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -176,21 +236,22 @@ def make_certified_copy(
         ),
     ] = None,
 ) -> CertifiedCopyOut:
-    scans = [page.file.read() for page in pages]
+    scans = [page.file.read() for page in upload.pages]
+    form = upload.form
     copy = signing.copies.certify(
         uow,
         actor,
         owner_id,
         CopyRequest(
-            paper_type=paper_type,
-            title=title,
-            book=book,
+            paper_type=form.paper_type,
+            title=form.title,
+            book=form.book,
             pages=scans,
-            pin=pin.get_secret_value(),
-            otp=otp.get_secret_value() if otp else None,
-            reference_number=reference_number,
-            original_issue_date=original_issue_date,
-            valid_until=valid_until,
+            pin=form.pin.get_secret_value(),
+            otp=form.otp.get_secret_value() if form.otp else None,
+            reference_number=form.reference_number,
+            original_issue_date=form.original_issue_date,
+            valid_until=form.valid_until,
         ),
         idempotency_key=idempotency_key,
     )

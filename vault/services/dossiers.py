@@ -52,19 +52,26 @@ class DossierService:
         self._access = access
         self._signatures = signatures
 
-    def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
-        """A receiving officer records a dossier their agency received. Idempotent on the code
-        while the dossier is open: the second value is False when it was already recorded.
-        A closed dossier's code is a Conflict, never the closed dossier. A refusal is audited
-        with the owner named, so the owner sees the attempt."""
+    def require_receiving_officer(
+        self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID | None
+    ) -> None:
+        """Only a receiving officer records dossiers. A refusal is audited with the owner
+        named (when known), so the owner sees the attempt."""
         if not actor.has(Role.RECEIVING_OFFICER):
             raise self._access.deny(
                 uow,
                 actor,
                 "dossier.create",
                 "this needs the role: receiving_officer",
-                owner_id=new.owner_id,
+                owner_id=owner_id,
             )
+
+    def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
+        """A receiving officer records a dossier their agency received. Idempotent on the code
+        while the dossier is open: the second value is False when it was already recorded.
+        A closed dossier's code is a Conflict, never the closed dossier. A refusal is audited
+        with the owner named, so the owner sees the attempt."""
+        self.require_receiving_officer(uow, actor, new.owner_id)
         code, agency, day = identifiers.dossier_code(new.code)
         procedure = identifiers.procedure_code(new.procedure_code)
         if new.receiving_agency_code is not None:
