@@ -88,7 +88,11 @@ class PaperTypeRow(Base):
 
 class BlobRow(Base):
     __tablename__ = "blobs"
-    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("size >= 0", name="size_not_negative"),
+        # The public verification page finds the paper a dropped file is by its hash.
+        Index("ix_blobs_sha256", "sha256"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     object_key: Mapped[str] = mapped_column(String(128), unique=True)

@@ -19,7 +19,7 @@ from vault.domain import Document, DocumentOrigin
 
 def issued_with_sha256(session: Session, hashes: Sequence[str]) -> list[Document]:
     """Certified copies and signed issued results whose file hashes to one of `hashes`,
-    newest first. (No index on `blobs.sha256` yet: a scan of the blobs table.)"""
+    newest first. (`ix_blobs_sha256`: an index look-up.)"""
     if not hashes:
         return []
     statement = (
