@@ -8,7 +8,7 @@ VaultError
 │   │                              `.error`/`.error_description` the token endpoint's)
 │   │   ├── BadRequestError       (400, 413, 415, 416, 422: `.field_errors`)
 │   │   ├── AuthenticationError   (401)
-│   │   ├── PermissionDeniedError (403)
+│   │   ├── PermissionDeniedError (403; and the token endpoint's 400 unauthorized_client)
 │   │   ├── NotFoundError         (404)
 │   │   ├── ConflictError         (409)
 │   │   ├── RateLimitError        (429: `.retry_after`)
@@ -136,7 +136,9 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: signed in, but this officer, agency or owner may not do that."""
+    """403: signed in, but this officer, agency or owner may not do that. Also the token
+    endpoint's refusal to let an agency system act for an officer (RFC 6749's 400
+    `unauthorized_client`: another agency's officer, or one disabled)."""
 
 
 class NotFoundError(APIStatusError):
@@ -200,6 +202,11 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
+# RFC 6749 answers these with 400, but they are refusals of a known client: the client may
+# not act for that officer (another agency's, or one disabled). Raised as the 403 would be.
+_REFUSALS = frozenset({"unauthorized_client", "access_denied"})
+
+
 def read_oauth_error(response: httpx.Response) -> OAuthError | None:
     """The RFC 6749 § 5.2 error document in an error response (the token endpoint's), if
     the body is one: a JSON object with a string `error` and no problem `type`."""
@@ -240,6 +247,8 @@ def status_error(response: httpx.Response) -> APIStatusError:
     if cls is None:
         cls = InternalServerError if response.status_code >= 500 else APIStatusError
     oauth = read_oauth_error(response)
+    if oauth is not None and oauth.error in _REFUSALS:
+        cls = PermissionDeniedError
     return cls(response, read_problem(response, oauth), oauth)
 
 
