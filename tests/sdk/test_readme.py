@@ -214,6 +214,9 @@ def test_the_readme_examples_run_as_written_twice(dev_run: DevRun) -> None:
         assert checked.startswith("TOTAL_PASSED - "), checked
         assert "  Trần Thị Bình: TOTAL_PASSED, PAdES-BASELINE-LT, signed " in checked, checked
         assert b"ValidationReport" in (dev_run.folder / "result-report.xml").read_bytes()
+        # In Vietnamese, and the result the file is: byte for byte the one the vault issued.
+        assert "\nTất cả chữ ký số đều hợp lệ" in checked, checked
+        assert "Tệp trùng khớp từng byte với bản được lưu trong kho." in checked, checked
         assert offline.startswith("passed - "), offline
         assert "Trích lục khai sinh None -> TOTAL_PASSED passed" in fetched, fetched
         assert "already recorded: True" in scanned, scanned
@@ -223,3 +226,8 @@ def test_the_readme_examples_run_as_written_twice(dev_run: DevRun) -> None:
         assert (dev_run.folder / "scan-searchable.pdf").read_bytes().startswith(b"%PDF-")
         assert list(dev_run.folder.glob("dossier-000.00.15.H57-*/chip_id_card.png"))
         assert "404 " in out["example 8"], out["example 8"]  # the Errors example
+        accounts = out["example 10"]  # signing out, sign-in events, administration
+        assert "throttle: " in accounts, accounts
+        assert "username='kiemtra' active=False\nusername='kiemtra' active=True\n" in accounts
+        assert "signed in again as Cán bộ Tiếp Nhận\n" in accounts, accounts
+        assert accounts.endswith("401 invalid_client - unknown client or wrong secret\n")

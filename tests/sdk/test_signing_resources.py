@@ -7,6 +7,7 @@ The fixtures of the signing tests are reused as they are (imported by name below
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -30,8 +31,10 @@ from vault_client.types import (
     Coverage,
     Document,
     DocumentOrigin,
+    FoundBy,
     Indication,
     Owner,
+    RecordKind,
     RevocationStatus,
     SignatureLevel,
     VerificationReport,
@@ -151,6 +154,54 @@ def _check_passed(report: VerificationReport) -> None:
     assert report.document is not None and report.document.revisions == 2
 
 
+def _check_words_and_record(
+    bank: VaultClient, path: Path, signed: Document, stored: VerificationReport
+) -> None:
+    """The report's plain words (English by default, Vietnamese on asking) and the paper of
+    the vault the file is: byte for byte, with changes appended, or none."""
+    english = bank.verifications.verify(path)
+    words = english.summaries
+    assert words is not None and words.lang == "en" and words.indication == "TOTAL_PASSED"
+    assert words.verdict.startswith("Every signature is valid")
+    assert english.summary != words.verdict  # no language asked: the verifier's own sentence
+    (signature,) = words.signatures
+    assert signature.indication is Indication.TOTAL_PASSED and signature.reasons == []
+    assert "Trần Thị Bình" in signature.summary
+    record = english.on_record
+    assert record is not None and record.kind is RecordKind.ISSUED_RESULT
+    assert record.identical and record.found_by is FoundBy.SAME_FILE and record.current
+    assert record.record_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record.title == signed.title and record.office_code == AGENCY
+    assert record.status == "The file is byte for byte the one on record."
+    assert CITIZEN_ID not in english.model_dump_json()
+
+    vietnamese = bank.verifications.verify(path.read_bytes(), language="vi")
+    assert vietnamese.summaries is not None and vietnamese.summaries.lang == "vi"
+    assert vietnamese.summary == vietnamese.summaries.verdict
+    assert vietnamese.summary.startswith("Tất cả chữ ký số đều hợp lệ")
+    assert vietnamese.on_record is not None
+    assert vietnamese.on_record.status == "Tệp trùng khớp từng byte với bản được lưu trong kho."
+    assert vietnamese.on_record.heading.startswith("Đây là kết quả giải quyết thủ tục hành chính")
+    # An Accept-Language list: the best of the two the vault speaks.
+    listed = bank.verifications.verify(path, language="fr-FR, vi;q=0.8, en;q=0.5")
+    assert listed.summaries is not None and listed.summaries.lang == "vi"
+
+    # The same paper with a change appended: named, and said not to be the one on record.
+    altered = bank.verifications.verify(altered_after_signing(path.read_bytes()), language="en")
+    assert not altered.passed and altered.on_record is not None
+    assert altered.on_record.found_by is FoundBy.RECORD_THEN_CHANGES
+    assert not altered.on_record.identical
+    assert altered.on_record.record_sha256 == record.record_sha256
+    assert altered.on_record.status.startswith("The file is NOT the one on record")
+    # A file the vault never issued is on no record.
+    assert bank.verifications.verify(pdf_bytes()).on_record is None
+
+    # A stored document: worded too, and no look-up (it is on record by definition).
+    assert stored.summaries is not None and stored.on_record is None
+    with pytest.raises(ValueError, match="language"):
+        bank.verifications.verify(path, language=" ")  # never sent
+
+
 # -- sync --------------------------------------------------------------------------------------
 
 
@@ -188,6 +239,10 @@ def test_sign_a_result_then_verify_it_stored_and_as_a_file(
     # The stored document, verified by the vault without downloading it.
     stored = issuer.verifications.verify_document(signed)
     _check_passed(stored)
+    assert stored.summaries is not None and stored.summaries.lang == "en"
+    worded = issuer.verifications.verify_document(signed, language="vi")
+    assert worded.summaries is not None and worded.summaries.lang == "vi"
+    assert worded.summary.startswith("Tất cả chữ ký số đều hợp lệ")
     xml = issuer.verifications.verify_document_etsi_xml(signed.id)
     assert isinstance(xml, bytes) and xml.startswith(b"<?xml") and b"ValidationReport" in xml
     unsigned = issuer.verifications.verify_document(draft)  # a report, not an error
@@ -207,6 +262,7 @@ def test_sign_a_result_then_verify_it_stored_and_as_a_file(
     with path.open("rb") as f:
         assert bank.verifications.verify(f).passed
     assert b"ValidationReport" in bank.verifications.verify_etsi_xml(path)
+    _check_words_and_record(bank, path, signed, stored)
 
     # What is not a PDF is a typed error, uploaded or stored.
     with pytest.raises(BadRequestError) as not_pdf:
@@ -363,8 +419,13 @@ async def test_the_async_client_signs_certifies_and_verifies(
     assert b"ValidationReport" in await issuer.verifications.verify_document_etsi_xml(signed)
     stream = io.BytesIO()
     await issuer.documents.download(signed, stream)
-    uploaded = await bank.verifications.verify(stream.getvalue())
+    uploaded = await bank.verifications.verify(stream.getvalue(), language="vi")
     assert uploaded.bottom_line is report.bottom_line
+    assert uploaded.summaries is not None and uploaded.summaries.lang == "vi"
+    assert uploaded.on_record is not None and uploaded.on_record.identical
+    assert uploaded.on_record.kind is RecordKind.ISSUED_RESULT
+    worded = await issuer.verifications.verify_document(signed, language="vi")
+    assert worded.summaries is not None and worded.summaries.lang == "vi"
     assert uploaded.signatures[0].signer == report.signatures[0].signer
     assert b"ValidationReport" in await bank.verifications.verify_etsi_xml(
         io.BytesIO(stream.getvalue())

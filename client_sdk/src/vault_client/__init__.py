@@ -32,7 +32,13 @@ from vault_client._exceptions import (
 from vault_client._retry import RetryPolicy
 from vault_client._streams import AsyncContentStream, ContentStream
 from vault_client._version import __version__
-from vault_client.pagination import AsyncCursorPage, AsyncPaginator, CursorPage
+from vault_client.pagination import (
+    AsyncCursorPage,
+    AsyncPaginator,
+    AsyncSignInsPage,
+    CursorPage,
+    SignInsPage,
+)
 from vault_client.types.enums import DocumentOrigin, OwnerKind, Reuse
 from vault_client.types.signing import PadesLevel, RefusalReason
 from vault_client.types.verification import VerificationReport
@@ -46,6 +52,7 @@ __all__ = [
     "AsyncContentStream",
     "AsyncCursorPage",
     "AsyncPaginator",
+    "AsyncSignInsPage",
     "AsyncVaultClient",
     "AuthenticationError",
     "BadRequestError",
@@ -69,6 +76,7 @@ __all__ = [
     "RetryPolicy",
     "Reuse",
     "ServiceUnavailableError",
+    "SignInsPage",
     "VaultClient",
     "VaultError",
     "VerificationReport",

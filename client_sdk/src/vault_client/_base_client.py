@@ -21,6 +21,7 @@ from vault_client._credentials import AsyncTokenCache, TokenCache
 from vault_client._downloads import DownloadTarget, Outcome, Sink, sha256_of_etag
 from vault_client._exceptions import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     status_error,
 )
@@ -104,6 +105,12 @@ class _Base:
     def _budget(self, call: Call[Any]) -> int:
         return self.retry.max_retries if self._replayable(call) else 0
 
+    @staticmethod
+    def _presented(request: httpx.Request) -> str | None:
+        """The bearer token a request carried."""
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        return token if scheme == "Bearer" and token else None
+
     def _log_retry(self, call: Call[Any], why: str, delay: float, attempt: int) -> None:
         log.info(
             "retrying %s %s after %s in %.2fs (retry %d)",
@@ -186,6 +193,7 @@ class SyncAPIClient(_Base):
                 and self.tokens is not None
                 and self.tokens.credentials.refreshable
                 and not reauthenticated
+                and call.reauthenticate
                 and self._replayable(call)
             ):
                 # Expired early, a rotated key, a server restarted with a fresh key: one
@@ -207,6 +215,22 @@ class SyncAPIClient(_Base):
     def execute(self, call: Call[T]) -> T:
         response = self.send(call)
         return call.parse(response)
+
+    def sign_out(self, call: Call[None]) -> None:
+        """Sends a sign-out, then drops the token it presented from the cache: the vault
+        refuses it from now on (also when it answers 401: that token was no good already)."""
+        try:
+            response = self.send(call)
+        except APIStatusError as exc:
+            if exc.status_code == 401:
+                self._drop(exc.response.request)
+            raise
+        self._drop(response.request)
+
+    def _drop(self, request: httpx.Request) -> None:
+        token = self._presented(request)
+        if token is not None and self.tokens is not None:
+            self.tokens.invalidate(token)
 
     @contextmanager
     def stream(
@@ -337,6 +361,7 @@ class AsyncAPIClient(_Base):
                 and self.tokens is not None
                 and self.tokens.credentials.refreshable
                 and not reauthenticated
+                and call.reauthenticate
                 and self._replayable(call)
             ):
                 await response.aclose()
@@ -356,6 +381,21 @@ class AsyncAPIClient(_Base):
     async def execute(self, call: Call[T]) -> T:
         response = await self.send(call)
         return call.parse(response)
+
+    async def sign_out(self, call: Call[None]) -> None:
+        """As SyncAPIClient.sign_out."""
+        try:
+            response = await self.send(call)
+        except APIStatusError as exc:
+            if exc.status_code == 401:
+                self._drop(exc.response.request)
+            raise
+        self._drop(response.request)
+
+    def _drop(self, request: httpx.Request) -> None:
+        token = self._presented(request)
+        if token is not None and self.tokens is not None:
+            self.tokens.invalidate(token)
 
     @asynccontextmanager
     async def stream(

@@ -20,6 +20,7 @@ from vault_client._credentials import (
 )
 from vault_client._retry import RetryPolicy
 from vault_client.resources.access_log import AccessLog, AsyncAccessLog
+from vault_client.resources.admin import Admin, AsyncAdmin
 from vault_client.resources.auth import AsyncAuth, Auth
 from vault_client.resources.catalogue import AsyncCatalogue, Catalogue
 from vault_client.resources.certified_copies import AsyncCertifiedCopies, CertifiedCopies
@@ -189,8 +190,14 @@ class VaultClient:
 
     @cached_property
     def auth(self) -> Auth:
-        """Who the client is, tokens for other programs, the vault's public keys."""
+        """Who the client is, tokens for other programs, signing out, the account's own
+        sign-in events, the vault's public keys."""
         return Auth(self._api)
+
+    @cached_property
+    def admin(self) -> Admin:
+        """An administrator switching the agency's officers and agency systems off and on."""
+        return Admin(self._api)
 
     @cached_property
     def health(self) -> HealthResource:
@@ -371,8 +378,14 @@ class AsyncVaultClient:
 
     @cached_property
     def auth(self) -> AsyncAuth:
-        """Who the client is, tokens for other programs, the vault's public keys."""
+        """Who the client is, tokens for other programs, signing out, the account's own
+        sign-in events, the vault's public keys."""
         return AsyncAuth(self._api)
+
+    @cached_property
+    def admin(self) -> AsyncAdmin:
+        """An administrator switching the agency's officers and agency systems off and on."""
+        return AsyncAdmin(self._api)
 
     @cached_property
     def health(self) -> AsyncHealthResource:

@@ -4,10 +4,11 @@ VaultError
 ├── APIError                      (a request was made; `.request` says which)
 │   ├── APIConnectionError        (no usable response: refused, reset, DNS …)
 │   │   └── APITimeoutError
-│   ├── APIStatusError            (the server answered 4xx/5xx; `.problem` has the details)
+│   ├── APIStatusError            (the server answered 4xx/5xx; `.problem` has the details,
+│   │                              `.error`/`.error_description` the token endpoint's)
 │   │   ├── BadRequestError       (400, 413, 415, 416, 422: `.field_errors`)
 │   │   ├── AuthenticationError   (401)
-│   │   ├── PermissionDeniedError (403)
+│   │   ├── PermissionDeniedError (403; and the token endpoint's 400 unauthorized_client)
 │   │   ├── NotFoundError         (404)
 │   │   ├── ConflictError         (409)
 │   │   ├── RateLimitError        (429: `.retry_after`)
@@ -20,12 +21,13 @@ VaultError
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 
 import httpx
 from pydantic import ValidationError
 
-from vault_client.types.problems import FieldError, Problem
+from vault_client.types.problems import FieldError, OAuthError, Problem
 
 __all__ = [
     "APIConnectionError",
@@ -74,9 +76,13 @@ class APITimeoutError(APIConnectionError):
 
 class APIStatusError(APIError):
     """The vault answered with an error status. `problem` holds its RFC 9457 problem details
-    (type, title, status, detail, instance, and field errors for invalid input)."""
+    (type, title, status, detail, instance, and field errors for invalid input). The OAuth2
+    token endpoint answers RFC 6749 § 5.2 errors instead: `oauth_error` holds that document,
+    and `error` / `error_description` its two fields (also in `problem.title`/`detail`)."""
 
-    def __init__(self, response: httpx.Response, problem: Problem) -> None:
+    def __init__(
+        self, response: httpx.Response, problem: Problem, oauth_error: OAuthError | None = None
+    ) -> None:
         title = problem.title or response.reason_phrase
         text = f"{response.status_code} {title}"
         if problem.detail and problem.detail != title:
@@ -85,6 +91,17 @@ class APIStatusError(APIError):
         self.response = response
         self.status_code = response.status_code
         self.problem = problem
+        self.oauth_error = oauth_error
+
+    @property
+    def error(self) -> str | None:
+        """The RFC 6749 error code of a failed token request ("invalid_client" …), else None."""
+        return self.oauth_error.error if self.oauth_error else None
+
+    @property
+    def error_description(self) -> str | None:
+        """The token endpoint's words on why it issued no token, else None."""
+        return self.oauth_error.error_description if self.oauth_error else None
 
     @property
     def detail(self) -> str:
@@ -119,7 +136,9 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: signed in, but this officer, agency or owner may not do that."""
+    """403: signed in, but this officer, agency or owner may not do that. Also the token
+    endpoint's refusal to let an agency system act for an officer (RFC 6749's 400
+    `unauthorized_client`: another agency's officer, or one disabled)."""
 
 
 class NotFoundError(APIStatusError):
@@ -183,9 +202,36 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
-def read_problem(response: httpx.Response) -> Problem:
-    """The problem details in an error response, or a stand-in built from the status line
-    when the body is not one (a gateway's HTML page, say)."""
+# RFC 6749 answers these with 400, but they are refusals of a known client: the client may
+# not act for that officer (another agency's, or one disabled). Raised as the 403 would be.
+_REFUSALS = frozenset({"unauthorized_client", "access_denied"})
+
+
+def read_oauth_error(response: httpx.Response) -> OAuthError | None:
+    """The RFC 6749 § 5.2 error document in an error response (the token endpoint's), if
+    the body is one: a JSON object with a string `error` and no problem `type`."""
+    if "json" not in response.headers.get("content-type", ""):
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str) or "type" in body:
+        return None
+    try:
+        return OAuthError.model_validate(body)
+    except ValidationError:
+        return None
+
+
+def read_problem(response: httpx.Response, oauth: OAuthError | None = None) -> Problem:
+    """The problem details in an error response; for an RFC 6749 error, one made of it
+    (title: the error code, detail: its description); else a stand-in built from the status
+    line when the body is not one (a gateway's HTML page, say)."""
+    if oauth is not None:
+        return Problem(
+            title=oauth.error, status=response.status_code, detail=oauth.error_description or ""
+        )
     if "json" in response.headers.get("content-type", ""):
         try:
             return Problem.model_validate_json(response.content)
@@ -200,7 +246,10 @@ def status_error(response: httpx.Response) -> APIStatusError:
     cls = _BY_STATUS.get(response.status_code)
     if cls is None:
         cls = InternalServerError if response.status_code >= 500 else APIStatusError
-    return cls(response, read_problem(response))
+    oauth = read_oauth_error(response)
+    if oauth is not None and oauth.error in _REFUSALS:
+        cls = PermissionDeniedError
+    return cls(response, read_problem(response, oauth), oauth)
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:

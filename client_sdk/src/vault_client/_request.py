@@ -38,6 +38,9 @@ class Call(Generic[T]):
     # Safe to send twice with the same effect; see _retry for what that allows.
     idempotent: bool = False
     authenticated: bool = True
+    # A 401 is worth one fresh token and a second try (not for signing out: a fresh token
+    # would only be signed out in its turn).
+    reauthenticate: bool = True
     # Error statuses whose body is still the answer (the readiness probe's 503).
     accept: frozenset[int] = frozenset()
 

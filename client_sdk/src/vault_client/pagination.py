@@ -18,10 +18,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Itera
 from typing import Any, Generic, TypeVar
 
 from vault_client.types._base import VaultModel
+from vault_client.types.auth import SignInEvent, Throttle
 
 T = TypeVar("T")
 
-__all__ = ["AsyncCursorPage", "AsyncPaginator", "CursorPage"]
+__all__ = [
+    "AsyncCursorPage",
+    "AsyncPaginator",
+    "AsyncSignInsPage",
+    "CursorPage",
+    "SignInsPage",
+]
 
 
 class WirePage(VaultModel, Generic[T]):
@@ -111,3 +118,28 @@ class AsyncPaginator(Generic[T]):
         page = await self._first()
         async for item in page:
             yield item
+
+
+class SignInsWire(WirePage[SignInEvent]):
+    """A page of the account's sign-in events as the vault sends it, with its throttle."""
+
+    throttle: Throttle | None
+
+
+class SignInsPage(CursorPage[SignInEvent]):
+    """A page of the account's own sign-in events, newest first; `throttle` is where the
+    throttle on its password sign-in stands now (None: no failures)."""
+
+    def __init__(self, wire: SignInsWire, fetch: Callable[[str], SignInsPage]) -> None:
+        super().__init__(wire, fetch)
+        self.throttle: Throttle | None = wire.throttle
+
+
+class AsyncSignInsPage(AsyncCursorPage[SignInEvent]):
+    """As SignInsPage, for asyncio."""
+
+    def __init__(
+        self, wire: SignInsWire, fetch: Callable[[str], Awaitable[AsyncSignInsPage]]
+    ) -> None:
+        super().__init__(wire, fetch)
+        self.throttle: Throttle | None = wire.throttle

@@ -1,6 +1,15 @@
 """The SDK's request and response models."""
 
-from vault_client.types.auth import Identity, Jwk, Jwks, Token
+from vault_client.types.auth import (
+    ClientStatus,
+    Identity,
+    Jwk,
+    Jwks,
+    OfficerStatus,
+    SignInEvent,
+    Throttle,
+    Token,
+)
 from vault_client.types.catalogue import Indicator, Indicators, PaperType, Procedure, Requirement
 from vault_client.types.consents import (
     AccessRecord,
@@ -31,7 +40,7 @@ from vault_client.types.enums import (
 )
 from vault_client.types.health import Health, Readiness
 from vault_client.types.owners import Owner
-from vault_client.types.problems import FieldError, Problem
+from vault_client.types.problems import FieldError, OAuthError, Problem
 from vault_client.types.search import (
     DocumentText,
     MatchKind,
@@ -63,11 +72,14 @@ from vault_client.types.verification import (
     Coverage,
     DocumentInfo,
     Finding,
+    FoundBy,
     Indication,
     Modifications,
     ObjectChange,
+    OnRecord,
     PageChange,
     ProblemCode,
+    RecordKind,
     RevisionReport,
     RevocationInfo,
     RevocationStatus,
@@ -75,7 +87,9 @@ from vault_client.types.verification import (
     SignatureLevel,
     SignatureReport,
     SignatureScope,
+    SignatureSummary,
     SubIndication,
+    Summaries,
     TimestampKind,
     TimestampReport,
     ValidationProblem,
@@ -93,6 +107,7 @@ __all__ = [
     "Certification",
     "CertifiedCopy",
     "ChangeKind",
+    "ClientStatus",
     "Consent",
     "ConsentReceipt",
     "ContentInfo",
@@ -107,6 +122,7 @@ __all__ = [
     "Download",
     "FieldError",
     "Finding",
+    "FoundBy",
     "Health",
     "Identity",
     "Indication",
@@ -117,10 +133,13 @@ __all__ = [
     "MatchKind",
     "Modifications",
     "NeededPaper",
+    "OAuthError",
     "ObjectChange",
     "OcrReport",
     "OcrState",
     "OcrStatus",
+    "OfficerStatus",
+    "OnRecord",
     "Owner",
     "OwnerKind",
     "PadesLevel",
@@ -138,6 +157,7 @@ __all__ = [
     "ReceiptBody",
     "ReceiptController",
     "ReceiptService",
+    "RecordKind",
     "Refusal",
     "RefusalReason",
     "RefusalReasonInfo",
@@ -151,13 +171,17 @@ __all__ = [
     "Role",
     "SearchHit",
     "Severity",
+    "SignInEvent",
     "SignatureLevel",
     "SignatureReport",
     "SignatureScope",
+    "SignatureSummary",
     "Snippet",
     "SubIndication",
     "Suggestion",
     "SuggestionKind",
+    "Summaries",
+    "Throttle",
     "TimestampKind",
     "TimestampReport",
     "Token",

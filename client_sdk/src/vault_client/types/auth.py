@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import SecretStr
 
@@ -41,3 +42,40 @@ class Jwks(VaultModel):
     """The public keys that verify the vault's tokens and signed consent receipts."""
 
     keys: list[Jwk]
+
+
+class Throttle(VaultModel):
+    """Where the throttle on the account's password sign-in stands: failures in a row
+    (until a success), the last one, and until when the account is locked out, if it is."""
+
+    failures: int
+    last_failure_at: datetime
+    locked_until: datetime | None
+
+
+class SignInEvent(VaultModel):
+    """One sign-in event of the account: a failure, a lockout, a refused or revoked token,
+    a sign-out (`action` such as "auth.login", "auth.lockout", "auth.token_refused";
+    `outcome` "ok" or "denied"; `detail` says why)."""
+
+    seq: int
+    at: datetime
+    action: str
+    outcome: str
+    detail: str | None
+    client_id: str | None
+
+
+class OfficerStatus(VaultModel):
+    """An officer's account after an administrator switched it off or on."""
+
+    username: str
+    active: bool
+
+
+class ClientStatus(VaultModel):
+    """An agency system (OAuth2 client) after an administrator switched it off or on."""
+
+    client_id: str
+    agency_code: str
+    active: bool

@@ -12,6 +12,7 @@ plain string otherwise: a newer vault never breaks a deployed client's verificat
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, TypeAlias, TypeVar
@@ -298,6 +299,64 @@ class DocumentInfo(VaultModel):
     pages: int | None
 
 
+class SignatureSummary(VaultModel):
+    """One signature in plain words (in the report's `summaries.lang`)."""
+
+    id: str
+    indication: Open[Indication]
+    summary: str  # "Valid signature: <signer>, signed at <time> (<how the time is known>)."
+    reasons: list[str]  # why it is not valid (empty when it is)
+    changes_after_signing: str
+    certificate: str | None  # serial, issuer, validity
+    trust_anchor: str
+
+
+class Summaries(VaultModel):
+    """The report in plain words, Vietnamese ("vi") or English ("en") as asked with
+    `language=` (English by default): worded from the structured fields, so both languages
+    say the same. `indication` is the bottom line, or "NO_SIGNATURE"."""
+
+    lang: str
+    indication: str
+    verdict: str
+    problem: str | None
+    signatures: list[SignatureSummary]
+
+
+class RecordKind(StrEnum):
+    CERTIFIED_COPY = "certified_copy"  # bản sao điện tử có chứng thực
+    ISSUED_RESULT = "issued_result"  # a signed result the vault issued
+
+
+class FoundBy(StrEnum):
+    SAME_FILE = "same_file"  # the file's SHA-256 is the record's
+    RECORD_THEN_CHANGES = "record_then_changes"  # the record, with updates appended
+    CODE_IN_FILE = "code_in_file"  # the verification code printed in the file
+    CODE_GIVEN = "code_given"
+
+
+class OnRecord(VaultModel):
+    """The paper of the vault a verified file is (or claims to be): a certified copy or a
+    signed result, which one (number, book, office, date), and whether the file is byte for
+    byte the one on record (`identical`). Never whose paper it is. `heading` and `status`
+    say it in the report's language."""
+
+    kind: Open[RecordKind]
+    identical: bool
+    found_by: Open[FoundBy]
+    number: str | None  # "15/ĐT" for a copy; the result's số ký hiệu
+    book: str | None  # the copy's book (quyển số)
+    office_code: str | None
+    office_name: str | None
+    date: dt.date | None  # certified on / issued on
+    paper_type: str
+    title: str
+    record_sha256: str
+    current: bool  # the record is still the paper's current version
+    heading: str
+    status: str
+
+
 class VerificationReport(VaultModel):
     """The vault's verdict on a PDF's signatures. `bottom_line` is TOTAL_PASSED only when
     every signature passed and nothing changed after signing beyond what is allowed; a
@@ -317,6 +376,11 @@ class VerificationReport(VaultModel):
     findings: list[Finding]
     problem: ValidationProblem | None = None
     elapsed_ms: int | None = None
+    # The vault's plain words on the report (by `language=`); None from an older vault.
+    summaries: Summaries | None = None
+    # For an uploaded file: the vault's paper it is, or None (also for a stored document,
+    # which is on record by definition, and from an older vault).
+    on_record: OnRecord | None = None
 
     @property
     def passed(self) -> bool:
