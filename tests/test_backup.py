@@ -44,6 +44,7 @@ from vault.db import migrate
 from vault.errors import IntegrityFailure
 from vault.runtime import Vault
 from vault.services.backup import (
+    BackupRefused,
     MissingMasterKeys,
     TargetNotEmpty,
     backup,
@@ -393,3 +394,18 @@ def test_a_reference_backup_relies_on_the_bucket_and_says_which_object_is_gone(
             folder, database_url=second.settings.database_url, store=backend.store, master_keys=keys
         )
     assert not _has_tables(second)
+
+
+def test_a_folder_that_is_not_a_whole_backup_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        BackupRefused, match=r"has no manifest\.json: not a backup, or an unfinished"
+    ):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": "something-else/1"}))
+    with pytest.raises(BackupRefused, match="is not a backup of format"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"format": "citizen-vault-backup/1", "objects": [{"key": "blobs/x"}]})
+    )
+    with pytest.raises(IntegrityFailure, match="incomplete or malformed"):
+        read_manifest(tmp_path)

@@ -22,6 +22,7 @@ writes anything.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -351,8 +352,20 @@ def read_manifest(source: Path) -> dict[str, Any]:
         ) from exc
     except json.JSONDecodeError as exc:
         raise IntegrityFailure(f"{source / MANIFEST} is not valid JSON") from exc
-    if manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupRefused(f"{source} is not a backup of format {FORMAT}")
+    try:
+        for e in manifest["objects"]:
+            if not isinstance(e["size"], int) or not all(
+                isinstance(e[k], str) for k in ("key", "sha256", "key_id")
+            ):
+                raise TypeError(f"object entry {e!r}")
+        needed = ("backend", "objects_mode", "master_key_ids", "key_checks")
+        missing = [name for name in needed if name not in manifest]
+        if missing or not isinstance(manifest["database"]["file"], str):
+            raise KeyError(", ".join(missing) or "database")
+    except (KeyError, TypeError) as exc:
+        raise IntegrityFailure(f"{source / MANIFEST} is incomplete or malformed: {exc}") from exc
     return manifest
 
 
@@ -396,6 +409,19 @@ def _check_backup_files(source: Path, manifest: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _check_in_bucket(store: BlobStore, entry: Mapping[str, Any]) -> None:
+    """The bucket kept the objects (versioned, replicated): each must be there, whole."""
+    try:
+        found = _hash_stored(store, entry["key"])
+    except ObjectMissing:
+        found = (0, "")
+    if found != (entry["size"], entry["sha256"]):
+        raise IntegrityFailure(
+            f"object {entry['key']} is missing or changed in the bucket: restore its "
+            "version from the bucket's history first"
+        )
+
+
 def _store_is_empty(store: BlobStore) -> bool:
     return next(iter(store.list()), None) is None
 
@@ -431,24 +457,27 @@ def restore(
         raise TargetNotEmpty("the target object store is not empty: restore into a new bucket")
 
     total = 0
-    for entry in manifest["objects"]:
-        if reference:
-            # The bucket kept the objects (versioned, replicated): check they are there, whole.
-            try:
-                found = _hash_stored(store, entry["key"])
-            except ObjectMissing:
-                found = (0, "")
-            if found != (entry["size"], entry["sha256"]):
-                raise IntegrityFailure(
-                    f"object {entry['key']} is missing or changed in the bucket: restore its "
-                    "version from the bucket's history first"
-                )
-        else:
-            with _object_file(source, entry["key"]).open("rb") as handle:
-                store.put(entry["key"], handle, entry["size"])
-        total += entry["size"]
-    # The database last: until it is there, nothing refers to the objects just written.
-    _load_database(database_url, source / manifest["database"]["file"])
+    written: list[str] = []
+    try:
+        for entry in manifest["objects"]:
+            if reference:
+                _check_in_bucket(store, entry)
+            else:
+                with _object_file(source, entry["key"]).open("rb") as handle:
+                    store.put(entry["key"], handle, entry["size"])
+                written.append(entry["key"])
+            total += entry["size"]
+        # The database last: until it is there, nothing refers to the objects just written.
+        _load_database(database_url, source / manifest["database"]["file"])
+    except BaseException:
+        # Back to empty, so the restore can simply be run again (pg_restore ran in one
+        # transaction; a half-copied SQLite file is removed).
+        for key in written:
+            store.delete(key)
+        if backend == "sqlite":
+            with contextlib.suppress(OSError):
+                _sqlite_path(database_url).unlink(missing_ok=True)
+        raise
     return RestoreReport(
         backend=backend,
         schema_revision=manifest.get("schema_revision"),
