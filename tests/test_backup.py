@@ -409,3 +409,15 @@ def test_a_folder_that_is_not_a_whole_backup_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(IntegrityFailure, match="incomplete or malformed"):
         read_manifest(tmp_path)
+
+
+def test_a_backup_that_cannot_copy_an_object_says_which_and_stays_unfinished(
+    backend: Backend, vault: Vault, people: People, tmp_path: Path
+) -> None:
+    _small_vault(vault, people)
+    (lost,) = [o.key for o in backend.store.list()]
+    backend.store.delete(lost)  # a row whose object is gone (a lost disk, a wrong delete)
+    folder = tmp_path / "backup"
+    with pytest.raises(IntegrityFailure, match=f"object {lost} of the snapshot is gone"):
+        backup(folder, database_url=backend.settings.database_url, store=backend.store)
+    assert not (folder / "manifest.json").exists()  # no manifest: never taken for a backup

@@ -291,12 +291,21 @@ def backup(
 
     entries: list[ObjectEntry] = []
     for ref in refs:
-        if objects == "copy":
-            size, sha = _copy_object(
-                store, ref.object_key, _object_file(destination, ref.object_key)
-            )
-        else:
-            size, sha = _hash_stored(store, ref.object_key)
+        try:
+            if objects == "copy":
+                size, sha = _copy_object(
+                    store, ref.object_key, _object_file(destination, ref.object_key)
+                )
+            else:
+                size, sha = _hash_stored(store, ref.object_key)
+        except ObjectMissing as exc:
+            # Objects are never rewritten, but `vault reconcile` deletes those no row refers
+            # to any more (a replaced searchable PDF): one of them may go after the snapshot.
+            raise IntegrityFailure(
+                f"object {ref.object_key} of the snapshot is gone from the store (was `vault "
+                "reconcile` running, or is it missing? see `vault reconcile --dry-run`); "
+                "the backup is incomplete: run it again into a new folder"
+            ) from exc
         entries.append(ObjectEntry(ref.object_key, size, sha, ref.key_id))
 
     # One wrapped data key per master key id: a restore unwraps it to prove the configured
