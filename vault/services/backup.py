@@ -146,6 +146,8 @@ def _dump_sqlite(database_url: str, target: Path) -> tuple[list[_BlobRef], str |
     finally:
         source.close()
     try:
+        # A plain rollback-journal file: it opens read-only from a read-only backup volume.
+        copy.execute("PRAGMA journal_mode=DELETE")
         refs = _blob_refs(copy.execute(_BLOBS_SQL).fetchall())
         revision = copy.execute(_REVISION_SQL).fetchone()
     finally:
@@ -205,7 +207,7 @@ def _load_database(database_url: str, dump: Path) -> None:
     if _backend(database_url) == "sqlite":
         path = _sqlite_path(database_url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        source = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+        source = sqlite3.connect(f"file:{dump}?mode=ro&immutable=1", uri=True)
         target = sqlite3.connect(path)
         try:
             source.backup(target)
