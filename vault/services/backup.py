@@ -119,15 +119,18 @@ def _libpq_uri(database_url: str) -> str:
     return "postgresql://" + database_url.split("://", 1)[1]
 
 
-def _libpq_env(database_url: str) -> dict[str, str]:
-    """PG* variables for pg_dump/pg_restore: the password never goes on a command line."""
-    from psycopg.conninfo import conninfo_to_dict
+def _libpq_target(database_url: str) -> tuple[str, dict[str, str]]:
+    """The connection string for pg_dump/pg_restore `-d`, without the password, and their
+    environment with it (PGPASSWORD): a password never goes on a command line. Other
+    parameters (sslmode, ...) stay in the string."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     params = conninfo_to_dict(_libpq_uri(database_url))
-    names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD"}
-    env = {names[k]: str(v) for k, v in params.items() if k in names and v is not None}
-    env["PGDATABASE"] = str(params.get("dbname") or "")
-    return {**os.environ, **env}
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo("", **params), env
 
 
 def _blob_refs(rows: Iterator[tuple[Any, ...]] | list[tuple[Any, ...]]) -> list[_BlobRef]:
@@ -158,7 +161,7 @@ def _dump_sqlite(database_url: str, target: Path) -> tuple[list[_BlobRef], str |
 def _dump_postgres(database_url: str, target: Path) -> tuple[list[_BlobRef], str | None]:
     import psycopg
 
-    env = _libpq_env(database_url)
+    conninfo, env = _libpq_target(database_url)
     with psycopg.connect(_libpq_uri(database_url)) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
@@ -168,7 +171,8 @@ def _dump_postgres(database_url: str, target: Path) -> tuple[list[_BlobRef], str
         refs = _blob_refs(conn.execute(_BLOBS_SQL).fetchall())
         revision = conn.execute(_REVISION_SQL).fetchone()
         # pg_dump reads the very snapshot the object list came from, while it is held open.
-        _run(["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(target)], env)
+        dump = ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(target)]
+        _run([*dump, "-d", conninfo], env)
         conn.rollback()
     return refs, (str(revision[0]) if revision else None)
 
@@ -215,6 +219,7 @@ def _load_database(database_url: str, dump: Path) -> None:
             source.close()
             target.close()
         return
+    conninfo, env = _libpq_target(database_url)
     _run(
         [
             "pg_restore",
@@ -223,10 +228,10 @@ def _load_database(database_url: str, dump: Path) -> None:
             "--single-transaction",
             "--exit-on-error",
             "-d",
-            _libpq_env(database_url)["PGDATABASE"],
+            conninfo,
             str(dump),
         ],
-        _libpq_env(database_url),
+        env,
     )
 
 
