@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from api import console, problems
-from api.body_limit import BodySizeLimit
+from api import console, docs, problems
+from api.body_limit import MULTIPART_OVERHEAD, BodySizeLimit, Limit
+from api.console import certify as console_certify
+from api.console import dossiers as console_dossiers
+from api.console import verify as console_verify
 from api.deps import limit_by_address
+from api.headers import SecurityHeaders
 from api.logs import redact_access_log
 from api.routers import (
     auth,
@@ -20,6 +25,7 @@ from api.routers import (
     health,
     me,
     owners,
+    public_verify,
     search,
     verifications,
 )
@@ -30,10 +36,7 @@ from signing.stored import VerifierSignatureChecker
 from signing.wiring import VaultSigning
 from vault.audit import AnchorTimer
 from vault.runtime import Vault
-from vault.settings import Settings
-
-# Multipart framing and metadata fields on top of the file itself.
-_MULTIPART_OVERHEAD = 1024 * 1024
+from vault.settings import Environment, Settings
 
 
 def create_app(
@@ -92,6 +95,9 @@ def create_app(
         summary="Kho quản lý dữ liệu điện tử của tổ chức, cá nhân: store, sign and reuse papers.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api.docs serves it from the pinned package, not a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     if vault is not None:
         app.state.vault = vault
@@ -117,5 +123,31 @@ def create_app(
     )
     app.include_router(signing_routes.public_router)
     console.mount(app)  # the officer web console under /console
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
+    docs.mount(app)
+    app.add_middleware(BodySizeLimit, per_endpoint=upload_limits(app, settings))
+    # Outermost: its headers are on every answer, the body limit's 413 included.
+    app.add_middleware(SecurityHeaders, production=settings.env is Environment.PRODUCTION)
     return app
+
+
+def upload_limits(app: FastAPI, settings: Settings) -> dict[Callable[..., Any], Limit]:
+    """The routes that take a file, and their body limit; every other route takes a body of
+    kilobytes (`api.body_limit.SMALL_BODY_BYTES`). The verification uploads get the
+    verifier's own limit, known once the app has its verifier."""
+    upload = settings.max_upload_bytes + MULTIPART_OVERHEAD
+
+    def verification() -> int:
+        return verifications.app_verifier(app).max_document_bytes + MULTIPART_OVERHEAD
+
+    return {
+        documents.upload_document: upload,
+        documents.new_version: upload,
+        signing_routes.make_certified_copy: upload,
+        verifications.verify_document: verification,
+        console_dossiers.upload: upload,
+        console_certify.certify_preview: upload,
+        console_certify.certify: upload,
+        console_verify.verify_file: verification,
+        public_verify.verify_file: verification,
+        signing_routes.certified_copy_check: verification,
+    }

@@ -347,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "extend-signatures", help="add document timestamps (B-LTA) to signatures near expiry"
     )
+    sub.add_parser("accounts", help="disable or re-enable an officer or an agency system")
 
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.add_argument("revision", nargs="?", default="head")
@@ -413,6 +414,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from signing.verify.cli import cli_main as verify_main
 
         return verify_main(argv[1:])
+    if argv[:1] == ["accounts"]:
+        from api.cli_accounts import main as accounts_main
+
+        return accounts_main(argv[1:])
     if argv[:1] == ["extend-signatures"]:
         from signing.extend import cli_main as extend_main
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vault.auth import Actor
+from vault.auth import Actor, Role
 from vault.db import UnitOfWork
 from vault.errors import AuthenticationFailed
 from vault.runtime import Vault
@@ -42,6 +42,17 @@ def get_actor(
     actor = vault.auth.actor(uow, credentials.credentials)
     vault.rate_limiter.check(actor.client_id or str(actor.account_id))
     return actor
+
+
+def require_roles(*roles: Role) -> Any:
+    """A route dependency: the caller holds one of `roles`, checked before the body is
+    validated (a caller without the role gets 403, never a 422 about a body they may not
+    send). The domain checks again; this only decides first."""
+
+    def check(actor: Annotated[Actor, Depends(get_actor)]) -> None:
+        actor.require(*roles)
+
+    return Depends(check)
 
 
 def limit_by_address(request: Request, vault: Annotated[Vault, Depends(get_vault)]) -> None:

@@ -70,7 +70,9 @@ def problem(
     body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     body["instance"] = instance
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    # Also set here: a 500 is answered outside the middleware that adds them elsewhere.
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _instance(request: Request) -> str:
@@ -105,6 +107,19 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# What FastAPI says when a body cannot be decoded at all (fastapi.routing).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
+def _error(error: Any) -> dict[str, str]:
+    if error.get("type") == "json_invalid":
+        # FastAPI puts the character position in `loc`; the field is the body itself.
+        reason = error.get("ctx", {}).get("error", "")
+        position = error["loc"][-1]
+        return {"field": "body", "detail": f"not valid JSON: {reason} at character {position}"}
+    return {"field": _field(tuple(error["loc"])), "detail": error["msg"]}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(VaultError)
     async def _vault_error(request: Request, exc: VaultError) -> JSONResponse:
@@ -112,7 +127,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(tuple(e["loc"])), "detail": e["msg"]} for e in exc.errors()]
+        errors = [_error(e) for e in exc.errors()]
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem(
             422,
@@ -125,6 +140,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's and Starlette's answer to a body they could not decode (not UTF-8, a
+            # broken multipart body): the same 422 as a body that is not JSON (README).
+            detail = "the body could not be decoded"
+            if exc.detail != _UNPARSABLE_BODY:
+                detail = f"malformed body: {exc.detail}"
+            return problem(
+                422,
+                "invalid-input",
+                "Invalid input",
+                "invalid: body",
+                _instance(request),
+                errors=[{"field": "body", "detail": detail}],
+            )
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         response = problem(
             exc.status_code, slug, str(exc.detail), str(exc.detail), _instance(request)

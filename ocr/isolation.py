@@ -1,7 +1,11 @@
 """Reading one document in a child process, so that nothing it does can hurt the caller.
 
 The child is started from the forkserver (never forked from a threaded server process), has
-an address-space limit and a time limit, and dies with its parent. Whatever goes wrong in it
+an address-space limit and a time limit, and dies with its parent. The address-space limit
+follows from the upload limits (`child_memory_limit_mb`): what the child needs to read any
+document the vault accepts, and no more. A PDF is inspected again in the child, as at upload
+(image XObjects and Flate streams against the same limits), before PDFium renders anything:
+`vault ocr` and files stored before those checks existed meet them too. Whatever goes wrong in it
 (a decompression bomb, an engine crash, a segfault in a library) comes back as an
 `ocr.errors` error. This module imports only what the child needs, so starting one is cheap.
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import multiprocessing
 import resource
 import signal
@@ -33,6 +38,7 @@ from ocr.errors import (
     UnsupportedInput,
 )
 from ocr.pipeline import OcrOptions, PageSource, recognise
+from vault.content import SNIFF_BYTES, ContentLimits, inspect_pdf_streams, sniff
 from vault.domain import MediaType
 from vault.errors import ContentTooLarge, UnreadableContent, UnsupportedMediaType, VaultError
 from vault.texts import ExtractedPage
@@ -47,6 +53,17 @@ _ERRORS: dict[str, Callable[[str], OcrError]] = {
 }
 # How often the caller looks up from a running child: to stop promptly when asked.
 TICK = 0.2
+# The child's own address space before it reads anything: Python, PDFium, Pillow, Tesseract
+# and its language data, thread stacks (measured: about 700 MB of address space, with room).
+CHILD_BASE_MB = 1024
+MIB = 1024 * 1024
+
+
+def child_memory_limit_mb(limits: ContentLimits) -> int:
+    """The address-space limit of an OCR child: its base, plus the largest decoded stream an
+    upload may hold twice over (PDFium's decoded image and the page it is drawn into, or
+    Pillow's image and its grey copy)."""
+    return CHILD_BASE_MB + 2 * -(-limits.max_decoded_bytes // MIB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +91,18 @@ class Interrupted(Exception):
     """Reading stopped because the heartbeat said so."""
 
 
-def read_document(data: bytes, media_type: MediaType, options: OcrOptions) -> Recognised:
-    """The pipeline, in this process."""
+def read_document(
+    data: bytes,
+    media_type: MediaType,
+    options: OcrOptions,
+    content_limits: ContentLimits | None = None,
+) -> Recognised:
+    """The pipeline, in this process; with `content_limits`, a PDF's streams are inspected
+    first (anything else, or a PDF that is not one, is the pipeline's to judge)."""
+    if content_limits is not None and media_type is MediaType.PDF:
+        with contextlib.suppress(UnsupportedMediaType):
+            if sniff(data[:SNIFF_BYTES]) is MediaType.PDF:
+                inspect_pdf_streams(io.BytesIO(data), content_limits)
     result = recognise(data, media_type, options=options)
     pages = tuple(
         ExtractedPage(
@@ -116,7 +143,12 @@ def _error(exc: BaseException, memory_mb: int) -> tuple[str, str, str]:
 
 
 def _child(
-    conn: Connection, data: bytes, media_type: MediaType, options: OcrOptions, memory_mb: int
+    conn: Connection,
+    data: bytes,
+    media_type: MediaType,
+    options: OcrOptions,
+    memory_mb: int,
+    content_limits: ContentLimits | None,
 ) -> None:
     _die_with_parent()
     message: tuple[Any, ...]
@@ -124,7 +156,7 @@ def _child(
         if memory_mb:
             limit = memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        message = ("ok", read_document(data, media_type, options))
+        message = ("ok", read_document(data, media_type, options, content_limits))
     except BaseException as exc:
         message = _error(exc, memory_mb)
     try:
@@ -143,11 +175,24 @@ def _death(exitcode: int | None) -> str:
 
 class SubprocessRecogniser:
     """Reads each document in a fresh child process, killed when it runs over time or when
-    the caller gives up on it."""
+    the caller gives up on it. With `content_limits` (the upload limits), the child's memory
+    limit is the lower of `memory_limit_mb` and what those limits need, and a PDF is inspected
+    against them in the child before it is rendered."""
 
-    def __init__(self, options: OcrOptions, *, timeout: float, memory_limit_mb: int) -> None:
+    def __init__(
+        self,
+        options: OcrOptions,
+        *,
+        timeout: float,
+        memory_limit_mb: int,
+        content_limits: ContentLimits | None = None,
+    ) -> None:
         self._options = options
         self._timeout = timeout
+        self._content_limits = content_limits
+        if content_limits is not None:
+            needed = child_memory_limit_mb(content_limits)
+            memory_limit_mb = min(memory_limit_mb, needed) if memory_limit_mb else needed
         self._memory_mb = memory_limit_mb
         self._context = multiprocessing.get_context("forkserver")
         # Loaded once in the forkserver (if it is not running yet), not in every child.
@@ -157,7 +202,7 @@ class SubprocessRecogniser:
         receive, send = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=_child,
-            args=(send, data, media_type, self._options, self._memory_mb),
+            args=(send, data, media_type, self._options, self._memory_mb, self._content_limits),
             name="ocr-reader",
         )
         process.start()

@@ -108,7 +108,8 @@ def index_entry(document: Document, page_texts: Sequence[str]) -> IndexEntry:
         document_id=document.id,
         owner_id=document.owner_id,
         paper_type=document.paper_type,
-        issuer_agency_code=document.issuer_agency_code,
+        # Only a verified issuer opens a paper to its agency (a scan's stated one does not).
+        issuer_agency_code=document.verified_issuer,
         issue_date=document.issue_date,
         lexemes=lexemes_of([*metadata_texts(document), *page_texts]),
     )
@@ -374,7 +375,7 @@ class _Visible:
     def grant_for(self, document: Document) -> Grant | None:
         visibility = self.grants.get(document.owner_id)
         if visibility is None:
-            if self.issuer_agency is None or document.issuer_agency_code != self.issuer_agency:
+            if self.issuer_agency is None or document.verified_issuer != self.issuer_agency:
                 return None
             visibility = Visibility(document.owner_id, issuer_agency=self.issuer_agency)
         return visibility.grant_for(document)

@@ -36,6 +36,7 @@ from ocr.isolation import Heartbeat, Interrupted, Recognised, Recogniser, Subpro
 from ocr.pipeline import Limits, OcrOptions
 from ocr.search import index_document
 from vault.audit import AuditDraft
+from vault.content import ContentLimits
 from vault.domain import Document, MediaType
 from vault.errors import IntegrityFailure, VaultError
 from vault.jobs import Job, JobKind, backoff_seconds
@@ -134,6 +135,9 @@ class OcrWorker:
             self.config.options,
             timeout=self.config.job_timeout_seconds,
             memory_limit_mb=self.config.memory_limit_mb,
+            content_limits=ContentLimits(
+                vault.settings.max_image_pixels, vault.settings.max_pdf_pages
+            ),
         )
         self._derived = DerivedFileService(vault.keyring)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

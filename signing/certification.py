@@ -485,11 +485,16 @@ class CertificationService:
         self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID, request: CopyRequest
     ) -> bytes:
         """The copy as `certify` would build it, for the officer to check before signing:
-        the same pages and certification page, with a placeholder number and verification
-        code. Takes no number, signs nothing, stores nothing (no PIN needed)."""
+        the same pages and certification page, naming the officer as their certificate
+        does (what `certify` prints), with a placeholder number and verification code (known
+        only once the book's number is taken). Takes no number, signs nothing, stores
+        nothing (no PIN needed)."""
         actor.require(Role.CERTIFYING_OFFICER)
         office = actor.require_agency()
         type_name, title, book = self._checked_request(uow, owner_id, request, signing=False)
+        if self._signer is None or self._identify is None:
+            raise SigningNotConfigured("no signing service is configured")
+        (officer_name,) = self._identify([officer_credential(uow, actor, self._settings)])
         body = copy_pdf.build_body(request.pages, self._limits, self._settings.max_copy_pages)
         placeholder = "…"
         return copy_pdf.certification_page(
@@ -503,9 +508,9 @@ class CertificationService:
                 number_text=f"{placeholder}{ELECTRONIC_SUFFIX}",
                 book=book,
                 certified_on=self._clock().astimezone(VIETNAM_TIME).date(),
-                officer_name=actor.name,
+                officer_name=officer_name,
                 verification_url=f"{self._settings.public_base_url}/public/certified-copies/"
-                f"{placeholder}",
+                f"{placeholder}?sha256={body.content_sha256}",
                 verification_code=placeholder,
                 content_sha256=body.content_sha256,
             ),

@@ -35,7 +35,6 @@ import aiohttp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -68,6 +67,7 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from signing.credentials import totp, totp_step
+from signing.pdf_text import ScaledGlyphAccumulatorFactory
 from signing.signer_settings import SignerSettings
 from vault.errors import (
     Conflict,
@@ -477,7 +477,7 @@ class RemotePdfSigner:
             stamp_text=STAMP_TEXT,
             border_width=1,
             text_box_style=TextBoxStyle(
-                font=GlyphAccumulatorFactory(self._font, font_size=8), font_size=8, leading=10
+                font=ScaledGlyphAccumulatorFactory(self._font, font_size=8), font_size=8, leading=10
             ),
         )
 

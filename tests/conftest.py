@@ -38,7 +38,8 @@ TABLES = (
     "idempotency_keys, dossier_documents, dossiers, documents, blobs, consents, accounts, "
     "api_clients, agencies, audit_anchors, audit_entries, owners, jobs, extracted_texts, "
     "extracted_pages, derived_files, metadata_suggestions, search_index, certified_copies, "
-    "certification_counters, certification_refusals, signature_checks"
+    "certification_counters, certification_refusals, signature_checks, staged_scans, "
+    "sign_in_throttles, token_revocations"
 )
 
 

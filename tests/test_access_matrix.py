@@ -7,7 +7,10 @@ Access paths (owner X, officer of agency A = 000.00.15.H57):
 - closed: a dossier A received for X, now closed;
 - none: nothing links A to X;
 - consent / expired_consent / revoked_consent: X's consent for A;
-- issued: A issued the paper itself.
+- issued: A issued the paper itself;
+- stated_issuer: agency B scanned the paper into its own dossier for X, stating A as its
+  issuer, and closed the dossier (a stated issuer is unverified and grants nothing);
+- self_stated: the same, B stating itself as the issuer (B reads it no longer once closed).
 (Search joins this matrix when the search issue lands.)
 """
 
@@ -35,7 +38,10 @@ PATHS = [
     "expired_consent",
     "revoked_consent",
     "issued",
+    "stated_issuer",
+    "self_stated",
 ]
+SCANNED_BY_B = {"stated_issuer": AGENCY, "self_stated": OTHER_AGENCY}
 GRANTING_PATHS = {"dossier", "consent", "issued"}
 READING_OFFICERS = ["receiver", "certifier", "issuer", "verifier", "clerk"]
 # Officers with no grant in the world below (agency B's clerk differs: see expected).
@@ -67,6 +73,11 @@ def build_world(client: TestClient, vault: Vault, people: People) -> dict[str, C
         )
         owner_id = str(owner["id"])
         paper_type = "diploma" if path == "wrong_type" else "chip_id_card"
+        if path in SCANNED_BY_B:
+            world[path] = Cell(
+                owner_id, scan_into_closed_dossier(client, b_clerk, owner_id, n, path)
+            )
+            continue
         issuer = a_clerk if path == "issued" else b_clerk
         doc = post(
             client,
@@ -127,6 +138,42 @@ def build_world(client: TestClient, vault: Vault, people: People) -> dict[str, C
     return world
 
 
+def scan_into_closed_dossier(
+    client: TestClient, b_clerk: dict[str, str], owner_id: str, n: int, path: str
+) -> str:
+    """Agency B's receiving officer scans a paper for B's dossier, stating an issuer; then B
+    closes the dossier."""
+    dossier = post(
+        client,
+        b_clerk,
+        "/api/v1/dossiers",
+        json={
+            "dossier_code": f"{OTHER_AGENCY}-250115-{n:04d}",
+            "procedure_code": "1.001193",
+            "owner_id": owner_id,
+            "received_at": "2025-01-15T08:00:00+07:00",
+        },
+    )
+    scan = post(
+        client,
+        b_clerk,
+        f"/api/v1/owners/{owner_id}/documents",
+        data={
+            "paper_type": "chip_id_card",
+            "title": "Thẻ căn cước (bản scan)",
+            "origin": "digitised",
+            "issuer_agency_code": SCANNED_BY_B[path],
+            "dossier_id": str(dossier["id"]),
+        },
+        files={"file": ("a.png", png_bytes(), "image/png")},
+    )
+    # The issuer is kept as stated, and shown as unverified.
+    assert scan["issuer_agency_code"] == SCANNED_BY_B[path]
+    assert scan["origin"] == "digitised"
+    post(client, b_clerk, f"/api/v1/dossiers/{dossier['id']}/close")
+    return str(scan["id"])
+
+
 def attempt(client: TestClient, who: dict[str, str], cell: Cell, op: str) -> bool:
     if op == "read":
         r = client.get(f"/api/v1/documents/{cell.document_id}", headers=who)
@@ -158,8 +205,12 @@ def test_access_matrix(client: TestClient, vault: Vault, people: People, op: str
             expected[(role, path)] = path in GRANTING_PATHS
     for role in NON_READING_OFFICERS:
         for path in PATHS:
-            # Agency B issued every paper but "issued"'s: it reads what it issued (rule 3).
-            expected[(role, path)] = role == "other_clerk" and path != "issued"
+            # Agency B issued every paper but "issued"'s and its scans': it reads what it
+            # issued (rule 3), and not what it only scanned once its dossier closed.
+            expected[(role, path)] = role == "other_clerk" and path not in {
+                "issued",
+                *SCANNED_BY_B,
+            }
     for path in PATHS:
         expected[("owner_self", path)] = path == "none"  # the owner-self account owns "none"
     wrong = {

@@ -59,6 +59,17 @@ def test_client_credentials_act_for_an_officer_of_the_same_agency(
     assert r.status_code == 200
 
 
+def oauth_error(r: Any, status: int, error: str) -> str:
+    """An RFC 6749 §5.2 error: its status, `error` code and description; never cached."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.headers["cache-control"] == "no-store"
+    body = r.json()
+    assert set(body) == {"error", "error_description"}, body
+    assert body["error"] == error, body
+    return str(body["error_description"])
+
+
 def test_client_credentials_refusals(anonymous: TestClient, vault: Vault, people: People) -> None:
     client_id, secret = add_client(vault)
 
@@ -72,19 +83,38 @@ def test_client_credentials_refusals(anonymous: TestClient, vault: Vault, people
         }
         return anonymous.post("/api/v1/oauth/token", data=data)
 
-    assert ask(client_secret="wrong").status_code == 401
-    assert ask(client_id="cl_nobody").status_code == 401
+    wrong = ask(client_secret="wrong")
+    oauth_error(wrong, 401, "invalid_client")
+    assert wrong.headers["www-authenticate"].startswith("Basic")
+    oauth_error(ask(client_id="cl_nobody"), 401, "invalid_client")
     # A token of agency A naming agency B's officer is refused.
-    other = ask(officer="other_receiver")
-    assert other.status_code == 403
-    assert "own agency" in other.json()["detail"]
-    assert ask(officer="nobody").status_code == 403
-    assert ask(grant_type="password").status_code == 422
+    assert "own agency" in oauth_error(ask(officer="other_receiver"), 400, "unauthorized_client")
+    oauth_error(ask(officer="nobody"), 400, "unauthorized_client")
+    oauth_error(ask(grant_type="password"), 400, "unsupported_grant_type")
+    oauth_error(ask(officer="x" * 65), 400, "invalid_request")
     missing = anonymous.post(
         "/api/v1/oauth/token",
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
     )
-    assert missing.status_code == 422
+    oauth_error(missing, 400, "invalid_request")
+    oauth_error(anonymous.post("/api/v1/oauth/token", data={}), 400, "invalid_request")
+    oauth_error(anonymous.post("/api/v1/oauth/token", json={}), 400, "invalid_request")
+    no_client = anonymous.post("/api/v1/oauth/token", data={"grant_type": "client_credentials"})
+    oauth_error(no_client, 401, "invalid_client")
+    basic = {"Authorization": "Basic !!!not-base64"}
+    bad_basic = anonymous.post(
+        "/api/v1/oauth/token", headers=basic, data={"grant_type": "client_credentials"}
+    )
+    oauth_error(bad_basic, 401, "invalid_client")
+    # The refusals of a known client are audited with it.
+    with vault.uows() as uow:
+        denied = [e for e in uow.audit.iter_all() if e.client_id == client_id]
+    assert {e.detail for e in denied} >= {
+        "wrong client secret",
+        "a client may act only for officers of its own agency",
+        "no such active officer",
+    }
+    assert {e.outcome for e in denied} == {"denied"}
 
 
 def test_local_login(anonymous: TestClient, vault: Vault, people: People) -> None:

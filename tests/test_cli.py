@@ -189,3 +189,19 @@ def test_dev_seed_keeps_the_demo_systems_secret_and_says_when_it_cannot(tmp_path
     stale = vault_cli(["dev-seed"], env, tmp_path)
     assert stale.returncode == 0
     assert "warning: var/dev-client.env does not hold the secret of demo-system" in stale.stderr
+
+
+def test_the_verify_command_loads_no_pdf_library_in_its_own_process() -> None:
+    """`vault verify` parses, reads settings and starts its bounded worker; pyHanko and PDFium
+    load in that worker only, so the command does not pay for them twice."""
+    code = (
+        "import sys, api.cli, signing.verify.cli, signing.verify_settings, signing.verify.pool\n"
+        "from signing.verify import VerificationReport, cannot_validate\n"
+        "names = ('pyhanko', 'pypdfium2', 'sqlalchemy', 'fastapi')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == ""

@@ -4,7 +4,8 @@ An officer of agency A sees owner X's papers only
 1. for an open dossier A received for X: the paper types its procedure needs, and the papers
    attached to that dossier;
 2. under X's consent for A: the consented paper types, until expiry or revocation;
-3. that A itself issued.
+3. that A itself issued: a result A's issuing officers recorded or a copy A certified (and
+   signed with its certificate). The issuer a scan states is unverified and grants nothing.
 An owner sees their own warehouse. Auditors and administrators read no papers.
 Every grant carries the purpose that the audit log records.
 """
@@ -63,7 +64,7 @@ class Visibility:
             return None
         if self.everything:
             return Grant(Basis.OWNER, "the owner's own warehouse")
-        if self.issuer_agency is not None and document.issuer_agency_code == self.issuer_agency:
+        if self.issuer_agency is not None and document.verified_issuer == self.issuer_agency:
             return Grant(Basis.ISSUED_BY_AGENCY, f"issued by {self.issuer_agency}")
         return self.by_document.get(document.id) or self.by_type.get(document.paper_type)
 

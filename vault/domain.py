@@ -35,6 +35,10 @@ class DocumentOrigin(StrEnum):
     UPLOADED_BY_OWNER = "uploaded_by_owner"
 
 
+# Origins whose issuer the vault checked at upload: the uploader's own agency.
+VERIFIED_ISSUER_ORIGINS = frozenset({DocumentOrigin.ISSUED_RESULT, DocumentOrigin.CERTIFIED_COPY})
+
+
 class DocumentStatus(StrEnum):
     CURRENT = "current"
     SUPERSEDED = "superseded"  # a reissue replaced it; it stays readable on record
@@ -110,6 +114,17 @@ class Document:
     blob: Blob
     created_at: datetime
     has_signature: bool = False
+
+    @property
+    def issuer_verified(self) -> bool:
+        """The issuer is the agency whose officers recorded (or whose certificate signed) the
+        paper: an issued result or a certified copy, stored only by that agency. Anything else
+        carries its issuer as stated (on a scan, by whoever scanned it): unverified."""
+        return self.issuer_agency_code is not None and self.origin in VERIFIED_ISSUER_ORIGINS
+
+    @property
+    def verified_issuer(self) -> str | None:
+        return self.issuer_agency_code if self.issuer_verified else None
 
     def is_valid_on(self, day: date) -> bool:
         if self.issue_date is not None and day < self.issue_date:

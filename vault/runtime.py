@@ -8,6 +8,7 @@ from datetime import timedelta
 from vault.access import AccessPolicy
 from vault.auth.oidc_flow import OidcClientConfig, OidcCodeFlow
 from vault.auth.service import AuthService, OidcConfig
+from vault.auth.throttle import ThrottlePolicy
 from vault.auth.tokens import TokenKeys, TokenService
 from vault.content import ContentLimits
 from vault.crypto import Keyring
@@ -123,14 +124,24 @@ class Vault:
             documents, max_age=timedelta(seconds=settings.signature_recheck_seconds)
         )
         documents.signature_gate = signatures.require_acceptable
+        uows = UnitOfWorkFactory(session_factory(engine), blobs or build_blob_store(settings))
         return cls(
             settings=settings,
             engine=engine,
-            uows=UnitOfWorkFactory(session_factory(engine), blobs or build_blob_store(settings)),
+            uows=uows,
             keyring=keyring,
             access=access,
             auth=AuthService(
-                build_token_service(settings), build_oidc(settings), build_code_flow(settings)
+                build_token_service(settings),
+                build_oidc(settings),
+                build_code_flow(settings),
+                uows=uows,
+                throttle=ThrottlePolicy(
+                    free_failures=settings.signin_free_failures,
+                    lock_after=settings.signin_lock_after,
+                    lockout_seconds=settings.signin_lockout_seconds,
+                    max_backoff_seconds=settings.signin_max_backoff_seconds,
+                ),
             ),
             rate_limiter=RateLimiter(settings.rate_limit_per_minute),
             owners=OwnerService(),

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     token_issuer: str = "urn:vault:development"  # noqa: S105
     token_audience: str = "vault-api"  # noqa: S105
     token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    # The officer console's session: it ends after this long without a request (a warning
+    # shows two minutes before), and after 12 hours whatever happens. Its own setting, not
+    # the access token's lifetime: an officer at the desk reads a paper for more than 5 minutes.
+    console_idle_seconds: int = Field(default=1800, ge=60, le=12 * 3600)
 
     # OpenID Connect sign-in for officers and owners (VNeID in production).
     oidc_issuer: str | None = None
@@ -92,6 +96,15 @@ class Settings(BaseSettings):
 
     # Requests per minute per client (token subject or address), with bursts of a tenth.
     rate_limit_per_minute: int = Field(default=1200, ge=1)
+
+    # Failed sign-ins per account and per client id, on every sign-in path, counted in the
+    # database (shared by every API process): after `signin_free_failures` in a row each
+    # attempt waits 1, 2, 4 … s (at most `signin_max_backoff_seconds`); at
+    # `signin_lock_after` the account or client is locked out for `signin_lockout_seconds`.
+    signin_free_failures: int = Field(default=5, ge=1)
+    signin_lock_after: int = Field(default=10, ge=1)
+    signin_lockout_seconds: int = Field(default=900, ge=1)
+    signin_max_backoff_seconds: int = Field(default=60, ge=1)
 
     # OCR jobs, run by `vault worker` processes (or by one inside `vault serve`, see
     # `ocr_worker_embedded`). A file over the page limit fails its job (it stays stored).

@@ -7,7 +7,11 @@ The identification number is typed once: after the first look-up the form carrie
 owner's opaque id (hidden) and shows the number masked. Certifying answers with a redirect
 (Post/Redirect/Get) to the result page, and each form carries a random key that makes a
 repeat of the same form (a reload, a double click) return the first copy, not a second
-number (`idempotency_key`, as the API's Idempotency-Key header)."""
+number (`idempotency_key`, as the API's Idempotency-Key header).
+
+The scans chosen for a preview are kept server-side (`signing.staging`: encrypted, expiring,
+for this officer and owner only) and the form carries their opaque id, so signing does not
+ask for the files again; files chosen anew replace them."""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from api.console.web import (
     ActorDep,
     ConsoleRoute,
     CsrfDep,
+    fmt_date,
     lang_of,
     mask_identifier,
     redirect,
@@ -37,6 +42,7 @@ from api.console.web import (
 from api.deps import UowDep, VaultDep
 from signing.certification import CopyRequest
 from signing.pades import SigningNotConfigured, SigningUnavailable
+from signing.staging import ScanStaging, StagedScans, StageExpired
 from signing.wiring import VaultSigning
 from vault.auth import Actor, Role
 from vault.db import UnitOfWork
@@ -75,6 +81,7 @@ def _form(
     error_detail: str | None = None,
     fields: dict[str, str] | None = None,
     previews: list[str] | None = None,
+    staged: StagedScans | None = None,
     status: int = 200,
 ) -> Response:
     signing = _signing(request)
@@ -87,6 +94,7 @@ def _form(
         "title": "",
         "book": default_book(year),
         "form_key": new_form_key(),
+        "staged_id": "",
     }
     values.update(fields or {})
     if not values["form_key"]:  # a form that had none (or a bad one) gets a fresh key
@@ -105,6 +113,8 @@ def _form(
             "error_detail": error_detail,
             "previews": previews or [],
             "configured": configured,
+            "staged": staged,
+            "staged_until": fmt_date(staged.expires_at) if staged else "",
         },
         status=status,
     )
@@ -129,6 +139,10 @@ def _error_key(exc: VaultError) -> str:
         return "certify.owner_malformed"
     if isinstance(exc, InvalidInput) and exc.field == "form_key":
         return "certify.form_expired"
+    if isinstance(exc, StageExpired):
+        return "certify.staged_expired"
+    if isinstance(exc, InvalidInput) and exc.field == "staged_scans":
+        return "certify.staged_other_owner"
     return "certify.refused"
 
 
@@ -173,7 +187,8 @@ def _request(uow: UnitOfWork, fields: dict[str, str], scans: list[bytes], pin: s
 class CertifyForm:
     """What the certify form posts (to preview and to certify alike)."""
 
-    scans: list[UploadFile]
+    scans: list[UploadFile]  # the files chosen (none: the scans kept from the preview)
+    staged_id: str  # the scans kept from the preview, when none are chosen again
     owner_identifier: str
     owner_id: str
     form_key: str
@@ -184,7 +199,9 @@ class CertifyForm:
 
 
 def certify_form(
-    scans: Annotated[list[UploadFile], File()],
+    # A browser sends an empty file input as a part with an empty name: a plain string.
+    scans: Annotated[list[UploadFile | str] | None, File()] = None,
+    staged_id: Annotated[str, Form(max_length=64)] = "",
     owner_identifier: Annotated[str, Form(max_length=64)] = "",
     owner_id: Annotated[str, Form(max_length=64)] = "",
     form_key: Annotated[str, Form(max_length=64)] = "",
@@ -193,10 +210,27 @@ def certify_form(
     book: Annotated[str, Form(max_length=64)] = "",
     pin: Annotated[str, Form(max_length=64)] = "",
 ) -> CertifyForm:
-    return CertifyForm(scans, owner_identifier, owner_id, form_key, paper_type, title, book, pin)
+    return CertifyForm(
+        [s for s in scans or [] if not isinstance(s, str) and s.filename],
+        staged_id,
+        owner_identifier,
+        owner_id,
+        form_key,
+        paper_type,
+        title,
+        book,
+        pin,
+    )
 
 
 CertifyFormDep = Annotated[CertifyForm, Depends(certify_form)]
+
+
+def _staged_uuid(staged_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(staged_id) if staged_id else None
+    except ValueError:
+        return None  # not one we gave out: as if none was kept
 
 
 def _run(
@@ -218,32 +252,56 @@ def _run(
     }
     owner: Owner | None = None
     signing = _signing(request)
+    staging = ScanStaging(vault.keyring)
+    kept_id = _staged_uuid(form.staged_id)
+    staged: StagedScans | None = None
     try:
         if signing is None:
             raise SigningNotConfigured("no signing service is configured")
         owner = _owner(vault, uow, actor, form.owner_identifier, form.owner_id)
-        data = [s.file.read() for s in form.scans if s.filename]
+        data = [s.file.read() for s in form.scans]
+        if not data and kept_id is not None:
+            # The scans chosen for the preview: only this officer's, for this owner, unexpired.
+            staged = staging.load(uow, actor, kept_id, owner.id)
+            data = staged.files
         # A preview signs nothing: no PIN goes anywhere.
         copy_request = _request(uow, fields, data, "" if preview_only else form.pin)
         if preview_only:
             pdf = signing.copies.preview(uow, actor, owner.id, copy_request)
+            if staged is None and data:  # newly chosen scans replace any kept before
+                if kept_id is not None:
+                    staging.discard(uow, actor, kept_id)
+                staged = staging.stage(uow, actor, owner.id, data)
             pages = [
                 "data:image/png;base64," + base64.b64encode(png).decode()
                 for png in rendering.pdf_pages_as_png(pdf, width=900)
             ]
-            return _form(request, uow, fields=_shown(fields, owner), previews=pages)
+            return _form(
+                request,
+                uow,
+                fields=_shown(fields, owner, staged),
+                previews=pages,
+                staged=staged,
+            )
         copy = signing.copies.certify(
             uow, actor, owner.id, copy_request, idempotency_key=_idempotency_key(form.form_key)
         )
+        if kept_id is not None:  # used (or replaced by the scans sent now): not kept longer
+            staging.discard(uow, actor, kept_id)
     except VaultError as exc:
         # Gives the book's number back (nothing half-made stays); the attempt stays audited.
         uow.rollback()
+        replay = _already_certified(uow, actor, form) if isinstance(exc, StageExpired) else None
+        if replay is not None:
+            return replay
+        kept = staged if staged is not None and not isinstance(exc, StageExpired) else None
         return _form(
             request,
             uow,
             error=_error_key(exc),
             error_detail=exc.detail,
-            fields=_shown(fields, owner),
+            fields=_shown(fields, owner, kept),
+            staged=kept,
             status=status_of(exc),
         )
     # Post/Redirect/Get: a reload of the result is a GET, never a second certification.
@@ -253,13 +311,28 @@ def _run(
     )
 
 
-def _shown(fields: dict[str, str], owner: Owner | None) -> dict[str, str]:
+def _already_certified(uow: UnitOfWork, actor: Actor, form: CertifyForm) -> Response | None:
+    """A form sent twice (a double click) whose kept scans the first sending used up: the
+    first sending's copy, as any replay of the form's key."""
+    if not _FORM_KEY.fullmatch(form.form_key):
+        return None
+    seen = uow.documents.idempotent(actor.account_id, _idempotency_key(form.form_key))
+    if seen is None:
+        return None
+    return redirect(f"{PREFIX}/certified/{seen[1]}", flash="flash.certify_replayed")
+
+
+def _shown(
+    fields: dict[str, str], owner: Owner | None, staged: StagedScans | None = None
+) -> dict[str, str]:
     """What the form shows again: never the full identification number, only its masked
-    form and the owner's opaque id (empty when no owner was found: typed again)."""
+    form and the owner's opaque id (empty when no owner was found: typed again); and the
+    id of the scans kept from the preview, if any."""
     return {
         **fields,
         "owner_identifier": mask_identifier(owner.identifier) if owner else "",
         "owner_id": str(owner.id) if owner else "",
+        "staged_id": str(staged.id) if staged else "",
     }
 
 

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
 from api.console import rendering, signatures
 from api.console.owners import document_rows
@@ -18,10 +19,11 @@ from ocr.results import OcrResults, ocr_states
 from signing.stored import verdict_of
 from vault.auth import Actor
 from vault.db import UnitOfWork
-from vault.domain import Document
+from vault.domain import Document, MediaType
 from vault.errors import NotFound
 from vault.runtime import Vault
 from vault.services.derived_files import DerivedFileService
+from vault.texts import DerivedKind
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -59,6 +61,51 @@ def _page(
         )
     except rendering.RenderError as exc:
         raise NotFound("this page cannot be shown") from exc
+
+
+EXTENSIONS = {
+    MediaType.PDF: "pdf",
+    MediaType.JPEG: "jpg",
+    MediaType.PNG: "png",
+    MediaType.TIFF: "tif",
+}
+
+
+def _attachment(chunks: Any, media_type: str, size: int, filename: str) -> StreamingResponse:
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={
+            "Content-Length": str(size),
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/documents/{document_id}/download")
+def download(document_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep) -> Response:
+    """ "Tải bản PDF": the stored file as the API's GET .../content gives it, under the same
+    access rules and audited the same way (`document.download`)."""
+    stream = vault.documents.open_content(uow, actor, document_id)
+    document = uow.documents.get(document_id)  # authorised (and audited) just above
+    assert document is not None
+    blob = document.blob
+    name = f"{document_id}.{EXTENSIONS[blob.media_type]}"
+    return _attachment(stream.chunks, blob.media_type.value, blob.size, name)
+
+
+@router.get("/documents/{document_id}/searchable-copy")
+def download_searchable(
+    document_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
+) -> Response:
+    """The searchable PDF OCR made, as the API's GET .../searchable-copy (audited as
+    `document.searchable_copy`)."""
+    results = OcrResults(vault.access, DerivedFileService(vault.keyring))
+    derived, chunks = results.searchable_copy(uow, actor, document_id)
+    return _attachment(
+        chunks, "application/pdf", derived.blob.size, f"{document_id}-searchable.pdf"
+    )
 
 
 def _png(data: bytes) -> Response:
@@ -131,5 +178,6 @@ def preview(
             "report": report,
             "verifier_busy": busy,
             "ocr": _ocr_text(vault, uow, actor, document),
+            "searchable": uow.texts.derived(document.id, DerivedKind.SEARCHABLE_PDF) is not None,
         },
     )

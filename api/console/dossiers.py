@@ -16,17 +16,27 @@ from api.console.web import (
     ActorDep,
     ConsoleRoute,
     CsrfDep,
+    error_words,
     fmt_date,
     lang_of,
     redirect,
     render,
+    require_officer,
+    status_of,
     t_for,
 )
 from api.deps import UowDep, VaultDep
-from vault.auth import Actor
+from vault.auth import Actor, Role
 from vault.db import UnitOfWork
-from vault.domain import DocumentOrigin, Reuse
-from vault.errors import Conflict, InvalidInput
+from vault.domain import DocumentOrigin, DossierStatus, Reuse
+from vault.errors import (
+    Conflict,
+    ContentTooLarge,
+    InvalidInput,
+    UnreadableContent,
+    UnsupportedMediaType,
+    VaultError,
+)
 from vault.runtime import Vault
 from vault.services import NewDocument
 from vault.services.dossiers import VIETNAM, NewDossier
@@ -77,6 +87,7 @@ def _form(
 def new_dossier(
     request: Request, owner_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
 ) -> Response:
+    require_officer(actor, Role.RECEIVING_OFFICER)
     return _form(request, vault, uow, actor, owner_id)
 
 
@@ -93,7 +104,7 @@ def create_dossier(
 ) -> Response:
     code = dossier_code.strip() or _next_code(uow, actor.require_agency())
     try:
-        dossier, _ = vault.dossiers.create(
+        dossier, created = vault.dossiers.create(
             uow, actor, NewDossier(code=code, procedure_code=procedure_code, owner_id=owner_id)
         )
     except (InvalidInput, Conflict) as exc:
@@ -105,12 +116,15 @@ def create_dossier(
             uow,
             actor,
             owner_id,
-            error=exc.detail,
+            error=error_words(request, exc),
             code=dossier_code,
             procedure=procedure_code,
             status=status,
         )
-    return redirect(f"{PREFIX}/dossiers/{dossier.id}", flash="flash.dossier_created")
+    # The same code typed again opens the dossier already recorded (the domain is idempotent
+    # on the code): say so rather than "recorded".
+    flash = "flash.dossier_created" if created else "flash.dossier_exists"
+    return redirect(f"{PREFIX}/dossiers/{dossier.id}", flash=flash)
 
 
 # The domain's reason codes this console words itself; the others show the API's text.
@@ -127,14 +141,22 @@ def _reason(t: Any, reason: Reason) -> str:
     """A reason of the reuse plan in the reader's words."""
     if reason.code == "expired" and reason.day is not None:
         return str(t("reason.expired", day=fmt_date(reason.day)))
-    key = _REASON_KEYS.get(reason.code)
-    return str(t(key)) if key else reason.text
+    key = _REASON_KEYS.get(reason.code, "reason.other")
+    return str(t(key, text=reason.text))  # English shows the domain's text for other codes
 
 
-@router.get("/dossiers/{dossier_id}")
-def dossier_page(
-    request: Request, dossier_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
+def _dossier_view(
+    request: Request,
+    vault: Vault,
+    uow: UnitOfWork,
+    actor: Actor,
+    dossier_id: uuid.UUID,
+    *,
+    problem: dict[str, Any] | None = None,
+    status: int = 200,
 ) -> Response:
+    """The dossier page; `problem` is a refused attach or upload, shown beside the paper it
+    was for, with what was typed kept."""
     plan = vault.reuse.plan(uow, actor, dossier_id)
     owner = vault.owners.get(uow, actor, plan.dossier.owner_id)
     t = t_for(request)
@@ -172,6 +194,7 @@ def dossier_page(
                 "rejected": rejected,
             }
         )
+    closed = plan.dossier.status is not DossierStatus.OPEN
     return render(
         request,
         "dossier.html",
@@ -181,13 +204,48 @@ def dossier_page(
             "owner": owner,
             "heading": owner_heading(owner.kind, owner.display_name, owner.identifier),
             "needed": needed,
-            "closed": plan.dossier.status.value != "open",
+            "closed": closed,
+            "can_change": not closed and actor.has(Role.RECEIVING_OFFICER),
+            "can_close": not closed and actor.has(Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER),
+            "problem": problem,
         },
+        status=status,
     )
+
+
+@router.get("/dossiers/{dossier_id}")
+def dossier_page(
+    request: Request, dossier_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowDep
+) -> Response:
+    return _dossier_view(request, vault, uow, actor, dossier_id)
+
+
+def _refused(
+    request: Request,
+    vault: Vault,
+    uow: UnitOfWork,
+    actor: Actor,
+    dossier_id: uuid.UUID,
+    exc: VaultError,
+    problem: dict[str, Any],
+) -> Response:
+    """A refusal the officer can fix (a wrong file, a date, a paper no longer usable): the
+    dossier page again, the message beside the paper, nothing of the attempt kept."""
+    uow.rollback()
+    problem["message"] = error_words(request, exc)
+    return _dossier_view(
+        request, vault, uow, actor, dossier_id, problem=problem, status=status_of(exc)
+    )
+
+
+# What the officer can put right on the dossier page; anything else (denied, not found, the
+# store down) is the error page, as for every other request.
+_FIXABLE = (InvalidInput, Conflict, UnsupportedMediaType, UnreadableContent, ContentTooLarge)
 
 
 @router.post("/dossiers/{dossier_id}/attach")
 def attach(
+    request: Request,
     dossier_id: uuid.UUID,
     _csrf: CsrfDep,
     actor: ActorDep,
@@ -196,21 +254,31 @@ def attach(
     document_id: Annotated[uuid.UUID, Form()],
 ) -> Response:
     plan = vault.reuse.plan(uow, actor, dossier_id)
-    candidate = next(
-        (c for n in plan.needed for c in n.candidates if c.document.id == document_id), None
+    candidate, paper_type = next(
+        (
+            (c, n.paper_type)
+            for n in plan.needed
+            for c in n.candidates
+            if c.document.id == document_id
+        ),
+        (None, None),
     )
-    if candidate is None or not candidate.usable:
-        raise Conflict("this paper cannot be used for this dossier")
-    vault.dossiers.attach(
-        uow,
-        actor,
-        dossier_id,
-        document_id,
-        reused=candidate.reuse,
-        replacing_result_code=candidate.replacing_result_code
-        if candidate.reuse is Reuse.BY_REPLACING_RESULT
-        else None,
-    )
+    try:
+        if candidate is None or not candidate.usable:
+            raise Conflict("this paper cannot be used for this dossier")
+        vault.dossiers.attach(
+            uow,
+            actor,
+            dossier_id,
+            document_id,
+            reused=candidate.reuse,
+            replacing_result_code=candidate.replacing_result_code
+            if candidate.reuse is Reuse.BY_REPLACING_RESULT
+            else None,
+        )
+    except _FIXABLE as exc:
+        problem = {"paper_type": paper_type, "action": "attach"}
+        return _refused(request, vault, uow, actor, dossier_id, exc, problem)
     return redirect(f"{PREFIX}/dossiers/{dossier_id}", flash="flash.attached")
 
 
@@ -226,6 +294,7 @@ def _optional_date(value: str, field: str) -> date | None:
 
 @router.post("/dossiers/{dossier_id}/upload")
 def upload(
+    request: Request,
     dossier_id: uuid.UUID,
     _csrf: CsrfDep,
     actor: ActorDep,
@@ -240,18 +309,36 @@ def upload(
     warehouse (origin digitised), attached to the dossier, queued for OCR."""
     dossier = vault.dossiers.get(uow, actor, dossier_id)
     paper = uow.paper_types.get(paper_type)
-    vault.documents.upload(
-        uow,
-        actor,
-        dossier.owner_id,
-        NewDocument(
-            paper_type=paper_type,
-            title=paper.name_vi if paper else paper_type,
-            origin=DocumentOrigin.DIGITISED,
-            reference_number=reference_number.strip() or None,
-            issue_date=_optional_date(issued_on, "issued_on"),
-        ),
-        file.file,
-        dossier_id=dossier.id,
-    )
+    try:
+        vault.documents.upload(
+            uow,
+            actor,
+            dossier.owner_id,
+            NewDocument(
+                paper_type=paper_type,
+                title=paper.name_vi if paper else paper_type,
+                origin=DocumentOrigin.DIGITISED,
+                reference_number=reference_number.strip() or None,
+                issue_date=_optional_date(issued_on, "issued_on"),
+            ),
+            file.file,
+            dossier_id=dossier.id,
+        )
+    except _FIXABLE as exc:
+        problem = {
+            "paper_type": paper_type,
+            "action": "upload",
+            "reference_number": reference_number,
+            "issued_on": issued_on,
+        }
+        return _refused(request, vault, uow, actor, dossier_id, exc, problem)
     return redirect(f"{PREFIX}/dossiers/{dossier_id}", flash="flash.uploaded")
+
+
+@router.post("/dossiers/{dossier_id}/close")
+def close(
+    dossier_id: uuid.UUID, _csrf: CsrfDep, actor: ActorDep, vault: VaultDep, uow: UowDep
+) -> Response:
+    """Kết thúc hồ sơ: its papers are no longer open to the agency through it."""
+    vault.dossiers.close(uow, actor, dossier_id)
+    return redirect(f"{PREFIX}/dossiers/{dossier_id}", flash="flash.closed")

@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.more": ("Xem tiếp", "More"),
     "flash.signed_out": ("Bạn đã đăng xuất.", "You have signed out."),
     "flash.dossier_created": ("Đã ghi nhận hồ sơ.", "The dossier is recorded."),
+    "flash.dossier_exists": (
+        "Hồ sơ với mã này đã được ghi nhận trước đó: đây là hồ sơ đó.",
+        "A dossier with this code was recorded before: this is it.",
+    ),
     "flash.attached": (
         "Đã đính kèm giấy tờ vào hồ sơ (tái sử dụng dữ liệu).",
         "The paper is attached to the dossier (reused).",
@@ -73,7 +77,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "error.not_found_title": ("Không tìm thấy", "Not found"),
     "error.not_found": ("Không có trang hoặc dữ liệu này.", "There is no such page or record."),
-    "error.invalid_fields": ("Dữ liệu nhập chưa đúng", "Some fields are not valid"),
+    "error.invalid_fields": (
+        "Dữ liệu nhập chưa đúng: {fields}.",
+        "Some fields are not valid: {fields}.",
+    ),
     "error.unexpected": ("Lỗi không mong đợi", "Unexpected error"),
     "error.status.404": ("Không tìm thấy dữ liệu yêu cầu.", "The record asked for does not exist."),
     "error.status.409": (
@@ -93,6 +100,205 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.status.503": (
         "Hệ thống tạm thời không sẵn sàng, vui lòng thử lại sau.",
         "The system is unavailable for a moment: try again later.",
+    ),
+    # -- the domain's refusals in words (web.error_words) ---------------------------------
+    "problem.generic": ("Yêu cầu không thực hiện được.", "The request could not be done."),
+    "problem.media_type": (
+        "Tệp không phải PDF, JPEG, PNG hoặc TIFF. Hãy quét hoặc lưu lại theo một trong các "
+        "định dạng này rồi tải lên lại.",
+        "The file is not a PDF, JPEG, PNG or TIFF. Scan or save it in one of these formats "
+        "and upload it again.",
+    ),
+    "problem.unreadable": (
+        "Không đọc được tệp: tệp bị hỏng, không đầy đủ hoặc rỗng. Hãy quét lại rồi tải lên.",
+        "The file cannot be read: it is damaged, incomplete or empty. Scan it again.",
+    ),
+    "problem.too_large": (
+        "Tệp quá lớn (dung lượng, số trang hoặc kích thước ảnh vượt mức cho phép).",
+        "The file is too large (its size, page count or image size is over the limit).",
+    ),
+    "problem.not_found": ("Không tìm thấy dữ liệu yêu cầu.", "The record does not exist."),
+    "problem.rate_limited": (
+        "Quá nhiều yêu cầu, vui lòng thử lại sau ít phút.",
+        "Too many requests: try again in a minute.",
+    ),
+    "problem.unavailable": (
+        "Hệ thống tạm thời không kiểm tra được, vui lòng thử lại sau.",
+        "This cannot be checked right now: try again later.",
+    ),
+    "problem.denied": ("Bạn không có quyền thực hiện việc này.", "You may not do this."),
+    "problem.dossier_closed": (
+        "Hồ sơ đã kết thúc: không đính kèm hoặc tải thêm giấy tờ được nữa.",
+        "The dossier is closed: nothing more can be attached or uploaded.",
+    ),
+    "problem.code_taken": (
+        "Mã hồ sơ này đã được dùng cho một hồ sơ khác.",
+        "This dossier code is already used for another dossier.",
+    ),
+    "problem.not_usable": (
+        "Giấy tờ này không dùng được cho hồ sơ (hết hiệu lực, đã bị thay thế hoặc chữ ký "
+        "không hợp lệ).",
+        "This paper cannot be used for the dossier (expired, replaced or its signature failed).",
+    ),
+    "problem.superseded": (
+        "Đây là phiên bản cũ: hãy đính kèm phiên bản hiện hành.",
+        "This version is superseded: attach the current one.",
+    ),
+    "problem.conflict": (
+        "Yêu cầu mâu thuẫn với dữ liệu hiện có.",
+        "The request conflicts with what is recorded.",
+    ),
+    "problem.issue_date_future": (
+        "Ngày cấp không được sau ngày hôm nay.",
+        "The issue date cannot be in the future.",
+    ),
+    "problem.dossier_code": (
+        "Mã hồ sơ chưa đúng: mã có dạng <mã cơ quan>-<yymmdd>-<số thứ tự>, của cơ quan bạn "
+        "và ngày hôm nay; để trống để hệ thống tự cấp.",
+        "The dossier code is not valid: <agency code>-<yymmdd>-<sequence>, of your agency "
+        "and today; leave it blank to have one made.",
+    ),
+    "problem.field": (
+        "{field}: giá trị chưa đúng hoặc còn thiếu.",
+        "{field}: missing or not valid.",
+    ),
+    "field.issue_date": ("Ngày cấp", "Issue date"),
+    "field.valid_until": ("Có giá trị đến", "Valid until"),
+    "field.reference": ("Số, ký hiệu", "Reference number"),
+    "field.procedure": ("Thủ tục hành chính", "Procedure"),
+    "field.dossier_code": ("Mã hồ sơ", "Dossier code"),
+    "field.paper_type": ("Loại giấy tờ", "Paper type"),
+    "field.file": ("Tệp", "File"),
+    "field.document": ("Giấy tờ", "Paper"),
+    "field.dossier": ("Hồ sơ", "Dossier"),
+    "field.owner": ("Chủ sở hữu", "Owner"),
+    "field.title": ("Tên giấy tờ", "Title"),
+    "field.month": ("Tháng", "Month"),
+    "field.identifier": ("Số định danh", "Identifier"),
+    "field.other": ("Một trường", "A field"),
+    # -- session --------------------------------------------------------------------------
+    "session.expired": (
+        "Phiên đăng nhập đã hết hạn do không thao tác. Vui lòng đăng nhập lại để tiếp tục "
+        "từ trang đang làm.",
+        "Your session has expired after a while without activity. Sign in again to go "
+        "back to the page you were on.",
+    ),
+    "session.warning": (
+        "Phiên đăng nhập sắp hết hạn do không thao tác. Thời gian còn lại:",
+        "Your session is about to end for inactivity. Time left:",
+    ),
+    "session.extend": ("Tiếp tục làm việc", "Keep working"),
+    # -- owners' dossiers, closing, downloads ---------------------------------------------
+    "owner.dossiers": ("Hồ sơ của chủ sở hữu tại cơ quan", "This owner's dossiers here"),
+    "owner.dossiers_caption": (
+        "Hồ sơ cơ quan bạn đã tiếp nhận cho chủ sở hữu này",
+        "Dossiers your agency received for this owner",
+    ),
+    "owner.no_dossiers": (
+        "Cơ quan bạn chưa tiếp nhận hồ sơ nào của chủ sở hữu này.",
+        "Your agency has received no dossier for this owner.",
+    ),
+    "dossier.choose_procedure": ("— Chọn thủ tục —", "— Choose the procedure —"),
+    "dossier.closed_notice": (
+        "Hồ sơ đã kết thúc: không đính kèm hoặc tải thêm giấy tờ; cơ quan không còn được "
+        "xem giấy tờ của chủ sở hữu theo hồ sơ này.",
+        "This dossier is closed: nothing can be attached or uploaded, and its papers are no "
+        "longer open to the agency through it.",
+    ),
+    "dossier.close": ("Kết thúc hồ sơ", "Close the dossier"),
+    "dossier.close_help": (
+        "Khi đã trả kết quả hoặc dừng giải quyết: cơ quan sẽ không còn xem giấy tờ theo hồ sơ này.",
+        "When the result is returned or the case is dropped: the papers are then no longer "
+        "open through this dossier.",
+    ),
+    "dossier.attached_mark": ("Đã đính kèm", "Attached"),
+    "flash.closed": ("Đã kết thúc hồ sơ.", "The dossier is closed."),
+    "doc.download_pdf": ("Tải bản PDF", "Download the PDF"),
+    "doc.download_file": ("Tải tệp gốc ({ext})", "Download the file ({ext})"),
+    "doc.download_searchable": (
+        "Tải bản PDF có thể tìm kiếm (OCR)",
+        "Download the searchable PDF (OCR)",
+    ),
+    "doc.issuer_unknown": ("không rõ", "unknown"),
+    "reason.other": ("không đáp ứng điều kiện tái sử dụng", "{text}"),
+    # -- access log in words --------------------------------------------------------------
+    "purpose.dossier": (
+        "Giải quyết hồ sơ {code}, thủ tục {procedure}",
+        "Dossier {code}, procedure {procedure}",
+    ),
+    "purpose.owner": ("Bạn tự xem kho của mình", "You, in your own warehouse"),
+    "purpose.issued_by": ("Giấy tờ do {agency} cấp", "A paper {agency} issued"),
+    "purpose.consent": ("Theo sự đồng ý của bạn: {text}", "Under your consent: {text}"),
+    "purpose.public_verification": (
+        "Kiểm tra công khai bản sao chứng thực bằng mã in trên bản sao",
+        "Public verification with the code printed on the copy",
+    ),
+    "purpose.other": ("Mục đích khác", "{text}"),
+    "access.from": ("Từ ngày", "From"),
+    "access.to": ("Đến ngày", "To"),
+    "access.all_agencies": ("Tất cả cơ quan", "All agencies"),
+    "access.filter": ("Lọc", "Filter"),
+    "access.paper": ("Giấy tờ", "Paper"),
+    "access.system": ("Hệ thống", "The system"),
+    "access.times": ("{n} lần", "{n} times"),
+    "access.procedure": ("thủ tục", "procedure"),
+    "action.other": ("Thao tác khác", "Other action"),
+    "action.consent.give": ("Cho phép cơ quan xem giấy tờ", "Gave consent"),
+    "action.consent.revoke": ("Thu hồi sự cho phép", "Revoked consent"),
+    "action.document.reissue": ("Cấp phiên bản mới của giấy tờ", "Reissued a paper"),
+    "action.document.replay": ("Gửi lại yêu cầu lưu giấy tờ", "Repeated a request"),
+    "action.document.searchable_copy": (
+        "Tải bản PDF có thể tìm kiếm",
+        "Downloaded the searchable copy",
+    ),
+    "action.dossier.close": ("Kết thúc hồ sơ", "Closed a dossier"),
+    "action.dossier.result": ("Trả kết quả vào hồ sơ", "Added a result"),
+    "action.certified_copy.public_verify": (
+        "Tra cứu công khai bản sao chứng thực",
+        "Public verification of a certified copy",
+    ),
+    # -- indicators: definitions and the dossiers counted ---------------------------------
+    "ind.details": ("Cách tính và hồ sơ được tính", "How each is counted, and which dossiers"),
+    "ind.def.4.1": (
+        "Tử số: hồ sơ có kết quả được trả kèm bản điện tử có chữ ký số. Mẫu số: hồ sơ của "
+        "các thủ tục có trả kết quả, tiếp nhận trong tháng.",
+        "Numerator: dossiers whose result was returned as a digitally signed electronic "
+        "paper. Denominator: dossiers of procedures that return a result, received this month.",
+    ),
+    "ind.def.4.2": (
+        "Tử số: hồ sơ vừa có thành phần được số hóa khi tiếp nhận, vừa có kết quả điện tử "
+        "có chữ ký số. Mẫu số: mọi hồ sơ tiếp nhận trong tháng. Chỉ số hóa thành phần mà "
+        "chưa có kết quả ký số thì chưa được tính.",
+        "Numerator: dossiers with a component digitised at reception and a digitally signed "
+        "electronic result. Denominator: every dossier received this month. A digitised scan "
+        "without a signed result does not count yet.",
+    ),
+    "ind.def.4.3": (
+        "Tử số: hồ sơ có ít nhất một thành phần được tái sử dụng từ kho dữ liệu (không yêu "
+        "cầu nộp lại). Mẫu số: mọi hồ sơ tiếp nhận trong tháng.",
+        "Numerator: dossiers with at least one component reused from the warehouse. "
+        "Denominator: every dossier received this month.",
+    ),
+    "ind.def.4.4": (
+        "Tử số: hồ sơ có thành phần lấy từ kho dữ liệu hoặc có kết quả được lưu vào kho. "
+        "Mẫu số: mọi hồ sơ tiếp nhận trong tháng.",
+        "Numerator: dossiers with a component taken from the warehouse or a result stored "
+        "in it. Denominator: every dossier received this month.",
+    ),
+    "ind.counted_numerator": ("Hồ sơ được tính vào tử số", "Dossiers in the numerator"),
+    "ind.counted_denominator": ("Hồ sơ được tính vào mẫu số", "Dossiers in the denominator"),
+    "ind.none_counted": ("Không có hồ sơ nào.", "None."),
+    "ind.lacks": ("chưa đạt vì thiếu", "not met, lacks"),
+    "ind.met": ("đạt", "met"),
+    "ind.cond.signed_result": ("kết quả điện tử có chữ ký số", "a digitally signed result"),
+    "ind.cond.digitised_component": (
+        "thành phần được số hóa khi tiếp nhận",
+        "a component digitised at reception",
+    ),
+    "ind.cond.reused_component": ("thành phần tái sử dụng", "a reused component"),
+    "ind.cond.warehouse_or_result": (
+        "thành phần lấy từ kho hoặc kết quả lưu vào kho",
+        "a component from the warehouse or a result stored in it",
     ),
     # -- sign in --------------------------------------------------------------------------
     "login.title": ("Đăng nhập", "Sign in"),
@@ -446,7 +652,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ind.denominator": ("Tổng", "Of"),
     "ind.percent": ("Tỷ lệ", "Rate"),
     "ind.no_data": ("chưa có hồ sơ", "no dossiers"),
-    "ind.chart_title": ("Tỷ lệ các chỉ số số hóa, tháng {month}", "Digitisation rates, {month}"),
+    "ind.chart_title": ("Tỷ lệ các chỉ số số hóa, {month}", "Digitisation rates, {month}"),
     "ind.chart_caption": ("Đường nét đứt: 100%.", "Dashed line: 100%."),
     "ind.4.1": ("Hồ sơ có kết quả điện tử", "Dossiers with an electronic result"),
     "ind.4.2": ("Hồ sơ được số hóa", "Dossiers digitised"),
@@ -459,6 +665,113 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ind.short.4.2": ("4.2 Số hóa", "4.2 Digitised"),
     "ind.short.4.3": ("4.3 Tái sử dụng", "4.3 Reuse"),
     "ind.short.4.4": ("4.4 Kết nối", "4.4 Connected"),
+    # -- public verification (no sign-in): /public/verify and the QR page ---------------------
+    "sig.certificate": ("Chứng thư số", "Certificate"),
+    "sig.trust_anchor": ("Chứng thư gốc tin cậy", "Trust anchor"),
+    "sig.changes": ("Thay đổi sau khi ký", "Changes after signing"),
+    "record.paper_type": ("Loại giấy tờ", "Paper type"),
+    "record.title": ("Tên giấy tờ", "Title"),
+    "record.number": ("Số", "Number"),
+    "record.office": ("Cơ quan", "Office"),
+    "record.date": ("Ngày", "Date"),
+    "record.sha256": ("Mã băm tệp lưu trong kho (SHA-256)", "SHA-256 of the file on record"),
+    "public.footer": (
+        "Trang công khai, không cần đăng nhập. Tệp tải lên chỉ được dùng để kiểm tra và "
+        "không được lưu lại.",
+        "A public page: no sign-in. The file you upload is only checked, never kept.",
+    ),
+    "public.verify_title": ("Kiểm tra tệp có chữ ký số", "Verify a signed file"),
+    "public.verify_intro": (
+        "Thả tệp PDF bạn nhận được (bản sao điện tử có chứng thực, kết quả giải quyết thủ tục "
+        "hành chính…) để biết ai đã ký, ký khi nào, bằng chứng thư số nào, tệp có bị thay đổi "
+        "sau khi ký không, và tệp có đúng là bản được lưu trong kho hay không.",
+        "Drop the PDF you received (an electronic certified copy, an administrative result…) "
+        "to learn who signed it, when, with which certificate, whether it changed after "
+        "signing, and whether it is the very file on record.",
+    ),
+    "public.not_stored": (
+        "Tệp tối đa {mb} MB. Tệp không được lưu lại và không được ghi vào nhật ký.",
+        "Files up to {mb} MB. The file is neither kept nor logged.",
+    ),
+    "public.rate_limited": (
+        "Bạn đã kiểm tra quá nhiều tệp trong thời gian ngắn, vui lòng thử lại sau ít phút.",
+        "Too many files checked in a short time: try again in a few minutes.",
+    ),
+    "public.copy_title": (
+        "Bản sao điện tử được chứng thực từ bản chính",
+        "Electronic copy certified from the original",
+    ),
+    "public.copy_not_found": (
+        "Không tìm thấy bản sao điện tử có mã tra cứu này",
+        "No electronic certified copy has this code",
+    ),
+    "public.copy_signatures_valid": (
+        "Các chữ ký số trên bản sao lưu trong kho hợp lệ.",
+        "The signatures of the copy on record are valid.",
+    ),
+    "public.copy_signatures_invalid": (
+        "Chữ ký số của bản sao lưu trong kho không kiểm tra được là hợp lệ",
+        "The signatures of the copy on record could not be confirmed",
+    ),
+    "public.copy_qr_mismatch": (
+        "Mã băm trong mã QR không khớp với hồ sơ chứng thực.",
+        "The hash in the QR code does not match the certification record.",
+    ),
+    "public.copy_what": ("Nội dung chứng thực", "Certification"),
+    "public.copy_what_text": (
+        "Chứng thực bản sao đúng với bản chính",
+        "Copy certified true to the original",
+    ),
+    "public.copy_pages": ("Số trang bản sao", "Pages"),
+    "public.copy_book": ("Quyển số", "Book"),
+    "public.copy_officer": ("Người thực hiện chứng thực", "Certified by"),
+    "public.copy_validity": ("Thời hạn sử dụng", "Valid"),
+    "public.validity_until": ("đến hết ngày {day}", "until {day}"),
+    "public.validity_none": ("không thời hạn", "indefinitely"),
+    "public.valid_today": ("còn hiệu lực", "in force"),
+    "public.expired": ("đã hết hiệu lực", "expired"),
+    "public.copy_content_sha256": ("Mã băm bản chụp (SHA-256)", "SHA-256 of the scans"),
+    "public.copy_file_sha256": ("Mã băm tệp bản sao (SHA-256)", "SHA-256 of the copy's file"),
+    "public.copy_signature": ("Chữ ký số", "Signature"),
+    "public.sig_valid": ("hợp lệ", "valid"),
+    "public.sig_invalid": ("không hợp lệ", "not valid"),
+    "public.unknown_time": ("không rõ", "unknown"),
+    "public.copy_code": ("Mã tra cứu", "Verification code"),
+    "public.copy_check_title": (
+        "Kiểm tra tệp bạn đang giữ",
+        "Check the file you hold",
+    ),
+    "public.copy_check_intro": (
+        "Thả tệp bản sao bạn nhận được: hệ thống kiểm tra chữ ký số và so sánh từng byte với "
+        "bản sao này trong kho, không cần so mã băm bằng mắt.",
+        "Drop the copy you received: its signatures are checked and it is compared byte for "
+        "byte with this copy on record; no hash to compare by eye.",
+    ),
+    # -- certify: scans kept between the preview and signing (helper certcopy) --
+    "certify.staged_hint": (
+        "Đã giữ {n} tệp bản quét của lần xem trước (đến {until}): không cần chọn lại. "
+        "Chọn tệp khác để thay.",
+        "{n} scan file(s) from the preview are kept (until {until}): no need to choose them "
+        "again. Choose other files to replace them.",
+    ),
+    "certify.preview_hint_staged": (
+        "Bản xem trước chưa có số chứng thực và chưa được ký; bản sao chưa được lưu. Bản quét "
+        "được lưu tạm (mã hóa) cho đến khi ký hoặc hết hạn.",
+        "The preview has no number and no signature yet; the copy is not stored. The scans "
+        "are kept (encrypted) until you sign or they expire.",
+    ),
+    "action.certified_copy.scans_staged": (
+        "Lưu tạm bản quét để chứng thực bản sao",
+        "Kept scans for a certified copy",
+    ),
+    "certify.staged_expired": (
+        "Bản quét của lần xem trước đã hết hạn lưu tạm: hãy chọn lại bản quét.",
+        "The scans kept from the preview have expired: choose the scans again.",
+    ),
+    "certify.staged_other_owner": (
+        "Bản quét đang giữ là của chủ sở hữu khác: hãy chọn lại bản quét.",
+        "The scans kept are for another owner: choose the scans again.",
+    ),
 }
 
 

@@ -30,7 +30,7 @@ from api.console.web import (
     rotate_csrf,
     safe_next,
     secure_cookies,
-    set_session,
+    start_session,
 )
 from api.deps import UowDep, VaultDep, limit_by_address
 from vault.errors import AuthenticationFailed
@@ -149,7 +149,7 @@ def callback(
     # the provider's site, and a SameSite=Strict session cookie set on a cross-site redirect
     # chain is not sent with the next request of that chain.
     response = render(request, "oidc_done.html", {"next": next_path})
-    set_session(response, issued.token, secure_cookies(request, vault))
+    start_session(request, response, vault, issued.token)
     response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH)
     rotate_csrf(request)
     return response

@@ -18,9 +18,11 @@ from api.console.web import (
     mask_identifier,
     redirect,
     render,
+    require_officer,
 )
 from api.deps import UowDep, VaultDep
 from ocr.results import ocr_states
+from vault.auth import Actor, Role
 from vault.db import UnitOfWork
 from vault.domain import Document, OwnerKind
 from vault.errors import InvalidInput, NotFound, PermissionDenied
@@ -32,6 +34,7 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 
 @router.get("/owners")
 def lookup_page(request: Request, actor: ActorDep) -> Response:
+    require_officer(actor)
     return render(request, "owners_lookup.html", {"error": None})
 
 
@@ -86,6 +89,21 @@ def document_rows(
     ]
 
 
+def _dossiers(
+    vault: Vault, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID
+) -> list[dict[str, Any]] | None:
+    """The owner's dossiers this officer may see (those their agency received), newest
+    first; None when the officer's roles see no dossiers at all."""
+    try:
+        page = vault.dossiers.list_for_owner(uow, actor, owner_id, limit=100)
+    except PermissionDenied:
+        return None
+    procedures = {p.code: p.name_vi for p in vault.catalogue.procedures(uow)}
+    return [
+        {"dossier": d, "procedure_name": procedures.get(d.procedure_code, "")} for d in page.items
+    ]
+
+
 def owner_heading(owner_kind: OwnerKind, display_name: str, identifier: str) -> dict[str, str]:
     return {
         "name": display_name,
@@ -128,6 +146,8 @@ def owner_page(
         request,
         "owner.html",
         {
+            "dossiers": _dossiers(vault, uow, actor, owner.id),
+            "can_receive": actor.has(Role.RECEIVING_OFFICER),
             "owner": owner,
             "heading": owner_heading(owner.kind, owner.display_name, owner.identifier),
             "rows": rows,

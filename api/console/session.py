@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -10,15 +11,18 @@ from api.console.web import (
     LANG_COOKIE,
     PREFIX,
     SESSION_COOKIE,
+    SESSION_MAX_SECONDS,
     ActorDep,
     ConsoleRoute,
     CsrfDep,
+    NotSignedIn,
+    open_session,
     redirect,
     render,
     rotate_csrf,
     safe_next,
     secure_cookies,
-    set_session,
+    start_session,
 )
 from api.deps import UowDep, VaultDep, limit_by_address
 from vault.auth import ActorKind
@@ -28,9 +32,16 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 
 
 @router.get("/login")
-def login_page(request: Request, vault: VaultDep, next: str | None = None) -> Response:
+def login_page(
+    request: Request, vault: VaultDep, next: str | None = None, expired: str | None = None
+) -> Response:
+    """`expired=1`: the session ran out (the server said so, or the page's own timer)."""
     oidc = vault.auth.code_flow is not None
-    return render(request, "login.html", {"next": safe_next(next), "error": None, "oidc": oidc})
+    return render(
+        request,
+        "login.html",
+        {"next": safe_next(next), "error": None, "oidc": oidc, "expired": expired == "1"},
+    )
 
 
 @router.post("/login", dependencies=[Depends(limit_by_address)])
@@ -55,17 +66,27 @@ def login(
                 "error": "login.wrong",
                 "username": username,
                 "oidc": vault.auth.code_flow is not None,
+                "expired": False,
             },
             status=401,
         )
     response = redirect(safe_next(next))
-    set_session(response, issued.token, secure_cookies(request, vault))
+    start_session(request, response, vault, issued.token)
     rotate_csrf(request)  # a fresh form token for the new session
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, _csrf: CsrfDep, vault: VaultDep) -> Response:
+    value = request.cookies.get(SESSION_COOKIE)
+    if value:
+        try:
+            session = open_session(vault, value)
+        except NotSignedIn:
+            pass  # nothing this vault sealed: nothing to end
+        else:  # ended for every process, even if the cookie was copied
+            until = datetime.fromtimestamp(session.started + SESSION_MAX_SECONDS + 60, UTC)
+            vault.auth.end_console_session(session.id, session.account_id, until)
     response = redirect(f"{PREFIX}/login", flash="flash.signed_out")
     response.delete_cookie(
         SESSION_COOKIE,
@@ -94,6 +115,13 @@ def switch_language(
         path=PREFIX,
     )
     return response
+
+
+@router.post("/session/extend")
+def extend_session(_csrf: CsrfDep, actor: ActorDep) -> Response:
+    """The warning's "keep working" button: any signed-in request moves the session's last
+    use on (`console_actor`); this one does nothing else."""
+    return Response(status_code=204)
 
 
 @router.get("/")

@@ -1,5 +1,6 @@
 """Verify a file (kiểm tra chữ ký số): drop a PDF, read the report in plain words. The same
-Verifier and the same limits as `POST /api/v1/verifications`."""
+Verifier and the same limits as `POST /api/v1/verifications`, the same wording
+(`api.verification_wording`) and the same report partial as the public verify page."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
-from api.console import signatures
-from api.console.web import PREFIX, ActorDep, ConsoleRoute, CsrfDep, render
+from api.console.web import PREFIX, ActorDep, ConsoleRoute, CsrfDep, lang_of, render
 from api.routers.verifications import get_verifier
-from signing.verify.structure import sniff_pdf
+from api.verification_wording import describe
+from signing.verify import VerifierBusy, VerifierClosed
+from signing.verify.sniff import sniff_pdf
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -42,8 +44,10 @@ def verify_file(
             request, "verify.html", {"report": None, "error": "verify.not_pdf"}, status=415
         )
     try:
-        report = signatures.verify_plain(request, data)
-    except (signatures.VerifierBusy, signatures.VerifierClosed):
+        report = describe(
+            get_verifier(request).verify(data), "en" if lang_of(request) == "en" else "vi"
+        )
+    except (VerifierBusy, VerifierClosed):
         return render(request, "verify.html", {"report": None, "error": "verify.busy"}, status=503)
     return render(
         request,

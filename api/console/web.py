@@ -1,9 +1,12 @@
 """What every console page shares: the session cookie, CSRF tokens, the language, rendering,
 security headers, and turning domain errors into HTML pages (not problem documents).
 
-The session cookie holds an access token issued by the same auth service as the API's
-`/auth/login`; each request resolves the Actor from it in the request's own unit of work,
-exactly as `api.deps.get_actor` does for a bearer token.
+The session cookie names the signed-in account and when the session started and was last
+used, sealed with an HMAC under a key derived from the master key. Each request checks the
+idle timeout (`console_idle_seconds`), then has the auth service issue an access token for
+the account and resolves the Actor from it in the request's own unit of work, exactly as
+`api.deps.get_actor` does for a bearer token (a disabled account or a changed agency ends
+the session at once).
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import hashlib
 import hmac
 import logging
 import posixpath
+import re
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote, unquote
 
 import jinja2
@@ -31,14 +36,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.console.i18n import LANGUAGES, MESSAGES, translate
 from api.deps import UowDep, VaultDep
 from api.problems import ERROR_TABLE
-from vault.auth import Actor, ActorKind
+from vault.access import READING_ROLES
+from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
 from vault.errors import (
     AuthenticationFailed,
+    Conflict,
+    ContentTooLarge,
     InvalidInput,
+    NotFound,
     PermissionDenied,
     RateLimited,
     SignatureCheckUnavailable,
+    UnreadableContent,
+    UnsupportedMediaType,
     VaultError,
 )
 from vault.runtime import Vault
@@ -49,6 +60,8 @@ log = logging.getLogger("api.console")
 
 PREFIX = "/console"
 SESSION_COOKIE = "console_session"
+SESSION_MAX_SECONDS = 12 * 3600  # a working day, whatever the activity
+WARNING_SECONDS = 120  # the warning shows this long before an idle session ends
 CSRF_COOKIE = "console_csrf"
 LANG_COOKIE = "console_lang"
 FLASH_COOKIE = "console_flash"
@@ -75,7 +88,12 @@ STATIC_DIR = _HERE / "static"
 
 
 class NotSignedIn(Exception):
-    """No session, or its token is no longer good: back to the sign-in page."""
+    """No session, or it is no longer good: back to the sign-in page (saying the session
+    expired when it ran out of time)."""
+
+    def __init__(self, *, expired: bool = False) -> None:
+        super().__init__("not signed in")
+        self.expired = expired
 
 
 class CsrfFailed(Exception):
@@ -106,6 +124,90 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
+
+
+def fmt_number(value: float | int | None, digits: int = 1, lang: str = "vi") -> str:
+    """57,5 in Vietnamese (a decimal comma, a dot between thousands), 57.5 in English."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+    if digits and isinstance(value, float):
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    if lang == "vi":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def fmt_month(month: str, lang: str) -> str:
+    """2026-12 as `tháng 12/2026` (Vietnamese) or `12/2026`."""
+    year, _, mon = month.partition("-")
+    return f"tháng {int(mon)}/{year}" if lang == "vi" else f"{int(mon):02d}/{year}"
+
+
+# The domain's refusals in words, by kind (and field): its `detail` is English, for the API's
+# clients, and never reaches a Vietnamese page.
+_ERROR_KEYS: list[tuple[type[VaultError], str]] = [
+    (UnsupportedMediaType, "problem.media_type"),
+    (UnreadableContent, "problem.unreadable"),
+    (ContentTooLarge, "problem.too_large"),
+    (NotFound, "problem.not_found"),
+    (RateLimited, "problem.rate_limited"),
+    (SignatureCheckUnavailable, "problem.unavailable"),
+    (PermissionDenied, "problem.denied"),
+]
+_CONFLICT_KEYS = {
+    "the dossier is closed": "problem.dossier_closed",
+    "a different dossier already has this code": "problem.code_taken",
+    "this paper cannot be used for this dossier": "problem.not_usable",
+    "this version is superseded: attach the current one": "problem.superseded",
+}
+FIELD_KEYS = {
+    "issued_on": "field.issue_date",
+    "issue_date": "field.issue_date",
+    "valid_until": "field.valid_until",
+    "reference_number": "field.reference",
+    "procedure_code": "field.procedure",
+    "dossier_code": "field.dossier_code",
+    "code": "field.dossier_code",
+    "received_at": "field.dossier_code",
+    "paper_type": "field.paper_type",
+    "file": "field.file",
+    "document_id": "field.document",
+    "dossier_id": "field.dossier",
+    "owner_id": "field.owner",
+    "title": "field.title",
+    "month": "field.month",
+    "identifier": "field.identifier",
+}
+
+
+def error_words(request: Request, exc: BaseException) -> str:
+    """One sentence a person at the desk can act on, in the page's language. English pages
+    add the domain's own detail (it is English); Vietnamese pages never show it."""
+    t = t_for(request)
+    key = "problem.generic"
+    if isinstance(exc, InvalidInput):
+        if exc.detail == "the issue date is in the future":
+            key = "problem.issue_date_future"
+        elif exc.field in ("dossier_code", "code", "received_at"):
+            key = "problem.dossier_code"
+        else:
+            label = t(FIELD_KEYS.get(exc.field, "field.other"))
+            key = "problem.field"
+            return _with_detail(request, t(key, field=label), exc)
+    elif isinstance(exc, Conflict):
+        key = _CONFLICT_KEYS.get(exc.detail, "problem.conflict")
+        if "closed" in exc.detail:
+            key = "problem.dossier_closed"
+    else:
+        key = next((k for cls, k in _ERROR_KEYS if isinstance(exc, cls)), key)
+    return _with_detail(request, t(key), exc)
+
+
+def _with_detail(request: Request, text: str, exc: BaseException) -> str:
+    if lang_of(request) == "en" and isinstance(exc, VaultError) and exc.detail:
+        return f"{text} ({exc.detail})"
+    return text
 
 
 def mask_identifier(identifier: str) -> str:
@@ -172,6 +274,24 @@ CsrfDep = Annotated[None, Depends(check_csrf)]
 # -- who is signed in -------------------------------------------------------------------------
 
 
+def menu(actor: Actor) -> dict[str, bool]:
+    """What the navigation offers this person: only what their roles can use."""
+    return {
+        "owners": actor.has(*READING_ROLES, Role.ADMINISTRATOR),
+        "certify": actor.has(Role.CERTIFYING_OFFICER),
+        "verify": actor.is_officer,
+        "search": actor.has(*READING_ROLES),
+        "indicators": actor.is_officer and actor.agency_code is not None,
+        "access_log": actor.kind is ActorKind.OWNER,
+    }
+
+
+def require_officer(actor: Actor, *roles: Role) -> None:
+    """An officer page: a citizen (or an officer without the role) gets the denied page."""
+    if not actor.is_officer or (roles and not actor.has(*roles)):
+        raise PermissionDenied("this page is for officers")
+
+
 def _whoami(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     return {
         "name": actor.name,
@@ -179,29 +299,75 @@ def _whoami(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         "agency_name": uow.accounts.agency_name(actor.agency_code) if actor.agency_code else None,
         "roles": sorted(r.value for r in actor.roles),
         "owner": actor.kind is ActorKind.OWNER,
+        "menu": menu(actor),
     }
+
+
+def _session_mac(vault: Vault, body: str) -> str:
+    key = derived_key(vault, b"vault console session v1")
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+class ConsoleSession(NamedTuple):
+    """What the session cookie seals: a random id (what signing out ends), the account, and
+    when the session began and was last used (seconds)."""
+
+    id: str
+    account_id: uuid.UUID
+    started: int
+    seen: int
+
+
+def new_session(account_id: uuid.UUID, now: int) -> ConsoleSession:
+    return ConsoleSession(secrets.token_urlsafe(16), account_id, now, now)
+
+
+def seal_session(vault: Vault, session: ConsoleSession) -> str:
+    """The cookie's value."""
+    body = f"{session.id}.{session.account_id}.{session.started}.{session.seen}"
+    return f"{body}.{_session_mac(vault, body)}"
+
+
+def open_session(vault: Vault, value: str) -> ConsoleSession:
+    body, _, mac = value.rpartition(".")
+    if not body or not hmac.compare_digest(mac, _session_mac(vault, body)):
+        raise NotSignedIn()
+    try:
+        session_id, account, started, seen = body.split(".")
+        return ConsoleSession(session_id, uuid.UUID(account), int(started), int(seen))
+    except ValueError as exc:
+        raise NotSignedIn() from exc
+
+
+def idle_seconds(vault: Vault) -> int:
+    return vault.settings.console_idle_seconds
 
 
 def console_actor(request: Request, vault: VaultDep, uow: UowDep) -> Actor:
     """The signed-in person, checked against their account in this request's transaction
-    (as `api.deps.get_actor`). A token past half its life is replaced: a session lasts while
-    it is used, and ends after one token lifetime of idleness."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    (as `api.deps.get_actor`, through a token the auth service issues for the account).
+    Every request moves the session's last use on: it ends after `console_idle_seconds`
+    without one, or `SESSION_MAX_SECONDS` after sign-in."""
+    value = request.cookies.get(SESSION_COOKIE)
+    if not value:
+        raise NotSignedIn()
+    session = open_session(vault, value)
+    now = int(time.time())
+    if now - session.seen > idle_seconds(vault) or now - session.started > SESSION_MAX_SECONDS:
+        raise NotSignedIn(expired=True)
+    if vault.auth.console_session_ended(uow, session.id):
+        raise NotSignedIn()  # signed out: a copied cookie opens nothing
+    account = uow.accounts.get(session.account_id)
+    if account is None:
         raise NotSignedIn()
     try:
-        actor = vault.auth.actor(uow, token)
-        claims = vault.auth.tokens.verify(token)
+        actor = vault.auth.actor(uow, vault.auth.token_for(account).token)
     except AuthenticationFailed as exc:
         raise NotSignedIn() from exc
     vault.rate_limiter.check(actor.client_id or str(actor.account_id))
     request.state.console_actor = actor
     request.state.whoami = _whoami(uow, actor)
-    ttl = vault.settings.token_ttl_seconds
-    if time.time() - float(claims.get("iat", 0)) > ttl / 2:
-        account = uow.accounts.get(actor.account_id)
-        if account is not None:
-            request.state.new_session = vault.auth.token_for(account).token
+    request.state.new_session = seal_session(vault, session._replace(seen=now))
     return actor
 
 
@@ -248,6 +414,16 @@ def current_path(request: Request) -> str:
     return request.url.path
 
 
+# A dossier page's forms post to <the page>/attach, /upload, /close: after an expired
+# session, back to the page itself (what was chosen in the form is gone, the page is not).
+_DOSSIER_FORM = re.compile(rf"({PREFIX}/dossiers/[0-9a-f-]{{36}})/(attach|upload|close)")
+
+
+def _page_of_form(request: Request) -> str:
+    m = _DOSSIER_FORM.fullmatch(request.url.path)
+    return m[1] if m else PREFIX + "/"
+
+
 def flash_of(request: Request) -> str | None:
     """The flash message's key, only when it is one of ours (the cookie is the browser's to
     change: anything else is ignored, never looked up)."""
@@ -280,6 +456,10 @@ def render(
         + quote(safe_next(here), safe=""),
         "flash": flash_key,
         "path": request.url.path,
+        "idle_seconds": idle_seconds(vault),
+        "warning_seconds": min(WARNING_SECONDS, idle_seconds(vault) // 4),
+        "fmt_number": fmt_number,
+        "error_words": lambda exc: error_words(request, exc),
     }
     ctx.update(context or {})
     body = TEMPLATES.get_template(template).render(ctx)
@@ -309,8 +489,10 @@ def error_page(request: Request, exc: BaseException) -> Response:
     if isinstance(exc, NotSignedIn):
         # After signing in, back to the page (a form's POST target is no page to go back to);
         # the path only, never the query string.
-        back = current_path(request) if request.method == "GET" else PREFIX + "/"
+        back = current_path(request) if request.method == "GET" else _page_of_form(request)
         target = f"{PREFIX}/login?next=" + quote(safe_next(back), safe="")
+        if exc.expired:
+            target += "&expired=1"
         response: Response = RedirectResponse(target, status_code=303)
         if request.cookies.get(SESSION_COOKIE):
             request.state.clear_session = True
@@ -323,11 +505,10 @@ def error_page(request: Request, exc: BaseException) -> Response:
         status = status_of(exc)
         if status >= 500:
             log.error("console: %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        field = exc.field if isinstance(exc, InvalidInput) else None
         response = render(
             request,
             "error.html",
-            {"kind": "error", "status": status, "detail": exc.detail, "field": field},
+            {"kind": "error", "status": status, "message": error_words(request, exc)},
             status=status,
         )
         if isinstance(exc, RateLimited | SignatureCheckUnavailable):
@@ -336,29 +517,25 @@ def error_page(request: Request, exc: BaseException) -> Response:
         return response
     if isinstance(exc, RequestValidationError):
         fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        labels = ", ".join(t(FIELD_KEYS.get(f, "field.other")) for f in fields)
         return render(
             request,
             "error.html",
-            {
-                "kind": "error",
-                "status": 422,
-                "detail": t("error.invalid_fields"),
-                "field": ", ".join(fields),
-            },
+            {"kind": "error", "status": 422, "message": t("error.invalid_fields", fields=labels)},
             status=422,
         )
     if isinstance(exc, StarletteHTTPException):
         return render(
             request,
             "error.html",
-            {"kind": "error", "status": exc.status_code, "detail": str(exc.detail), "field": None},
+            {"kind": "error", "status": exc.status_code, "message": None},
             status=exc.status_code,
         )
     log.exception("console: unexpected error on %s %s", request.method, request.url.path)
     return render(
         request,
         "error.html",
-        {"kind": "error", "status": 500, "detail": t("error.unexpected"), "field": None},
+        {"kind": "error", "status": 500, "message": t("error.unexpected")},
         status=500,
     )
 
@@ -389,11 +566,20 @@ def finish(request: Request, response: Response) -> Response:
     return response
 
 
-def set_session(response: Response, token: str, secure: bool) -> None:
-    # A session cookie (no Max-Age): it goes when the browser closes; the token expires sooner.
+def set_session(response: Response, value: str, secure: bool) -> None:
+    # A session cookie (no Max-Age): it goes when the browser closes; the idle timeout and
+    # the session's maximum age are checked on the server, from the sealed times.
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path=PREFIX
+        SESSION_COOKIE, value, httponly=True, samesite="strict", secure=secure, path=PREFIX
     )
+
+
+def start_session(request: Request, response: Response, vault: Vault, token: str) -> None:
+    """After a sign-in: the session of the account the auth service just issued `token` for."""
+    account_id = uuid.UUID(str(vault.auth.tokens.verify(token)["sub"]))
+    now = int(time.time())
+    session = new_session(account_id, now)
+    set_session(response, seal_session(vault, session), secure_cookies(request, vault))
 
 
 class ConsoleRoute(APIRoute):

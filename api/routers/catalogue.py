@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import ActorDep, UowDep, VaultDep
+from api.deps import ActorDep, UowDep, VaultDep, require_roles
 from api.schemas import PaperTypeOut
 from api.schemas_reuse import IndicatorsOut, ProcedureIO
+from vault.auth import Role
 from vault.domain import Procedure, Requirement
 from vault.errors import InvalidInput
 
@@ -32,7 +33,11 @@ def get_procedure(code: str, vault: VaultDep, uow: UowDep, actor: ActorDep) -> P
     return ProcedureIO.of(vault.catalogue.procedure(uow, code))
 
 
-@router.put("/procedures/{code}", summary="Add or change a procedure (administrators)")
+@router.put(
+    "/procedures/{code}",
+    summary="Add or change a procedure (administrators)",
+    dependencies=[require_roles(Role.ADMINISTRATOR)],
+)
 def put_procedure(
     code: str, body: ProcedureIO, vault: VaultDep, uow: UowDep, actor: ActorDep
 ) -> ProcedureIO:

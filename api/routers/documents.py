@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.schemas import DocumentForm, DocumentOut, PageOut
+from api.uploads import ReceivedFile, form_model, multipart_body, read_multipart
 from vault.domain import DocumentOrigin, MediaType
 from vault.errors import RangeNotSatisfiable
 from vault.services import ByteRange, DocumentFilters, NewDocument
@@ -43,6 +48,86 @@ def _stored_headers(response: Response, document_id: uuid.UUID, replayed: bool) 
         response.headers["Idempotent-Replayed"] = "true"
 
 
+@dataclass(frozen=True)
+class DocumentUpload:
+    """An upload's metadata and file, read after the caller was authorised for them."""
+
+    meta: DocumentForm
+    file: ReceivedFile
+
+
+_FILE_FIELD = frozenset({"file"})
+_UPLOAD_BODY = multipart_body(
+    DocumentForm,
+    {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "PDF, JPEG, PNG or TIFF; sniffed, not trusted. Send it after the "
+            "other fields: they are checked before the file is read.",
+        }
+    },
+)
+
+
+async def _read_upload(
+    request: Request, before_file: Callable[[DocumentForm], Awaitable[None]]
+) -> AsyncIterator[DocumentUpload]:
+    seen: list[DocumentForm] = []
+
+    async def check(fields: Mapping[str, str]) -> None:
+        meta = form_model(DocumentForm, fields)
+        await before_file(meta)
+        seen.append(meta)
+
+    form = await read_multipart(request, file_fields=_FILE_FIELD, max_files=1, before_file=check)
+    try:
+        files = form.files_named("file")
+        if not files:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body", "file"), "msg": "Field required"}]
+            )
+        yield DocumentUpload(seen[0], files[0])
+    finally:
+        form.close()
+
+
+async def document_upload(
+    request: Request, owner_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> AsyncIterator[DocumentUpload]:
+    """Authorises the upload before its body is read: the caller and the owner first, the
+    metadata (dossier, paper type, origin) before the file."""
+    await run_in_threadpool(vault.documents.check_may_upload, uow, actor, owner_id)
+
+    async def authorise(meta: DocumentForm) -> None:
+        await run_in_threadpool(
+            vault.documents.authorise_upload,
+            uow,
+            actor,
+            owner_id,
+            _new_document(meta),
+            meta.dossier_id,
+        )
+
+    async for upload in _read_upload(request, authorise):
+        yield upload
+
+
+async def version_upload(
+    request: Request, document_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> AsyncIterator[DocumentUpload]:
+    """As `document_upload`, for a reissue of `document_id`."""
+    await run_in_threadpool(vault.documents.check_may_reissue, uow, actor, document_id)
+
+    async def authorise(meta: DocumentForm) -> None:
+        await run_in_threadpool(
+            vault.documents.authorise_new_version, uow, actor, document_id, _new_document(meta)
+        )
+
+    async for upload in _read_upload(request, authorise):
+        yield upload
+
+
 def _new_document(form: DocumentForm) -> NewDocument:
     return NewDocument(
         paper_type=form.paper_type,
@@ -63,26 +148,27 @@ def _new_document(form: DocumentForm) -> NewDocument:
         "An owner stores their own papers; a receiving officer stores a scan digitised for an "
         "open dossier of their agency (`dossier_id`, origin `digitised`: it is attached to the "
         "dossier); an issuing officer stores a result, a certifying officer a certified copy, "
-        "that their agency issued."
+        "that their agency issued. Who may store what is checked before the file is read."
     ),
+    openapi_extra=_UPLOAD_BODY,
 )
 def upload_document(
     owner_id: uuid.UUID,
-    meta: Annotated[DocumentForm, Form()],
-    file: Annotated[UploadFile, File(description="PDF, JPEG, PNG or TIFF; sniffed, not trusted")],
+    upload: Annotated[DocumentUpload, Depends(document_upload, scope="function")],
     response: Response,
     vault: VaultDep,
     uow: UowDep,
     actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
+    meta = upload.meta
     document, replayed = vault.documents.once(
         uow,
         actor,
         idempotency_key,
         f"upload {owner_id}",
         lambda: vault.documents.upload(
-            uow, actor, owner_id, _new_document(meta), file.file, dossier_id=meta.dossier_id
+            uow, actor, owner_id, _new_document(meta), upload.file.file, dossier_id=meta.dossier_id
         ),
     )
     _stored_headers(response, document.id, replayed)
@@ -130,11 +216,11 @@ def list_versions(
     "/documents/{document_id}/versions",
     status_code=status.HTTP_201_CREATED,
     summary="Store a reissue: the new version supersedes this one, which stays on record",
+    openapi_extra=_UPLOAD_BODY,
 )
 def new_version(
     document_id: uuid.UUID,
-    meta: Annotated[DocumentForm, Form()],
-    file: Annotated[UploadFile, File()],
+    upload: Annotated[DocumentUpload, Depends(version_upload, scope="function")],
     response: Response,
     vault: VaultDep,
     uow: UowDep,
@@ -147,7 +233,7 @@ def new_version(
         idempotency_key,
         f"reissue {document_id}",
         lambda: vault.documents.new_version(
-            uow, actor, document_id, _new_document(meta), file.file
+            uow, actor, document_id, _new_document(upload.meta), upload.file.file
         ),
     )
     _stored_headers(response, document.id, replayed)

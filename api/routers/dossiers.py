@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from api.deps import ActorDep, UowDep, VaultDep
+from api.deps import ActorDep, UowDep, VaultDep, require_roles
 from api.schemas import (
     AttachmentOut,
     AttachRequest,
@@ -17,10 +17,28 @@ from api.schemas import (
     ResultRequest,
 )
 from api.schemas_reuse import DossierRecordedOut, ReusePlanOut
+from vault.auth import Role
 from vault.domain import Reuse
 from vault.services.dossiers import NewDossier
 
 router = APIRouter(tags=["dossiers"])
+
+
+async def receiving_officer_first(
+    request: Request, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> None:
+    """The role is checked before the body is validated (403, never a 422 about a body the
+    caller may not send), and the refusal names the owner the body names when it names one,
+    so the owner sees the attempt in their access log."""
+    if actor.has(Role.RECEIVING_OFFICER):
+        return
+    owner_id: uuid.UUID | None = None
+    try:
+        named = (await request.json()).get("owner_id")
+        owner_id = uuid.UUID(str(named)) if named else None
+    except (ValueError, AttributeError, TypeError):
+        owner_id = None  # a malformed body names no owner; the role decides alone
+    vault.dossiers.require_receiving_officer(uow, actor, owner_id)
 
 
 @router.post(
@@ -31,6 +49,7 @@ router = APIRouter(tags=["dossiers"])
         200: {"description": "Already recorded (open)", "model": DossierRecordedOut},
         409: {"description": "The code is another dossier's, or a closed dossier's"},
     },
+    dependencies=[Depends(receiving_officer_first)],
 )
 def create_dossier(
     body: DossierCreate, response: Response, vault: VaultDep, uow: UowDep, actor: ActorDep
@@ -127,6 +146,7 @@ def list_attached(
     "/dossiers/{dossier_id}/results",
     status_code=status.HTTP_201_CREATED,
     summary="Record the result your agency issued for the dossier",
+    dependencies=[require_roles(Role.ISSUING_OFFICER)],
 )
 def add_result(
     dossier_id: uuid.UUID, body: ResultRequest, vault: VaultDep, uow: UowDep, actor: ActorDep

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.schemas import PageOut
+from api.schemas_accounts import SignInEventOut, SignInsOut, ThrottleOut
 from api.schemas_reuse import AccessRecordOut, ConsentCreate, ConsentOut, MeOut
+from vault.errors import InvalidInput
 from vault.services.consents import receipt
 
 router = APIRouter(prefix="/me", tags=["owner"])
@@ -74,4 +76,29 @@ def access_log(
     page = vault.access_log.for_owner(uow, actor, cursor=cursor, limit=limit)
     return PageOut[AccessRecordOut](
         items=[AccessRecordOut.of(r) for r in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/sign-ins",
+    tags=["auth"],
+    summary="Your own sign-ins: failures, lockouts, refused and revoked tokens, newest first",
+)
+def sign_ins(
+    vault: VaultDep,
+    uow: UowDep,
+    actor: ActorDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SignInsOut:
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput("cursor", "the cursor is not one this server handed out")
+    events, throttle = vault.auth.sign_in_events(
+        uow, actor, before_seq=int(cursor) if cursor else None, limit=limit + 1
+    )
+    page = events[:limit]
+    return SignInsOut(
+        throttle=ThrottleOut.of(throttle) if throttle else None,
+        items=[SignInEventOut.of(e) for e in page],
+        next_cursor=str(page[-1].seq) if len(events) > limit else None,
     )

@@ -6,8 +6,11 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import ActorDep, UowDep, VaultDep
+from api.deps import ActorDep, UowDep, VaultDep, require_roles
 from api.schemas import OwnerCreate, OwnerLookup, OwnerOut
+from vault.access import READING_ROLES
+from vault.auth import Role
+from vault.services.owners import REGISTERING_ROLES
 
 router = APIRouter(tags=["owners"])
 
@@ -17,6 +20,7 @@ router = APIRouter(tags=["owners"])
     status_code=status.HTTP_201_CREATED,
     summary="Register an owner (idempotent on the identifier)",
     responses={200: {"description": "The owner was already registered", "model": OwnerOut}},
+    dependencies=[require_roles(*REGISTERING_ROLES)],
 )
 def create_owner(
     body: OwnerCreate, response: Response, vault: VaultDep, uow: UowDep, actor: ActorDep
@@ -30,7 +34,11 @@ def create_owner(
     return OwnerOut.of(owner)
 
 
-@router.post("/owners/lookup", summary="Find an owner by exact identifier")
+@router.post(
+    "/owners/lookup",
+    summary="Find an owner by exact identifier",
+    dependencies=[require_roles(*READING_ROLES, Role.ADMINISTRATOR)],
+)
 def lookup_owner(body: OwnerLookup, vault: VaultDep, uow: UowDep, actor: ActorDep) -> OwnerOut:
     return OwnerOut.of(vault.owners.lookup(uow, actor, body.identifier))
 

@@ -2,34 +2,38 @@
 and the public verification of certified copies (by the code in their QR code).
 
 `router` goes under /api/v1 and needs a signed-in officer; `public_router` carries its
-own paths (`/api/v1/public/...` JSON, `/public/...` HTML) and needs no sign-in.
+own paths (`/api/v1/public/...` JSON, `/public/...` HTML) and needs no sign-in. The HTML
+pages (the QR page, which also checks a dropped file against its copy, and /public/verify)
+are drawn by `api.routers.public_verify` from the console's templates.
 The use cases come from `app.state.vault_signing` (a `signing.wiring.VaultSigning`).
 """
 
 from __future__ import annotations
 
-import html
 import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import (
     APIRouter,
     Depends,
-    File,
-    Form,
     Header,
     Query,
     Request,
     Response,
-    UploadFile,
     status,
 )
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, SecretStr
 
 from api.deps import ActorDep, UowDep, limit_by_address
+from api.routers import public_verify
 from api.schemas import DocumentOut
+from api.uploads import ReceivedFile, form_model, multipart_body, read_multipart
 from signing.certification import (
     LEGAL_BASIS,
     CertifiedCopy,
@@ -38,8 +42,10 @@ from signing.certification import (
     RefusalReason,
     SignaturesReport,
 )
-from signing.pades import VIETNAM_TIME, PadesLevel, SigningNotConfigured
+from signing.pades import PadesLevel, SigningNotConfigured
 from signing.wiring import VaultSigning
+from vault.auth import Role
+from vault.db import UnitOfWork
 from vault.db.certification_repository import RefusalRecord
 from vault.errors import NotFound
 
@@ -141,29 +147,86 @@ class CertifiedCopyOut(BaseModel):
     certification: CertificationOut
 
 
+class CopyForm(BaseModel):
+    """The fields of a certified-copy request, sent beside the scanned `pages`."""
+
+    paper_type: str = Field(max_length=64)
+    title: str = Field(max_length=500)
+    book: str = Field(max_length=64, examples=["01/2025-SCT/BS-ĐT"])
+    pin: SecretStr = Field(min_length=1, max_length=64)
+    otp: SecretStr | None = Field(default=None, max_length=16)
+    reference_number: str | None = Field(default=None, max_length=100)
+    original_issue_date: date | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class CopyUpload:
+    form: CopyForm
+    pages: list[ReceivedFile]
+
+
+_MAX_COPY_FILES = 200
+
+
+async def copy_upload(
+    request: Request, owner_id: uuid.UUID, uow: UowDep, actor: ActorDep
+) -> AsyncIterator[CopyUpload]:
+    """Who may certify is checked before the scans are read: a certifying officer of an
+    agency, for an owner on record; the fields before the first page."""
+
+    def may_certify() -> None:
+        actor.require(Role.CERTIFYING_OFFICER)
+        actor.require_agency()
+        if uow.owners.get(owner_id) is None:
+            raise NotFound("no such owner")
+
+    await run_in_threadpool(may_certify)
+    seen: list[CopyForm] = []
+
+    async def check(fields: Mapping[str, str]) -> None:
+        seen.append(form_model(CopyForm, fields))
+
+    received = await read_multipart(
+        request, file_fields=frozenset({"pages"}), max_files=_MAX_COPY_FILES, before_file=check
+    )
+    try:
+        pages = received.files_named("pages")
+        if not pages:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body", "pages"), "msg": "Field required"}]
+            )
+        yield CopyUpload(seen[0], pages)
+    finally:
+        received.close()
+
+
 @router.post(
     "/owners/{owner_id}/certified-copies",
     status_code=status.HTTP_201_CREATED,
     summary="Make an electronic certified copy from scans of the original",
     description="Multipart: one or more `pages` (JPEG, PNG, TIFF or PDF, in order) and the "
     "fields below. The copy is signed by your credential, then by your office's seal "
-    "(PAdES B-LT), numbered in the book (…/ĐT), and stored in the owner's warehouse.",
+    "(PAdES B-LT), numbered in the book (…/ĐT), and stored in the owner's warehouse. "
+    "Who may certify is checked before the scans are read: send them after the fields.",
+    openapi_extra=multipart_body(
+        CopyForm,
+        {
+            "pages": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "description": "Scans of the original, in order",
+            }
+        },
+    ),
 )
 def make_certified_copy(
     owner_id: uuid.UUID,
-    pages: Annotated[list[UploadFile], File(description="Scans of the original, in order")],
-    paper_type: Annotated[str, Form(max_length=64)],
-    title: Annotated[str, Form(max_length=500)],
-    book: Annotated[str, Form(max_length=64, examples=["01/2025-SCT/BS-ĐT"])],
-    pin: Annotated[SecretStr, Form(min_length=1, max_length=64)],
+    upload: Annotated[CopyUpload, Depends(copy_upload, scope="function")],
     response: Response,
     signing: SigningDep,
     uow: UowDep,
     actor: ActorDep,
-    otp: Annotated[SecretStr | None, Form(max_length=16)] = None,
-    reference_number: Annotated[str | None, Form(max_length=100)] = None,
-    original_issue_date: Annotated[date | None, Form()] = None,
-    valid_until: Annotated[date | None, Form()] = None,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -173,21 +236,22 @@ def make_certified_copy(
         ),
     ] = None,
 ) -> CertifiedCopyOut:
-    scans = [page.file.read() for page in pages]
+    scans = [page.file.read() for page in upload.pages]
+    form = upload.form
     copy = signing.copies.certify(
         uow,
         actor,
         owner_id,
         CopyRequest(
-            paper_type=paper_type,
-            title=title,
-            book=book,
+            paper_type=form.paper_type,
+            title=form.title,
+            book=form.book,
             pages=scans,
-            pin=pin.get_secret_value(),
-            otp=otp.get_secret_value() if otp else None,
-            reference_number=reference_number,
-            original_issue_date=original_issue_date,
-            valid_until=valid_until,
+            pin=form.pin.get_secret_value(),
+            otp=form.otp.get_secret_value() if form.otp else None,
+            reference_number=form.reference_number,
+            original_issue_date=form.original_issue_date,
+            valid_until=form.valid_until,
         ),
         idempotency_key=idempotency_key,
     )
@@ -360,81 +424,6 @@ def verify_certified_copy(
     return PublicCertifiedCopyOut.of(view)
 
 
-_PAGE = """<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
-color:#1a1a1a}}
-table{{border-collapse:collapse;width:100%}}
-th,td{{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}}
-th{{width:38%;font-weight:600}}
-.ok{{background:#e6f4ea;border:1px solid #34a853;padding:.75rem}}
-.bad{{background:#fce8e6;border:1px solid #d93025;padding:.75rem}}
-code{{word-break:break-all}}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
-
-def _row(label: str, value: str) -> str:
-    return f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>"
-
-
-def _render(view: PublicView) -> str:
-    e = html.escape
-    report = view.signatures
-    if report.all_valid:
-        verdict = '<p class="ok">Các chữ ký số trên bản sao <strong>hợp lệ</strong>.</p>'
-    else:
-        why = e(report.problem) if report.problem else "ít nhất một chữ ký số không hợp lệ"
-        verdict = (
-            f'<p class="bad">Chữ ký số <strong>không kiểm tra được là hợp lệ</strong>: {why}.</p>'
-        )
-    if view.qr_hash_matches is False:
-        verdict += (
-            '<p class="bad">Mã băm trong mã QR <strong>không khớp</strong> với hồ sơ chứng '
-            "thực.</p>"
-        )
-    validity = f"đến hết ngày {view.valid_until:%d/%m/%Y}" if view.valid_until else "không thời hạn"
-    validity += " (còn hiệu lực)" if view.valid_today else " (đã hết hiệu lực)"
-    rows = [
-        _row("Nội dung chứng thực", "Chứng thực bản sao đúng với bản chính"),
-        _row("Loại giấy tờ", e(view.paper_type_name)),
-        _row("Tên giấy tờ", e(view.title)),
-        _row("Số trang bản sao", str(view.pages)),
-        _row("Số chứng thực", e(view.number_text)),
-        _row("Quyển số", e(view.book)),
-        _row("Ngày chứng thực", f"{view.certified_on:%d/%m/%Y}"),
-        _row("Cơ quan chứng thực", f"{e(view.office_name)} ({e(view.office_code)})"),
-        _row("Người thực hiện chứng thực", e(view.officer_name)),
-        _row("Thời hạn sử dụng", e(validity)),
-        _row("Mã băm bản chụp (SHA-256)", f"<code>{e(view.content_sha256)}</code>"),
-        _row("Mã băm tệp bản sao (SHA-256)", f"<code>{e(view.file_sha256)}</code>"),
-    ]
-    for s in report.signatures:
-        when = (
-            f"{s.signed_at.astimezone(VIETNAM_TIME):%H:%M:%S %d/%m/%Y} (GMT+7)"
-            if s.signed_at
-            else "không rõ"
-        )
-        state = "hợp lệ" if s.valid else "không hợp lệ"
-        rows.append(_row("Chữ ký số", f"{e(s.signer or '?')} — {e(when)} — {state}"))
-    body = (
-        "<h1>Bản sao điện tử được chứng thực từ bản chính</h1>"
-        f"{verdict}<table>{''.join(rows)}</table>"
-        f"<p>Mã tra cứu: <code>{e(view.code)}</code></p>"
-    )
-    return _PAGE.format(title="Kiểm tra bản sao điện tử có chứng thực", body=body)
-
-
 @public_router.get(
     "/public/certified-copies/{code}",
     response_class=HTMLResponse,
@@ -442,19 +431,45 @@ def _render(view: PublicView) -> str:
     dependencies=[Depends(limit_by_address)],
 )
 def certified_copy_page(
-    code: str, signing: SigningDep, uow: UowDep, sha256: Sha256Query = None
+    request: Request,
+    code: str,
+    signing: SigningDep,
+    uow: UowDep,
+    sha256: Sha256Query = None,
+    lang: public_verify.LangQuery = "vi",
 ) -> HTMLResponse:
-    headers = {
-        **_SECURITY_HEADERS,
-        "Cache-Control": "no-cache",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    }
+    return public_verify.copy_page(request, uow, _view(signing, uow, code, sha256), lang)
+
+
+@public_router.post(
+    "/public/certified-copies/{code}",
+    response_class=HTMLResponse,
+    summary="The QR page, checking the file one holds against the copy it describes",
+    description="Multipart form with one field, `file`: the PDF to compare (not stored).",
+    include_in_schema=False,
+    dependencies=[Depends(limit_by_address)],
+)
+def certified_copy_check(
+    request: Request,
+    code: str,
+    signing: SigningDep,
+    uow: UowDep,
+    file: public_verify.FileField = None,
+    sha256: Sha256Query = None,
+    lang: public_verify.LangQuery = "vi",
+) -> HTMLResponse:
+    view = _view(signing, uow, code, sha256)
+    return public_verify.copy_page(request, uow, view, lang, file=file, checking=True)
+
+
+def _view(
+    signing: VaultSigning, uow: UnitOfWork, code: str, sha256: str | None
+) -> PublicView | None:
     try:
-        view = signing.copies.public_view(uow, code, presented_sha256=sha256)
+        return signing.copies.public_view(uow, code, presented_sha256=sha256)
     except NotFound:
-        page = _PAGE.format(
-            title="Không tìm thấy",
-            body="<h1>Không tìm thấy bản sao điện tử có mã tra cứu này</h1>",
-        )
-        return HTMLResponse(page, status_code=status.HTTP_404_NOT_FOUND, headers=headers)
-    return HTMLResponse(_render(view), headers=headers)
+        return None
+
+
+# /public/verify: the same check for any file, with no copy named in advance.
+public_router.include_router(public_verify.router)

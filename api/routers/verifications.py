@@ -10,6 +10,9 @@ when every verification worker is busy.
 same report for a document in the vault, read under the same access rules and audit as its
 download.
 
+The JSON report carries `summaries`: the verdict and each signature in plain words
+(`api.verification_wording`), Vietnamese or English by `Accept-Language`.
+
 The verifier comes from `app.state.verifier` when the application sets one up in its
 lifespan; otherwise one is built from `VerifySettings` on first use and kept for the
 process.
@@ -26,11 +29,14 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.problems import problem
+from api.verification_wording import describe, match_to_dict, negotiate, revision_ends
+from signing.on_record import RecordMatch, file_check
 from signing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
-from signing.verify.structure import sniff_pdf
+from signing.verify.sniff import sniff_pdf
 from signing.verify_settings import VerifySettings
+from vault.runtime import Vault
 
 router = APIRouter(tags=["verifications"])
 stored_router = APIRouter(tags=["verifications"])
@@ -71,6 +77,13 @@ def _problem(
 @router.post(
     "/verifications",
     summary="Verify the signatures of a PDF (PAdES): a report like the EU DSS simple report",
+    description="Multipart form (`multipart/form-data`) with one field, **`file`**: the PDF. "
+    "No sign-in. The file is verified in memory and not stored. The JSON report's "
+    "`summaries` (verdict, and per signature what it is, why it fails and what changed "
+    "after it) are worded in Vietnamese or English by `Accept-Language` (English without "
+    "the header); with the header, `summary` is worded so too. `on_record` names the "
+    "certified copy or signed result of this vault the file is (number, office, date) and "
+    "says whether it is byte for byte the file on record; null when it is none.",
     responses={
         200: {
             "description": "The verification report (also when signatures fail)",
@@ -83,7 +96,7 @@ def _problem(
 )
 def verify_document(
     request: Request,
-    file: Annotated[UploadFile, File(description="The signed PDF")],
+    file: Annotated[UploadFile, File(description="The signed PDF (multipart field `file`)")],
     format: ReportFormat = "json",
 ) -> Response:
     verifier = get_verifier(request)
@@ -109,7 +122,24 @@ def verify_document(
         report = verifier.verify(data)
     except (VerifierBusy, VerifierClosed) as exc:
         return _unavailable(exc, request)
-    return _report_response(report, format)
+    if format == "etsi-xml":
+        return _report_response(report, format, request)
+    vault: Vault | None = getattr(request.app.state, "vault", None)
+    if vault is None:  # the verifier served on its own: no records to compare with
+        return _report_response(report, format, request)
+    match = _on_record(vault, data, report)
+    return _report_response(report, format, request, record_checked=True, match=match)
+
+
+def _on_record(vault: Vault, data: bytes, report: VerificationReport) -> RecordMatch | None:
+    """Which paper of the vault the file is, if any; the look-up is audited against that
+    paper, in a transaction of its own (only after the file has been verified)."""
+    if report.problem is not None:
+        return None
+    with vault.uows() as uow:
+        match = file_check(uow, data, revision_ends(report))
+        uow.commit()
+    return match
 
 
 @stored_router.get(
@@ -139,7 +169,7 @@ def verify_stored(
         )
     except (VerifierBusy, VerifierClosed) as exc:
         return _unavailable(exc, request)
-    return _report_response(report, format)
+    return _report_response(report, format, request)
 
 
 def _unavailable(exc: VerifierBusy | VerifierClosed, request: Request) -> JSONResponse:
@@ -150,7 +180,27 @@ def _unavailable(exc: VerifierBusy | VerifierClosed, request: Request) -> JSONRe
     return _problem(503, "verifier-unavailable", "Verifier unavailable", exc.detail, request)
 
 
-def _report_response(report: VerificationReport, format: str) -> Response:
+def _report_response(
+    report: VerificationReport,
+    format: str,
+    request: Request,
+    *,
+    record_checked: bool = False,
+    match: RecordMatch | None = None,
+) -> Response:
+    """`match`: what `file_check` found for an uploaded file (`on_record`, null when
+    nothing); a stored document's report has no `on_record` (no look-up is made)."""
     if format == "etsi-xml":
         return Response(render(report), media_type="application/xml")
-    return JSONResponse(report.to_dict())
+    data = report.to_dict()
+    # English without the header: the verifier's own `summary` stays as it always was.
+    accept = request.headers.get("accept-language")
+    lang = negotiate(accept, "en")
+    words = describe(report, lang)
+    data["summaries"] = words.to_dict()
+    if record_checked:
+        data["on_record"] = match_to_dict(match, lang)
+    if accept:
+        data["summary"] = words.verdict
+    headers = {"Content-Language": lang, "Vary": "Accept-Language"}
+    return JSONResponse(data, headers=headers)

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from asn1crypto import cms, crl, ocsp, tsp, x509
+from cryptography import x509 as c_x509
+from cryptography.x509.oid import ObjectIdentifier
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus, AdESSubIndic
 from pyhanko.sign.general import (
@@ -53,6 +55,7 @@ from pyhanko.sign.validation.status import (
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from signing.verify.algorithms import UnsupportedAlgorithm, VerifierSignatureValidator
 from signing.verify.report import (
     CertificateInfo,
     Indication,
@@ -156,6 +159,31 @@ def read_revinfo_attribute(signer_info: cms.SignerInfo) -> ValidationMaterial:
         return ValidationMaterial(problems=(f"unreadable revocation archival attribute: {exc}",))
 
 
+def rfc4514(name: x509.Name) -> str:
+    """A distinguished name as an RFC 4514 string ("CN=...,O=...,C=VN"), most specific
+    first, as EU DSS and OpenSSL print them."""
+    attributes: list[c_x509.RelativeDistinguishedName] = []
+    for rdn in name.chosen:
+        parts = []
+        for ava in rdn:
+            value = ava["value"].native
+            text = value if isinstance(value, str) else str(value)
+            parts.append(c_x509.NameAttribute(ObjectIdentifier(ava["type"].dotted), text))
+        if parts:
+            attributes.append(c_x509.RelativeDistinguishedName(parts))
+    try:
+        return c_x509.Name(attributes).rfc4514_string()
+    except ValueError:  # e.g. a country name that is not two letters
+        return str(name.human_friendly)
+
+
+def general_name(value: x509.GeneralName) -> str:
+    """A GeneralName (a TSA's name) as text: a directory name in RFC 4514 form."""
+    if value.name == "directory_name":
+        return rfc4514(value.chosen)
+    return f"{value.name}:{value.native}"
+
+
 def cert_info(cert: x509.Certificate, *, anchor: bool = False) -> CertificateInfo:
     subject = cert.subject.native
     key = cert.public_key
@@ -171,11 +199,11 @@ def cert_info(cert: x509.Certificate, *, anchor: bool = False) -> CertificateInf
 
     validity = cert["tbs_certificate"]["validity"]
     return CertificateInfo(
-        subject=cert.subject.human_friendly,
+        subject=rfc4514(cert.subject),
         common_name=first(subject.get("common_name")),
         organization=first(subject.get("organization_name")),
         organizational_unit=first(subject.get("organizational_unit_name")),
-        issuer=cert.issuer.human_friendly,
+        issuer=rfc4514(cert.issuer),
         serial_number=format(cert.serial_number, "x"),
         not_before=validity["not_before"].native,
         not_after=validity["not_after"].native,
@@ -217,7 +245,7 @@ def signature_timestamps(signer_info: cms.SignerInfo) -> list[TimestampToken]:
             imprint = info["message_imprint"]["hashed_message"].native
             hasher = _HASHES.get(algorithm)
             ok = hasher is not None and hasher(signature_value).digest() == imprint
-            tsa = info["tsa"].native if info["tsa"] else None
+            tsa = general_name(info["tsa"]) if info["tsa"] else None
             tokens.append(
                 TimestampToken(
                     signed_data,
@@ -225,7 +253,7 @@ def signature_timestamps(signer_info: cms.SignerInfo) -> list[TimestampToken]:
                     algorithm,
                     ok,
                     digest,
-                    str(tsa) if tsa is not None else None,
+                    tsa,
                     None if hasher else f"unsupported imprint digest algorithm {algorithm}",
                 )
             )
@@ -254,6 +282,7 @@ def validation_context(
         allow_fetching=not offline,
         revocation_mode="hard-fail",
         time_tolerance=TIME_TOLERANCE,
+        signature_validator=VerifierSignatureValidator(),
     )
 
 
@@ -281,6 +310,22 @@ def _sub(indic: AdESSubIndic | None) -> SubIndication | None:
         return SubIndication.GENERIC
 
 
+def chain_problem(indic: AdESSubIndic | None, path: object) -> SubIndication:
+    """The same cause, the same sub-indication: no path to a trust anchor at all is
+    NO_CERTIFICATE_CHAIN_FOUND, for a signer, a signature timestamp's TSA or a document
+    timestamp's alike (pyHanko says it three ways)."""
+    sub = _sub(indic)
+    generic_chain = (
+        None,
+        SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+        SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+        SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    )
+    if path is None and sub in generic_chain:
+        return SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    return sub or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+
+
 def _indication(indic: AdESSubIndic) -> Indication:
     return {
         AdESStatus.PASSED: Indication.TOTAL_PASSED,
@@ -306,14 +351,14 @@ def _timestamp_report(
         if token.imprint_ok and not token.error:
             errors.append("not validated: another timestamp of this signature was used")
     else:
-        tsa = validity.signing_cert.subject.human_friendly
+        tsa = rfc4514(validity.signing_cert.subject)
         if not validity.intact:
             indication, sub = Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE
         elif not validity.valid:
             indication, sub = Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE
         elif not validity.trusted:
             indication = Indication.INDETERMINATE
-            sub = _sub(validity.trust_problem_indic) or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+            sub = chain_problem(validity.trust_problem_indic, validity.validation_path)
             errors.append("the timestamp authority's certificate is not trusted")
         else:
             indication, sub = Indication.TOTAL_PASSED, None
@@ -340,15 +385,22 @@ def _chain(status: PdfSignatureStatus) -> tuple[tuple[CertificateInfo, ...], str
     if not certs:
         return (cert_info(status.signing_cert),), None
     infos = [cert_info(c, anchor=i == len(certs) - 1) for i, c in enumerate(reversed(certs))]
-    return tuple(infos), certs[0].subject.human_friendly
+    return tuple(infos), rfc4514(certs[0].subject)
 
 
 def _revocation(
-    status: PdfSignatureStatus, material: ValidationMaterial, moment: datetime, offline: bool
+    status: PdfSignatureStatus,
+    material: ValidationMaterial,
+    moment: datetime,
+    offline: bool,
+    *,
+    fetched: int = 0,
 ) -> RevocationInfo:
     source = "embedded (DSS)" if material.covers(status.signing_cert) else "none embedded"
-    if not offline:
-        source += " + online fetching allowed"
+    if fetched:
+        source += f" + fetched online ({fetched} response{'s' if fetched > 1 else ''})"
+    elif not offline:
+        source += " + online fetching allowed, nothing fetched"
     details = status.revocation_details
     if details is not None:
         return RevocationInfo(
@@ -371,19 +423,26 @@ async def validate_signature(
     *,
     offline: bool,
     now: datetime,
+    skip_diff: bool = False,
 ) -> AdesOutcome:
+    """`skip_diff`: leave out pyHanko's difference analysis (it fails on revisions without
+    a readable catalog; our own analysis then judges the changes)."""
     material = document_material.merged(read_revinfo_attribute(sig.signer_info))
     tokens = signature_timestamps(sig.signer_info)
     candidate = next((t.gen_time for t in tokens if t.imprint_ok and t.gen_time), None)
     warnings = [*material.problems]
 
+    fetched: list[int] = [0]  # revocation responses fetched online by the last run
+
     async def run(moment: datetime | None) -> PdfSignatureStatus:
         # One context for the signer and its timestamp: the chains share their CAs, whose
         # validation the context then does once.
         vc = validation_context(trust, material, moment=moment, offline=offline)
+        embedded = len(material.ocsps) + len(material.crls)
         try:
-            return await async_validate_pdf_signature(sig, vc, vc)
+            return await async_validate_pdf_signature(sig, vc, vc, skip_diff=skip_diff)
         finally:
+            fetched[0] = max(0, len(vc.ocsps) + len(vc.crls) - embedded)
             await vc.aclose()  # type: ignore[no-untyped-call]
 
     try:
@@ -403,13 +462,23 @@ async def validate_signature(
             status = await run(None)
     except DisallowedAlgorithmError as exc:
         return _error_outcome(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, exc, tokens)
+    except UnsupportedAlgorithm as exc:
+        # Not "the signature value does not verify": nobody here could check it.
+        return _error_outcome(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, exc, tokens)
     except CMSAlgorithmProtectionError as exc:
         # the algorithms the signer declared do not match those used: a mismatch attack
         return _error_outcome(SubIndication.FORMAT_FAILURE, exc, tokens)
     except SignatureValidationError as exc:
         failure = _sub(exc.ades_subindication) or SubIndication.FORMAT_FAILURE
         return _error_outcome(failure, exc, tokens)
-    except (NotImplementedError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (
+        NotImplementedError,
+        ValueError,
+        LookupError,
+        TypeError,
+        AttributeError,
+        AssertionError,  # pyHanko asserts on the shape of some malformed CMS structures
+    ) as exc:
         return _error_outcome(SubIndication.FORMAT_FAILURE, exc, tokens)
 
     ts_reports = tuple(
@@ -425,7 +494,7 @@ async def validate_signature(
     )
     moment = proven or now
     chain, anchor = _chain(status)
-    revocation = _revocation(status, material, moment, offline)
+    revocation = _revocation(status, material, moment, offline, fetched=fetched[0])
     indication, sub, details = _judge(status, proven, now)
     return AdesOutcome(
         indication=indication,
@@ -471,6 +540,22 @@ def _judge(
     validity = cert["tbs_certificate"]["validity"]
     not_before, not_after = validity["not_before"].native, validity["not_after"].native
     when = proven or now
+    if (
+        not status.trusted
+        and chain_problem(status.trust_problem_indic, status.validation_path)
+        is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+    ):
+        # No path to an anchor at all: that is the finding, whatever else is wrong too.
+        also = ""
+        if when > not_after + TIME_TOLERANCE:
+            also = f"; also, the signer's certificate expired on {not_after:%Y-%m-%d}"
+        elif when < not_before - TIME_TOLERANCE:
+            also = f"; also, the signer's certificate is valid only from {not_before:%Y-%m-%d}"
+        return (
+            Indication.INDETERMINATE,
+            SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+            "no chain to a configured trust anchor" + also,
+        )
     # Our own check, whatever pyHanko concluded (see the module docstring).
     if when > not_after + TIME_TOLERANCE:
         if proven is not None:
@@ -602,7 +687,7 @@ async def validate_document_timestamp(
         indication, sub = Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE
     elif not status.trusted:
         indication = Indication.INDETERMINATE
-        sub = _sub(status.trust_problem_indic) or SubIndication.NO_CERTIFICATE_CHAIN_FOUND
+        sub = chain_problem(status.trust_problem_indic, status.validation_path)
         errors.append("the timestamp authority's certificate is not trusted")
     else:
         indication, sub = Indication.TOTAL_PASSED, None
@@ -611,7 +696,7 @@ async def validate_document_timestamp(
         indication,
         sub,
         status.timestamp,
-        status.signing_cert.subject.human_friendly,
+        rfc4514(status.signing_cert.subject),
         algorithm,
         status.intact,
         digest,

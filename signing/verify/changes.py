@@ -26,8 +26,12 @@ fingerprint, and no stream is decoded (no decompression bomb can be triggered he
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
-from collections.abc import Iterator
+import itertools
+import re
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pyhanko.pdf_utils import generic
@@ -49,7 +53,9 @@ _INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 # every other page, and every annotation on its page.
 _BACK_LINKS = frozenset({"/Parent", "/P", "/Popup", "/IRT"})
 # Annotation keys compared apart (appearance, value) or not rendered (modification date).
-_ANNOT_APPEARANCE = frozenset({"/AP", "/AS"})
+# A field's default appearance (/DA, /DS, /RV) and a widget's appearance characteristics
+# (/MK) only say how a viewer draws the value: viewers rewrite them when a form is filled.
+_ANNOT_APPEARANCE = frozenset({"/AP", "/AS", "/DA", "/DS", "/RV", "/MK"})
 _ANNOT_VOLATILE = frozenset({"/M"})
 _FIELD_VALUE = frozenset({"/V"})
 # Catalog entries that may change after signing without changing what was signed.
@@ -57,12 +63,50 @@ _CATALOG_ZONES = frozenset({"/Pages", "/AcroForm", "/DSS"})
 _CATALOG_METADATA = frozenset({"/Metadata", "/Extensions", "/Version"})
 # Form keys that signing legitimately updates (the field list is compared field by field).
 _ACROFORM_ALLOWED = frozenset({"/Fields", "/SigFlags"})
+# Form keys that writers rewrite without changing what is signed (default appearance and
+# resources for fields drawn later, the "regenerate appearances" hint).
+_ACROFORM_ARTEFACTS = frozenset({"/DA", "/DR", "/NeedAppearances"})
+# Catalog entries viewers and writers rewrite: viewing preferences, outlines, structure,
+# the usage-rights/permissions dictionary. /Names and /OpenAction are judged by content.
+_CATALOG_ARTEFACTS = frozenset(
+    {
+        "/PageMode",
+        "/PageLayout",
+        "/ViewerPreferences",
+        "/Lang",
+        "/MarkInfo",
+        "/StructTreeRoot",
+        "/Outlines",
+        "/PieceInfo",
+        "/Threads",
+        "/Perms",
+    }
+)
+# Name trees that add behaviour or content, not just names: changes to them are not artefacts.
+_ACTIVE_NAME_TREES = frozenset({"/JavaScript", "/EmbeddedFiles", "/AlternatePresentations"})
+# Actions an /OpenAction may take without changing what is shown: go to a place.
+_BENIGN_ACTIONS = frozenset({"/GoTo"})
+_RESOURCE_CATEGORIES = (
+    "/Font",
+    "/XObject",
+    "/ExtGState",
+    "/ColorSpace",
+    "/Pattern",
+    "/Shading",
+    "/Properties",
+)
+# Bounded decoding of a page's content, only to see which resource names it uses.
+_MAX_CONTENT_BYTES = 8 * 1024 * 1024
 MAX_CHANGED_OBJECTS_LISTED = 100
 MAX_FINDINGS_PER_REVISION = 200
 
 
 class AnalysisLimitExceeded(Exception):
     """The document's object graph is too large or too deep to analyse within the limits."""
+
+
+class RevisionUnreadable(Exception):
+    """One revision's document (its catalog, pages or form) cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +119,7 @@ class AnnotSnap:
     value: bytes
     rest: bytes
     visible: bool = False
+    rect: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +129,11 @@ class PageSnap:
     resources: bytes
     attributes: bytes
     annots: tuple[AnnotSnap, ...]
+    # (category, name) -> fingerprint, for telling resources added from resources changed
+    resource_names: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    # resource names the content streams use (None: the content could not be decoded);
+    # computed only when needed (a resources change), as it decodes the content
+    used_names: Callable[[], frozenset[str] | None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -108,6 +158,8 @@ class Snapshot:
     acroform: dict[str, bytes]
     fields: dict[str, FieldSnap]
     pages: list[PageSnap]
+    names: dict[str, bytes] = field(default_factory=dict)  # /Names subtrees
+    open_action: str | None = None  # "destination", an action type, or None
 
 
 def _ref_key(ref: generic.Reference | generic.IndirectObject) -> str:
@@ -358,6 +410,67 @@ def _page_leaves(
     return pages
 
 
+def _rect(
+    fp: _Fingerprinter, annot: generic.DictionaryObject
+) -> tuple[float, float, float, float] | None:
+    values = fp.as_list(annot.raw_get("/Rect")) if "/Rect" in annot else []
+    numbers = [fp.resolve(v) for v in values]
+    if len(numbers) != 4 or not all(
+        isinstance(n, int | float) and not isinstance(n, bool) for n in numbers
+    ):
+        return None
+    a, b, c, d = (float(n) for n in numbers)  # type: ignore[arg-type]
+    return (a, b, c, d)
+
+
+def _resource_names(fp: _Fingerprinter, resources: object) -> dict[tuple[str, str], bytes]:
+    out: dict[tuple[str, str], bytes] = {}
+    res = fp.as_dict(resources)
+    if res is None:
+        return out
+    for category in res:
+        entries = fp.as_dict(res.raw_get(category))
+        if category in _RESOURCE_CATEGORIES and entries is not None:
+            for name in entries:
+                out[(category, name)] = fp.value(entries.raw_get(name))
+        else:
+            out[(category, "")] = fp.value(res.raw_get(category))
+    return out
+
+
+_NAME_TOKEN = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+
+
+def _used_names(fp: _Fingerprinter, contents: object) -> frozenset[str] | None:
+    """Every name token in the page's content streams (a superset of the resource names
+    it uses), decoding at most `_MAX_CONTENT_BYTES`; None when that cannot be told."""
+    items = fp.as_list(contents) if isinstance(fp.resolve(contents), list) else [contents]
+    names: set[str] = set()
+    for item in items:
+        stream = fp.resolve(item)
+        if not isinstance(stream, generic.StreamObject):
+            return None
+        filters = _get(stream, "/Filter")
+        chain: list[object] = (
+            [filters] if isinstance(filters, generic.NameObject) else fp.as_list(filters)
+        )
+        raw = stream.encoded_data or b""
+        if not chain:
+            data = raw
+        elif [str(f) for f in chain] == ["/FlateDecode"] and "/DecodeParms" not in stream:
+            inflater = zlib.decompressobj()
+            try:
+                data = inflater.decompress(raw, _MAX_CONTENT_BYTES)
+            except zlib.error:
+                return None
+            if inflater.unconsumed_tail:
+                return None
+        else:
+            return None
+        names.update(m.group(1).decode("latin-1") for m in _NAME_TOKEN.finditer(data))
+    return frozenset(names)
+
+
 def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Snapshot:
     fp = _Fingerprinter(reader, revision, budget)
     trailer = fp.resolver.trailer_view
@@ -365,7 +478,7 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
     root_key = _ref_key(root_ref) if isinstance(root_ref, generic.IndirectObject) else "direct"
     root = fp.as_dict(root_ref)
     if root is None:
-        raise AnalysisLimitExceeded(f"revision {revision} has no readable document catalog")
+        raise RevisionUnreadable(f"revision {revision} has no readable document catalog")
 
     # Pages, fields and annotations are compared one by one: the fingerprints of everything
     # else stop at them, so that adding a widget to a page does not "change" the catalog.
@@ -436,9 +549,22 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
                     value=fp.value(value_source.raw_get("/V")) if "/V" in value_source else b"",
                     rest=fp.dict_without(annot, _ANNOT_APPEARANCE | _ANNOT_VOLATILE | _FIELD_VALUE),
                     visible=_visible(annot),
+                    rect=_rect(fp, annot),
                 )
             )
-        pages.append(PageSnap(key, content, resources, attributes, tuple(snaps)))
+        pages.append(
+            PageSnap(
+                key,
+                content,
+                resources,
+                attributes,
+                tuple(snaps),
+                _resource_names(fp, inherited.get("/Resources")),
+                functools.partial(
+                    _used_names, fp, node.raw_get("/Contents") if "/Contents" in node else None
+                ),
+            )
+        )
 
     fields: dict[str, FieldSnap] = {}
     for name, (node, field_type, _key) in raw_fields.items():
@@ -466,7 +592,24 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
         if isinstance(acroform, generic.DictionaryObject)
         else {}
     )
+    names: dict[str, bytes] = {}
+    names_dict = fp.as_dict(root.raw_get("/Names")) if "/Names" in root else None
+    if names_dict is not None:
+        names = {key: fp.value(names_dict.raw_get(key)) for key in names_dict}
+    open_action: str | None = None
+    if "/OpenAction" in root:
+        action = fp.resolve(root.raw_get("/OpenAction"))
+        if isinstance(action, list):
+            open_action = "destination"
+        elif isinstance(action, generic.DictionaryObject):
+            open_action = _name(_get(action, "/S")) or "(unknown)"
+            if "/Next" in action:
+                open_action += " with /Next"
+        else:
+            open_action = "(unknown)"
     return Snapshot(
+        names=names,
+        open_action=open_action,
         revision=revision,
         root=root_key,
         encrypt=fp.value(trailer.raw_get("/Encrypt")) if "/Encrypt" in trailer else b"",
@@ -491,6 +634,12 @@ class _Diff:
     fields_changed: list[str] = field(default_factory=list)
     signature_fields_added: list[str] = field(default_factory=list)
     catalog_keys: list[str] = field(default_factory=list)
+    pages_added: list[int] = field(default_factory=list)
+    pages_removed: list[int] = field(default_factory=list)
+    # (label, page number, rectangle) of annotations added in this revision
+    added_rects: list[tuple[str, int, tuple[float, float, float, float]]] = field(
+        default_factory=list
+    )
 
     def add(self, kind: ChangeKind, message: str, revision: int) -> None:
         self.changes.add(kind)
@@ -512,9 +661,21 @@ def compare(old: Snapshot, new: Snapshot) -> _Diff:
     for key in sorted(set(old.catalog) | set(new.catalog)):
         if old.catalog.get(key) != new.catalog.get(key):
             diff.catalog_keys.append(key)
-            diff.add(ChangeKind.CATALOG_CHANGED, f"document catalog entry {key} changed", rev)
+            artefact = _catalog_artefact(key, old, new)
+            if artefact is not None:
+                diff.add(ChangeKind.WRITER_ARTEFACT, artefact, rev)
+            else:
+                diff.add(ChangeKind.CATALOG_CHANGED, f"document catalog entry {key} changed", rev)
     for key in sorted(set(old.acroform) | set(new.acroform)):
-        if key not in _ACROFORM_ALLOWED and old.acroform.get(key) != new.acroform.get(key):
+        if key in _ACROFORM_ALLOWED or old.acroform.get(key) == new.acroform.get(key):
+            continue
+        if key in _ACROFORM_ARTEFACTS:
+            diff.add(
+                ChangeKind.WRITER_ARTEFACT,
+                f"form dictionary entry {key} (default appearance or resources) changed",
+                rev,
+            )
+        else:
             diff.add(ChangeKind.FORM_STRUCTURE_CHANGED, f"form dictionary entry {key} changed", rev)
 
     # Fields.
@@ -575,12 +736,26 @@ def compare(old: Snapshot, new: Snapshot) -> _Diff:
             )
             diff.add(kind, f"form field {name!r} removed", rev)
 
-    # Pages.
+    # Pages, by number: added ones as numbered in the new revision, removed ones as in
+    # the old.
+    old_keys = {p.key for p in old.pages if p.key != "direct"}
+    new_keys = {p.key for p in new.pages if p.key != "direct"}
+    diff.pages_added = [i for i, p in enumerate(new.pages, 1) if p.key not in old_keys]
+    diff.pages_removed = [i for i, p in enumerate(old.pages, 1) if p.key not in new_keys]
     if len(new.pages) > len(old.pages):
-        diff.add(ChangeKind.PAGES_ADDED, f"{len(new.pages) - len(old.pages)} page(s) added", rev)
-    elif len(new.pages) < len(old.pages):
+        numbers = ", ".join(map(str, diff.pages_added)) or "?"
         diff.add(
-            ChangeKind.PAGES_REMOVED, f"{len(old.pages) - len(new.pages)} page(s) removed", rev
+            ChangeKind.PAGES_ADDED,
+            f"{len(new.pages) - len(old.pages)} page(s) added (page {numbers})",
+            rev,
+        )
+    elif len(new.pages) < len(old.pages):
+        numbers = ", ".join(map(str, diff.pages_removed)) or "?"
+        diff.add(
+            ChangeKind.PAGES_REMOVED,
+            f"{len(old.pages) - len(new.pages)} page(s) removed (page {numbers} of the signed "
+            "revision)",
+            rev,
         )
     for number, (before_page, after_page) in enumerate(zip(old.pages, new.pages, strict=False), 1):
         change = PageChange(
@@ -589,26 +764,75 @@ def compare(old: Snapshot, new: Snapshot) -> _Diff:
             resources=before_page.resources != after_page.resources,
             attributes=before_page.attributes != after_page.attributes,
         )
-        if change.content or change.resources or change.attributes:
-            diff.pages_changed.append(change)
         if change.content:
             diff.add(ChangeKind.PAGE_CONTENT_CHANGED, f"page {number}: content changed", rev)
         if change.resources:
-            diff.add(
-                ChangeKind.PAGE_RESOURCES_CHANGED,
-                f"page {number}: resources (fonts, images, forms) changed",
-                rev,
-            )
+            unused = _unused_additions(before_page, after_page)
+            if unused is not None and not change.content:
+                change = dataclasses.replace(change, resources=False)
+                diff.add(
+                    ChangeKind.WRITER_ARTEFACT,
+                    f"page {number}: resources the page content does not use were added "
+                    f"({', '.join(unused)})",
+                    rev,
+                )
+            else:
+                diff.add(
+                    ChangeKind.PAGE_RESOURCES_CHANGED,
+                    f"page {number}: resources (fonts, images, forms) changed",
+                    rev,
+                )
         if change.attributes:
             diff.add(
                 ChangeKind.PAGE_ATTRIBUTES_CHANGED,
                 f"page {number}: attributes (size, rotation, ...) changed",
                 rev,
             )
+        if change.content or change.resources or change.attributes:
+            diff.pages_changed.append(change)
         _compare_annots(number, before_page, after_page, newly_signed, diff, rev)
     if not diff.changes:
         diff.changes.add(ChangeKind.NO_CHANGE)
     return diff
+
+
+def _catalog_artefact(key: str, old: Snapshot, new: Snapshot) -> str | None:
+    """Why a catalog change is a writer's artefact, or None when it is not one."""
+    if key in _CATALOG_ARTEFACTS:
+        return f"document catalog entry {key} (viewer settings, structure, permissions) changed"
+    if key == "/Names":
+        changed = {
+            k for k in set(old.names) | set(new.names) if old.names.get(k) != new.names.get(k)
+        }
+        if changed and not changed & _ACTIVE_NAME_TREES:
+            return f"document name trees {', '.join(sorted(changed))} changed"
+        return None
+    if key == "/OpenAction":
+        if new.open_action is None or new.open_action == "destination":
+            return "the document's opening view (/OpenAction) changed"
+        if new.open_action in _BENIGN_ACTIONS:
+            return f"the document's opening view (/OpenAction {new.open_action}) changed"
+    return None
+
+
+def _unused_additions(old: PageSnap, new: PageSnap) -> list[str] | None:
+    """The resource names added to a page whose content cannot use them (it does not name
+    them), when that is all that changed in its resources; else None."""
+    used = new.used_names()
+    if used is None:
+        return None
+    added: list[str] = []
+    for key, value in new.resource_names.items():
+        before = old.resource_names.get(key)
+        if before == value:
+            continue
+        category, name = key
+        if before is not None or not name or name.lstrip("/") in used:
+            return None
+        added.append(f"{category} {name}")
+    if any(key not in new.resource_names for key in old.resource_names):
+        return None
+    return added or None
 
 
 def _compare_annots(
@@ -653,6 +877,8 @@ def _compare_annots(
             else:
                 diff.annotations_added.append(label)
                 diff.add(ChangeKind.ANNOTATION_ADDED, f"{label}: annotation added", rev)
+                if annot.rect is not None:
+                    diff.added_rects.append((label, page, annot.rect))
             continue
         same = (previous.appearance, previous.value, previous.rest) == (
             annot.appearance,
@@ -757,6 +983,12 @@ class RevisionAnalysis:
     signature_fields: tuple[str, ...]
     # Signatures an earlier revision had and the last one lost: (field, signed in, lost in).
     removed_signatures: tuple[tuple[str, int, int], ...]
+    # Revisions (from the first signed one on) whose document could not be read.
+    unreadable: tuple[int, ...] = ()
+    # Per revision: (label, page number, rectangle) of the annotations it added.
+    added_annotations: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = (
+        dataclasses.field(default_factory=dict)
+    )
 
 
 def _unanalysed(
@@ -771,7 +1003,7 @@ def _unanalysed(
         objects_changed=0,
         objects_freed=0,
         changed_objects=(),
-        pages=None,
+        pages=_declared_page_count(reader, revision),
         pages_changed=(),
         annotations_added=(),
         annotations_changed=(),
@@ -782,6 +1014,27 @@ def _unanalysed(
         findings=(),
         analysed=False,
     )
+
+
+def _declared_page_count(reader: PdfFileReader, revision: int) -> int | None:
+    """The page count a revision declares (/Pages /Count), for revisions not analysed."""
+    try:
+        resolver = reader.get_historical_resolver(revision)
+
+        def get(obj: object) -> object:
+            # through this revision's resolver: a plain [] would read the latest revision
+            if isinstance(obj, generic.IndirectObject):
+                return resolver.get_object(obj.reference)
+            return obj
+
+        root = get(resolver.trailer_view.raw_get("/Root"))
+        pages = get(root.raw_get("/Pages")) if isinstance(root, generic.DictionaryObject) else None
+        count = (
+            get(pages.raw_get("/Count")) if isinstance(pages, generic.DictionaryObject) else None
+        )
+    except Exception:
+        return None
+    return int(count) if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def analyse_revisions(
@@ -799,13 +1052,39 @@ def analyse_revisions(
     total = reader.xrefs.total_revisions
     base = total if first_signed is None else max(0, min(first_signed, total - 1))
     budget = [max_nodes]
-    snapshots = {r: take_snapshot(reader, r, budget) for r in range(base, total)}
+    snapshots: dict[int, Snapshot] = {}
+    unreadable: dict[int, str] = {}
+    added_rects: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = {}
+    for r in range(base, total):
+        try:
+            snapshots[r] = take_snapshot(reader, r, budget)
+        except (AnalysisLimitExceeded, MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # one damaged revision does not hide the others
+            unreadable[r] = _describe(exc)
     reports = [_unanalysed(r, bounds, reader) for r in range(base)]
     if base < total:
         report = _unanalysed(base, bounds, reader)
-        reports.append(dataclasses.replace(report, pages=len(snapshots[base].pages), analysed=True))
+        if base in snapshots:
+            report = dataclasses.replace(report, pages=len(snapshots[base].pages), analysed=True)
+        else:
+            report = _unreadable_report(report, unreadable[base])
+        reports.append(report)
+    previous = base if base in snapshots else None
     for revision in range(base + 1, total):
-        diff = compare(snapshots[revision - 1], snapshots[revision])
+        if revision not in snapshots or previous is None:
+            report = _unanalysed(revision, bounds, reader)
+            if revision not in snapshots:
+                report = _unreadable_report(report, unreadable[revision])
+            else:
+                previous = revision
+                report = dataclasses.replace(report, pages=len(snapshots[revision].pages))
+            reports.append(report)
+            continue
+        # Compared with the last readable revision: the changes of an unreadable one in
+        # between are then seen together with this one's.
+        diff = compare(snapshots[previous], snapshots[revision])
+        previous = revision
         added, changed, freed, listed = _object_changes(reader, revision, bounds, diff)
         if ChangeKind.XREF_REDIRECTED in diff.changes:
             diff.changes.discard(ChangeKind.NO_CHANGE)
@@ -827,21 +1106,44 @@ def analyse_revisions(
                 signature_fields_added=tuple(diff.signature_fields_added),
                 catalog_keys_changed=tuple(diff.catalog_keys),
                 findings=tuple(diff.findings[:MAX_FINDINGS_PER_REVISION]),
+                pages_added=tuple(diff.pages_added),
+                pages_removed=tuple(diff.pages_removed),
             )
         )
+        if diff.added_rects:
+            added_rects[revision] = tuple(diff.added_rects)
     signed = {
         r: {name for name, f in snap.fields.items() if f.field_type == "/Sig" and f.filled}
         for r, snap in snapshots.items()
     }
     removed: dict[str, tuple[str, int, int]] = {}
-    for revision in range(base + 1, total):
-        for name in signed[revision - 1] - signed[revision]:
-            first = next(r for r in range(base, revision) if name in signed[r])
+    readable = sorted(signed)
+    for before, revision in itertools.pairwise(readable):
+        for name in signed[before] - signed[revision]:
+            first = next(r for r in readable if name in signed[r])
             removed.setdefault(name, (name, first, revision))
     last = signed.get(total - 1, set())
     return RevisionAnalysis(
         tuple(reports),
-        tuple(len(snapshots[r].pages) if r in snapshots else None for r in range(total)),
+        tuple(report.pages for report in reports),
         tuple(sorted(last)),
         tuple(v for k, v in removed.items() if k not in last),
+        tuple(sorted(unreadable)),
+        added_rects,
     )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+def _unreadable_report(report: RevisionReport, why: str) -> RevisionReport:
+    finding = Finding(
+        "REVISION_UNREADABLE",
+        Severity.WARNING,
+        f"revision {report.index}: its document cannot be read ({why}); its changes are "
+        "judged together with the next readable revision's",
+        report.index,
+    )
+    return dataclasses.replace(report, findings=(finding,), analysed=False)

@@ -24,11 +24,11 @@ import asyncio
 import base64
 import dataclasses
 import hashlib
-import io
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from asn1crypto import cms
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.xref import ObjStreamRef
@@ -36,8 +36,10 @@ from pyhanko.sign.diff_analysis import DiffResult
 from pyhanko.sign.fields import FieldMDPSpec, enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-from signing.verify import ades
+from signing.verify import ades, visual
+from signing.verify.algorithms import signature_mechanism
 from signing.verify.changes import AnalysisLimitExceeded, RevisionAnalysis, analyse_revisions
+from signing.verify.recovery import EncryptedPdf, open_pdf, scan_signatures
 from signing.verify.report import (
     AdesResult,
     ChangeKind,
@@ -45,8 +47,8 @@ from signing.verify.report import (
     DocumentInfo,
     Finding,
     Indication,
+    IntegrityFacts,
     Modifications,
-    Problem,
     ProblemCode,
     RevisionReport,
     Severity,
@@ -56,16 +58,16 @@ from signing.verify.report import (
     SubIndication,
     TimestampReport,
     VerificationReport,
+    cannot_validate,
     worst,
 )
+from signing.verify.sniff import header_version, sniff_pdf
 from signing.verify.structure import (
     RevisionBounds,
     check_byte_range,
     count_signature_dictionaries,
-    header_version,
     revision_bounds,
     revisions_with_signature_dictionaries,
-    sniff_pdf,
 )
 from signing.verify.trust import TrustSettings, VerificationPolicy
 
@@ -80,6 +82,27 @@ _ALWAYS_PERMITTED = frozenset(
     }
 )
 _PADES_SUBFILTER = "/ETSI.CAdES.detached"
+# Changes that may legitimately look different on the page (when permitted at all).
+_VISIBLE_CHANGES = frozenset(
+    {
+        ChangeKind.SIGNATURE_ADDED,
+        ChangeKind.DOCUMENT_TIMESTAMP_ADDED,
+        ChangeKind.FORM_FILLED,
+        ChangeKind.ANNOTATION_ADDED,
+        ChangeKind.ANNOTATION_CHANGED,
+        ChangeKind.ANNOTATION_REMOVED,
+        ChangeKind.PAGE_CONTENT_CHANGED,
+        ChangeKind.PAGE_RESOURCES_CHANGED,
+        ChangeKind.PAGE_ATTRIBUTES_CHANGED,
+        ChangeKind.PAGES_ADDED,
+        ChangeKind.PAGES_REMOVED,
+        ChangeKind.FORM_STRUCTURE_CHANGED,
+        ChangeKind.SIGNATURE_FIELD_CHANGED,
+        ChangeKind.CATALOG_CHANGED,
+        ChangeKind.TRAILER_CHANGED,
+        ChangeKind.XREF_REDIRECTED,
+    }
+)
 
 
 def analyse_pdf(
@@ -100,30 +123,33 @@ def analyse_pdf(
     return dataclasses.replace(report, elapsed_ms=round((time.perf_counter() - started) * 1000))
 
 
-def cannot_validate(
+def _unreadable(
     code: ProblemCode,
     message: str,
-    *,
-    offline: bool,
-    policy: str,
-    document: DocumentInfo | None = None,
-    now: datetime | None = None,
+    data: bytes,
+    doc: DocumentInfo,
+    problem: Callable[[ProblemCode, str, DocumentInfo | None], VerificationReport],
 ) -> VerificationReport:
-    """The structured "cannot be validated: why" report."""
-    return VerificationReport(
-        bottom_line=Indication.INDETERMINATE,
-        sub_indication=None,
-        summary=f"cannot be validated: {message}",
-        validation_time=now or datetime.now(UTC),
-        offline=offline,
-        policy=policy,
-        document=document,
-        signatures=(),
-        document_timestamps=(),
-        revisions=(),
-        findings=(Finding(code.value, Severity.ERROR, message),),
-        problem=Problem(code, message),
-    )
+    """A file that cannot be read still lists the signatures a scan of its bytes finds."""
+    found = scan_signatures(data)
+    report = problem(code, message, dataclasses.replace(doc, signatures_found=len(found)))
+    extra = [
+        Finding(
+            "SIGNATURE_FOUND_UNVERIFIED",
+            Severity.WARNING,
+            f"signature {i}"
+            + (f" in field {sig.field_name!r}" if sig.field_name else "")
+            + (f", /ByteRange {list(sig.byte_range)}" if sig.byte_range else "")
+            + ": found in the bytes, not verified"
+            + {
+                True: " (the bytes it names do hash to its signed message digest)",
+                False: " (the bytes it names do NOT hash to its signed message digest)",
+                None: "",
+            }[sig.digest_matches],
+        )
+        for i, sig in enumerate(found, 1)
+    ]
+    return dataclasses.replace(report, findings=(*report.findings, *extra))
 
 
 def _describe(exc: BaseException) -> str:
@@ -156,25 +182,24 @@ async def _analyse(
     if not sniff_pdf(data):
         return problem(ProblemCode.NOT_A_PDF, "the file is not a PDF (no %PDF- header)", doc)
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        opened = open_pdf(data)
+        reader = opened.reader
         revisions = reader.xrefs.total_revisions
     except (MemoryError, RecursionError):
         raise
+    except EncryptedPdf as exc:
+        return _unreadable(ProblemCode.ENCRYPTED, str(exc), data, doc, problem)
     except Exception as exc:  # any parser failure is the answer itself
-        return problem(
-            ProblemCode.UNREADABLE_PDF, f"the PDF structure cannot be read ({_describe(exc)})", doc
-        )
-    doc = dataclasses.replace(doc, revisions=revisions)
-    if reader.encrypted:
-        return problem(ProblemCode.ENCRYPTED, "encrypted PDFs are not verified", doc)
-    if reader.xrefs.hybrid_xrefs_present:
-        # A table and a stream may each name different objects: readers disagree by design.
-        return problem(
-            ProblemCode.UNSUPPORTED_STRUCTURE,
-            "hybrid cross-reference sections (/XRefStm) can show different documents to "
-            "different readers; such files are not verified",
-            doc,
-        )
+        message = f"the PDF structure cannot be read ({_describe(exc)})"
+        return _unreadable(ProblemCode.UNREADABLE_PDF, message, data, doc, problem)
+    doc = dataclasses.replace(
+        doc,
+        revisions=revisions,
+        encrypted=opened.encrypted,
+        read_leniently=opened.lenient,
+        hybrid_xref=opened.hybrid,
+    )
+    findings: list[Finding] = list(opened.findings)
     if revisions > policy.max_revisions:
         return problem(
             ProblemCode.TOO_COMPLEX,
@@ -183,18 +208,18 @@ async def _analyse(
         )
     try:
         bounds = revision_bounds(data, reader)
-        fields = list(enumerate_sig_fields(reader, filled_status=True))
+        fields = _signature_fields(reader, findings)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:
         message = f"the signature fields cannot be read ({_describe(exc)})"
-        return problem(ProblemCode.UNREADABLE_PDF, message, doc)
+        return _unreadable(ProblemCode.UNREADABLE_PDF, message, data, doc, problem)
     # Signatures first: where the earliest one sits decides which revisions need comparing.
     broken: list[tuple[str, generic.DictionaryObject, Exception]] = []
     embedded: list[tuple[str, EmbeddedPdfSignature]] = []
     for name, _value, raw_field in fields:
         if isinstance(raw_field, generic.IndirectObject):
-            raw_field = raw_field.get_object()  # type: ignore[no-untyped-call]
+            raw_field = raw_field.get_object()
         try:
             sig = EmbeddedPdfSignature(reader, raw_field, name)
             _ = sig.sig_object_type
@@ -212,18 +237,14 @@ async def _analyse(
             reader, bounds, first_signed=min(signed_revisions, default=None)
         )
     except AnalysisLimitExceeded as exc:
-        return problem(ProblemCode.TOO_COMPLEX, str(exc), doc)
+        return _unreadable(ProblemCode.TOO_COMPLEX, str(exc), data, doc, problem)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:
-        return problem(
-            ProblemCode.UNREADABLE_PDF,
-            f"the revisions of the PDF cannot be analysed ({_describe(exc)})",
-            doc,
-        )
+        message = f"the revisions of the PDF cannot be analysed ({_describe(exc)})"
+        return _unreadable(ProblemCode.UNREADABLE_PDF, message, data, doc, problem)
     doc = dataclasses.replace(doc, pages=analysis.page_counts[-1] if analysis.page_counts else None)
 
-    findings: list[Finding] = []
     try:
         material = ades.read_dss(reader)
     except Exception as exc:
@@ -241,11 +262,17 @@ async def _analyse(
     doc_timestamps: list[TimestampReport] = []
     certification = _certification_level(embedded)
     for name, sig in embedded:
-        if sig.sig_object_type == "/DocTimeStamp":
-            doc_timestamps.append(await context.document_timestamp(sig))
-        else:
+        try:
+            is_timestamp = sig.sig_object_type == "/DocTimeStamp"
             order = sig.signed_revision if isinstance(sig.signed_revision, int) else 10**9
-            signatures.append((order, await context.signature(name, sig, certification)))
+            if is_timestamp:
+                doc_timestamps.append(await context.document_timestamp(sig))
+            else:
+                signatures.append((order, await context.signature(name, sig, certification)))
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # one signature's failure is its own verdict, not the file's
+            signatures.append((10**9, context.malformed(name, sig.sig_field, exc)))
     for name in missed:
         signatures.append(
             (
@@ -288,6 +315,38 @@ async def _analyse(
     return _document_report(
         doc, ordered, doc_timestamps, analysis.reports, findings, offline, policy, now
     )
+
+
+def _signature_fields(
+    reader: PdfFileReader, findings: list[Finding]
+) -> list[tuple[str, object, generic.DictionaryObject]]:
+    """The filled signature fields of the last revision, or, when its form cannot be read,
+    of the last revision whose form can (the signatures are then judged as unanalysable
+    changes would be: never passed on the last revision's account)."""
+    try:
+        return list(enumerate_sig_fields(reader, filled_status=True))
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        first_error = exc
+    for revision in range(reader.xrefs.total_revisions - 2, -1, -1):
+        try:
+            resolver = reader.get_historical_resolver(revision)
+            fields = list(enumerate_sig_fields(resolver, filled_status=True))
+        except (MemoryError, RecursionError):
+            raise
+        except Exception:  # noqa: S112 - try the revision before
+            continue
+        findings.append(
+            Finding(
+                "FORM_READ_FROM_EARLIER_REVISION",
+                Severity.WARNING,
+                f"the last revision's form cannot be read ({_describe(first_error)}); the "
+                f"signature fields were read from revision {revision}",
+            )
+        )
+        return fields
+    raise first_error
 
 
 def _certification_level(
@@ -349,6 +408,7 @@ class _Context:
         self, name: str, field: generic.DictionaryObject, exc: Exception
     ) -> SignatureReport:
         errors = [f"the signature dictionary is malformed: {_describe(exc)}"]
+        found: list[Finding] = [Finding("SIGNATURE_MALFORMED", Severity.ERROR, errors[0])]
         try:
             # [] dereferences; dict.get would hand back the bare reference
             sig_object = field["/V"] if "/V" in field else None  # noqa: SIM401
@@ -367,11 +427,42 @@ class _Context:
                     self.bounds,
                 )
                 errors.extend(f.message for f in check.findings)
+                found.extend(check.findings)
+                count = _raw_signer_info_count(raw)
+                if count is not None and count > 1:
+                    message = f"the CMS carries {count} SignerInfos; a PAdES signature has one"
+                    errors.append(message)
+                    found.append(Finding("MULTIPLE_SIGNER_INFOS", Severity.ERROR, message))
+                if "/ByteRange" not in sig_object or "/Contents" not in sig_object:
+                    found.append(
+                        Finding(
+                            "UNIVERSAL_SIGNATURE_FORGERY",
+                            Severity.ERROR,
+                            "the signature dictionary has no /ByteRange or no /Contents",
+                        )
+                    )
+                elif raw is not None and not raw.strip(b"\x00"):
+                    found.append(
+                        Finding(
+                            "UNIVERSAL_SIGNATURE_FORGERY",
+                            Severity.ERROR,
+                            "the signature's /Contents is empty (no signature at all)",
+                        )
+                    )
             else:
                 errors.append("the signature field's value is not a signature dictionary")
         except Exception as inner:
             errors.append(_describe(inner))
-        return _failed_report(name, "SIGNATURE_MALFORMED", "; ".join(errors))
+        report = _failed_report(name, "SIGNATURE_MALFORMED", "; ".join(errors))
+        structure = tuple(f for f in found if f.code != "SIGNATURE_MALFORMED")
+        attacks = _signature_findings(
+            structure,
+            IntegrityFacts(None, None, None, None, None),
+            _NO_MODIFICATIONS,
+            unjudged=False,
+        )
+        unique = {f.code: f for f in reversed((found[0], *attacks))}  # first of each code
+        return dataclasses.replace(report, findings=tuple(reversed(unique.values())))
 
     async def document_timestamp(self, sig: EmbeddedPdfSignature) -> TimestampReport:
         report = await ades.validate_document_timestamp(
@@ -428,7 +519,12 @@ class _Context:
             coverage = Coverage.PARTIAL if check.byte_range else Coverage.UNKNOWN
 
         outcome = await ades.validate_signature(
-            sig, self.trust, self.material, offline=self.offline, now=self.now
+            sig,
+            self.trust,
+            self.material,
+            offline=self.offline,
+            now=self.now,
+            skip_diff=bool(self.analysis.unreadable),
         )
         errors.extend(outcome.errors)
         warnings.extend(outcome.warnings)
@@ -459,6 +555,15 @@ class _Context:
         )
 
         # What changed after it.
+        last = len(self.bounds) - 1
+        unjudged = bool(later) and (
+            signed_revision in self.analysis.unreadable or last in self.analysis.unreadable
+        )
+        if unjudged:
+            errors.append(
+                "the changes made after this signature cannot be judged: a revision's "
+                "document cannot be read (see the revisions)"
+            )
         docmdp = _int_level(sig)
         if (
             certification is not None
@@ -481,6 +586,7 @@ class _Context:
             self.policy,
             status,
         )
+        modifications = self._what_a_reader_sees(modifications, signed_revision, later)
         for finding in modifications.findings:
             if finding.severity is Severity.ERROR:
                 errors.append(finding.message)
@@ -491,7 +597,7 @@ class _Context:
         digest = sig.md_algorithm
         signature_algorithm: str | None = None
         try:
-            signature_algorithm = sig.signer_info["signature_algorithm"].signature_algo
+            signature_algorithm = signature_mechanism(sig.signer_info["signature_algorithm"])
             declared = {a["algorithm"].native for a in sig.signed_data["digest_algorithms"]}
             if digest not in declared:
                 warnings.append(
@@ -524,12 +630,46 @@ class _Context:
         if outcome.sub_indication is None and outcome.indication is Indication.TOTAL_PASSED:
             infos.append(outcome.details)
 
+        # Integrity facts, each on its own; the attack classes found, by code.
+        signer_infos = _signer_info_count(sig)
+        if signer_infos is not None and signer_infos > 1:
+            errors.append(
+                f"the CMS carries {signer_infos} SignerInfos; a PAdES signature has exactly one "
+                "(the others are not verified)"
+            )
+        integrity = IntegrityFacts(
+            signature_intact=status.valid if status is not None else None,
+            message_digest_match=status.intact if status is not None else _digest_matches(sig),
+            byte_range_valid=structural_ok,
+            signature_dictionary_consistent=(
+                False
+                if any(f.code == "SIGNATURE_DICTIONARY_INCONSISTENT" for f in check.findings)
+                else self._dictionary_consistent(sig, signed_revision)
+            ),
+            signer_infos=signer_infos,
+        )
+        sig_findings = _signature_findings(check.findings, integrity, modifications, unjudged)
+        if any(t.message_imprint_ok is False for t in outcome.timestamps):
+            sig_findings += (
+                Finding(
+                    "TIMESTAMP_NOT_FOR_THIS_SIGNATURE",
+                    Severity.ERROR,
+                    "a signature timestamp's imprint is not this signature's value (copied?)",
+                ),
+            )
+
         # The combined verdict: the strictest judgement wins.
         indication, sub = outcome.indication, outcome.sub_indication
         # Bad bytes, or a change after signing the policy does not permit, is a failure.
-        broken = not structural_ok or coverage in (Coverage.PARTIAL, Coverage.UNKNOWN)
+        broken = (
+            not structural_ok
+            or coverage in (Coverage.PARTIAL, Coverage.UNKNOWN)
+            or (signer_infos is not None and signer_infos > 1)
+        )
         if broken or (indication is not Indication.TOTAL_FAILED and not modifications.permitted):
             indication, sub = Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE
+        elif indication is Indication.TOTAL_PASSED and unjudged:
+            indication, sub = Indication.INDETERMINATE, SubIndication.GENERIC
         elif indication is Indication.TOTAL_PASSED and crypto_problem:
             indication, sub = Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE
         elif indication is Indication.TOTAL_PASSED and bad_timestamps:
@@ -542,7 +682,12 @@ class _Context:
             and outcome.details
             and outcome.details not in errors
         ):
-            errors.insert(0, outcome.details)
+            # The AdES reason leads only when it is the verdict's reason: a broken
+            # /ByteRange is not summed up by the certificate's expiry.
+            if (indication, sub) == (outcome.indication, outcome.sub_indication):
+                errors.insert(0, outcome.details)
+            else:
+                errors.append(outcome.details)
 
         level = _level(sig, outcome, self.analysis.reports, signed_revision, self.material)
         signer = outcome.chain[0] if outcome.chain else None
@@ -576,7 +721,200 @@ class _Context:
             ades=AdesResult(outcome.indication, outcome.sub_indication, outcome.details),
             signature_value_b64=_signature_value(sig),
             signed_attributes_sha256=_signed_attributes_digest(sig),
+            integrity=integrity,
+            findings=sig_findings,
         )
+
+    def _what_a_reader_sees(
+        self, modifications: Modifications, signed_revision: int | None, later: tuple[int, ...]
+    ) -> Modifications:
+        """The signed revision and the final file rendered and compared, and the text under
+        each annotation added since: only when something beyond validation data changed."""
+        if signed_revision is None or not later:
+            return modifications
+        if set(modifications.changes) <= _ALWAYS_PERMITTED:
+            return modifications
+        signed = self.data[: self.bounds[signed_revision].end]
+        findings = list(modifications.findings)
+        overlapping: list[str] = []
+        for revision in later:
+            for label, page, rect in self.analysis.added_annotations.get(revision, ()):
+                text = visual.text_under(signed, page, rect)
+                if text:
+                    overlapping.append(label)
+                    findings.append(
+                        Finding(
+                            "ANNOTATION_OVERLAPS_TEXT",
+                            Severity.WARNING,
+                            f"revision {revision}: {label} lies over signed text ({text[:60]!r})",
+                            revision,
+                        )
+                    )
+        differing = visual.pages_that_look_different(signed, self.data)
+        permitted = modifications.permitted
+        if differing:
+            pages = ", ".join(map(str, differing))
+            if set(modifications.changes) & _VISIBLE_CHANGES:
+                findings.append(
+                    Finding(
+                        "VISUAL_DIFFERENCE",
+                        Severity.WARNING,
+                        f"page(s) {pages} look different from the signed revision",
+                    )
+                )
+            else:
+                # Nothing found explains it: the analysis was fooled, never the reader.
+                permitted = False
+                findings.append(
+                    Finding(
+                        "CHANGE_NOT_PERMITTED",
+                        Severity.ERROR,
+                        f"page(s) {pages} look different from the signed revision, although "
+                        "no change found after it should show",
+                    )
+                )
+        return dataclasses.replace(
+            modifications,
+            permitted=permitted,
+            findings=tuple(findings),
+            visual_difference_pages=differing,
+            annotations_overlapping_text=tuple(overlapping),
+        )
+
+    def _dictionary_consistent(
+        self, sig: EmbeddedPdfSignature, signed_revision: int | None
+    ) -> bool | None:
+        """The signature dictionary lies in the revision it signs, and no later revision
+        changed the field or its dictionary."""
+        offset = self._sig_offset(sig.sig_field)
+        if offset is None or signed_revision is None:
+            return None
+        inside = self.bounds[signed_revision].start <= offset < self.bounds[signed_revision].end
+        changed = any(
+            r.index > signed_revision
+            and ChangeKind.SIGNATURE_FIELD_CHANGED in r.changes
+            and sig.field_name in r.fields_changed
+            for r in self.analysis.reports
+        )
+        return inside and not changed
+
+
+_NO_MODIFICATIONS = Modifications(
+    permitted=True,
+    pyhanko_level=None,
+    pyhanko_docmdp_ok=None,
+    docmdp=None,
+    field_lock=None,
+    changes=(),
+    findings=(),
+)
+# Refused changes after a signature, by the attack class they are the mark of.
+_ATTACK_CLASSES: dict[ChangeKind, str] = {
+    ChangeKind.XREF_REDIRECTED: "SHADOW_ATTACK_HIDE",
+    ChangeKind.FORM_FILLED: "SHADOW_ATTACK_REPLACE",
+    ChangeKind.TRAILER_CHANGED: "SHADOW_ATTACK_HIDE_AND_REPLACE",
+    ChangeKind.SIGNATURE_FIELD_CHANGED: "SIGNATURE_DICTIONARY_CHANGED",
+}
+_STRUCTURE_CLASSES: dict[str, str] = {
+    "BYTE_RANGE_MALFORMED": "UNIVERSAL_SIGNATURE_FORGERY",
+    "CONTENTS_MISSING": "UNIVERSAL_SIGNATURE_FORGERY",
+    "BYTE_RANGE_NOT_FROM_START": "SIGNATURE_WRAPPING",
+    "BYTE_RANGE_GAP_NOT_CONTENTS": "SIGNATURE_WRAPPING",
+    "BYTE_RANGE_INCONSISTENT": "SIGNATURE_WRAPPING",
+    "BYTE_RANGE_OUTSIDE_FILE": "BYTE_RANGE_OUTSIDE_FILE",
+}
+
+
+def _signature_findings(
+    structure: tuple[Finding, ...],
+    integrity: IntegrityFacts,
+    modifications: Modifications,
+    unjudged: bool,
+) -> tuple[Finding, ...]:
+    out: list[Finding] = []
+    for finding in structure:
+        out.append(finding)
+        attack = _STRUCTURE_CLASSES.get(finding.code)
+        if attack is not None and attack != finding.code:
+            out.append(Finding(attack, Severity.ERROR, finding.message, finding.revision))
+    if integrity.message_digest_match is False:
+        out.append(
+            Finding(
+                "MESSAGE_DIGEST_MISMATCH",
+                Severity.ERROR,
+                "the signed bytes do not hash to the signed message digest (modified bytes)",
+            )
+        )
+    if integrity.signature_intact is False:
+        out.append(
+            Finding(
+                "SIGNATURE_VALUE_INVALID",
+                Severity.ERROR,
+                "the signature value does not verify with the signer's key",
+            )
+        )
+    if integrity.signer_infos is not None and integrity.signer_infos > 1:
+        out.append(
+            Finding(
+                "MULTIPLE_SIGNER_INFOS",
+                Severity.ERROR,
+                f"the CMS carries {integrity.signer_infos} SignerInfos",
+            )
+        )
+    if integrity.signature_dictionary_consistent is False and not any(
+        f.code == "SIGNATURE_DICTIONARY_INCONSISTENT" for f in structure
+    ):
+        out.append(
+            Finding(
+                "SIGNATURE_DICTIONARY_INCONSISTENT",
+                Severity.ERROR,
+                "the signature dictionary is not part of the revision it signs, or changed "
+                "after signing",
+            )
+        )
+    errors = [f for f in modifications.findings if f.severity is Severity.ERROR]
+    for kind in modifications.refused:
+        attack = _ATTACK_CLASSES.get(kind, "INCREMENTAL_SAVING_ATTACK")
+        revision = next((f.revision for f in errors if f.revision is not None), None)
+        message = f"{kind.value} after the signature is not permitted"
+        out.append(Finding(attack, Severity.ERROR, message, revision))
+    if unjudged:
+        out.append(
+            Finding(
+                "CHANGES_NOT_ANALYSED",
+                Severity.ERROR,
+                "the changes after this signature cannot be judged (unreadable revision)",
+            )
+        )
+    return tuple(dict.fromkeys(out))
+
+
+def _raw_signer_info_count(contents: bytes | None) -> int | None:
+    if not contents:
+        return None
+    try:
+        info = cms.ContentInfo.load(contents)  # trailing zero padding is ignored
+        return len(info["content"]["signer_infos"])
+    except Exception:
+        return None
+
+
+def _signer_info_count(sig: EmbeddedPdfSignature) -> int | None:
+    try:
+        return len(sig.signed_data["signer_infos"])
+    except Exception:
+        return None
+
+
+def _digest_matches(sig: EmbeddedPdfSignature) -> bool | None:
+    """Our own check of the messageDigest attribute, when pyHanko's validation stopped
+    before it."""
+    try:
+        signed = sig.signer_info["signed_attrs"]
+        digest = next(a["values"][0].native for a in signed if a["type"].native == "message_digest")
+        return bool(sig.compute_digest() == digest)
+    except Exception:
+        return None
 
 
 def _signature_value(sig: EmbeddedPdfSignature) -> str | None:
@@ -633,11 +971,15 @@ def _judge_modifications(
 ) -> Modifications:
     findings: list[Finding] = []
     changes: set[ChangeKind] = set()
+    refused: set[ChangeKind] = set()
     permitted = True
+    current: ChangeKind | None = None  # the kind being judged, for `refused`
 
     def refuse(message: str, revision: int | None) -> None:
         nonlocal permitted
         permitted = False
+        if current is not None:
+            refused.add(current)
         findings.append(Finding("CHANGE_NOT_PERMITTED", Severity.ERROR, message, revision))
 
     for report in later:
@@ -648,9 +990,13 @@ def _judge_modifications(
                 findings.append(finding)
         for kind in report.changes:
             changes.add(kind)
+            current = kind
             messages = [f.message for f in by_kind.get(kind.value, [])] or [kind.value]
             what = f"revision {report.index}: " + "; ".join(messages)
             if kind in _ALWAYS_PERMITTED:
+                continue
+            if kind is ChangeKind.WRITER_ARTEFACT:
+                findings.append(Finding(kind.value, Severity.WARNING, what, report.index))
                 continue
             if kind is ChangeKind.SIGNATURE_ADDED:
                 if docmdp == 1:
@@ -687,6 +1033,7 @@ def _judge_modifications(
                     findings.append(Finding(kind.value, Severity.WARNING, what, report.index))
                 continue
             refuse(what, report.index)
+    current = None
     if coverage in (Coverage.PARTIAL, Coverage.UNKNOWN) and later:
         refuse(
             "the signature does not cover a whole revision: nothing after it can be judged", None
@@ -701,7 +1048,19 @@ def _judge_modifications(
     elif diff is not None:
         pyhanko_level = "SUSPICIOUS"
     docmdp_ok = getattr(status, "docmdp_ok", None)
-    if pyhanko_level in ("OTHER", "SUSPICIOUS") or docmdp_ok is False:
+    # Writer artefacts (a /Names or /OpenAction change, the form's /DA) are "OTHER" to
+    # pyHanko; when they are all our analysis finds, pyHanko's rating is reported, not final.
+    only_artefacts = ChangeKind.WRITER_ARTEFACT in changes and permitted
+    if only_artefacts and pyhanko_level in ("OTHER", "SUSPICIOUS"):
+        findings.append(
+            Finding(
+                "PYHANKO_DIFF_DISAGREES",
+                Severity.WARNING,
+                f"pyHanko's difference analysis rates the changes {pyhanko_level}; our "
+                "analysis finds writer artefacts that leave the signed content as it was",
+            )
+        )
+    elif pyhanko_level in ("OTHER", "SUSPICIOUS") or docmdp_ok is False:
         detail = f": {diff}" if pyhanko_level == "SUSPICIOUS" else ""
         refuse(f"pyHanko's difference analysis rejects the changes ({pyhanko_level}{detail})", None)
     elif not permitted and pyhanko_level is not None:
@@ -724,6 +1083,7 @@ def _judge_modifications(
         changes=tuple(sorted(changes - {ChangeKind.NO_CHANGE}))
         or ((ChangeKind.NO_CHANGE,) if later else ()),
         findings=tuple(findings),
+        refused=tuple(sorted(refused)),
     )
 
 
@@ -734,7 +1094,11 @@ def _level(
     signed_revision: int | None,
     material: ades.ValidationMaterial,
 ) -> SignatureLevel:
-    if outcome.status is None or signed_revision is None:
+    if signed_revision is None:
+        return SignatureLevel.UNKNOWN
+    try:
+        signing_cert = sig.signer_cert
+    except Exception:
         return SignatureLevel.UNKNOWN
     pades = _subfilter(sig) == _PADES_SUBFILTER
     level = "B"
@@ -747,9 +1111,9 @@ def _level(
         if r.index > signed_revision and ChangeKind.DSS_UPDATED in r.changes
     ]
     embedded = ades.read_revinfo_attribute(sig.signer_info)
-    covered = (
-        bool(dss_revisions) and material.covers(outcome.status.signing_cert)
-    ) or embedded.covers(outcome.status.signing_cert)
+    covered = (bool(dss_revisions) and material.covers(signing_cert)) or embedded.covers(
+        signing_cert
+    )
     if level == "T" and covered:
         level = "LT"
     names = {
@@ -838,6 +1202,10 @@ def _flag_duplicate_timestamps(
                 sub_indication=sub,
                 errors=(*report.errors, message),
                 signature_timestamps=tuple(stamps),
+                findings=(
+                    *report.findings,
+                    Finding("TIMESTAMP_DUPLICATED", Severity.ERROR, message),
+                ),
             )
         out.append(report)
     return out

@@ -26,10 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from signing.verify.engine import cannot_validate
 from signing.verify.errors import VerifierBusy, VerifierClosed
-from signing.verify.report import ProblemCode, VerificationReport
-from signing.verify.structure import sniff_pdf
+from signing.verify.report import ProblemCode, VerificationReport, cannot_validate
+from signing.verify.sniff import sniff_pdf
 from signing.verify.trust import TrustSettings, VerificationPolicy
 from signing.verify.worker import _HEADER, EXIT_AFTER_MEMORY_ERROR, MAX_FRAME
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -133,6 +133,10 @@ class ChangeKind(enum.StrEnum):
     TRAILER_CHANGED = "TRAILER_CHANGED"
     XREF_REDIRECTED = "XREF_REDIRECTED"
     UNREFERENCED_OBJECTS = "UNREFERENCED_OBJECTS"
+    # What writers change without changing what was signed: viewer settings, /Perms, name
+    # trees, the opening view, the form's default appearance, unused resources. Permitted,
+    # reported as warnings (EU DSS: "undefined changes", a warning by default).
+    WRITER_ARTEFACT = "WRITER_ARTEFACT"
     NO_CHANGE = "NO_CHANGE"
 
 
@@ -222,6 +226,13 @@ class Modifications:
     field_lock: str | None  # FieldMDP / Lock summary
     changes: tuple[ChangeKind, ...]  # union over the later revisions
     findings: tuple[Finding, ...]
+    refused: tuple[ChangeKind, ...] = ()  # the changes that are not permitted
+    # Pages whose rendering differs between the signed revision and the final file (the
+    # first 20 pages); None when not compared (nothing but validation data changed, or
+    # the rendering failed).
+    visual_difference_pages: tuple[int, ...] | None = None
+    # Annotations added after the signature that lie over text of the signed revision.
+    annotations_overlapping_text: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,6 +242,24 @@ class AdesResult:
     indication: Indication
     sub_indication: SubIndication | None
     details: str = ""
+
+
+@dataclass(frozen=True)
+class IntegrityFacts:
+    """Per-signature integrity facts, each established on its own (as the EU DSS
+    validation report lists them); None where it could not be established."""
+
+    # The signature value verifies with the signer's public key.
+    signature_intact: bool | None
+    # The signed messageDigest attribute equals the digest of the /ByteRange content.
+    message_digest_match: bool | None
+    # Starts at 0, the one gap is exactly this /Contents, no overlap, within the file, and
+    # ends where the revision that holds the signature dictionary ends.
+    byte_range_valid: bool | None
+    # The signature dictionary is part of the revision it signs and unchanged after.
+    signature_dictionary_consistent: bool | None
+    # SignerInfos in the CMS; a PAdES signature has exactly one.
+    signer_infos: int | None
 
 
 @dataclass(frozen=True)
@@ -260,6 +289,11 @@ class SignatureReport:
     # For the ETSI TS 119 102-2 report's signature identifier.
     signature_value_b64: str | None = None
     signed_attributes_sha256: str | None = None
+    integrity: IntegrityFacts | None = None
+    # What was found, by stable code: the attack classes (SIGNATURE_WRAPPING,
+    # UNIVERSAL_SIGNATURE_FORGERY, SHADOW_ATTACK_HIDE, INCREMENTAL_SAVING_ATTACK, ...) and
+    # each failed integrity check.
+    findings: tuple[Finding, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -301,6 +335,8 @@ class RevisionReport:
     findings: tuple[Finding, ...]
     # False for revisions before the first signed one: all signatures cover them whole.
     analysed: bool = True
+    pages_added: tuple[int, ...] = ()  # 1-based, as numbered in this revision
+    pages_removed: tuple[int, ...] = ()  # 1-based, as numbered in the revision before
 
 
 @dataclass(frozen=True)
@@ -310,6 +346,11 @@ class DocumentInfo:
     pdf_version: str | None
     revisions: int
     pages: int | None
+    encrypted: bool = False  # opened with the empty user password
+    read_leniently: bool = False  # the cross-reference structure deviates from the standard
+    hybrid_xref: bool = False  # /XRefStm in a classic trailer
+    # Signature dictionaries a scan of the bytes found, when the file cannot be read.
+    signatures_found: int | None = None
 
 
 @dataclass(frozen=True)
@@ -364,3 +405,29 @@ def worst(indications: list[Indication]) -> Indication:
     if Indication.INDETERMINATE in indications:
         return Indication.INDETERMINATE
     return Indication.TOTAL_PASSED
+
+
+def cannot_validate(
+    code: ProblemCode,
+    message: str,
+    *,
+    offline: bool,
+    policy: str,
+    document: DocumentInfo | None = None,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """The structured "cannot be validated: why" report."""
+    return VerificationReport(
+        bottom_line=Indication.INDETERMINATE,
+        sub_indication=None,
+        summary=f"cannot be validated: {message}",
+        validation_time=now or datetime.now(UTC),
+        offline=offline,
+        policy=policy,
+        document=document,
+        signatures=(),
+        document_timestamps=(),
+        revisions=(),
+        findings=(Finding(code.value, Severity.ERROR, message),),
+        problem=Problem(code, message),
+    )

@@ -18,21 +18,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.verify.report import Finding, Severity
 
-# ISO 32000: the header may be preceded by up to 1024 bytes of junk.
-_HEADER = re.compile(rb"%PDF-(\d\.\d)")
 _EOF = re.compile(rb"%%EOF(\r\n|\r|\n)?")
 _HEX_STRING = re.compile(rb"<[0-9A-Fa-f]*>")
 _CONTENTS_KEY_BEFORE = re.compile(rb"/Contents\s*$")
-
-
-def sniff_pdf(data: bytes) -> bool:
-    """True when `data` carries a PDF header in its first 1024 bytes."""
-    return _HEADER.search(data[: 1024 + 8]) is not None
-
-
-def header_version(data: bytes) -> str | None:
-    match = _HEADER.search(data[: 1024 + 8])
-    return match.group(1).decode() if match else None
 
 
 @dataclass(frozen=True)
@@ -99,7 +87,7 @@ def check_byte_range(
     """`raw_byte_range` as parsed from the signature dictionary; `contents` the decoded
     /Contents string; `sig_offset` where the signature dictionary's object starts (None:
     inside an object stream, or unknown)."""
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []
 
     def fail(code: str, message: str) -> ByteRangeCheck:
         finding = Finding(code, Severity.ERROR, message)
@@ -119,8 +107,10 @@ def check_byte_range(
         return fail("BYTE_RANGE_MALFORMED", "/ByteRange has a negative number")
     if start1 != 0:
         return fail("BYTE_RANGE_NOT_FROM_START", "the signed bytes do not start at offset 0")
-    if len1 <= 0 or start2 <= len1 or len2 <= 0:
+    if len1 <= 0 or len2 <= 0:
         return fail("BYTE_RANGE_MALFORMED", "/ByteRange parts overlap or are empty")
+    if start2 <= len1:
+        return fail("BYTE_RANGE_OVERLAP", "/ByteRange parts overlap or are empty (no gap)")
     if start2 + len2 > size:
         return fail(
             "BYTE_RANGE_OUTSIDE_FILE",
@@ -142,28 +132,47 @@ def check_byte_range(
             "(signature wrapping?)",
         )
     if sig_offset is None:
-        errors.append("the signature dictionary is not a plain object in the file body")
+        errors.append(
+            (
+                "BYTE_RANGE_INCONSISTENT",
+                "the signature dictionary is not a plain object in the file body",
+            )
+        )
     else:
         # The gap must be the /Contents value of the very object the field points at.
         if not (sig_offset < len1) or data.find(b"endobj", sig_offset, len1) != -1:
             errors.append(
-                "the /ByteRange gap lies outside the signature dictionary it belongs to "
-                "(signature wrapping?)"
+                (
+                    "BYTE_RANGE_INCONSISTENT",
+                    "the /ByteRange gap lies outside the signature dictionary it belongs to "
+                    "(signature wrapping?)",
+                )
             )
         elif _CONTENTS_KEY_BEFORE.search(data[max(sig_offset, len1 - 64) : len1]) is None:
-            errors.append("the /ByteRange gap is not preceded by this dictionary's /Contents key")
+            errors.append(
+                (
+                    "BYTE_RANGE_INCONSISTENT",
+                    "the /ByteRange gap is not preceded by this dictionary's /Contents key",
+                )
+            )
     signed_end = start2 + len2
     containing = [b for b in bounds if b.end == signed_end]
     if not containing:
         errors.append(
-            "the signed bytes do not end where a revision of the file ends "
-            "(signature wrapping or a crafted /ByteRange)"
+            (
+                "BYTE_RANGE_INCONSISTENT",
+                "the signed bytes do not end where a revision of the file ends "
+                "(signature wrapping or a crafted /ByteRange)",
+            )
         )
     elif sig_offset is not None and not (containing[0].start <= sig_offset < containing[0].end):
-        errors.append("the signature dictionary is not part of the revision it signs")
-    findings = tuple(
-        Finding("BYTE_RANGE_INCONSISTENT", Severity.ERROR, message) for message in errors
-    )
+        errors.append(
+            (
+                "SIGNATURE_DICTIONARY_INCONSISTENT",
+                "the signature dictionary is not part of the revision it signs",
+            )
+        )
+    findings = tuple(Finding(code, Severity.ERROR, message) for code, message in errors)
     return ByteRangeCheck(values, not errors, signed_end, findings)
 
 

@@ -81,6 +81,9 @@ class TrustSettings:
         return tuple(hashlib.sha256(der).hexdigest() for der in self.roots)
 
 
+DEFAULT_POLICY_NAME = "vault-strict-1"
+
+
 @dataclass(frozen=True)
 class VerificationPolicy:
     """What may change in a signed document after a signature, beyond what is always
@@ -93,7 +96,7 @@ class VerificationPolicy:
     Even when a switch is on, the signer's DocMDP/FieldMDP still decides.
     """
 
-    name: str = "vault-strict-1"
+    name: str = DEFAULT_POLICY_NAME
     allow_form_filling: bool = False
     allow_annotations: bool = False
     # Refuse validation of documents with more incremental updates than this.
@@ -104,3 +107,19 @@ class VerificationPolicy:
     digest_algorithms: frozenset[str] = field(
         default_factory=lambda: frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_512"})
     )
+
+    def __post_init__(self) -> None:
+        # The report names the policy in force: the default name with a switch turned on
+        # says which ("vault-strict-1+forms+annotations"), so two reports made under
+        # different settings never carry the same policy name.
+        if self.name == DEFAULT_POLICY_NAME:
+            extras = [
+                label
+                for label, on in (
+                    ("forms", self.allow_form_filling),
+                    ("annotations", self.allow_annotations),
+                )
+                if on
+            ]
+            if extras:
+                object.__setattr__(self, "name", "+".join([self.name, *extras]))

@@ -115,8 +115,8 @@ def main() -> int:
 
     # Import the verifier before the limits: its import is trusted and sizeable.
     from signing.verify import fast_hex
-    from signing.verify.engine import analyse_pdf, cannot_validate
-    from signing.verify.report import ProblemCode
+    from signing.verify.engine import analyse_pdf
+    from signing.verify.report import ProblemCode, cannot_validate
     from signing.verify.trust import TrustSettings, VerificationPolicy
 
     fast_hex.install()

@@ -24,10 +24,11 @@ from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
     page,
 )
 from tests.factories import CITIZEN_ID, create_owner, png_bytes, upload
-from tests.people import People
+from tests.people import AGENCY, People
 from tests.signing.conftest import dev, pki, runtime  # noqa: F401 - fixtures
 from tests.signing.vault.conftest import PUBLIC_BASE, csc  # noqa: F401 - fixtures
 from tests.signing.vault.conftest import signer_settings as base_signer_settings  # noqa: F401
+from vault.auth import Role
 from vault.runtime import Vault
 
 OFFICER_PIN = "111111"  # of the development credential h57-officer-an
@@ -75,7 +76,7 @@ def _form_of(response: Any) -> dict[str, str]:
     doc = page(response)
     return {
         name: doc.xpath(f"//form[@id='certify-form']//input[@name='{name}']/@value")[0]
-        for name in ("csrf_token", "form_key", "owner_id")
+        for name in ("csrf_token", "form_key", "owner_id", "staged_id")
         if doc.xpath(f"//form[@id='certify-form']//input[@name='{name}']")
     }
 
@@ -87,6 +88,7 @@ def _submit(
     *,
     form: dict[str, str] | None = None,
     identifier: str = CITIZEN_ID,
+    with_scans: bool = True,
 ) -> Any:
     hidden = form if form is not None else _form_of(b.get("/console/certify"))
     return b.post(
@@ -99,7 +101,12 @@ def _submit(
             "pin": pin,
             "book": "01/2026-SCT/BS-ĐT",
         },
-        files=[("scans", ("p1.jpg", scan(), "image/jpeg"))],
+        # No file chosen: a browser still sends the part, with an empty name and no bytes.
+        files=[
+            ("scans", ("p1.jpg", scan(), "image/jpeg"))
+            if with_scans
+            else ("scans", ("", b"", "application/octet-stream"))
+        ],
         csrf_from=None,
     )
 
@@ -255,3 +262,75 @@ def test_an_unknown_number_is_not_echoed_and_a_new_one_replaces_the_owner(
     assert r.status_code == 422
     assert page(r).get_element_by_id("certify-error") is not None
     assert _count(console.vault, "documents") == 0
+
+
+def test_the_preview_keeps_the_scans_so_signing_needs_them_not_again(
+    signing_console: Console, client: TestClient
+) -> None:
+    """The scans chosen for the preview are kept server-side (encrypted, expiring): signing
+    takes them from there, and only their officer may."""
+    console = signing_console
+    make_officers(console.vault, {"c_certifier2": (AGENCY, (Role.CERTIFYING_OFFICER,))})
+    create_owner(client)
+    b = console.browser("c_clerk")
+    r = _submit(b, "/console/certify/preview", "")
+    assert r.status_code == 200, r.text
+    masked = _masked_form(r)
+    staged_id = masked["staged_id"]
+    assert staged_id
+    shown = page(r)
+    assert shown.get_element_by_id("scans").get("required") is None
+    assert "2 tệp" not in shown.get_element_by_id("staged-scans-hint").text_content()
+    assert "1 tệp" in shown.get_element_by_id("staged-scans-hint").text_content()
+    assert _count(console.vault, "staged_scans") == 1
+
+    # Another officer's session, even with the id and the same owner: nothing kept for them.
+    other = console.browser("c_certifier2")
+    stolen = {**_form_of(other.get("/console/certify")), "staged_id": staged_id}
+    r = _submit(other, "/console/certify", OFFICER_PIN, form=stolen, with_scans=False)
+    assert r.status_code == 422
+    assert "hết hạn" in page(r).get_element_by_id("certify-error").text_content(), r.text[:3000]
+    assert not page(r).xpath("//input[@name='staged_id']")
+    assert _count(console.vault, "certified_copies") == 0
+
+    # A wrong PIN keeps them; the right one signs the copy from them, and they are gone.
+    r = _submit(
+        b,
+        "/console/certify",
+        "000000",
+        form=masked,
+        identifier=masked["owner_identifier"],
+        with_scans=False,
+    )
+    assert r.status_code == 422
+    again = _masked_form(r)
+    assert again["staged_id"] == staged_id
+    r = _submit(
+        b,
+        "/console/certify",
+        OFFICER_PIN,
+        form=again,
+        identifier=again["owner_identifier"],
+        with_scans=False,
+    )
+    assert r.status_code == 303, r.text
+    done = page(b.get(r.headers["location"]))
+    assert done.get_element_by_id("certification-number").text_content().strip() == "1/ĐT"
+    assert _count(console.vault, "staged_scans") == 0
+    assert not list(console.vault.uows.blobs.list("staging/"))
+    # The copy is built from the kept scan: the scan page and the certification page.
+    document = done.get_element_by_id("certified-copy-link").get("href")
+    assert len(page(b.get(document)).xpath("//img[contains(@class,'page-image')]")) == 2
+
+    # The same form sent again (a double click after the first used the scans up): the
+    # first copy, not an error and not a second number.
+    r = _submit(
+        b,
+        "/console/certify",
+        OFFICER_PIN,
+        form=again,
+        identifier=again["owner_identifier"],
+        with_scans=False,
+    )
+    assert r.status_code == 303
+    assert _count(console.vault, "certified_copies") == 1

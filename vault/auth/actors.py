@@ -6,7 +6,26 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vault.audit import AuditDraft, Outcome
 from vault.errors import PermissionDenied
+
+
+class RoleRequired(PermissionDenied):
+    """The actor lacks the role (or the agency) an action needs. It carries its audit entry:
+    the unit of work it passes through records it, so every role denial is in the log."""
+
+    def __init__(self, detail: str, actor: Actor) -> None:
+        super().__init__(detail)
+        self.audit = AuditDraft(
+            action="role.denied",
+            outcome=Outcome.DENIED,
+            actor_id=str(actor.account_id),
+            actor_name=actor.name,
+            client_id=actor.client_id,
+            agency_code=actor.agency_code,
+            role=actor.role_label,
+            detail=detail,
+        )
 
 
 class Role(StrEnum):
@@ -46,11 +65,11 @@ class Actor:
     def require(self, *roles: Role) -> None:
         if not self.has(*roles):
             names = ", ".join(r.value for r in roles)
-            raise PermissionDenied(f"this needs one of the roles: {names}")
+            raise RoleRequired(f"this needs one of the roles: {names}", self)
 
     def require_agency(self) -> str:
         if not self.is_officer or self.agency_code is None:
-            raise PermissionDenied("only an officer acting for an agency may do this")
+            raise RoleRequired("only an officer acting for an agency may do this", self)
         return self.agency_code
 
     @property

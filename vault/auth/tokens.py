@@ -8,6 +8,7 @@ foreign tokens are all refused.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -81,13 +82,16 @@ class TokenService:
         self.ttl = ttl_seconds
 
     def issue(self, subject: str, claims: dict[str, Any]) -> IssuedToken:
-        now = int(time.time())
+        clock = time.time()
+        now = int(clock)
         body = {
             **claims,
             "iss": self.issuer,
             "aud": self.audience,
             "sub": subject,
-            "iat": now,
+            # In milliseconds (RFC 7519 allows fractions): tokens issued after an account's
+            # tokens were revoked must be told from those before, even within one second.
+            "iat": math.floor(clock * 1000) / 1000,
             "nbf": now,
             "exp": now + self.ttl,
             "jti": secrets.token_urlsafe(12),

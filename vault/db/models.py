@@ -88,7 +88,11 @@ class PaperTypeRow(Base):
 
 class BlobRow(Base):
     __tablename__ = "blobs"
-    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("size >= 0", name="size_not_negative"),
+        # The public verification page finds the paper a dropped file is by its hash.
+        Index("ix_blobs_sha256", "sha256"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     object_key: Mapped[str] = mapped_column(String(128), unique=True)
@@ -317,7 +321,9 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+from vault.db import auth_models as _auth_models  # noqa: E402, F401
 from vault.db import certification_models as _certification_models  # noqa: E402, F401
 from vault.db import job_models as _job_models  # noqa: E402, F401
 from vault.db import signature_models as _signature_models  # noqa: E402, F401
+from vault.db import staging_models as _staging_models  # noqa: E402, F401
 from vault.db import text_models as _text_models  # noqa: E402, F401

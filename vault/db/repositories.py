@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from vault.audit_types import Anchor
@@ -32,6 +32,7 @@ from vault.db.models import (
     ProcedureRow,
 )
 from vault.domain import (
+    VERIFIED_ISSUER_ORIGINS,
     Account,
     ApiClient,
     AttachmentRole,
@@ -278,7 +279,14 @@ class DocumentRepository:
         if only is not None:
             allowed = []
             if only.issuer_agency is not None:
-                allowed.append(DocumentRow.issuer_agency_code == only.issuer_agency)
+                # Only an issuer the vault verified grants (never one a scan merely states).
+                verified = sorted(o.value for o in VERIFIED_ISSUER_ORIGINS)
+                allowed.append(
+                    and_(
+                        DocumentRow.issuer_agency_code == only.issuer_agency,
+                        DocumentRow.origin.in_(verified),
+                    )
+                )
             if only.paper_types:
                 allowed.append(DocumentRow.paper_type.in_(sorted(only.paper_types)))
             if only.document_ids:

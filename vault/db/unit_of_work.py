@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vault.audit import AuditDraft, AuditLog, Outcome
+from vault.db.auth_repository import AuthStateRepository
 from vault.db.jobs_repository import JobRepository
 from vault.db.repositories import (
     AccountRepository,
@@ -52,6 +53,7 @@ class UnitOfWork:
         self._audit: list[AuditDraft] = []
         self.accounts = AccountRepository(session)
         self.clients = ClientRepository(session)
+        self.auth_state = AuthStateRepository(session)
         self.procedures = ProcedureRepository(session)
         self.consents = ConsentRepository(session)
         self.audit = AuditRepository(session)
@@ -130,6 +132,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # An error that carries its own audit entry (a role denial) is recorded on its way out.
+        carried = getattr(exc, "audit", None)
+        if isinstance(carried, AuditDraft) and self._audit_log is not None:
+            self._audit.append(carried)
         try:
             if (
                 exc_type is not None

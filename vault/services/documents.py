@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from vault import content, crypto, identifiers
 from vault.access import AccessPolicy, audit_draft
+from vault.audit import Outcome
 from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
 from vault.db.repositories import VisibleSet
@@ -33,6 +34,7 @@ from vault.errors import (
     PermissionDenied,
     RangeNotSatisfiable,
     UnreadableContent,
+    UnsupportedMediaType,
 )
 from vault.jobs import JobKind
 from vault.services import cursors
@@ -87,6 +89,10 @@ def object_key(blob_id: uuid.UUID) -> str:
     return f"blobs/{h[-2:]}/{h}"
 
 
+# The roles that store papers: scans for a dossier, issued results, certified copies.
+_STORING_ROLES = (Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER, Role.CERTIFYING_OFFICER)
+
+
 def _measure(source: BinaryIO) -> int:
     source.seek(0, os.SEEK_END)
     size = source.tell()
@@ -135,7 +141,9 @@ class DocumentService:
             raise NotFound("no such owner")
         meta = self._checked(uow, meta)
         meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
-        blob, wrapped, blob_has_signature = self._store(uow, source)
+        blob, wrapped, blob_has_signature = self._store_recorded(
+            uow, actor, "document.upload", owner_id, source
+        )
         document_id = new_id()
         document = Document(
             id=document_id,
@@ -177,6 +185,80 @@ class DocumentService:
             )
         )
         return document
+
+    def check_may_upload(self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID) -> None:
+        """What can be decided before an upload's body is read (its file is not read when
+        this refuses): the owner exists, and the caller may store something for them (the
+        owner themself, or an officer with a role that stores papers)."""
+        if uow.owners.get(owner_id) is None:
+            raise NotFound("no such owner")
+        if actor.kind is ActorKind.OWNER:
+            if actor.owner_id != owner_id:
+                raise self._access.deny(
+                    uow,
+                    actor,
+                    "document.upload",
+                    "an owner stores papers only in their own warehouse",
+                    owner_id=owner_id,
+                )
+            return
+        if not actor.has(*_STORING_ROLES):
+            raise self._access.deny(
+                uow,
+                actor,
+                "document.upload",
+                "storing papers needs a receiving, issuing or certifying officer role",
+                owner_id=owner_id,
+            )
+
+    def authorise_upload(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        meta: NewDocument,
+        dossier_id: uuid.UUID | None,
+    ) -> None:
+        """Every check `upload` makes before it reads the file: the metadata, then who may
+        store it (the dossier's agency and state for a scan). Run as soon as the metadata is
+        known, so that a refused upload's file is never read."""
+        self.check_may_upload(uow, actor, owner_id)
+        self._authorised_meta(uow, actor, owner_id, self._checked(uow, meta), dossier_id)
+
+    def check_may_reissue(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> None:
+        """Before a reissue's body is read: the document exists and the caller is whoever
+        may store its next version (its owner for their own uploads, else an issuing or
+        certifying officer of the agency that issued it)."""
+        previous = self._find(uow, document_id)
+
+        def deny(reason: str) -> PermissionDenied:
+            return self._access.deny(
+                uow,
+                actor,
+                "document.reissue",
+                reason,
+                owner_id=previous.owner_id,
+                document_id=previous.id,
+            )
+
+        if actor.kind is ActorKind.OWNER:
+            if actor.owner_id != previous.owner_id:
+                raise deny("an owner reissues only papers in their own warehouse")
+            return
+        if not actor.has(Role.ISSUING_OFFICER, Role.CERTIFYING_OFFICER):
+            raise deny("a reissue needs an issuing or certifying officer role")
+        if previous.issuer_agency_code != actor.agency_code:
+            raise deny("an agency reissues only what it issued itself")
+
+    def authorise_new_version(
+        self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, meta: NewDocument
+    ) -> None:
+        """The checks `new_version` makes before it reads the file, but whether the version
+        is still current: a retried reissue (same Idempotency-Key) is replayed, not refused."""
+        self.check_may_reissue(uow, actor, document_id)
+        previous = self._find(uow, document_id)
+        self._check_reissue_meta(actor, previous, meta)
+        self._authorised_meta(uow, actor, previous.owner_id, self._checked(uow, meta), None)
 
     def once(
         self,
@@ -268,17 +350,15 @@ class DocumentService:
         """A reissue (cấp lại): the new version supersedes the current one, which stays on
         record, readable, with status `superseded`. Only whoever may store the new paper
         (its issuer, or the owner for their own uploads) may reissue."""
-        previous = uow.documents.get(document_id)
-        if previous is None:
-            raise NotFound("no such document")
-        if meta.paper_type != previous.paper_type:
-            raise InvalidInput("paper_type", "a new version keeps the paper type of the document")
-        if meta.origin is DocumentOrigin.DIGITISED and actor.is_officer:
-            raise InvalidInput("origin", "a reissue is an issued result or a certified copy")
+        self.check_may_reissue(uow, actor, document_id)
+        previous = self._find(uow, document_id)
+        self._check_reissue_meta(actor, previous, meta)
         meta = self._checked(uow, meta)
         meta = self._authorised_meta(uow, actor, previous.owner_id, meta, None)
         self._ensure_current(previous)
-        blob, wrapped, blob_has_signature = self._store(uow, source)
+        blob, wrapped, blob_has_signature = self._store_recorded(
+            uow, actor, "document.reissue", previous.owner_id, source
+        )
         # Re-read under lock now that the upload is done: a concurrent reissue may have won.
         locked = uow.documents.lock_current(document_id)
         if locked is None:
@@ -319,6 +399,13 @@ class DocumentService:
         return document
 
     @staticmethod
+    def _check_reissue_meta(actor: Actor, previous: Document, meta: NewDocument) -> None:
+        if meta.paper_type != previous.paper_type:
+            raise InvalidInput("paper_type", "a new version keeps the paper type of the document")
+        if meta.origin is DocumentOrigin.DIGITISED and actor.is_officer:
+            raise InvalidInput("origin", "a reissue is an issued result or a certified copy")
+
+    @staticmethod
     def _ensure_current(document: Document) -> None:
         if document.status is not DocumentStatus.CURRENT:
             raise Conflict("this version is already superseded: reissue the current version")
@@ -357,6 +444,30 @@ class DocumentService:
             issuer_agency_code=issuer,
             valid_until=valid_until,
         )
+
+    def _store_recorded(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: str,
+        owner_id: uuid.UUID,
+        source: BinaryIO,
+    ) -> tuple[Blob, bytes, bool]:
+        """`_store`, with a refused file on record: who tried to store a file the vault
+        refuses (a bomb, two files in one), and why."""
+        try:
+            return self._store(uow, source)
+        except (UnsupportedMediaType, ContentTooLarge, UnreadableContent) as exc:
+            uow.record(
+                audit_draft(
+                    actor,
+                    action,
+                    Outcome.FAILED,
+                    owner_id=owner_id,
+                    detail=f"file refused: {exc.detail}",
+                )
+            )
+            raise
 
     def _store(self, uow: UnitOfWork, source: BinaryIO) -> tuple[Blob, bytes, bool]:
         size = _measure(source)

@@ -52,11 +52,26 @@ class DossierService:
         self._access = access
         self._signatures = signatures
 
+    def require_receiving_officer(
+        self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID | None
+    ) -> None:
+        """Only a receiving officer records dossiers. A refusal is audited with the owner
+        named (when known), so the owner sees the attempt."""
+        if not actor.has(Role.RECEIVING_OFFICER):
+            raise self._access.deny(
+                uow,
+                actor,
+                "dossier.create",
+                "this needs the role: receiving_officer",
+                owner_id=owner_id,
+            )
+
     def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
         """A receiving officer records a dossier their agency received. Idempotent on the code
         while the dossier is open: the second value is False when it was already recorded.
-        A closed dossier's code is a Conflict, never the closed dossier."""
-        actor.require(Role.RECEIVING_OFFICER)
+        A closed dossier's code is a Conflict, never the closed dossier. A refusal is audited
+        with the owner named, so the owner sees the attempt."""
+        self.require_receiving_officer(uow, actor, new.owner_id)
         code, agency, day = identifiers.dossier_code(new.code)
         procedure = identifiers.procedure_code(new.procedure_code)
         if new.receiving_agency_code is not None:
@@ -68,7 +83,11 @@ class DossierService:
                 )
         if agency != actor.agency_code:
             raise self._access.deny(
-                uow, actor, "dossier.create", "the dossier code names another receiving agency"
+                uow,
+                actor,
+                "dossier.create",
+                "the dossier code names another receiving agency",
+                owner_id=new.owner_id,
             )
         received_at = new.received_at or datetime.now(UTC)
         if received_at.tzinfo is None:
@@ -220,7 +239,7 @@ class DossierService:
         document = uow.documents.get(document_id)
         if document is None or document.owner_id != dossier.owner_id:
             raise InvalidInput("document_id", "no such document in this owner's warehouse")
-        if document.issuer_agency_code != actor.agency_code:
+        if document.verified_issuer != actor.agency_code:
             raise InvalidInput("document_id", "a result is a paper your agency issued")
         code = result_code(code, "result_code")
         existing = uow.dossiers.attachment(dossier_id, document_id)

@@ -1,17 +1,23 @@
 """A certifying officer makes an electronic certified copy (chứng thực bản sao điện tử):
 uploads the scan, previews the copy, is refused with a wrong PIN, certifies with the right
-one (signed by the remote signing service), and follows the QR code's public link."""
+one without choosing the scans again (signed by the remote signing service), checks the
+certification page's glyphs and leaves a picture of it, and follows the QR code's public link."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import httpx
+import pypdfium2
 import pytest
 from playwright.sync_api import Page, expect
 
+from signing import copy_pdf
 from tests.factories import CITIZEN_ID
+from tests.signing.vault.layout_checks import assert_legible
 
-from .support import CERTIFIER_PIN, Console, expect_loaded, scan_jpeg, submit
+from .support import CERTIFIER_PIN, SCREENSHOTS, Console, expect_loaded, scan_jpeg, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.s3]
 
@@ -31,7 +37,7 @@ def fill_certify_form(page: Page, *, pin: str | None) -> None:
 
 
 def test_certify_a_copy_with_pin_and_open_its_public_verification(
-    page: Page, console: Console
+    page: Page, console: Console, tmp_path: Path
 ) -> None:
     console.sign_in(page, "certifier")
     page.locator("#nav-certify").click()
@@ -48,18 +54,20 @@ def test_certify_a_copy_with_pin_and_open_its_public_verification(
         expect_loaded(previews.nth(i))
     console.shot(page, "certify-preview")
 
-    # A file input cannot be refilled by the server: fill the form again (on the preview
-    # page when it carries one, else on a fresh one), with a wrong PIN first.
-    if page.locator("form#certify-form").count() == 0:
-        page.goto("/console/certify")
-    fill_certify_form(page, pin="000000")
+    # The scans stay with the form (kept server-side, encrypted, for this officer): signing
+    # does not ask for them again. A wrong PIN first.
+    form = page.locator("form#certify-form")
+    expect(form.locator("#staged-scans-hint")).to_be_visible()
+    expect(form.locator("#scans")).not_to_have_attribute("required", re.compile(".*"))
+    form.locator("#pin").fill("000000")
     submit(page, page.locator("#certify-button"), timeout=SIGNING_TIMEOUT)
     error = page.locator("#certify-error")
     expect(error).to_be_visible()
     expect(error).to_have_attribute("role", "alert")
     expect(page.locator("#certification-number")).to_have_count(0)
+    expect(page.locator("#staged-scans-hint")).to_be_visible()
 
-    fill_certify_form(page, pin=CERTIFIER_PIN)
+    page.locator("form#certify-form #pin").fill(CERTIFIER_PIN)
     response = submit(page, page.locator("#certify-button"), timeout=SIGNING_TIMEOUT)
     assert response.ok, response.status  # the contract names no status for the result page
     number = page.locator("#certification-number")
@@ -79,6 +87,27 @@ def test_certify_a_copy_with_pin_and_open_its_public_verification(
     expect_loaded(pages.last)
     expect(page.locator("section#signature-panel .signature-entry")).to_have_count(2)
     console.shot(page, "certified-copy")
+
+    # The certification page of the signed copy, as a reader sees it: no glyph on another,
+    # all inside the margins, and a picture of it to look at (with the two stamps).
+    document_id = page.url.rsplit("/", 1)[1]
+    pdf = httpx.get(
+        f"{console.url}/api/v1/documents/{document_id}/content",
+        headers=console.people.auth("certifier"),
+        timeout=60,
+    ).content
+    assert_legible(pdf, tmp_path, copy_pdf.MARGIN, ["LỜI", "CHỨNG", "Nguyễn", "Văn", "An"])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    doc = pypdfium2.PdfDocument(pdf)
+    doc.init_forms()  # the signature widgets' appearances (the stamps) are drawn too
+    try:
+        last = doc[len(doc) - 1]
+        last.render(scale=150 / 72, may_draw_forms=True).to_pil().save(
+            SCREENSHOTS / "certification-page.png"
+        )
+        last.close()
+    finally:
+        doc.close()
 
     # The QR code's link: a public page anyone may open, saying what was certified.
     response = page.goto(href)

@@ -62,8 +62,10 @@ def test_sign_in_wrong_password_then_right_and_switch_language(
     session = next(c for c in context.cookies() if c["name"] == "console_session")
     assert session["httpOnly"]
     assert session["sameSite"] == "Strict"
-    for hook in ("nav-owners", "nav-certify", "nav-verify", "nav-search", "nav-indicators"):
+    for hook in ("nav-owners", "nav-verify", "nav-search", "nav-indicators"):
         expect(page.locator(f"nav#main-nav a#{hook}")).to_have_count(1)
+    # Certification is a certifying officer's: a receiving officer is not offered it.
+    expect(page.locator("nav#main-nav a#nav-certify")).to_have_count(0)
 
     # English, on the same page, and back to Vietnamese.
     page.locator("a#lang-toggle").click()

@@ -12,6 +12,7 @@ import io
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 
 from signing import copy_pdf
-from signing.certification import RefusalReason
+from signing.certification import CopyRequest, RefusalReason
 from signing.pades import VIETNAM_TIME
 from signing.pki import DevPki
 from signing.wiring import VaultSigning
@@ -41,6 +42,7 @@ from tests.signing.vault.conftest import (
     pdfsig,
     signing_app,
 )
+from tests.signing.vault.layout_checks import assert_legible
 from tests.signing.vault.test_vault_signing import new_owner
 from tests.support.live import serve
 from vault.db.certification_models import REFUSAL_REASONS
@@ -176,18 +178,23 @@ def test_a_certified_copy_is_built_signed_twice_numbered_stored_and_verifiable(
     # The certification text, in Vietnamese, extractable.
     text = page_text(pdf, -1)
     for expected in (
-        "LỜI CHỨNG CHỨNG THỰC BẢN SAO TỪ BẢN CHÍNH",
+        "UBND PHƯỜNG BẾN NGHÉ",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "LỜI CHỨNG",
         "Chứng thực bản sao đúng với bản chính.",
         "Số chứng thực: 1/ĐT",
         f"Quyển số: {BOOK}",
-        f"Ngày chứng thực: {today:%d/%m/%Y}",
+        f"Ngày {today:%d} tháng {today:%m} năm {today.year}",
         f"Cơ quan chứng thực: UBND phường Bến Nghé (mã {AGENCY})",
-        "Người thực hiện chứng thực: Nguyễn Văn An",
+        "NGƯỜI THỰC HIỆN CHỨNG THỰC",
+        "Nguyễn Văn An",
         "Bản sao gồm 5 trang",
         f"Mã tra cứu: {code}",
     ):
         assert expected in text, (expected, text)
     assert CITIZEN_ID not in text
+    # Laid out as a reader sees it: no glyph on another, all inside the margins.
+    assert_legible(pdf, tmp_path, copy_pdf.MARGIN, ["LỜI", "CHỨNG", "Nguyễn", "Văn", "An"])
     # The QR code on the page holds the public verification URL with the scans' hash.
     assert qr_on_page(pdf, url)
 
@@ -213,7 +220,7 @@ def test_a_certified_copy_is_built_signed_twice_numbered_stored_and_verifiable(
     # The visible stamps name the signers, the office and the time.
     stamps = page_text(pdf, -1, with_annotations=True)
     assert "Ký số bởi: Nguyễn Văn An" in stamps
-    assert "Ký số bởi: Văn phòng UBND tỉnh Đồng Nai — con dấu số (dev)" in stamps
+    assert "Ký số bởi: UBND phường Demo — con dấu số (dev)" in stamps
     assert f"Cơ quan: UBND phường Bến Nghé ({AGENCY})" in stamps
 
     # The book has the entry.
@@ -563,3 +570,45 @@ def test_the_seal_one_time_passwords_are_never_reused() -> None:
     # ... then it waits until the step after those is within reach.
     assert source() == totp(b"seal-secret", step + 2)
     assert len(slept) == 1 and int(now[0] // 30) == step + 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+def test_the_preview_is_the_page_that_is_signed(
+    api: TestClient, people: People, vault: Vault, signing: VaultSigning
+) -> None:
+    """The preview's certification page says what the signed copy's says (the officer as
+    their certificate names them, not the account's name), but for the number and the
+    verification code, known only once the book's number is taken."""
+    owner_id = uuid.UUID(new_owner(api, people))
+    request = CopyRequest(
+        paper_type="diploma",
+        title="Bằng tốt nghiệp trung học phổ thông",
+        book=BOOK,
+        pages=[png_bytes(300, 420)],
+        pin=OFFICER_PIN,
+    )
+    officer = people.actor("certifier")
+    assert officer.name != "Nguyễn Văn An"  # the account's name is not the certificate's
+    with vault.uows() as uow:
+        preview = signing.copies.preview(uow, officer, owner_id, replace(request, pin=""))
+        copy = signing.copies.certify(uow, officer, owner_id, request)
+        uow.commit()
+    with vault.uows() as uow:
+        document = uow.documents.get(copy.document.id)
+        assert document is not None
+        signed = b"".join(vault.documents.read_content(uow, document).chunks)
+
+    def lines(pdf: bytes, number: str, code: str) -> list[str]:
+        text = page_text(pdf, -1).replace(number, "<number>").replace(code, "<code>")
+        found = [line.strip() for line in text.splitlines()]
+        # The verification URL (with the code) wraps by its length: compared without it.
+        start = found.index("Kiểm tra bản sao điện tử này tại:") + 1
+        end = next(i for i, line in enumerate(found) if line.startswith("Mã tra cứu:"))
+        assert "".join(found[start:end]).endswith(f"<code>?sha256={copy.record.content_sha256}")
+        return found[:start] + found[end:]
+
+    shown = lines(preview, "…/ĐT", "…")
+    made = lines(signed, copy.number_text, copy.record.verification_code)
+    assert "Nguyễn Văn An" in shown and "Số chứng thực: <number>" in "\n".join(shown)
+    assert officer.name not in "\n".join(shown)
+    assert shown == made

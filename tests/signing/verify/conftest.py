@@ -28,6 +28,7 @@ from signing.client import csc_signer
 from signing.pki import DevPki
 from signing.runtime import DEV_CREDENTIALS
 from signing.verify import TrustSettings, Verifier
+from signing.verify.recovery import open_pdf
 from tests.signing.conftest import VAULT_TOKEN, asn1_cert
 from tests.signing.seal_otp import seal_otp
 from tests.signing.verify import pdfs
@@ -110,7 +111,11 @@ class LocalSigner:
         box: tuple[int, int, int, int] | None = None,
         certify: fields.MDPPerm | None = None,
         lock: fields.FieldMDPSpec | None = None,
+        lenient: bool = False,
+        password: str | None = None,
     ) -> bytes:
+        """`lenient`: open `pdf` as the verifier does (a damaged file, signed as is);
+        `password`: the user password of an encrypted `pdf`."""
         cert = load_cert_from_pemder(str(self.pki.cert_path(label)))
         key = load_private_key_from_pemder(str(self.pki.key_path(label)), None)
         chain = [load_cert_from_pemder(str(self.pki.cert_path(x))) for x in ("issuing", "root")]
@@ -129,7 +134,15 @@ class LocalSigner:
             timestamper=timestamper,
             new_field_spec=spec,
         )
-        out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)))
+        if lenient:
+            reader = open_pdf(pdf).reader
+            reader.strict = False  # pyHanko signs hybrid files only from a lenient reader
+            writer = IncrementalPdfFileWriter.from_reader(reader)
+        else:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        if password is not None:
+            writer.encrypt(password)
+        out = pdf_signer.sign_pdf(writer)
         return bytes(out.getvalue())
 
 

@@ -251,8 +251,10 @@ def remove_last_page(pdf: bytes) -> bytes:
     return writer_update(pdf, change)
 
 
-def add_free_text_annotation(pdf: bytes) -> bytes:
-    """An overlay comment with its own appearance, over the result line."""
+def add_free_text_annotation(
+    pdf: bytes, rect: tuple[int, int, int, int] = (60, 690, 360, 730)
+) -> bytes:
+    """An overlay comment with its own appearance, by default over the result line."""
 
     def change(writer: IncrementalPdfFileWriter) -> None:
         page_ref, _page = first_page(writer)
@@ -270,9 +272,7 @@ def add_free_text_annotation(pdf: bytes) -> bytes:
             {
                 generic.NameObject("/Type"): generic.NameObject("/Annot"),
                 generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
-                generic.NameObject("/Rect"): generic.ArrayObject(
-                    map(generic.NumberObject, (60, 690, 360, 730))
-                ),
+                generic.NameObject("/Rect"): generic.ArrayObject(map(generic.NumberObject, rect)),
                 generic.NameObject("/Contents"): generic.TextStringObject("note"),
                 generic.NameObject("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
                 generic.NameObject("/AP"): generic.DictionaryObject(
