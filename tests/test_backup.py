@@ -266,11 +266,16 @@ def test_restore_drill_documents_copies_and_audit_survive_losing_everything(
 
 def _small_vault(vault: Vault, people: People) -> str:
     """One owner and one document, through the services' API."""
+    return _owner_and_document(vault, people)[1]
+
+
+def _owner_and_document(vault: Vault, people: People) -> tuple[str, str]:
     from api import create_app
 
     with TestClient(create_app(vault=vault)) as client:
         owner_id = new_owner(client, people)
-        return str(upload(client, owner_id, png_bytes(), headers=people.auth("clerk"))["id"])
+        document = upload(client, owner_id, png_bytes(), headers=people.auth("clerk"))
+        return owner_id, str(document["id"])
 
 
 def test_restore_names_the_master_keys_it_needs_and_refuses_without_them(
@@ -428,3 +433,38 @@ def test_a_backup_that_cannot_copy_an_object_says_which_and_stays_unfinished(
     with pytest.raises(IntegrityFailure, match=f"object {lost} of the snapshot is gone"):
         backup(folder, database_url=backend.settings.database_url, store=backend.store)
     assert not (folder / "manifest.json").exists()  # no manifest: never taken for a backup
+
+
+def test_every_table_of_encrypted_objects_is_backed_up_staged_scans_too(
+    stacks: Stacks, backend: Backend, vault: Vault, people: People, tmp_path: Path
+) -> None:
+    """Found by their columns (id, object_key, key_id, wrapped_key), not by a list: the scans
+    an officer staged between a copy's preview and its signing come back with the rest."""
+    from signing.staging import ScanStaging
+
+    owner_id, _ = _owner_and_document(vault, people)
+    staging = ScanStaging(vault.keyring)
+    certifier = people.actor("certifier")
+    with vault.uows() as uow:
+        staged = staging.stage(uow, certifier, uuid.UUID(owner_id), [b"scan one", b"scan two"])
+        uow.commit()
+    folder = tmp_path / "backup"
+    report = backup(folder, database_url=backend.settings.database_url, store=backend.store)
+    keys = sorted(e["key"] for e in read_manifest(folder)["objects"])
+    assert report.objects == 2 and sum(k.startswith("staging/") for k in keys) == 1
+    assert keys == sorted(o.key for o in backend.store.list())
+
+    target = stacks.empty("target")
+    master = {DEVELOPMENT_MASTER_KEY_ID: base64.b64decode(DEVELOPMENT_MASTER_KEY)}
+    restore(
+        folder, database_url=target.settings.database_url, store=target.store, master_keys=master
+    )
+    restored = Vault.from_settings(target.settings, blobs=target.store)
+    try:
+        with restored.uows() as uow:
+            again = ScanStaging(restored.keyring).load(
+                uow, certifier, staged.id, uuid.UUID(owner_id)
+            )
+        assert again.files == [b"scan one", b"scan two"]
+    finally:
+        restored.close()

@@ -137,7 +137,41 @@ def _blob_refs(rows: Iterator[tuple[Any, ...]] | list[tuple[Any, ...]]) -> list[
     return [_BlobRef(uuid.UUID(str(r[0])), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
 
 
-_BLOBS_SQL = "SELECT id, object_key, key_id, wrapped_key FROM blobs ORDER BY object_key"
+# Every table with these columns holds rows that each own one encrypted object (`blobs`, and
+# since 0010 `staged_scans`): found by their columns, so a later table of the kind is backed
+# up too without a change here.
+_OBJECT_COLUMNS = ("id", "object_key", "key_id", "wrapped_key")
+_PG_OBJECT_TABLES_SQL = (
+    "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+    "AND column_name IN ('id', 'object_key', 'key_id', 'wrapped_key') "
+    "GROUP BY table_name HAVING count(*) = 4 ORDER BY table_name"
+)
+
+
+def _objects_sql(tables: list[str]) -> str:
+    # Table names come from the database's own catalogue, quoted as identifiers.
+    columns = ", ".join(_OBJECT_COLUMNS)
+    parts = [f'SELECT {columns} FROM "{t}"' for t in tables if t.isidentifier()]  # noqa: S608
+    if not parts:
+        raise BackupRefused("the database has no table of stored objects: not a vault database")
+    return " UNION ALL ".join(parts) + " ORDER BY object_key"
+
+
+def _sqlite_object_tables(conn: sqlite3.Connection) -> list[str]:
+    names = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
+    return [
+        name
+        for name in names
+        if set(_OBJECT_COLUMNS) <= {str(c[1]) for c in conn.execute(f'PRAGMA table_info("{name}")')}
+    ]
+
+
 _REVISION_SQL = "SELECT version_num FROM alembic_version"
 
 
@@ -151,7 +185,7 @@ def _dump_sqlite(database_url: str, target: Path) -> tuple[list[_BlobRef], str |
     try:
         # A plain rollback-journal file: it opens read-only from a read-only backup volume.
         copy.execute("PRAGMA journal_mode=DELETE")
-        refs = _blob_refs(copy.execute(_BLOBS_SQL).fetchall())
+        refs = _blob_refs(copy.execute(_objects_sql(_sqlite_object_tables(copy))).fetchall())
         revision = copy.execute(_REVISION_SQL).fetchone()
     finally:
         copy.close()
@@ -168,7 +202,8 @@ def _dump_postgres(database_url: str, target: Path) -> tuple[list[_BlobRef], str
         row = conn.execute("SELECT pg_export_snapshot()").fetchone()
         assert row is not None
         snapshot = str(row[0])
-        refs = _blob_refs(conn.execute(_BLOBS_SQL).fetchall())
+        tables = [str(r[0]) for r in conn.execute(_PG_OBJECT_TABLES_SQL).fetchall()]
+        refs = _blob_refs(conn.execute(_objects_sql(tables)).fetchall())
         revision = conn.execute(_REVISION_SQL).fetchone()
         # pg_dump reads the very snapshot the object list came from, while it is held open.
         dump = ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(target)]
