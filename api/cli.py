@@ -311,6 +311,7 @@ def cmd_trust_roots(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from api import cli_backup
     from ocr import cli as ocr_cli
     from vault.auth.actors import Role
 
@@ -393,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     anchor.set_defaults(func=cmd_audit_anchor)
 
     ocr_cli.register(sub, _settings)  # worker, reindex, ocr
+    cli_backup.register(sub, _settings)  # backup, restore
 
     seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")
     seed.add_argument(
