@@ -406,7 +406,13 @@ def serve(
                 flush=True,
             )
         print(f"CSC signing service on http://{host}:{port}/csc/v1/", flush=True)
-        uvicorn.run(create_csc_app(runtime.service), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_csc_app(runtime.service),
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_keep_alive=30,  # well above the vault's client keep-alive (4 s)
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -84,6 +84,7 @@ T = TypeVar("T")
 # Việt Nam keeps UTC+7 all year (no daylight saving): a fixed offset is exact.
 VIETNAM_TIME = timezone(timedelta(hours=7), "GMT+7")
 MD_ALGORITHM = "sha256"
+KEEPALIVE_SECONDS = 4.0  # below every server keep-alive we talk to (uvicorn: 5 s)
 STAMP_TEXT = "Ký số bởi: %(signer)s\nCơ quan: %(agency)s\nThời gian: %(when)s"
 
 
@@ -382,8 +383,12 @@ class RemotePdfSigner:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
+            # Idle connections are dropped well before the signing service's keep-alive
+            # (30 s; uvicorn's default was 5 s): reusing one the server is closing at that
+            # moment failed a signature with ServerDisconnectedError.
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self._timeout)
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
             )
         return self._session
 
