@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import console, problems
+from api import console, openapi, problems
 from api.body_limit import BodySizeLimit
 from api.deps import limit_by_address
 from api.logs import redact_access_log
@@ -24,6 +24,7 @@ from api.routers import (
     verifications,
 )
 from api.routers import signing as signing_routes
+from api.text_guard import ControlCharacterGuard
 from ocr.worker import embedded_worker_wanted, start_background_worker
 from signing.signer_settings import SignerSettings
 from signing.stored import VerifierSignatureChecker
@@ -117,5 +118,7 @@ def create_app(
     )
     app.include_router(signing_routes.public_router)
     console.mount(app)  # the officer web console under /console
+    openapi.install(app)  # the complete contract: every status, problem+json, patterns
+    app.add_middleware(ControlCharacterGuard)  # NUL and other controls: 422 everywhere
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
     return app
