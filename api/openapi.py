@@ -284,12 +284,12 @@ def _statuses(schema: dict[str, Any], path: str, method: str, op: dict[str, Any]
         statuses.add(429)
     if op.get("security"):
         statuses |= {401, 403}
+        if method in WRITES:
+            statuses.add(409)
     if method == "post" and "auth" in op.get("tags", []):
         statuses.add(401)  # sign-in with wrong credentials
     if any(name.endswith("_id") or name == "identifier" for name in fields):
         statuses.add(404)  # the body names something that does not exist (for the caller)
-        if method in WRITES:
-            statuses.add(409)
     if params or body:
         statuses.add(422)
     if any(p["in"] == "path" for p in params):

@@ -14,7 +14,9 @@ and the HTML page a certified copy's QR code opens, which is no API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import re
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -27,7 +29,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.generation.case import Case
 
-from api import create_app
+from api import create_app, openapi
 from signing.verify import Verifier
 from tests.conftest import new_bucket, s3_store
 from tests.factories import AGENCY, CITIZEN_ID, pdf_bytes
@@ -35,7 +37,9 @@ from tests.people import OFFICERS, People
 from tests.support import postgres
 from tests.support.live import serve
 from tests.support.s3server import S3Server
+from vault import identifiers
 from vault.db import migrate
+from vault.errors import InvalidInput
 from vault.runtime import Vault
 from vault.settings import Environment, Settings
 
@@ -215,3 +219,32 @@ def test_every_error_is_documented_as_problem_details(live_api: tuple[str, Peopl
     create = document["components"]["schemas"]["DossierCreate"]["properties"]
     assert create["dossier_code"]["pattern"].startswith("^")
     assert "pattern" in create["procedure_code"]
+
+
+def test_the_identifier_patterns_say_what_the_validators_accept() -> None:
+    """A pattern in the contract that disagreed with `vault.identifiers` would make clients
+    send what the server refuses, or refuse what it takes."""
+    today = date(2026, 12, 7)
+    citizen = re.compile(openapi.personal_id_pattern(today))
+    dossier = re.compile(openapi.DOSSIER)
+    rng = random.Random(766)
+    for _ in range(20_000):
+        number = "".join(rng.choice("0123456789") for _ in range(12))
+        if rng.random() < 0.5:  # most random numbers fail on the province: aim at the rest
+            number = f"0{rng.randrange(100):02d}" + number[3:]
+        assert bool(citizen.fullmatch(number)) == _accepts(
+            lambda v: identifiers.personal_id(v, today=today), number
+        ), number
+        code = f"{AGENCY}-{rng.randrange(100):02d}{rng.randrange(14):02d}{rng.randrange(33):02d}"
+        code += f"-{rng.choice(['0000', f'{rng.randrange(10_000):04d}'])}"
+        # Every code the validator takes matches; the pattern cannot know that 30 February
+        # is no day, which the validator refuses with 422.
+        assert bool(dossier.fullmatch(code)) >= _accepts(identifiers.dossier_code, code), code
+
+
+def _accepts(check: Callable[[str], object], value: str) -> bool:
+    try:
+        check(value)
+    except InvalidInput:
+        return False
+    return True
