@@ -180,7 +180,7 @@ class PageOut(BaseModel, Generic[T]):
 
 class DossierCreate(BaseModel):
     dossier_code: str = Field(max_length=32, examples=["000.00.15.H57-250115-0001"])
-    procedure_code: str = Field(max_length=16, examples=["1.001612"])
+    procedure_code: str = Field(max_length=16, examples=["1.001193"])
     owner_id: uuid.UUID
     receiving_agency_code: str | None = Field(
         default=None, max_length=16, description="Defaults to the agency in the dossier code."

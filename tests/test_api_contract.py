@@ -127,6 +127,8 @@ def _repair(case: Case) -> None:
     (each is in the operation's description and refused with 422 otherwise)."""
     body = case.body if isinstance(case.body, dict) else {}
     if case.method == "POST" and case.path == "/api/v1/dossiers" and "dossier_code" in body:
+        # The procedure is one the catalogue has (GET /procedures): the schema cannot know.
+        body["procedure_code"] = "1.001193"
         # The receiving agency and the day received are those in the dossier code.
         code = body["dossier_code"]
         agency, day = code[:13], code[14:20]
@@ -206,7 +208,7 @@ def test_every_error_is_documented_as_problem_details(live_api: tuple[str, Peopl
                 media = set(response.get("content", {}))
                 if path == "/api/v1/oauth/token" and status in ("400", "401"):
                     assert "application/json" in media, (status, media)  # RFC 6749 §5.2
-                elif status.startswith(("4", "5")):
+                elif status.startswith(("4", "5")) and path != "/readyz":  # its own report
                     assert media in ({"application/problem+json"}, {"text/html"}), (
                         method,
                         path,
