@@ -4,7 +4,10 @@ Every check schemathesis has runs on every answer: no server error, no status th
 does not list, no media type it does not declare, no body that breaks its schema, no valid
 input refused and no invalid one accepted. Requests carry real access tokens of each role
 (drawn per example) and of an owner; the database holds an owner, a paper and a dossier, so
-that look-ups and listings answer with data, not only 404.
+that look-ups and listings answer with data, not only 404. Positive examples that name
+something in their body (an owner, a paper, an agency, a procedure, a paper type) name one the
+database holds: the schema cannot know its contents, and the services answer an unknown one
+with 422 (see _repair; invalid references are the negative examples' business).
 
 Left out, and why: the multipart uploads (documents, versions, certified copies, the public
 verifier), whose random bytes are never a PDF or an image, so they would only exercise the
@@ -44,6 +47,7 @@ from vault.runtime import Vault
 from vault.settings import Environment, Settings
 
 ROLES = (*OFFICERS, "owner", "anonymous")
+SEEDED: dict[str, str] = {}
 # Bounded so that the whole contract runs in about a minute on two shared cores.
 EXAMPLES_PER_OPERATION = 25
 
@@ -99,6 +103,14 @@ def live_api(s3_server: S3Server, test_verifier: Verifier) -> Iterator[tuple[str
                 )
                 assert (paper.status_code, dossier.status_code) == (201, 201)
             people.owner_account(owner["id"], "huong")
+            # What the database holds, for positive examples to refer to (see _repair).
+            SEEDED.update(
+                owner_id=owner["id"],
+                document_id=paper.json()["id"],
+                agency_code=AGENCY,
+                procedure_code="1.001193",
+                paper_type="birth_certificate",
+            )
             yield base, people
     finally:
         vault.close()
@@ -123,12 +135,16 @@ def _headers(people: People, role: str) -> dict[str, str]:
 
 
 def _repair(case: Case) -> None:
-    """Positive examples, made to obey the rules between fields that JSON Schema cannot say
-    (each is in the operation's description and refused with 422 otherwise)."""
+    """Positive examples, made to obey what JSON Schema cannot say, each refused with 422
+    otherwise: a reference in a body names something the database holds (an owner, a paper,
+    an agency, a catalogue entry), and the rules between fields."""
     body = case.body if isinstance(case.body, dict) else {}
+    for name, value in SEEDED.items():
+        if name in body:
+            body[name] = value
+    if isinstance(body.get("paper_types"), list):
+        body["paper_types"] = [SEEDED["paper_type"]]
     if case.method == "POST" and case.path == "/api/v1/dossiers" and "dossier_code" in body:
-        # The procedure is one the catalogue has (GET /procedures): the schema cannot know.
-        body["procedure_code"] = "1.001193"
         # The receiving agency and the day received are those in the dossier code.
         code = body["dossier_code"]
         agency, day = code[:13], code[14:20]
