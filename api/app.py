@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from api import console, docs, problems
+from api import console, docs, openapi, problems
 from api.body_limit import MULTIPART_OVERHEAD, BodySizeLimit, Limit
 from api.console import certify as console_certify
 from api.console import dossiers as console_dossiers
@@ -30,6 +30,7 @@ from api.routers import (
     verifications,
 )
 from api.routers import signing as signing_routes
+from api.text_guard import ControlCharacterGuard
 from ocr.worker import embedded_worker_wanted, start_background_worker
 from signing.signer_settings import SignerSettings
 from signing.stored import VerifierSignatureChecker
@@ -124,6 +125,8 @@ def create_app(
     app.include_router(signing_routes.public_router)
     console.mount(app)  # the officer web console under /console
     docs.mount(app)
+    openapi.install(app)  # the complete contract: every status, problem+json, patterns
+    app.add_middleware(ControlCharacterGuard)  # NUL and other controls: 422 everywhere
     app.add_middleware(BodySizeLimit, per_endpoint=upload_limits(app, settings))
     # Outermost: its headers are on every answer, the body limit's 413 included.
     app.add_middleware(SecurityHeaders, production=settings.env is Environment.PRODUCTION)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
+from vault import identifiers
 from vault.domain import (
     AttachmentRole,
     Document,
@@ -24,6 +27,38 @@ from vault.domain import (
 T = TypeVar("T")
 
 
+def _control_free(value: str) -> str:
+    found = identifiers.control_character(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "control character U+{code} is not allowed here",
+            {"code": f"{ord(found):04X}"},
+        )
+    return value
+
+
+class _ControlFree:
+    """Refuses control characters (tab, LF and CR aside) with 422, before any database sees
+    them (SQLite would store a NUL, PostgreSQL's driver fails on it); says so in the schema."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_control_free, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = identifiers.CONTROL_FREE_PATTERN
+        return json_schema
+
+
+# Free text a person typed (titles, names, reference numbers): any character but controls.
+Text = Annotated[str, _ControlFree()]
+
+
 class OwnerCreate(BaseModel):
     kind: OwnerKind
     identifier: str = Field(
@@ -32,7 +67,7 @@ class OwnerCreate(BaseModel):
         examples=["079203001234"],
         max_length=32,
     )
-    display_name: str = Field(max_length=255, examples=["Nguyễn Thị Hương"])
+    display_name: Text = Field(max_length=255, examples=["Nguyễn Thị Hương"])
 
 
 class OwnerLookup(BaseModel):
@@ -77,9 +112,9 @@ class DocumentForm(BaseModel):
     """Metadata sent as form fields beside the file."""
 
     paper_type: str = Field(max_length=64, examples=["birth_certificate"])
-    title: str = Field(max_length=500, examples=["Giấy khai sinh"])
+    title: Text = Field(max_length=500, examples=["Giấy khai sinh"])
     origin: DocumentOrigin = DocumentOrigin.DIGITISED
-    reference_number: str | None = Field(default=None, max_length=100, examples=["15/QĐ-UBND"])
+    reference_number: Text | None = Field(default=None, max_length=100, examples=["15/QĐ-UBND"])
     issuer_agency_code: str | None = Field(default=None, max_length=16, examples=["000.00.15.H57"])
     issue_date: date | None = None
     valid_until: date | None = None
@@ -145,7 +180,7 @@ class PageOut(BaseModel, Generic[T]):
 
 class DossierCreate(BaseModel):
     dossier_code: str = Field(max_length=32, examples=["000.00.15.H57-250115-0001"])
-    procedure_code: str = Field(max_length=16, examples=["1.001612"])
+    procedure_code: str = Field(max_length=16, examples=["1.001193"])
     owner_id: uuid.UUID
     receiving_agency_code: str | None = Field(
         default=None, max_length=16, description="Defaults to the agency in the dossier code."

@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import fresh_database, log, parse_args, print_result
 from vault.audit import AuditDraft, AuditLog, verify_chain
 from vault.db import UnitOfWorkFactory, create_engine_for, session_factory
+from vault.runtime import build_identifier_cipher
+from vault.settings import Settings
 from vault.storage.filesystem import FilesystemBlobStore
 
 WRITERS = 16
@@ -57,7 +59,11 @@ def main() -> None:
     per_writer = 150 if args.quick else 1000
     with fresh_database("vault_bench_audit") as url:
         engine = create_engine_for(url, pool_size=20, max_overflow=20)
-        uows = UnitOfWorkFactory(session_factory(engine), FilesystemBlobStore(Path("/tmp/unused")))
+        uows = UnitOfWorkFactory(
+            session_factory(engine),
+            FilesystemBlobStore(Path("/tmp/unused")),
+            build_identifier_cipher(Settings()),
+        )
         grouped = uows.audit_log
         run(uows, grouped, 20)  # warm-up: connections, plans
         value = run(uows, grouped, per_writer)

@@ -154,7 +154,7 @@ def owner_rows(owner_ids: Sequence[str], stamps: Sequence[int], rng: random.Rand
         # and a serial unique to this owner.
         identifier = f"{1 + i % 96:03d}{rng.choice('01')}{rng.randrange(50, 100):02d}{i:06d}"
         name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
-        lines.append(f"{owner_id}\tcitizen\t{identifier}\t{name}\t{_timestamp(ms)}\n")
+        lines.append(_common.owner_copy_line(owner_id, "citizen", identifier, name, _timestamp(ms)))
     return "".join(lines)
 
 

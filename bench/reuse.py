@@ -344,7 +344,9 @@ def owner_rows(corpus: Corpus, owner_ids: Sequence[str], rng: random.Random, clo
         # a birth year, and a serial that with the province is unique to this owner.
         identifier = f"{1 + i % 96:03d}{rng.choice('01')}{rng.randrange(50, 100):02d}{i // 96:06d}"
         name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
-        lines.append(f"{owner_id}\tcitizen\t{identifier}\t{name}\t{clock.stamp(ms)}\n")
+        lines.append(
+            _common.owner_copy_line(owner_id, "citizen", identifier, name, clock.stamp(ms))
+        )
     return "".join(lines)
 
 

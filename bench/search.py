@@ -379,8 +379,13 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
             "owners",
             OWNER_COLUMNS,
             [
-                f"{oid}\tcitizen\t{1 + i % 96:03d}{rng.choice('01')}{rng.randrange(50, 100):02d}"
-                f"{i:06d}\t{name}\t{_ts(ms)}\n"
+                _common.owner_copy_line(
+                    oid,
+                    "citizen",
+                    f"{1 + i % 96:03d}{rng.choice('01')}{rng.randrange(50, 100):02d}{i:06d}",
+                    name,
+                    _ts(ms),
+                )
                 for i, (oid, ms, name) in enumerate(
                     zip(owner_ids, owner_stamps, owner_names, strict=True)
                 )

@@ -41,6 +41,7 @@ from signing.pades import (
 from signing.results import PdfSigner, agency_label, officer_credential, read_all
 from signing.signer_settings import SealCredential, SignerSettings
 from signing.verify import Indication, Verifier, VerifierError
+from vault import identifiers
 from vault.access import audit_draft
 from vault.audit import AuditDraft
 from vault.auth import Actor, Role
@@ -308,7 +309,7 @@ class CertificationService:
         paper_type = uow.paper_types.get(request.paper_type)
         if paper_type is None:
             raise InvalidInput("paper_type", f"unknown paper type {request.paper_type!r}")
-        title = " ".join(request.title.split())
+        title = " ".join(identifiers.plain_text(request.title, "title").split())
         if not 1 <= len(title) <= 500:
             raise InvalidInput("title", "a title of 1 to 500 characters is required")
         if signing and not request.pin:
@@ -537,7 +538,7 @@ class CertificationService:
             raise NotFound("no such owner")
         if uow.paper_types.get(paper_type) is None:
             raise InvalidInput("paper_type", f"unknown paper type {paper_type!r}")
-        note = " ".join((note or "").split()) or None
+        note = " ".join(identifiers.plain_text(note or "", "note").split()) or None
         if note is not None and len(note) > 500:
             raise InvalidInput("note", "at most 500 characters")
         record = RefusalRecord(

@@ -20,6 +20,14 @@ _DOSSIER_CODE = re.compile(
 )
 _PROCEDURE_CODE = re.compile(r"\d\.\d{6}")
 
+# Free text (titles, names, reference numbers, notes) takes no control character but the
+# whitespace ones (tab, line feed, carriage return), which the services fold into spaces:
+# SQLite would store a NUL as is while PostgreSQL refuses it at the driver, and C1 controls
+# and lone surrogates are never text a person typed. The same class, as JSON Schema pattern
+# (lone surrogates cannot cross JSON into a valid string, so the pattern need not name them).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_FREE_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
 # Province codes of birth registration run 001-096 (with gaps, but every code in range is
 # syntactically acceptable; the population database is the authority on existence).
 _MAX_PROVINCE = 96
@@ -40,6 +48,20 @@ _CENTURY_BY_DIGIT = {
 
 def _clean(value: str) -> str:
     return value.strip()
+
+
+def control_character(value: str) -> str | None:
+    """The first control character in `value` (other than tab, LF, CR), or None."""
+    found = _CONTROL.search(value)
+    return found.group() if found else None
+
+
+def plain_text(value: str, field: str) -> str:
+    """Refuses free text holding a control character, naming it by code point."""
+    found = control_character(value)
+    if found is not None:
+        raise InvalidInput(field, f"control character U+{ord(found):04X} is not allowed here")
+    return value
 
 
 def personal_id(value: str, field: str = "identifier", *, today: date | None = None) -> str:

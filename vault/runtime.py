@@ -14,6 +14,7 @@ from vault.content import ContentLimits
 from vault.crypto import Keyring
 from vault.db import Engine, UnitOfWorkFactory, create_engine_for, ping, session_factory
 from vault.errors import StorageUnavailable
+from vault.personal_data import IdentifierCipher
 from vault.ratelimit import RateLimiter
 from vault.services import DocumentService, DossierService, OwnerService
 from vault.services.access_log import AccessLogService
@@ -45,6 +46,10 @@ def build_blob_store(settings: Settings) -> BlobStore:
 
 def build_keyring(settings: Settings) -> Keyring:
     return Keyring(settings.master_key_bytes(), settings.active_master_key_id)
+
+
+def build_identifier_cipher(settings: Settings) -> IdentifierCipher:
+    return IdentifierCipher(settings.master_key_bytes(), settings.active_master_key_id)
 
 
 def build_token_service(settings: Settings) -> TokenService:
@@ -124,7 +129,11 @@ class Vault:
             documents, max_age=timedelta(seconds=settings.signature_recheck_seconds)
         )
         documents.signature_gate = signatures.require_acceptable
-        uows = UnitOfWorkFactory(session_factory(engine), blobs or build_blob_store(settings))
+        uows = UnitOfWorkFactory(
+            session_factory(engine),
+            blobs or build_blob_store(settings),
+            build_identifier_cipher(settings),
+        )
         return cls(
             settings=settings,
             engine=engine,

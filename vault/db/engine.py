@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from vault.errors import InvalidInput
+
+
+def _strings(parameters: Any) -> Iterator[str]:
+    if isinstance(parameters, str):
+        yield parameters
+    elif isinstance(parameters, dict):
+        for value in parameters.values():
+            yield from _strings(value)
+    elif isinstance(parameters, list | tuple):
+        for value in parameters:
+            yield from _strings(value)
+
+
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    """The last line against a NUL in text: PostgreSQL's driver fails on it (a 500) where
+    SQLite stores it. Fields refuse control characters long before; this keeps both
+    databases alike for anything that slips through (a 422, never a crash)."""
+    if any("\x00" in s for s in _strings(parameters)):
+        raise InvalidInput("text", "a NUL character is not allowed in text")
+
+
+def _guarded(engine: Engine) -> Engine:
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
 
 
 def create_engine_for(url: str, **kwargs: Any) -> Engine:
@@ -21,7 +50,7 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
+        return _guarded(engine)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("pool_size", 10)
@@ -29,7 +58,7 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
     # No pre-ping (a round trip per checkout, several per request); connections are recycled
     # instead, and one that died with the server fails its request once (503), not forever.
     kwargs.setdefault("pool_recycle", 300)
-    return create_engine(url, **kwargs)
+    return _guarded(create_engine(url, **kwargs))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

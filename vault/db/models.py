@@ -70,7 +70,11 @@ class OwnerRow(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    identifier: Mapped[str] = mapped_column(String(14), unique=True)
+    # The identification number is never stored in clear (vault.personal_data): sealed under
+    # a subkey of a master key, and found by its keyed blind index (HMAC-SHA256).
+    identifier_key_id: Mapped[str] = mapped_column(String(64))
+    identifier_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    identifier_index: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     display_name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

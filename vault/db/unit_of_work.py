@@ -34,6 +34,7 @@ from vault.db.repositories import (
 from vault.db.signature_repository import SignatureCheckRepository
 from vault.db.text_repository import SearchRepository, TextRepository
 from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
+from vault.personal_data import IdentifierCipher
 from vault.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,11 @@ class DatabaseUnavailable(VaultError):
 
 class UnitOfWork:
     def __init__(
-        self, session: Session, blobs: BlobStore, audit_log: AuditLog | None = None
+        self,
+        session: Session,
+        blobs: BlobStore,
+        identifiers: IdentifierCipher,
+        audit_log: AuditLog | None = None,
     ) -> None:
         self.session = session
         self.blobs = blobs
@@ -58,7 +63,7 @@ class UnitOfWork:
         self.consents = ConsentRepository(session)
         self.audit = AuditRepository(session)
         self.indicators = IndicatorRepository(session)
-        self.owners = OwnerRepository(session)
+        self.owners = OwnerRepository(session, identifiers)
         self.paper_types = PaperTypeRepository(session)
         self.documents = DocumentRepository(session)
         self.blob_rows = BlobRepository(session)
@@ -150,16 +155,19 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, sessions: sessionmaker[Session], blobs: BlobStore) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], blobs: BlobStore, identifiers: IdentifierCipher
+    ) -> None:
         self._sessions = sessions
         self.blobs = blobs
+        self.identifiers = identifiers
         self.audit_log = AuditLog(self._plain)
 
     def _plain(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions(), self.blobs)
+        return UnitOfWork(self._sessions(), self.blobs, self.identifiers)
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions(), self.blobs, self.audit_log)
+        return UnitOfWork(self._sessions(), self.blobs, self.identifiers, self.audit_log)
 
     def close(self) -> None:
         self.audit_log.close()

@@ -8,7 +8,12 @@ from vault.services.documents import (
     NewDocument,
 )
 from vault.services.dossiers import DossierService
-from vault.services.maintenance import ReconcileReport, reconcile, rotate_keys
+from vault.services.maintenance import (
+    ReconcileReport,
+    reconcile,
+    reseal_identifiers,
+    rotate_keys,
+)
 from vault.services.owners import OwnerService
 
 __all__ = [
@@ -21,5 +26,6 @@ __all__ = [
     "OwnerService",
     "ReconcileReport",
     "reconcile",
+    "reseal_identifiers",
     "rotate_keys",
 ]

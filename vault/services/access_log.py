@@ -39,7 +39,8 @@ class AccessLogService:
         limit = cursors.check_limit(limit)
         before = None
         if cursor is not None:
-            if not cursor.isdigit():
+            # ASCII digits only ("²" is a digit to isdigit, not to int), and within a bigint.
+            if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
                 raise InvalidInput("cursor", "the cursor is not one this server handed out")
             before = int(cursor)
         entries = uow.audit.for_owner(actor.owner_id, before_seq=before, limit=limit + 1)

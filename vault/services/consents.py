@@ -42,7 +42,7 @@ class ConsentService:
         for t in types:
             if uow.paper_types.get(t) is None:
                 raise InvalidInput("paper_types", f"unknown paper type {t!r}")
-        purpose = " ".join(purpose.split())
+        purpose = " ".join(identifiers.plain_text(purpose, "purpose").split())
         if not purpose:
             raise InvalidInput("purpose", "say what the agency may use the papers for")
         if not 1 <= days <= MAX_DAYS:

@@ -414,13 +414,14 @@ class DocumentService:
         paper_type = uow.paper_types.get(meta.paper_type)
         if paper_type is None:
             raise InvalidInput("paper_type", f"unknown paper type {meta.paper_type!r}")
-        title = " ".join(meta.title.split())
+        title = " ".join(identifiers.plain_text(meta.title, "title").split())
         if not title:
             raise InvalidInput("title", "a title is required")
         issuer = meta.issuer_agency_code
         if issuer is not None:
             issuer = identifiers.agency_code(issuer, "issuer_agency_code")
-        reference = (meta.reference_number or "").strip() or None
+        given_reference = identifiers.plain_text(meta.reference_number or "", "reference_number")
+        reference = given_reference.strip() or None
         today = self._today.today()
         if meta.issue_date is not None and meta.issue_date > today + timedelta(days=1):
             raise InvalidInput("issue_date", "the issue date is in the future")

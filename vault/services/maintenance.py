@@ -63,16 +63,32 @@ def reconcile(
 
 
 def rotate_keys(uows: UnitOfWorkFactory, keyring: Keyring, *, batch: int = 500) -> int:
-    """Rewraps every data key not wrapped by the active master key. Blobs are not touched.
-    Commits per batch, so an interrupted run resumes where it stopped."""
+    """Rewraps every data key not wrapped by the active master key (blobs are not touched),
+    then reseals and re-indexes the owners' identification numbers under it. Commits per
+    batch, so an interrupted run resumes where it stopped. Returns the data keys rewrapped."""
     rewrapped = 0
     while True:
         with uows() as uow:
             rows = uow.blob_rows.keys_not_wrapped_by(keyring.active_key_id, batch)
             if not rows:
+                resealed = reseal_identifiers(uows, batch=batch)
+                log.info("resealed and re-indexed %d owner identifiers", resealed)
                 return rewrapped
             for blob_id, key_id, wrapped in rows:
                 new_key_id, new_wrapped = keyring.rewrap(blob_id, key_id, wrapped)
                 uow.blob_rows.set_wrapped_key(blob_id, new_key_id, new_wrapped)
             uow.commit()
             rewrapped += len(rows)
+
+
+def reseal_identifiers(uows: UnitOfWorkFactory, *, batch: int = 500) -> int:
+    """Reseals every owner identifier not sealed under the active master key, with its blind
+    index recomputed under that key. Commits per batch; returns how many rows changed."""
+    resealed = 0
+    while True:
+        with uows() as uow:
+            count = uow.owners.reseal_batch(batch)
+            if not count:
+                return resealed
+            uow.commit()
+            resealed += count

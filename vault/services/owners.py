@@ -34,7 +34,7 @@ class OwnerService:
         """Idempotent on the identifier: returns (owner, created)."""
         actor.require(*REGISTERING_ROLES)
         identifier = normalise_identifier(kind, identifier)
-        name = " ".join(display_name.split())
+        name = " ".join(identifiers.plain_text(display_name, "display_name").split())
         if not name:
             raise InvalidInput("display_name", "a display name is required")
         existing = uow.owners.by_identifier(identifier)
