@@ -136,6 +136,11 @@ class DocumentOut(BaseModel):
     title: str
     reference_number: str | None
     issuer_agency_code: str | None
+    issuer_verified: bool = Field(
+        description="True when the vault knows the issuer (a result its officers recorded, a "
+        "certified copy it made); otherwise the issuer is as stated by whoever stored the "
+        "paper, unverified, and grants no access."
+    )
     issue_date: date | None
     valid_until: date | None
     origin: DocumentOrigin
@@ -156,6 +161,7 @@ class DocumentOut(BaseModel):
             title=d.title,
             reference_number=d.reference_number,
             issuer_agency_code=d.issuer_agency_code,
+            issuer_verified=d.issuer_verified,
             issue_date=d.issue_date,
             valid_until=d.valid_until,
             origin=d.origin,

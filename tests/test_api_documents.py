@@ -57,6 +57,8 @@ def test_upload_and_download_each_accepted_kind(
         "sha256": hashlib.sha256(content).hexdigest(),
     }
     assert doc["reference_number"] == "15/QĐ-UBND" and doc["issuer_agency_code"] == AGENCY
+    # An issued result's issuer is the agency whose officer recorded it.
+    assert doc["origin"] == "issued_result" and doc["issuer_verified"] is True
     r = client.get(f"/api/v1/documents/{doc['id']}/content")
     assert r.status_code == 200
     assert r.content == content

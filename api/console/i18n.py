@@ -383,6 +383,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doc.paper_type": ("Loại giấy tờ", "Paper type"),
     "doc.reference": ("Số ký hiệu", "Reference number"),
     "doc.issuer": ("Cơ quan cấp", "Issuer"),
+    "doc.issuer_stated": ("theo kê khai, chưa xác minh", "as stated, unverified"),
     "doc.issue_date": ("Ngày cấp", "Issue date"),
     "doc.valid_until": ("Hiệu lực đến", "Valid until"),
     "doc.indefinite": ("Không thời hạn", "No expiry"),

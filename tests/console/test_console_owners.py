@@ -20,6 +20,7 @@ from tests.factories import (
     upload,
 )
 from tests.people import People
+from tests.test_api_dossiers import new_dossier
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -218,3 +219,25 @@ def test_preview_shows_the_recognised_text_and_search_finds_it(
     assert [h.get("data-document-id") for h in hits] == [d["id"]]
     assert [m.text_content() for m in hits[0].xpath(".//mark")] == ["Đồng", "Nai"]
     assert "Trang 1" in hits[0].text_content()
+
+
+def test_a_stated_issuer_is_shown_as_unverified(console: Console, client: TestClient) -> None:
+    owner_id = create_owner(client)
+    dossier = new_dossier(client, owner_id)
+    # A scan names its issuer as the officer who scanned it read it: unverified.
+    scan = upload(
+        client,
+        owner_id,
+        pdf_bytes(1),
+        filename="scan.pdf",
+        content_type="application/pdf",
+        paper_type="marriage_certificate",
+        origin="digitised",
+        dossier_id=dossier["id"],
+        issuer_agency_code="000.00.15.H57",
+    )
+    assert scan["issuer_verified"] is False
+    b = console.browser("c_clerk")
+    shown = page(b.get(f"/console/documents/{scan['id']}"))
+    stated = shown.xpath("//span[@class='issuer-stated']")
+    assert [s.text_content() for s in stated] == ["(theo kê khai, chưa xác minh)"]

@@ -23,6 +23,8 @@ class Document(VaultModel):
     title: str
     reference_number: str | None
     issuer_agency_code: str | None
+    # False: the issuer is as stated by whoever stored the paper (a scan), unverified.
+    issuer_verified: bool = False
     issue_date: date | None
     valid_until: date | None
     origin: DocumentOrigin
