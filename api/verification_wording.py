@@ -112,6 +112,35 @@ WORDS: dict[str, tuple[str, str]] = {
         "Phạm vi dữ liệu được ký (ByteRange) bất thường.",
         "The signed byte range is irregular.",
     ),
+    "why.forgery": (
+        "Chữ ký giả mạo: thiếu hoặc rỗng dữ liệu chữ ký (/Contents) hay phạm vi ký (/ByteRange).",
+        "A forged signature: its /Contents or /ByteRange is missing or empty.",
+    ),
+    "why.wrapping": (
+        "Dữ liệu được ký đã bị dời chỗ trong tệp (tấn công bọc chữ ký).",
+        "The signed bytes were moved inside the file (signature wrapping).",
+    ),
+    "why.shadow": (
+        "Nội dung được giấu sẵn trước khi ký đã bị hiện ra hoặc thay thế sau khi ký "
+        "(tấn công bóng).",
+        "Content hidden before signing was shown or replaced after signing (shadow attack).",
+    ),
+    "why.incremental": (
+        "Nội dung mới được thêm vào sau phần đã ký (tấn công lưu tăng dần).",
+        "New content was added after the signed part (incremental saving attack).",
+    ),
+    "why.signature_dictionary": (
+        "Từ điển chữ ký đã bị sửa hoặc không khớp với phần đã ký.",
+        "The signature dictionary was changed or does not match the signed part.",
+    ),
+    "why.signer_infos": (
+        "Chữ ký chứa nhiều hơn một người ký (SignerInfo).",
+        "The signature holds more than one signer (SignerInfo).",
+    ),
+    "why.timestamp_copied": (
+        "Dấu thời gian bị sao chép hoặc không thuộc về chữ ký này.",
+        "A timestamp is copied or does not belong to this signature.",
+    ),
     "why.other": (
         "Chữ ký không đáp ứng yêu cầu kiểm tra.",
         "The signature did not pass the checks.",
@@ -165,6 +194,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "signed objects redirected to others",
     ),
     "change.UNREFERENCED_OBJECTS": ("thêm đối tượng không dùng đến", "unused objects added"),
+    "change.WRITER_ARTEFACT": (
+        "phần mềm ghi tệp cập nhật thông tin phụ (được phép)",
+        "bookkeeping by the writing software (permitted)",
+    ),
     # -- why the file could not be checked at all ---------------------------------------------
     "problem.NOT_A_PDF": ("Tệp không phải là PDF.", "The file is not a PDF."),
     "problem.TOO_LARGE": ("Tệp quá lớn để kiểm tra.", "The file is too large to verify."),
@@ -298,7 +331,21 @@ _FINDING_WHY = {
     "BYTE_RANGE_INCONSISTENT": "why.byte_range",
     "BYTE_RANGE_MALFORMED": "why.byte_range",
     "BYTE_RANGE_GAP_NOT_CONTENTS": "why.byte_range",
+    "BYTE_RANGE_NOT_FROM_START": "why.byte_range",
+    "BYTE_RANGE_OUTSIDE_FILE": "why.byte_range",
+    "BYTE_RANGE_OVERLAP": "why.byte_range",
     "SIGNATURE_MALFORMED": "why.format",
+    "UNIVERSAL_SIGNATURE_FORGERY": "why.forgery",
+    "SIGNATURE_WRAPPING": "why.wrapping",
+    "SHADOW_ATTACK_HIDE": "why.shadow",
+    "SHADOW_ATTACK_REPLACE": "why.shadow",
+    "SHADOW_ATTACK_HIDE_AND_REPLACE": "why.shadow",
+    "INCREMENTAL_SAVING_ATTACK": "why.incremental",
+    "SIGNATURE_DICTIONARY_CHANGED": "why.signature_dictionary",
+    "SIGNATURE_DICTIONARY_INCONSISTENT": "why.signature_dictionary",
+    "MULTIPLE_SIGNER_INFOS": "why.signer_infos",
+    "TIMESTAMP_DUPLICATED": "why.timestamp_copied",
+    "TIMESTAMP_NOT_FOR_THIS_SIGNATURE": "why.timestamp_copied",
 }
 # What a later update may add without touching what was signed or shown (signing itself
 # updates the file's metadata: its modification date).
@@ -314,7 +361,14 @@ _BENIGN = frozenset(
 _COMMON_NAME = re.compile(r"Common Name: (.+?)(?:, [A-Z][A-Za-z ]*: |$)")
 
 
+# RFC 4514 ("CN=X,O=Y,C=VN"), as the verifier reports names: the CN, escapes undone.
+_RFC4514_CN = re.compile(r"(?:^|,)\s*CN=((?:\\.|[^,\\])+)", re.IGNORECASE)
+
+
 def common_name(name: str) -> str:
+    found = _RFC4514_CN.search(name)
+    if found:
+        return re.sub(r"\\(.)", r"\1", found[1]).strip()
     found = _COMMON_NAME.search(name)
     return found[1] if found else name
 
@@ -369,10 +423,29 @@ class ReportWords:
         }
 
 
+# The primary reason comes first: an attack's name before the symptoms it leaves.
+_ATTACKS_FIRST = [
+    "why.forgery",
+    "why.wrapping",
+    "why.shadow",
+    "why.incremental",
+    "why.signature_dictionary",
+    "why.signer_infos",
+    "why.timestamp_copied",
+    *sorted({*_WHY.values(), *_FINDING_WHY.values(), "why.modified", "why.other"}),
+]
+
+
 def _reasons(s: SignatureReport) -> tuple[str, ...]:
     if s.indication is Indication.TOTAL_PASSED:
         return ()
     keys: list[str] = []
+    # An attack's own finding first: it is the primary reason, whatever the sub-indication.
+    keys.extend(
+        _FINDING_WHY[f.code]
+        for f in s.findings
+        if f.severity is Severity.ERROR and f.code in _FINDING_WHY
+    )
     if s.sub_indication is not None:
         keys.append(_WHY.get(s.sub_indication, "why.other"))
     if s.modifications is not None:
@@ -383,7 +456,8 @@ def _reasons(s: SignatureReport) -> tuple[str, ...]:
             for f in s.modifications.findings
             if f.severity is Severity.ERROR and f.code in _FINDING_WHY
         )
-    return tuple(dict.fromkeys(keys or ["why.other"]))
+    ordered = sorted(dict.fromkeys(keys or ["why.other"]), key=_ATTACKS_FIRST.index)
+    return tuple(ordered)
 
 
 def _changes(s: SignatureReport, lang: Lang) -> str:

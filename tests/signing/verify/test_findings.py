@@ -135,3 +135,27 @@ def test_timestamps_copied_or_duplicated_are_named(
     forged = pdfs.replace_cms(two, pdfs.with_timestamp(pdfs.signature_timestamp(two, 0)), index=1)
     second = verifier.verify(forged, offline=False).signatures[1]
     assert "TIMESTAMP_DUPLICATED" in {f.code for f in second.findings}
+
+
+@pytest.mark.parametrize(
+    ("attack", "vi", "en"),
+    [
+        (pdfs.signature_wrapping, "bọc chữ ký", "signature wrapping"),
+        (pdfs.usf_zero_contents, "Chữ ký giả mạo", "forged signature"),
+    ],
+)
+def test_the_words_a_person_reads_name_the_attack_first(
+    verifier: Verifier,
+    locally_signed: bytes,
+    attack: Callable[[bytes], bytes],
+    vi: str,
+    en: str,
+) -> None:
+    from api.verification_wording import describe
+
+    report = verifier.verify(attack(locally_signed), offline=False)
+    assert report.bottom_line is not Indication.TOTAL_PASSED
+    for lang, expected in (("vi", vi), ("en", en)):
+        words = describe(report, lang)  # type: ignore[arg-type]
+        assert len(words.signatures) == 1
+        assert expected in words.signatures[0].reasons[0]
