@@ -656,6 +656,8 @@ class _Diff:
     added_rects: list[tuple[str, int, tuple[float, float, float, float]]] = field(
         default_factory=list
     )
+    # (key, label) of annotations (not widgets) whose appearance changed
+    redrawn_annotations: list[tuple[str, str]] = field(default_factory=list)
     # (label, page number, rectangle) of form widgets whose value/appearance changed
     filled_rects: list[tuple[str, int, tuple[float, float, float, float]]] = field(
         default_factory=list
@@ -933,6 +935,8 @@ def _compare_annots(
                     diff.filled_rects.append((label, page, annot.rect))
         else:
             diff.add(ChangeKind.ANNOTATION_CHANGED, f"{label}: annotation changed", rev)
+            if previous.appearance != annot.appearance:
+                diff.redrawn_annotations.append((key, label))
     for key, annot in before.items():
         if key not in after:
             label = f"page {page}: {annot.subtype} {key}"
@@ -1017,6 +1021,12 @@ class RevisionAnalysis:
     )
     # Per readable revision: the form fields showing a value in it (what its signer saw).
     fields_with_value: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)
+    # Per revision: (key, label) of the annotations (not widgets) whose appearance it changed.
+    redrawn_annotations: dict[int, tuple[tuple[str, str], ...]] = dataclasses.field(
+        default_factory=dict
+    )
+    # Per readable revision: the keys of the annotations (not widgets) drawn in it.
+    annotations_shown: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)
 
 
 def _unanalysed(
@@ -1084,6 +1094,7 @@ def analyse_revisions(
     unreadable: dict[int, str] = {}
     added_rects: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = {}
     filled_rects: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = {}
+    redrawn: dict[int, tuple[tuple[str, str], ...]] = {}
     for r in range(base, total):
         try:
             snapshots[r] = take_snapshot(reader, r, budget)
@@ -1143,6 +1154,8 @@ def analyse_revisions(
             added_rects[revision] = tuple(diff.added_rects)
         if diff.filled_rects:
             filled_rects[revision] = tuple(diff.filled_rects)
+        if diff.redrawn_annotations:
+            redrawn[revision] = tuple(diff.redrawn_annotations)
     signed = {
         r: {name for name, f in snap.fields.items() if f.field_type == "/Sig" and f.filled}
         for r, snap in snapshots.items()
@@ -1165,6 +1178,16 @@ def analyse_revisions(
         {
             r: frozenset(
                 name for name, f in snap.fields.items() if f.field_type != "/Sig" and f.shows_value
+            )
+            for r, snap in snapshots.items()
+        },
+        redrawn,
+        {
+            r: frozenset(
+                a.key
+                for page in snap.pages
+                for a in page.annots
+                if a.visible and a.subtype != "/Widget" and a.field_type is None
             )
             for r, snap in snapshots.items()
         },

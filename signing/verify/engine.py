@@ -804,8 +804,26 @@ class _Context:
                                 revision,
                             )
                         )
+        # An annotation the signer saw drawn, redrawn after signing: what it showed was
+        # replaced (as a filled field's signed value), whatever the policy.
+        shown = self.analysis.annotations_shown.get(signed_revision)
+        redrawn: list[str] = []
+        for revision in later:
+            for key, label in self.analysis.redrawn_annotations.get(revision, ()):
+                if shown is None or key in shown:
+                    redrawn.append(label)
+                    refused.add(ChangeKind.ANNOTATION_CHANGED)
+                    findings.append(
+                        Finding(
+                            "SIGNED_ANNOTATION_REDRAWN",
+                            Severity.ERROR,
+                            f"revision {revision}: {label} was drawn when signed and its "
+                            "appearance changed since",
+                            revision,
+                        )
+                    )
         differing = visual.pages_that_look_different(signed, self.data)
-        permitted = modifications.permitted and not overlapping
+        permitted = modifications.permitted and not overlapping and not redrawn
         if differing:
             pages = ", ".join(map(str, differing))
             if set(modifications.changes) & _VISIBLE_CHANGES:
@@ -937,6 +955,8 @@ def _signature_findings(
         if kind is ChangeKind.FORM_FILLED and not codes & _REPLACE_MARKS:
             # refused by the policy or the signer's FieldMDP/DocMDP, not an attack's mark
             attack = "FORM_FILLING_NOT_PERMITTED"
+        if kind is ChangeKind.ANNOTATION_CHANGED and "SIGNED_ANNOTATION_REDRAWN" in codes:
+            attack = "SHADOW_ATTACK_REPLACE"
         revision = next((f.revision for f in errors if f.revision is not None), None)
         message = f"{kind.value} after the signature is not permitted"
         out.append(Finding(attack, Severity.ERROR, message, revision))

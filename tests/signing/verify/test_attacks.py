@@ -216,6 +216,44 @@ def test_shadow_replace_fails_whatever_the_docmdp_and_fieldmdp(
         assert sig.modifications.docmdp == int(certify.value)
 
 
+def _redraw_first_annotation(pdf: bytes) -> bytes:
+    """The page's first annotation gets a new appearance saying "KHONG DAT"."""
+
+    def change(writer: pdfs.IncrementalPdfFileWriter) -> None:
+        _page_ref, page = pdfs.first_page(writer)
+        annot_ref = next(
+            a for a in page["/Annots"] if a.get_object().get("/Subtype") == "/FreeText"
+        )
+        annot = annot_ref.get_object()
+        old_ap = annot["/AP"]["/N"]
+        ap = pdfs.generic.StreamObject(
+            {k: v for k, v in old_ap.items() if k not in ("/Length", "/Filter")},
+            stream_data=b"BT /F1 18 Tf 2 10 Td (KET QUA: KHONG DAT) Tj ET",
+        )
+        annot[pdfs.generic.NameObject("/AP")] = pdfs.generic.DictionaryObject(
+            {pdfs.generic.NameObject("/N"): writer.add_object(ap)}
+        )
+        writer.mark_update(annot_ref)
+
+    return pdfs.writer_update(pdf, change)
+
+
+def test_a_signed_annotation_redrawn_fails_although_annotations_are_permitted(
+    verifier: Verifier, local_signer: LocalSigner, result_pdf: bytes
+) -> None:
+    # A comment in the margin was part of what the signer saw; after signing its appearance
+    # is replaced (the annotation variant of shadow "replace"; EU DSS only warns).
+    commented = pdfs.add_free_text_annotation(result_pdf, rect=(400, 20, 580, 60))
+    signed = local_signer.sign(commented)
+    assert verifier.verify(signed, offline=False).bottom_line is Indication.TOTAL_PASSED
+    report = verifier.verify(_redraw_first_annotation(signed), offline=False)
+    sig = assert_failed(report)
+    assert sig.modifications is not None
+    assert ChangeKind.ANNOTATION_CHANGED in sig.modifications.changes
+    assert "SHADOW_ATTACK_REPLACE" in {f.code for f in sig.findings}, sig.findings
+    assert any("was drawn when signed" in e for e in sig.errors), sig.errors
+
+
 def test_shadow_replace_of_a_font_fails(verifier: Verifier, locally_signed: bytes) -> None:
     report = verifier.verify(pdfs.replace_font(locally_signed), offline=False)
     assert_failed(report)
