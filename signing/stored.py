@@ -11,7 +11,9 @@ from __future__ import annotations
 import uuid
 
 from signing.verify import (
+    ChangeKind,
     Indication,
+    Modifications,
     ProblemCode,
     VerificationReport,
     Verifier,
@@ -29,7 +31,7 @@ from vault.errors import (
     UnsupportedMediaType,
 )
 from vault.services import DocumentService
-from vault.services.signatures import SignatureService
+from vault.services.signatures import CHANGED_AFTER_SIGNING, SignatureService
 
 
 def verify_stored_document(
@@ -77,6 +79,10 @@ def verdict_of(report: VerificationReport) -> SignatureVerdict:
     # only by one and changed since fails like a signed one.
     detail = report.sub_indication.value if report.sub_indication else None
     if report.bottom_line is Indication.TOTAL_PASSED:
+        if any(_changed_after_signing(s.modifications) for s in report.signatures):
+            # Valid under the reference policy, with warnings a person must read: reuse
+            # refuses it (vault.services.signatures.acceptable).
+            return SignatureVerdict(SignatureStatus.VALID, CHANGED_AFTER_SIGNING, signer)
         return SignatureVerdict(SignatureStatus.VALID, None, signer)
     if report.bottom_line is Indication.TOTAL_FAILED:
         changed = any(s.modifications and not s.modifications.permitted for s in report.signatures)
@@ -84,6 +90,39 @@ def verdict_of(report: VerificationReport) -> SignatureVerdict:
             detail = "MODIFIED_AFTER_SIGNING"
         return SignatureVerdict(SignatureStatus.INVALID, detail, signer)
     return SignatureVerdict(SignatureStatus.INDETERMINATE, detail, signer)
+
+
+# Post-signing changes the reference policy passes with a warning, and reuse refuses.
+_WARNED_CHANGES = frozenset(
+    {ChangeKind.FORM_FILLED, ChangeKind.ANNOTATION_ADDED, ChangeKind.ANNOTATION_CHANGED}
+)
+_WARNED_FINDINGS = frozenset({"DOCMDP_VIOLATED", "FIELDMDP_VIOLATED"})
+# Changes that may make a page look different without anything being wrong: a later
+# signature's or timestamp's visible appearance, validation data, metadata, artefacts.
+_INVISIBLE_OR_SIGNING = frozenset(
+    {
+        ChangeKind.NO_CHANGE,
+        ChangeKind.DSS_UPDATED,
+        ChangeKind.DOCUMENT_TIMESTAMP_ADDED,
+        ChangeKind.METADATA_UPDATED,
+        ChangeKind.SIGNATURE_ADDED,
+        ChangeKind.WRITER_ARTEFACT,
+    }
+)
+
+
+def _changed_after_signing(modifications: Modifications | None) -> bool:
+    """Annotations or form filling after this signature, a DocMDP/FieldMDP violation, or a
+    page that looks different for a reason other than a later signature."""
+    if modifications is None:
+        return False
+    if set(modifications.changes) & _WARNED_CHANGES:
+        return True
+    codes = {f.code for f in modifications.findings}
+    if codes & _WARNED_FINDINGS:
+        return True
+    visible = "VISUAL_DIFFERENCE" in codes or bool(modifications.visual_difference_pages)
+    return visible and not set(modifications.changes) <= _INVISIBLE_OR_SIGNING
 
 
 # What the pool answers when it, not the file, failed (a worker that did not start or died,

@@ -47,8 +47,12 @@ class VerifySettings(BaseSettings):
     queue_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     max_document_mb: int = Field(default=50, ge=1, le=1024)
 
-    allow_form_filling: bool = False
-    allow_annotations: bool = False
+    # The reference policy (EU DSS's default levels) unless `strict`; the three switches
+    # tighten it one by one (see `VerificationPolicy`).
+    strict: bool = False
+    allow_form_filling: bool = True
+    allow_annotations: bool = True
+    enforce_mdp: bool = False
 
     @model_validator(mode="after")
     def _production_needs_roots(self) -> VerifySettings:
@@ -78,8 +82,12 @@ class VerifySettings(BaseSettings):
         return TrustSettings(tuple(roots), tuple(load_certificate_files(self.intermediates)))
 
     def policy(self) -> VerificationPolicy:
+        if self.strict:
+            return VerificationPolicy.strict()
         return VerificationPolicy(
-            allow_form_filling=self.allow_form_filling, allow_annotations=self.allow_annotations
+            allow_form_filling=self.allow_form_filling,
+            allow_annotations=self.allow_annotations,
+            enforce_mdp=self.enforce_mdp,
         )
 
     def verifier(self) -> Verifier:

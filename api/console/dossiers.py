@@ -133,6 +133,7 @@ _REASON_KEYS = {
     "not_yet_issued": "reason.not_yet_issued",
     "signature_invalid": "reason.signature_invalid",
     "signature_not_verifiable": "reason.signature_not_verifiable",
+    "signature_changed_after_signing": "reason.signature_changed_after_signing",
     "signature_unchecked": "reason.signature_unchecked",
 }
 

@@ -527,6 +527,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "không xác minh được chữ ký số",
         "the signature could not be verified",
     ),
+    "reason.signature_changed_after_signing": (
+        "chữ ký số chỉ hợp lệ kèm thay đổi sau khi ký (chú thích, điền biểu mẫu)",
+        "the signature holds only with changes made after signing (annotations, form filling)",
+    ),
     "reason.signature_unchecked": (
         "chữ ký số chưa được kiểm tra",
         "the signature is not checked yet",

@@ -144,6 +144,8 @@ class FieldSnap:
     value: bytes
     rest: bytes
     value_type: str | None  # /Sig or /DocTimeStamp for filled signature fields
+    # The field shows a value (non-empty /V, not /Off): what a signer of this revision saw
+    shows_value: bool = False
 
 
 @dataclass
@@ -332,6 +334,19 @@ def _text(obj: object) -> str | None:
     if isinstance(obj, generic.ByteStringObject):
         return str(obj.original_bytes.decode("latin-1"))
     return None
+
+
+def _shows_value(value: object) -> bool:
+    """A field value a reader sees: not absent, null, empty or the /Off state."""
+    if value is None or isinstance(value, generic.NullObject):
+        return False
+    if isinstance(value, generic.NameObject):
+        return str(value) != "/Off"
+    if isinstance(value, (generic.TextStringObject, generic.ByteStringObject)):
+        return bool(_text(value))
+    if isinstance(value, generic.ArrayObject):
+        return len(value) > 0
+    return True
 
 
 def _walk_fields(
@@ -579,6 +594,7 @@ def take_snapshot(reader: PdfFileReader, revision: int, budget: list[int]) -> Sn
             value=fp.value(node.raw_get("/V")) if "/V" in node else b"",
             rest=fp.dict_without(node, _FIELD_VALUE | _ANNOT_APPEARANCE | frozenset({"/Kids"})),
             value_type=value_type,
+            shows_value=_shows_value(value_obj),
         )
 
     catalog = {
@@ -638,6 +654,12 @@ class _Diff:
     pages_removed: list[int] = field(default_factory=list)
     # (label, page number, rectangle) of annotations added in this revision
     added_rects: list[tuple[str, int, tuple[float, float, float, float]]] = field(
+        default_factory=list
+    )
+    # (key, label) of annotations (not widgets) whose appearance changed
+    redrawn_annotations: list[tuple[str, str]] = field(default_factory=list)
+    # (label, page number, rectangle) of form widgets whose value/appearance changed
+    filled_rects: list[tuple[str, int, tuple[float, float, float, float]]] = field(
         default_factory=list
     )
 
@@ -909,8 +931,12 @@ def _compare_annots(
                     f"{label}: appearance/value of form field {annot.field_name!r} changed",
                     rev,
                 )
+                if annot.rect is not None:
+                    diff.filled_rects.append((label, page, annot.rect))
         else:
             diff.add(ChangeKind.ANNOTATION_CHANGED, f"{label}: annotation changed", rev)
+            if previous.appearance != annot.appearance:
+                diff.redrawn_annotations.append((key, label))
     for key, annot in before.items():
         if key not in after:
             label = f"page {page}: {annot.subtype} {key}"
@@ -989,6 +1015,18 @@ class RevisionAnalysis:
     added_annotations: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = (
         dataclasses.field(default_factory=dict)
     )
+    # Per revision: (label, page number, rectangle) of the form widgets it filled in.
+    filled_widgets: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = (
+        dataclasses.field(default_factory=dict)
+    )
+    # Per readable revision: the form fields showing a value in it (what its signer saw).
+    fields_with_value: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)
+    # Per revision: (key, label) of the annotations (not widgets) whose appearance it changed.
+    redrawn_annotations: dict[int, tuple[tuple[str, str], ...]] = dataclasses.field(
+        default_factory=dict
+    )
+    # Per readable revision: the keys of the annotations (not widgets) drawn in it.
+    annotations_shown: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)
 
 
 def _unanalysed(
@@ -1055,6 +1093,8 @@ def analyse_revisions(
     snapshots: dict[int, Snapshot] = {}
     unreadable: dict[int, str] = {}
     added_rects: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = {}
+    filled_rects: dict[int, tuple[tuple[str, int, tuple[float, float, float, float]], ...]] = {}
+    redrawn: dict[int, tuple[tuple[str, str], ...]] = {}
     for r in range(base, total):
         try:
             snapshots[r] = take_snapshot(reader, r, budget)
@@ -1112,6 +1152,10 @@ def analyse_revisions(
         )
         if diff.added_rects:
             added_rects[revision] = tuple(diff.added_rects)
+        if diff.filled_rects:
+            filled_rects[revision] = tuple(diff.filled_rects)
+        if diff.redrawn_annotations:
+            redrawn[revision] = tuple(diff.redrawn_annotations)
     signed = {
         r: {name for name, f in snap.fields.items() if f.field_type == "/Sig" and f.filled}
         for r, snap in snapshots.items()
@@ -1130,6 +1174,23 @@ def analyse_revisions(
         tuple(v for k, v in removed.items() if k not in last),
         tuple(sorted(unreadable)),
         added_rects,
+        filled_rects,
+        {
+            r: frozenset(
+                name for name, f in snap.fields.items() if f.field_type != "/Sig" and f.shows_value
+            )
+            for r, snap in snapshots.items()
+        },
+        redrawn,
+        {
+            r: frozenset(
+                a.key
+                for page in snap.pages
+                for a in page.annots
+                if a.visible and a.subtype != "/Widget" and a.field_type is None
+            )
+            for r, snap in snapshots.items()
+        },
     )
 
 

@@ -11,9 +11,13 @@ wins:
 2. the AdES validation (`ades`, on pyHanko): integrity, signature value, chain to a
    configured trust anchor, revocation, certificate validity at the proven time;
 3. the changes made after the signed revision: our own analysis of every incremental
-   update (`changes`) judged against the signer's DocMDP/FieldMDP and the vault's policy,
-   and pyHanko's difference analysis. A change either of them rejects fails the signature
-   (TOTAL_FAILED/FORMAT_FAILURE, as EU DSS does for its PDF modification checks).
+   update (`changes`) judged against the signer's DocMDP/FieldMDP and the policy, and
+   pyHanko's difference analysis. A change either of them rejects fails the signature
+   (TOTAL_FAILED/FORMAT_FAILURE, as EU DSS does for its PDF modification checks). The
+   default policy follows DSS's default levels: annotations over no signed text, form
+   filling into fields that were empty when signed, and DocMDP/FieldMDP violations are
+   warnings; a filled field that showed a value when signed, or ink added over signed
+   text, fails (shadow "replace", overlay attacks) under every policy.
 
 TOTAL_PASSED is given only when every check ran and passed.
 """
@@ -585,6 +589,9 @@ class _Context:
             fieldmdp,
             self.policy,
             status,
+            None
+            if signed_revision is None
+            else self.analysis.fields_with_value.get(signed_revision),
         )
         modifications = self._what_a_reader_sees(modifications, signed_revision, later)
         for finding in modifications.findings:
@@ -736,22 +743,60 @@ class _Context:
             return modifications
         signed = self.data[: self.bounds[signed_revision].end]
         findings = list(modifications.findings)
+        refused = set(modifications.refused)
         overlapping: list[str] = []
+        # Ink added over signed text hides or replaces it (the overlay attacks): never
+        # permitted, although EU DSS only warns of an annotation overlap.
+        covers = (
+            (
+                ChangeKind.ANNOTATION_ADDED,
+                self.analysis.added_annotations,
+                "annotation",
+                "ANNOTATION_OVERLAPS_TEXT",
+            ),
+            (
+                ChangeKind.FORM_FILLED,
+                self.analysis.filled_widgets,
+                "filled form field",
+                "FORM_FIELD_OVERLAPS_TEXT",
+            ),
+        )
+        for kind, by_revision, what, code in covers:
+            for revision in later:
+                for label, page, rect in by_revision.get(revision, ()):
+                    text = visual.text_under(signed, page, rect)
+                    if text:
+                        overlapping.append(label)
+                        refused.add(kind)
+                        findings.append(
+                            Finding(
+                                code,
+                                Severity.ERROR,
+                                f"revision {revision}: {label} ({what}) lies over signed text "
+                                f"({text[:60]!r})",
+                                revision,
+                            )
+                        )
+        # An annotation the signer saw drawn, redrawn after signing: what it showed was
+        # replaced (as a filled field's signed value), whatever the policy.
+        shown = self.analysis.annotations_shown.get(signed_revision)
+        redrawn: list[str] = []
         for revision in later:
-            for label, page, rect in self.analysis.added_annotations.get(revision, ()):
-                text = visual.text_under(signed, page, rect)
-                if text:
-                    overlapping.append(label)
+            for key, label in self.analysis.redrawn_annotations.get(revision, ()):
+                if shown is None or key in shown:
+                    redrawn.append(label)
+                    refused.add(ChangeKind.ANNOTATION_CHANGED)
                     findings.append(
                         Finding(
-                            "ANNOTATION_OVERLAPS_TEXT",
-                            Severity.WARNING,
-                            f"revision {revision}: {label} lies over signed text ({text[:60]!r})",
+                            "SIGNED_ANNOTATION_REDRAWN",
+                            Severity.ERROR,
+                            f"revision {revision}: {label} was drawn when signed and its "
+                            "appearance changed since",
                             revision,
                         )
                     )
         differing = visual.pages_that_look_different(signed, self.data)
-        permitted = modifications.permitted
+        permitted = modifications.permitted and not overlapping and not redrawn
         if differing:
             pages = ", ".join(map(str, differing))
             if set(modifications.changes) & _VISIBLE_CHANGES:
@@ -779,6 +824,7 @@ class _Context:
             findings=tuple(findings),
             visual_difference_pages=differing,
             annotations_overlapping_text=tuple(overlapping),
+            refused=tuple(sorted(refused)),
         )
 
     def _dictionary_consistent(
@@ -815,6 +861,9 @@ _ATTACK_CLASSES: dict[ChangeKind, str] = {
     ChangeKind.TRAILER_CHANGED: "SHADOW_ATTACK_HIDE_AND_REPLACE",
     ChangeKind.SIGNATURE_FIELD_CHANGED: "SIGNATURE_DICTIONARY_CHANGED",
 }
+# What makes a refused form filling the shadow "replace" attack: a value the signer saw was
+# replaced, or the filled field lies over signed text.
+_REPLACE_MARKS = frozenset({"SIGNED_VALUE_REPLACED", "FORM_FIELD_OVERLAPS_TEXT"})
 _STRUCTURE_CLASSES: dict[str, str] = {
     "BYTE_RANGE_MALFORMED": "UNIVERSAL_SIGNATURE_FORGERY",
     "CONTENTS_MISSING": "UNIVERSAL_SIGNATURE_FORGERY",
@@ -873,8 +922,14 @@ def _signature_findings(
             )
         )
     errors = [f for f in modifications.findings if f.severity is Severity.ERROR]
+    codes = {f.code for f in errors}
     for kind in modifications.refused:
         attack = _ATTACK_CLASSES.get(kind, "INCREMENTAL_SAVING_ATTACK")
+        if kind is ChangeKind.FORM_FILLED and not codes & _REPLACE_MARKS:
+            # refused by the policy or the signer's FieldMDP/DocMDP, not an attack's mark
+            attack = "FORM_FILLING_NOT_PERMITTED"
+        if kind is ChangeKind.ANNOTATION_CHANGED and "SIGNED_ANNOTATION_REDRAWN" in codes:
+            attack = "SHADOW_ATTACK_REPLACE"
         revision = next((f.revision for f in errors if f.revision is not None), None)
         message = f"{kind.value} after the signature is not permitted"
         out.append(Finding(attack, Severity.ERROR, message, revision))
@@ -968,19 +1023,34 @@ def _judge_modifications(
     fieldmdp: FieldMDPSpec | None,
     policy: VerificationPolicy,
     status: object,
+    signed_values: frozenset[str] | None,
 ) -> Modifications:
+    """`signed_values`: the form fields showing a value in the signed revision (None: not
+    known, so every filled field counts as one)."""
     findings: list[Finding] = []
     changes: set[ChangeKind] = set()
     refused: set[ChangeKind] = set()
     permitted = True
+    mdp_violated = False  # a DocMDP/FieldMDP violation was found (and judged) above
+    locked_filled: set[ChangeKind] = set()  # FORM_FILLED when a locked field was filled
     current: ChangeKind | None = None  # the kind being judged, for `refused`
 
-    def refuse(message: str, revision: int | None) -> None:
+    def refuse(message: str, revision: int | None, code: str = "CHANGE_NOT_PERMITTED") -> None:
         nonlocal permitted
         permitted = False
         if current is not None:
             refused.add(current)
-        findings.append(Finding("CHANGE_NOT_PERMITTED", Severity.ERROR, message, revision))
+        findings.append(Finding(code, Severity.ERROR, message, revision))
+
+    def mdp(message: str, revision: int | None, code: str = "DOCMDP_VIOLATED") -> None:
+        """A change the signer's DocMDP/FieldMDP forbids: a failure under a policy that
+        enforces them, otherwise a warning that stays in the report (EU DSS: WARN)."""
+        nonlocal mdp_violated
+        mdp_violated = True
+        if policy.enforce_mdp:
+            refuse(message, revision)
+        else:
+            findings.append(Finding(code, Severity.WARNING, message, revision))
 
     for report in later:
         by_kind: dict[str, list[Finding]] = {}
@@ -1000,36 +1070,53 @@ def _judge_modifications(
                 continue
             if kind is ChangeKind.SIGNATURE_ADDED:
                 if docmdp == 1:
-                    refuse(f"{what} (the certification permits no changes)", report.index)
+                    mdp(f"{what} (the certification permits no changes)", report.index)
                 continue
             if kind is ChangeKind.FORM_FILLED:
+                # A field that showed a value when signed now shows another: the signed
+                # content itself was replaced (shadow "replace"), whatever the policy.
+                replaced = [
+                    n for n in report.fields_changed if signed_values is None or n in signed_values
+                ]
                 locked = [
                     n
                     for n in report.fields_changed
                     if fieldmdp is not None and fieldmdp.is_locked(n)
                 ]
-                if locked:
+                if replaced:
                     refuse(
+                        f"{what} (field(s) {', '.join(replaced)} showed a value when signed: "
+                        "the signed content was replaced)",
+                        report.index,
+                        "SIGNED_VALUE_REPLACED",
+                    )
+                    continue
+                violated = bool(locked) or docmdp == 1
+                if locked:
+                    locked_filled.add(kind)
+                    mdp(
                         f"{what} (field(s) {', '.join(locked)} are locked by this signature)",
                         report.index,
+                        "FIELDMDP_VIOLATED",
                     )
-                elif not policy.allow_form_filling:
+                if docmdp == 1:
+                    mdp(f"{what} (the certification permits no changes)", report.index)
+                if not policy.allow_form_filling:
                     refuse(
                         f"{what} (the policy permits no form filling after signing)", report.index
                     )
-                elif docmdp == 1:
-                    refuse(f"{what} (the certification permits no changes)", report.index)
-                else:
+                elif not (violated and policy.enforce_mdp):
                     findings.append(Finding("FORM_FILLED", Severity.WARNING, what, report.index))
                 continue
             if kind in (ChangeKind.ANNOTATION_ADDED, ChangeKind.ANNOTATION_CHANGED):
+                violated = docmdp is not None and docmdp < 3
+                if violated:
+                    mdp(f"{what} (the certification does not permit annotations)", report.index)
                 if not policy.allow_annotations:
                     refuse(
                         f"{what} (the policy permits no annotations after signing)", report.index
                     )
-                elif docmdp is not None and docmdp < 3:
-                    refuse(f"{what} (the certification does not permit annotations)", report.index)
-                else:
+                elif not (violated and policy.enforce_mdp):
                     findings.append(Finding(kind.value, Severity.WARNING, what, report.index))
                 continue
             refuse(what, report.index)
@@ -1049,15 +1136,51 @@ def _judge_modifications(
         pyhanko_level = "SUSPICIOUS"
     docmdp_ok = getattr(status, "docmdp_ok", None)
     # Writer artefacts (a /Names or /OpenAction change, the form's /DA) are "OTHER" to
-    # pyHanko; when they are all our analysis finds, pyHanko's rating is reported, not final.
-    only_artefacts = ChangeKind.WRITER_ARTEFACT in changes and permitted
+    # pyHanko, and its default rules explain no annotation (a comment is "SUSPICIOUS"):
+    # when our analysis finds only those (permitted) besides, pyHanko's rating is reported,
+    # not final. Our analysis, the overlap and the rendering checks still judge them.
+    unjudged_by_pyhanko = {ChangeKind.WRITER_ARTEFACT}
+    if policy.allow_annotations:
+        unjudged_by_pyhanko |= {ChangeKind.ANNOTATION_ADDED, ChangeKind.ANNOTATION_CHANGED}
+    only_artefacts = bool(changes & unjudged_by_pyhanko) and permitted
     if only_artefacts and pyhanko_level in ("OTHER", "SUSPICIOUS"):
         findings.append(
             Finding(
                 "PYHANKO_DIFF_DISAGREES",
                 Severity.WARNING,
                 f"pyHanko's difference analysis rates the changes {pyhanko_level}; our "
-                "analysis finds writer artefacts that leave the signed content as it was",
+                "analysis finds annotations or writer artefacts that leave the signed "
+                "content as it was",
+            )
+        )
+    elif (
+        pyhanko_level == "SUSPICIOUS"
+        and ChangeKind.FORM_FILLED in locked_filled
+        and permitted
+        and not policy.enforce_mdp
+        and "is locked" in str(diff)
+    ):
+        # pyHanko stops at the FieldMDP lock judged above (a warning here); our own
+        # analysis has judged every other change. Any other message still refuses.
+        findings.append(
+            Finding(
+                "PYHANKO_FIELDMDP_FAILED",
+                Severity.INFO,
+                f"pyHanko's difference analysis rejects the locked field's change: {diff}",
+            )
+        )
+    elif (
+        docmdp_ok is False
+        and mdp_violated
+        and not policy.enforce_mdp
+        and pyhanko_level not in ("OTHER", "SUSPICIOUS")
+    ):
+        # pyHanko's DocMDP check fails for the violation judged above (a warning here).
+        findings.append(
+            Finding(
+                "PYHANKO_DOCMDP_FAILED",
+                Severity.INFO,
+                f"pyHanko's DocMDP check fails too (changes rated {pyhanko_level})",
             )
         )
     elif pyhanko_level in ("OTHER", "SUSPICIOUS") or docmdp_ok is False:

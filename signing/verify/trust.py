@@ -81,7 +81,12 @@ class TrustSettings:
         return tuple(hashlib.sha256(der).hexdigest() for der in self.roots)
 
 
-DEFAULT_POLICY_NAME = "vault-strict-1"
+# The reference policy: EU DSS's default levels for PDF modifications (FAIL for /ByteRange,
+# signature dictionary, page content and integrity; WARN for visual difference, annotation
+# overlap, undefined changes, DocMDP/FieldMDP), plus the attack checks DSS lacks.
+DEFAULT_POLICY_NAME = "vault-reference-1"
+# Everything after signing beyond validation data, timestamps and later signatures fails.
+STRICT_POLICY_NAME = "vault-strict-1"
 
 
 @dataclass(frozen=True)
@@ -89,16 +94,24 @@ class VerificationPolicy:
     """What may change in a signed document after a signature, beyond what is always
     allowed (later signatures, document timestamps, validation data in the DSS, metadata).
 
-    The vault keeps final documents: results and certified copies are never filled in or
-    commented on after signing, so both switches are off by default. Form filling is the
-    carrier of the shadow "replace" attack (an overlay field whose value changes after
-    signing), which pyHanko's own difference analysis accepts as form filling.
-    Even when a switch is on, the signer's DocMDP/FieldMDP still decides.
+    The default is the reference policy (EU DSS's default levels): an annotation over no
+    signed text, or form filling into fields that were empty when signed, passes with
+    warnings; a DocMDP/FieldMDP violation is a warning finding. Never permitted, whatever
+    the switches: page content or resources changed, an annotation or filled field over
+    signed text, a field that showed a value when signed changed (the shadow "replace"
+    attack, which pyHanko's own difference analysis accepts as form filling), and every
+    structural attack.
+
+    `VerificationPolicy.strict()` refuses form filling and annotations and enforces the
+    signer's DocMDP/FieldMDP. Whoever relies on a verdict without a person reading the
+    warnings (the vault's reuse gate) must treat those warnings as refusals.
     """
 
     name: str = DEFAULT_POLICY_NAME
-    allow_form_filling: bool = False
-    allow_annotations: bool = False
+    allow_form_filling: bool = True
+    allow_annotations: bool = True
+    # DocMDP/FieldMDP violations fail the signature (EU DSS default: a warning).
+    enforce_mdp: bool = False
     # Refuse validation of documents with more incremental updates than this.
     max_revisions: int = 200
     # How far the claimed signing time may lie after the proven (timestamp) time.
@@ -108,16 +121,29 @@ class VerificationPolicy:
         default_factory=lambda: frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_512"})
     )
 
+    @classmethod
+    def strict(cls) -> VerificationPolicy:
+        """No form filling, no annotations after signing; DocMDP/FieldMDP enforced."""
+        return cls(allow_form_filling=False, allow_annotations=False, enforce_mdp=True)
+
+    @property
+    def is_strict(self) -> bool:
+        return not self.allow_form_filling and not self.allow_annotations and self.enforce_mdp
+
     def __post_init__(self) -> None:
-        # The report names the policy in force: the default name with a switch turned on
-        # says which ("vault-strict-1+forms+annotations"), so two reports made under
-        # different settings never carry the same policy name.
+        # The report names the policy in force: the default name follows the switches
+        # ("vault-strict-1", or "vault-reference-1+no-forms" for one switch tightened), so
+        # two reports made under different settings never carry the same policy name.
         if self.name == DEFAULT_POLICY_NAME:
+            if self.is_strict:
+                object.__setattr__(self, "name", STRICT_POLICY_NAME)
+                return
             extras = [
                 label
                 for label, on in (
-                    ("forms", self.allow_form_filling),
-                    ("annotations", self.allow_annotations),
+                    ("no-forms", not self.allow_form_filling),
+                    ("no-annotations", not self.allow_annotations),
+                    ("mdp-enforced", self.enforce_mdp),
                 )
                 if on
             ]

@@ -21,7 +21,12 @@ from vault.domain import (
 )
 from vault.errors import NotFound
 from vault.services.dossiers import VIETNAM
-from vault.services.signatures import SignatureService, acceptable, refusal_reason
+from vault.services.signatures import (
+    SignatureService,
+    acceptable,
+    changed_after_signing,
+    refusal_reason,
+)
 
 # Signed papers without a fresh verdict that one plan checks on the spot; the rest are
 # checked by later plans (or at attach time), so a plan stays fast.
@@ -93,11 +98,12 @@ def assess(document: Document, day: date, superseded_by: Document | None) -> lis
 
 
 def signature_refusal(check: SignatureCheck) -> Reason:
-    code = (
-        "signature_invalid"
-        if check.status is SignatureStatus.INVALID
-        else "signature_not_verifiable"
-    )
+    if changed_after_signing(check):
+        code = "signature_changed_after_signing"
+    elif check.status is SignatureStatus.INVALID:
+        code = "signature_invalid"
+    else:
+        code = "signature_not_verifiable"
     return Reason(code, refusal_reason(check))
 
 
@@ -107,6 +113,9 @@ def signature_notes(document: Document, check: SignatureCheck | None) -> list[Re
     if check is None:
         return [Reason("signature_unchecked", "signed; signature not checked yet")]
     signer = f" by {check.signer}" if check.signer else ""
+    if changed_after_signing(check):
+        text = f"signature valid (signed{signer}) only with changes made after signing"
+        return [Reason("signature_changed_after_signing", text)]
     if check.status is SignatureStatus.VALID:
         return [Reason("signature_valid", f"signature valid (signed{signer})")]
     if check.status is SignatureStatus.INDETERMINATE:

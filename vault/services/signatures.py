@@ -11,7 +11,11 @@ process, so a refusal (whose transaction rolls back) does not verify the same by
 
 What may be reused: a VALID paper, or an INDETERMINATE one whose only doubt is revocation
 freshness (an intact signature by a trusted signer, checked offline). Everything else that
-carries a signature is refused: broken, revoked, untrusted chain, unreadable, too large.
+carries a signature is refused: broken, revoked, untrusted chain, unreadable, too large,
+and a paper VALID only with changes made after signing (CHANGED_AFTER_SIGNING: annotations,
+form filling, a page that looks different, a DocMDP/FieldMDP violation): the verifier's
+reference policy passes those with warnings for a person to read, but reuse hands the paper
+on without one reading them, so it stays as strict as the vault's strict policy.
 Where a checker is installed but cannot judge now, attaching a signed paper fails closed
 (503, try later). A bare vault with no checker (a maintenance tool) judges nothing.
 """
@@ -42,6 +46,9 @@ log = logging.getLogger("vault.signatures")
 # Sub-indications that only say revocation data was not fresh enough to be sure: the
 # signature itself is intact and chains to a trusted root.
 REVOCATION_ONLY = frozenset({"TRY_LATER", "REVOCATION_OUT_OF_BOUNDS_NO_POE"})
+# The detail of a VALID verdict whose signatures hold only with warned-of changes made after
+# signing (annotations, form filling, visual difference, DocMDP/FieldMDP violations).
+CHANGED_AFTER_SIGNING = "CHANGED_AFTER_SIGNING"
 _MEMO_SIZE = 10_000
 
 
@@ -54,14 +61,25 @@ class SignatureChecker(Protocol):
 
 
 def acceptable(check: SignatureCheck) -> bool:
-    if check.status in (SignatureStatus.VALID, SignatureStatus.UNSIGNED):
+    if check.status is SignatureStatus.UNSIGNED:
         return True
+    if check.status is SignatureStatus.VALID:
+        return check.detail != CHANGED_AFTER_SIGNING
     return check.status is SignatureStatus.INDETERMINATE and check.detail in REVOCATION_ONLY
+
+
+def changed_after_signing(check: SignatureCheck) -> bool:
+    return check.status is SignatureStatus.VALID and check.detail == CHANGED_AFTER_SIGNING
 
 
 def refusal_reason(check: SignatureCheck) -> str:
     """Why reuse refuses a paper whose signature does not hold, in the reuse plan's words."""
     why = f" ({check.detail})" if check.detail else ""
+    if changed_after_signing(check):
+        return (
+            "signature valid only with changes made after signing (annotations, form "
+            "filling or a different-looking page)"
+        )
     if check.status is SignatureStatus.INVALID:
         return f"signature invalid{why}"
     return f"signature not verifiable{why}"

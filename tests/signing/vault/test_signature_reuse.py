@@ -12,7 +12,7 @@ import io
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
 from signing.pki import DevPki
-from signing.verify import TrustSettings, Verifier
+from signing.stored import verdict_of
+from signing.verify import Indication, TrustSettings, Verifier
 from signing.wiring import VaultSigning
 from tests.conftest import Backend
 from tests.factories import self_signed_certificate, upload
@@ -30,9 +31,12 @@ from tests.people import AGENCY, People
 from tests.signing.vault.conftest import signing_app
 from tests.signing.vault.test_certified_copies import certify, content, scanned_jpeg
 from tests.signing.vault.test_vault_signing import new_owner
+from tests.signing.verify import corpus, pdfs
+from tests.signing.verify.conftest import LocalSigner
 from tests.signing.verify.pdfs import tamper
 from vault.domain import SignatureStatus, SignatureVerdict
 from vault.runtime import Vault
+from vault.services.signatures import CHANGED_AFTER_SIGNING
 
 
 @pytest.fixture
@@ -352,3 +356,68 @@ def test_a_verifier_that_cannot_finish_gives_no_verdict_but_a_retry(
             assert r.headers["Retry-After"] == "5"
     with vault.uows() as uow:
         assert uow.signature_checks.latest([uuid.UUID(copy_id)]) == {}  # nothing recorded
+
+
+@pytest.mark.parametrize("backend", ["sqlite+folder"], indirect=True)
+@pytest.mark.parametrize(
+    ("prepare", "change", "number"),
+    [
+        pytest.param(
+            pdfs.result_document,
+            lambda pdf: pdfs.add_free_text_annotation(pdf, rect=(400, 20, 580, 60)),
+            8,
+            id="comment-in-the-margin",
+        ),
+        pytest.param(corpus.form_document, corpus.fill_form, 9, id="empty-field-filled"),
+    ],
+)
+def test_a_paper_valid_only_with_changes_after_signing_is_not_reused(
+    api: TestClient,
+    people: People,
+    vault: Vault,
+    pki: DevPki,
+    prepare: Callable[[], bytes],
+    change: Callable[[bytes], bytes],
+    number: int,
+) -> None:
+    owner_id, citizen = _owner(api, people)
+    good_id = _certified_copy(api, people, owner_id)
+    # Signed (B-LT), then changed by the citizen's viewer: a comment over no signed text, or
+    # an empty field filled in. The verifier's default (reference) policy passes both with
+    # warnings, as EU DSS does; reuse must not hand them on silently.
+    changed = change(LocalSigner(pki).sign(prepare(), lt=True))
+    app: Any = api.app
+    report = app.state.verifier.verify(changed)
+    assert report.bottom_line is Indication.TOTAL_PASSED, report.summary
+    assert report.signatures[0].warnings
+    signer = report.signatures[0].signer
+    assert verdict_of(report) == SignatureVerdict(
+        SignatureStatus.VALID, CHANGED_AFTER_SIGNING, signer.common_name if signer else None
+    )
+    # The same bytes unchanged are reusable: only the change is refused.
+    assert verdict_of(app.state.verifier.verify(LocalSigner(pki).sign(prepare(), lt=True))) == (
+        SignatureVerdict(SignatureStatus.VALID, None, signer.common_name if signer else None)
+    )
+
+    stored = _stored_by_citizen(
+        api, owner_id, citizen, changed, title="Giấy chứng nhận kết hôn (đã sửa sau khi ký)"
+    )
+    assert stored["has_signature"] is True
+    dossier_id = _dossier(api, people, owner_id, number)
+    plan = api.get(f"/api/v1/dossiers/{dossier_id}/reuse", headers=people.auth("receiver"))
+    assert plan.status_code == 200, plan.text
+    [marriage] = [n for n in plan.json()["needed"] if n["paper_type"] == "marriage_certificate"]
+    by_id = {c["document"]["id"]: c for c in marriage["candidates"]}
+    assert by_id[good_id]["usable"] is True
+    refused = by_id[stored["id"]]
+    assert refused["usable"] is False
+    assert [r["code"] for r in refused["refusals"]] == ["signature_changed_after_signing"]
+    assert "changes made after signing" in refused["reasons"][0]
+    with vault.uows() as uow:
+        check = uow.signature_checks.latest([uuid.UUID(stored["id"])])[uuid.UUID(stored["id"])]
+    assert (check.status, check.detail) == (SignatureStatus.VALID, CHANGED_AFTER_SIGNING)
+
+    attach = f"/api/v1/dossiers/{dossier_id}/documents"
+    r = api.post(attach, json={"document_id": stored["id"]}, headers=people.auth("receiver"))
+    assert r.status_code == 409, r.text
+    assert "changes made after signing" in r.json()["detail"]

@@ -140,12 +140,14 @@ def _write(writer: IncrementalPdfFileWriter) -> bytes:
     return out.getvalue()
 
 
-def form_document() -> bytes:
-    """The result document with a text field (Note) and the form's /DA and /DR."""
+def form_document(rect: bytes = b"72 100 300 130") -> bytes:
+    """The result document with an empty text field (Note) and the form's /DA and /DR; by
+    default the field lies under no text (`rect` b"60 690 360 730" puts it on the result
+    line, as the overlay variant of the shadow "replace" attack does)."""
     pdf = pdfs.result_document()
     widget = (
-        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (Note) /Rect [72 100 300 130] "
-        b"/P 3 0 R /DA (/Helv 10 Tf 0 g) /F 4 >>"
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (Note) /Rect [%s] "
+        b"/P 3 0 R /DA (/Helv 10 Tf 0 g) /F 4 >>" % rect
     )
     page = _PAGE.replace(b"/Contents 4 0 R", b"/Contents 4 0 R /Annots [7 0 R]")
     catalog = (

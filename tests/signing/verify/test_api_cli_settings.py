@@ -25,6 +25,7 @@ from signing.verify import (
     verify_pdf,
 )
 from signing.verify.etsi_xml import VR
+from signing.verify.trust import VerificationPolicy
 from signing.verify_settings import VerifySettings
 
 
@@ -127,6 +128,22 @@ def test_settings_from_the_environment(pki: DevPki, monkeypatch: pytest.MonkeyPa
     settings = VerifySettings()
     assert settings.time_limit_seconds == 12
     assert settings.trust().roots[0] == TrustSettings.from_files([pki.cert_path("root")]).roots[0]
+
+
+def test_the_policy_is_the_reference_one_unless_configured_strict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("STRICT", "ALLOW_FORM_FILLING", "ALLOW_ANNOTATIONS", "ENFORCE_MDP"):
+        monkeypatch.delenv(f"VAULT_VERIFY_{name}", raising=False)
+    assert VerifySettings().policy() == VerificationPolicy()
+    assert VerifySettings().policy().name == "vault-reference-1"
+    monkeypatch.setenv("VAULT_VERIFY_ALLOW_ANNOTATIONS", "false")
+    tightened = VerifySettings().policy()
+    assert tightened.name == "vault-reference-1+no-annotations"
+    assert tightened.allow_form_filling and not tightened.allow_annotations
+    monkeypatch.setenv("VAULT_VERIFY_STRICT", "true")
+    strict = VerifySettings().policy()
+    assert strict == VerificationPolicy.strict() and strict.name == "vault-strict-1"
 
 
 def test_verify_pdf_runs_in_a_shared_worker(trust: TrustSettings, signed_lt: bytes) -> None:

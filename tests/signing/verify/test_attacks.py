@@ -144,6 +144,14 @@ def test_shadow_hide_through_the_xref_alone_fails(
     assert sig.modifications is not None and not sig.modifications.permitted
 
 
+def test_attacks_are_judged_under_the_default_reference_policy(verifier: Verifier) -> None:
+    # Every test here uses `verifier`: the default policy, which lets benign annotations
+    # and form filling pass with warnings (EU DSS's levels). The attacks still fail.
+    assert verifier.policy == VerificationPolicy()
+    assert verifier.policy.name == "vault-reference-1"
+    assert verifier.policy.allow_form_filling and verifier.policy.allow_annotations
+
+
 def test_shadow_replace_by_form_filling_fails_where_pyhanko_sees_form_filling(
     verifier: Verifier, local_signer: LocalSigner
 ) -> None:
@@ -154,53 +162,96 @@ def test_shadow_replace_by_form_filling_fails_where_pyhanko_sees_form_filling(
     assert sig.modifications is not None
     # pyHanko's difference analysis alone rates it as harmless form filling ...
     assert sig.modifications.pyhanko_level == "FORM_FILLING"
-    # ... our analysis sees the overlay field's value and appearance change after signing.
+    # ... our analysis sees the overlay field's shown value and appearance change after
+    # signing, although the default policy permits form filling.
     assert ChangeKind.FORM_FILLED in sig.modifications.changes
     assert report.revisions[-1].fields_changed == ("ketqua",)
-    assert any("no form filling" in e for e in sig.errors)
-
-
-def test_form_filling_passes_only_under_a_policy_that_allows_it(
-    trust: TrustSettings, local_signer: LocalSigner
-) -> None:
-    attacked = pdfs.fill_replace_field(local_signer.sign(pdfs.shadow_replace_document()))
-    policy = VerificationPolicy(name="forms-allowed", allow_form_filling=True)
-    with Verifier(trust, policy=policy) as lenient:
-        report = lenient.verify(attacked, offline=False)
-    sig = only(report)
-    assert sig.indication is Indication.TOTAL_PASSED, report.summary
-    assert any("filled in" in w for w in sig.warnings)
+    assert any("showed a value when signed" in e for e in sig.errors), sig.errors
+    assert "SHADOW_ATTACK_REPLACE" in {f.code for f in sig.findings}
 
 
 @pytest.mark.parametrize(
-    ("certify", "lock", "reason"),
+    "policy",
     [
-        pytest.param(fields.MDPPerm.NO_CHANGES, None, "permits no changes", id="docmdp-p1"),
+        pytest.param(VerificationPolicy.strict(), id="strict"),
+        pytest.param(VerificationPolicy(enforce_mdp=True), id="mdp-enforced"),
+        pytest.param(VerificationPolicy(name="forms-allowed"), id="custom"),
+    ],
+)
+def test_shadow_replace_fails_under_every_policy(
+    trust: TrustSettings, local_signer: LocalSigner, policy: VerificationPolicy
+) -> None:
+    attacked = pdfs.fill_replace_field(local_signer.sign(pdfs.shadow_replace_document()))
+    with Verifier(trust, policy=policy) as other:
+        report = other.verify(attacked, offline=False)
+    assert report.policy == policy.name
+    sig = assert_failed(report)
+    assert "SHADOW_ATTACK_REPLACE" in {f.code for f in sig.findings}, sig.findings
+
+
+@pytest.mark.parametrize(
+    ("certify", "lock"),
+    [
+        pytest.param(fields.MDPPerm.FILL_FORMS, None, id="docmdp-p2"),
+        pytest.param(fields.MDPPerm.NO_CHANGES, None, id="docmdp-p1"),
         pytest.param(
-            None,
-            fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, ["ketqua"]),
-            "locked by this signature",
-            id="fieldmdp-lock",
+            None, fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, ["ketqua"]), id="fieldmdp"
         ),
     ],
 )
-def test_docmdp_and_fieldmdp_forbid_filling_even_where_the_policy_allows_it(
-    trust: TrustSettings,
+def test_shadow_replace_fails_whatever_the_docmdp_and_fieldmdp(
+    verifier: Verifier,
     local_signer: LocalSigner,
     certify: fields.MDPPerm | None,
     lock: fields.FieldMDPSpec | None,
-    reason: str,
 ) -> None:
+    # DocMDP/FieldMDP violations are only warnings by default (EU DSS); a P2 certification
+    # even permits form filling. The replaced signed value fails in every case.
     signed = local_signer.sign(pdfs.shadow_replace_document(), certify=certify, lock=lock)
-    attacked = pdfs.fill_replace_field(signed)
-    policy = VerificationPolicy(name="forms-allowed", allow_form_filling=True)
-    with Verifier(trust, policy=policy) as lenient:
-        report = lenient.verify(attacked, offline=False)
+    report = verifier.verify(pdfs.fill_replace_field(signed), offline=False)
     sig = assert_failed(report)
-    assert any(reason in e for e in sig.errors), sig.errors
+    assert "SHADOW_ATTACK_REPLACE" in {f.code for f in sig.findings}, sig.findings
     if certify is not None:
         assert sig.certification and sig.modifications is not None
-        assert sig.modifications.docmdp == 1
+        assert sig.modifications.docmdp == int(certify.value)
+
+
+def _redraw_first_annotation(pdf: bytes) -> bytes:
+    """The page's first annotation gets a new appearance saying "KHONG DAT"."""
+
+    def change(writer: pdfs.IncrementalPdfFileWriter) -> None:
+        _page_ref, page = pdfs.first_page(writer)
+        annot_ref = next(
+            a for a in page["/Annots"] if a.get_object().get("/Subtype") == "/FreeText"
+        )
+        annot = annot_ref.get_object()
+        old_ap = annot["/AP"]["/N"]
+        ap = pdfs.generic.StreamObject(
+            {k: v for k, v in old_ap.items() if k not in ("/Length", "/Filter")},
+            stream_data=b"BT /F1 18 Tf 2 10 Td (KET QUA: KHONG DAT) Tj ET",
+        )
+        annot[pdfs.generic.NameObject("/AP")] = pdfs.generic.DictionaryObject(
+            {pdfs.generic.NameObject("/N"): writer.add_object(ap)}
+        )
+        writer.mark_update(annot_ref)
+
+    return pdfs.writer_update(pdf, change)
+
+
+def test_a_signed_annotation_redrawn_fails_although_annotations_are_permitted(
+    verifier: Verifier, local_signer: LocalSigner, result_pdf: bytes
+) -> None:
+    # A comment in the margin was part of what the signer saw; after signing its appearance
+    # is replaced (the annotation variant of shadow "replace"; EU DSS only warns).
+    commented = pdfs.add_free_text_annotation(result_pdf, rect=(400, 20, 580, 60))
+    signed = local_signer.sign(commented)
+    assert verifier.verify(signed, offline=False).bottom_line is Indication.TOTAL_PASSED
+    report = verifier.verify(_redraw_first_annotation(signed), offline=False)
+    sig = assert_failed(report)
+    assert sig.modifications is not None
+    assert ChangeKind.ANNOTATION_CHANGED in sig.modifications.changes
+    assert "SHADOW_ATTACK_REPLACE" in {f.code for f in sig.findings}, sig.findings
+    assert any("was drawn when signed" in e for e in sig.errors), sig.errors
 
 
 def test_shadow_replace_of_a_font_fails(verifier: Verifier, locally_signed: bytes) -> None:

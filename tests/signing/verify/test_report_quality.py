@@ -26,11 +26,13 @@ from tests.signing.verify.test_signatures import _foreign_root
 
 
 def test_policy_name_reflects_the_settings() -> None:
-    assert VerificationPolicy().name == "vault-strict-1"
-    assert VerificationPolicy(allow_form_filling=True).name == "vault-strict-1+forms"
-    both = VerificationPolicy(allow_form_filling=True, allow_annotations=True)
-    assert both.name == "vault-strict-1+forms+annotations"
-    assert VerificationPolicy(name="custom", allow_annotations=True).name == "custom"
+    assert VerificationPolicy().name == "vault-reference-1"
+    assert VerificationPolicy.strict().name == "vault-strict-1"
+    assert VerificationPolicy(allow_form_filling=False).name == "vault-reference-1+no-forms"
+    both = VerificationPolicy(allow_form_filling=False, allow_annotations=False)
+    assert both.name == "vault-reference-1+no-forms+no-annotations"
+    assert VerificationPolicy(enforce_mdp=True).name == "vault-reference-1+mdp-enforced"
+    assert VerificationPolicy(name="custom", allow_annotations=False).name == "custom"
 
 
 def test_summary_leads_with_the_byte_range_not_the_expiry(
