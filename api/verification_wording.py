@@ -129,6 +129,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Nội dung mới được thêm vào sau phần đã ký (tấn công lưu tăng dần).",
         "New content was added after the signed part (incremental saving attack).",
     ),
+    "why.overlay": (
+        "Một chú thích hoặc ô biểu mẫu thêm vào sau khi ký đè lên nội dung đã ký.",
+        "An annotation or form field added after signing lies over the signed content.",
+    ),
     "why.signature_dictionary": (
         "Từ điển chữ ký đã bị sửa hoặc không khớp với phần đã ký.",
         "The signature dictionary was changed or does not match the signed part.",
@@ -341,6 +345,8 @@ _FINDING_WHY = {
     "SHADOW_ATTACK_REPLACE": "why.shadow",
     "SHADOW_ATTACK_HIDE_AND_REPLACE": "why.shadow",
     "INCREMENTAL_SAVING_ATTACK": "why.incremental",
+    "FORM_FIELD_OVERLAPS_TEXT": "why.overlay",
+    "ANNOTATION_OVERLAPS_TEXT": "why.overlay",
     "SIGNATURE_DICTIONARY_CHANGED": "why.signature_dictionary",
     "SIGNATURE_DICTIONARY_INCONSISTENT": "why.signature_dictionary",
     "MULTIPLE_SIGNER_INFOS": "why.signer_infos",
@@ -429,6 +435,7 @@ _ATTACKS_FIRST = [
     "why.wrapping",
     "why.shadow",
     "why.incremental",
+    "why.overlay",
     "why.signature_dictionary",
     "why.signer_infos",
     "why.timestamp_copied",
