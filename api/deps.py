@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vault.auth import Actor, Role
+from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
-from vault.errors import AuthenticationFailed
+from vault.errors import AuthenticationFailed, PermissionDenied
 from vault.runtime import Vault
 
 _bearer = HTTPBearer(
@@ -51,6 +51,17 @@ def require_roles(*roles: Role) -> Any:
 
     def check(actor: Annotated[Actor, Depends(get_actor)]) -> None:
         actor.require(*roles)
+
+    return Depends(check)
+
+
+def require_owner() -> Any:
+    """A route dependency: the caller is an owner (a citizen or an organisation's account),
+    checked before the body is validated. The domain checks again."""
+
+    def check(actor: Annotated[Actor, Depends(get_actor)]) -> None:
+        if actor.kind is not ActorKind.OWNER or actor.owner_id is None:
+            raise PermissionDenied("only the owner themselves may do this")
 
     return Depends(check)
 

@@ -279,6 +279,20 @@ def test_a_caller_without_the_right_gets_403_before_any_validation(
     assert r.status_code == 403
     r = anonymous.post("/api/v1/owners/lookup", json={}, headers=people.auth("receiver"))
     assert r.status_code == 422
+    # Signing, refusing to certify, attaching and consenting, each with an empty body: the
+    # role (or being the owner) is checked first.
+    refused_first = [
+        ("post", f"/api/v1/documents/{doc['id']}/sign", "receiver"),
+        ("post", f"/api/v1/owners/{owner_id}/certified-copies/refusals", "receiver"),
+        ("post", f"/api/v1/dossiers/{uuid.uuid4()}/documents", "huong"),
+        ("post", "/api/v1/me/consents", "receiver"),
+    ]
+    for method, url, who in refused_first:
+        r = anonymous.request(method, url, json={}, headers=people.auth(who))
+        assert r.status_code == 403, (url, who, r.text)
+    # The right caller with the same empty body: now the body is what is wrong.
+    r = anonymous.post("/api/v1/me/consents", json={}, headers=people.auth("huong"))
+    assert r.status_code == 422
     # No token at all: 401 first.
     assert anonymous.put("/api/v1/procedures/0", json={"x": 1}).status_code == 401
 

@@ -113,6 +113,7 @@ def reuse_plan(
     status_code=status.HTTP_201_CREATED,
     summary="Reuse a paper from the owner's warehouse in the dossier (idempotent)",
     responses={200: {"description": "Already attached", "model": AttachmentOut}},
+    dependencies=[require_roles(Role.RECEIVING_OFFICER)],
 )
 def attach_document(
     dossier_id: uuid.UUID,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import ActorDep, UowDep, VaultDep
+from api.deps import ActorDep, UowDep, VaultDep, require_owner
 from api.schemas import PageOut
 from api.schemas_accounts import SignInEventOut, SignInsOut, ThrottleOut
 from api.schemas_reuse import AccessRecordOut, ConsentCreate, ConsentOut, MeOut
@@ -27,6 +27,7 @@ def me(actor: ActorDep) -> MeOut:
     "/consents",
     status_code=status.HTTP_201_CREATED,
     summary="Let an agency read some of your paper types for a purpose, until expiry",
+    dependencies=[require_owner()],
 )
 def give_consent(body: ConsentCreate, vault: VaultDep, uow: UowDep, actor: ActorDep) -> ConsentOut:
     consent = vault.consents.give(

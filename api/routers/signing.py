@@ -30,7 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, SecretStr
 
-from api.deps import ActorDep, UowDep, limit_by_address
+from api.deps import ActorDep, UowDep, limit_by_address, require_roles
 from api.routers import public_verify
 from api.schemas import DocumentOut
 from api.uploads import ReceivedFile, form_model, multipart_body, read_multipart
@@ -87,6 +87,7 @@ class SignRequest(BaseModel):
     summary="Sign a stored result (PAdES) with your credential; stored as a new version",
     description="For issuing officers of the agency that issued the result. The signed "
     "file becomes a new version (origin `issued_result`); the unsigned draft stays on record.",
+    dependencies=[require_roles(Role.ISSUING_OFFICER)],
 )
 def sign_document(
     document_id: uuid.UUID,
@@ -302,6 +303,7 @@ class RefusalOut(BaseModel):
     "/owners/{owner_id}/certified-copies/refusals",
     status_code=status.HTTP_201_CREATED,
     summary="Refuse to certify an original, with a reason code",
+    dependencies=[require_roles(Role.CERTIFYING_OFFICER)],
 )
 def refuse_certification(
     owner_id: uuid.UUID, body: RefusalIn, signing: SigningDep, uow: UowDep, actor: ActorDep
