@@ -1,5 +1,5 @@
-"""Per dossier, the facts the 766 indicators count (the same conditions as
-`IndicatorRepository.dossier_facts`), with the dossier's id, code and procedure: what the
+"""Per dossier, the facts the 766 indicators count (`dossier_fact_columns`, the conditions
+`IndicatorRepository.dossier_facts` counts), with the dossier's id, code and procedure: what the
 console lists under each indicator so an officer can see why a dossier counts or not."""
 
 from __future__ import annotations
@@ -7,13 +7,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault.db.models import DocumentRow, DossierDocumentRow, DossierRow, ProcedureRow
-from vault.domain import AttachmentRole
+from vault.db.models import DossierRow
+from vault.db.repositories import dossier_fact_columns, received_dossiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,44 +34,14 @@ class IndicatorDetailRepository:
         self._s = session
 
     def counted_dossiers(self, agency: str, start: datetime, end: datetime) -> list[CountedDossier]:
-        dd = DossierDocumentRow
-
-        def has(*conditions: Any) -> Any:
-            return select(dd.dossier_id).where(dd.dossier_id == DossierRow.id, *conditions).exists()
-
-        signed_result = (
-            select(dd.dossier_id)
-            .join(DocumentRow, DocumentRow.id == dd.document_id)
-            .where(
-                dd.dossier_id == DossierRow.id,
-                dd.role == AttachmentRole.RESULT.value,
-                DocumentRow.has_signature.is_(True),
-            )
-            .exists()
+        columns = (
+            DossierRow.id,
+            DossierRow.code,
+            DossierRow.procedure_code,
+            DossierRow.received_at,
         )
-        q = (
-            select(
-                DossierRow.id,
-                DossierRow.code,
-                DossierRow.procedure_code,
-                DossierRow.received_at,
-                ProcedureRow.returns_result,
-                has(dd.role == AttachmentRole.COMPONENT.value, dd.digitised.is_(True)),
-                has(dd.role == AttachmentRole.COMPONENT.value, dd.reused.in_((1, 2))),
-                has(dd.role == AttachmentRole.COMPONENT.value, dd.from_warehouse.is_(True)),
-                has(dd.role == AttachmentRole.RESULT.value),
-                signed_result,
-            )
-            .select_from(DossierRow)
-            .join(ProcedureRow, ProcedureRow.code == DossierRow.procedure_code)
-            .where(
-                DossierRow.receiving_agency_code == agency,
-                DossierRow.received_at >= start,
-                DossierRow.received_at < end,
-            )
-            .order_by(DossierRow.received_at, DossierRow.code)
-        )
+        q = received_dossiers(select(*columns, *dossier_fact_columns()), agency, start, end)
         return [
             CountedDossier(row[0], row[1], row[2], row[3], *(bool(v) for v in row[4:]))
-            for row in self._s.execute(q)
+            for row in self._s.execute(q.order_by(DossierRow.received_at, DossierRow.code))
         ]
