@@ -15,6 +15,7 @@ from api.console.owners import document_rows
 from api.console.web import PREFIX, ActorDep, ConsoleRoute, lang_of, render
 from api.deps import UowDep, VaultDep
 from api.routers.verifications import get_verifier
+from api.verification_wording import ReportWords, describe
 from ocr.results import OcrResults, ocr_states
 from signing.stored import verdict_of
 from vault.auth import Actor
@@ -154,7 +155,7 @@ def preview(
         pages = _page(vault, uow, document, 0, rendering.PAGE_WIDTH, content).page_count
     except NotFound:
         pages = 0
-    report: signatures.PlainReport | None = None
+    report: ReportWords | None = None
     busy = False
     if document.has_signature:
         try:
@@ -164,7 +165,7 @@ def preview(
         else:
             # Recorded as any verification of a stored paper is: reuse sees it at once.
             vault.signatures.record(uow, document, verdict_of(full))
-            report = signatures.plain(full)
+            report = describe(full, "en" if lang_of(request) == "en" else "vi")
     owner = uow.owners.get(document.owner_id)  # already open to this reader: the paper is
     row = document_rows(vault, uow, [document], lang_of(request))[0]
     return render(

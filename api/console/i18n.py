@@ -401,6 +401,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "origin.issued_result": ("Kết quả giải quyết TTHC", "Issued result"),
     "origin.uploaded_by_owner": ("Chủ sở hữu tự tải lên", "Uploaded by the owner"),
     "sigbadge.valid": ("Chữ ký hợp lệ", "Signature valid"),
+    "sigbadge.changed": (
+        "Chữ ký hợp lệ, nhưng tệp bị sửa sau khi ký",
+        "Signature valid, file changed after signing",
+    ),
     "sigbadge.invalid": ("Chữ ký không hợp lệ", "Signature invalid"),
     "sigbadge.unsigned": ("Không có chữ ký số", "Not signed"),
     "sigbadge.unknown": ("Chữ ký chưa kiểm tra", "Signature not checked yet"),
@@ -425,47 +429,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sig.indication.TOTAL_PASSED": ("Chữ ký hợp lệ", "Valid signature"),
     "sig.indication.TOTAL_FAILED": ("Chữ ký không hợp lệ", "Invalid signature"),
     "sig.indication.INDETERMINATE": ("Chưa xác định được", "Could not be confirmed"),
-    "sig.why.hash": (
-        "Nội dung đã bị thay đổi sau khi ký.",
-        "The content was changed after it was signed.",
-    ),
-    "sig.why.crypto": (
-        "Giá trị chữ ký không khớp với chứng thư số.",
-        "The signature value does not match the certificate.",
-    ),
-    "sig.why.revoked": (
-        "Chứng thư số của người ký đã bị thu hồi.",
-        "The signer's certificate is revoked.",
-    ),
-    "sig.why.expired": (
-        "Chứng thư số đã hết hạn tại thời điểm ký.",
-        "The certificate had expired when it was signed.",
-    ),
-    "sig.why.not_yet_valid": (
-        "Chứng thư số chưa có hiệu lực tại thời điểm ký.",
-        "The certificate was not yet valid when it was signed.",
-    ),
-    "sig.why.untrusted": (
-        "Chứng thư số không do tổ chức cung cấp dịch vụ tin cậy cấp.",
-        "The certificate does not chain to a trusted authority.",
-    ),
-    "sig.why.no_certificate": (
-        "Không tìm thấy chứng thư số của người ký.",
-        "The signer's certificate is missing.",
-    ),
-    "sig.why.revocation_unknown": (
-        "Chưa kiểm tra được tình trạng thu hồi của chứng thư số.",
-        "The certificate's revocation status could not be checked.",
-    ),
-    "sig.why.format": ("Chữ ký không đúng định dạng.", "The signature is malformed."),
-    "sig.why.modified": (
-        "Tệp đã bị sửa đổi sau khi ký theo cách không được phép.",
-        "The file was changed after signing in a way that is not allowed.",
-    ),
-    "sig.why.other": (
-        "Chữ ký không đáp ứng yêu cầu kiểm tra.",
-        "The signature did not pass the checks.",
-    ),
     "verdict.passed": (
         "Tất cả chữ ký số đều hợp lệ: tệp chưa bị thay đổi kể từ khi ký.",
         "Every signature is valid: the file has not changed since it was signed.",

@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
+from api.console.signatures import badge
 from signing.pki import DevPki
 from signing.stored import verdict_of
 from signing.verify import Indication, TrustSettings, Verifier
@@ -415,7 +416,10 @@ def test_a_paper_valid_only_with_changes_after_signing_is_not_reused(
     assert "changes made after signing" in refused["reasons"][0]
     with vault.uows() as uow:
         check = uow.signature_checks.latest([uuid.UUID(stored["id"])])[uuid.UUID(stored["id"])]
+        document = uow.documents.get(uuid.UUID(stored["id"]))
     assert (check.status, check.detail) == (SignatureStatus.VALID, CHANGED_AFTER_SIGNING)
+    # The console's warehouse says so too, not a plain "valid".
+    assert document is not None and badge(document, check) == "changed"
 
     attach = f"/api/v1/dossiers/{dossier_id}/documents"
     r = api.post(attach, json={"document_id": stored["id"]}, headers=people.auth("receiver"))
