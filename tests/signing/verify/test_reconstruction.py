@@ -1,0 +1,139 @@
+"""Files whose cross-reference chain cannot be read at all (issue 14): `startxref` missing
+or pointing past the end, a truncated table, a garbled cross-reference stream, a deleted
+trailer. The structure is rebuilt by scanning the objects, as PDF readers do, and every
+signature still gets its own verdict; leniency never turns a failure into a pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from pyhanko.pdf_utils import generic
+
+from signing.verify import Indication, SubIndication, Verifier
+from signing.verify.reconstruct import rebuild
+from tests.signing.verify import corpus, pdfs
+
+Damage = Callable[[bytes], bytes]
+
+DAMAGES = [
+    pytest.param(corpus.no_startxref, id="no-startxref"),
+    pytest.param(corpus.startxref_past_eof, id="startxref-past-eof"),
+    pytest.param(corpus.truncated_table, id="truncated-table"),
+    pytest.param(corpus.no_trailer, id="no-trailer"),
+]
+
+
+def codes(report: object) -> set[str]:
+    return {f.code for f in getattr(report, "findings", ())}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_benign_update_with_unreadable_xref_is_verified(
+    verifier: Verifier, locally_signed: bytes, damage: Damage
+) -> None:
+    """The signed revision still reads as written; the damaged update after it is rebuilt
+    from its objects and judged like any update (here: new document information)."""
+    report = verifier.verify(damage(corpus.info_update(locally_signed)), offline=False)
+    assert report.problem is None, report.summary
+    assert report.document is not None and report.document.read_leniently
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    assert len(report.signatures) == 1, report.summary
+    assert report.signatures[0].indication is Indication.TOTAL_PASSED, report.signatures[0]
+    assert report.document.revisions == 3
+
+
+def test_garbled_xref_stream_update_is_verified(verifier: Verifier, locally_signed: bytes) -> None:
+    updated = corpus.xref_stream_update(locally_signed)
+    intact = verifier.verify(updated, offline=False)
+    assert intact.bottom_line is Indication.TOTAL_PASSED and "XREF_RECONSTRUCTED" not in codes(
+        intact
+    )
+    report = verifier.verify(corpus.garbled_xref_stream(updated), offline=False)
+    assert report.problem is None, report.summary
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    assert report.signatures[0].indication is Indication.TOTAL_PASSED, report.signatures[0]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_attack_behind_unreadable_xref_still_fails(
+    verifier: Verifier, locally_signed: bytes, damage: Damage
+) -> None:
+    """New text on the signed page, its update's cross-reference then broken: the rebuilt
+    revision shows the new text, and the comparison refuses it."""
+    attacked = damage(pdfs.add_text_to_page(locally_signed, "KHONG DAT"))
+    report = verifier.verify(attacked, offline=False)
+    assert report.problem is None, report.summary
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    sig = report.signatures[0]
+    assert sig.indication is Indication.TOTAL_FAILED, sig
+    assert any("content changed" in e for e in sig.errors), sig.errors
+
+
+def test_attack_in_garbled_xref_stream_update_still_fails(
+    verifier: Verifier, locally_signed: bytes
+) -> None:
+    """An update with a stream section that re-defines the signed page's content, garbled:
+    the scan finds the new content object all the same."""
+    updated = corpus.xref_stream_update(locally_signed)
+    page_content = pdfs.stream(pdfs.text("KHONG DAT"))
+    attacked = corpus.garbled_xref_stream(updated) + b"4 0 obj\n" + page_content + b"\nendobj\n"
+    report = verifier.verify(attacked, offline=False)
+    assert report.problem is None, report.summary
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    assert report.signatures[0].indication is not Indication.TOTAL_PASSED, report.signatures[0]
+    assert report.bottom_line is not Indication.TOTAL_PASSED
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damage_inside_the_signed_bytes_fails(
+    verifier: Verifier, locally_signed: bytes, damage: Damage
+) -> None:
+    """The signature's own revision broken: the file is read (no longer "cannot be
+    validated"), and the signature fails on its exact bytes."""
+    report = verifier.verify(damage(locally_signed), offline=False)
+    assert report.problem is None, report.summary
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    assert len(report.signatures) == 1, report.summary
+    sig = report.signatures[0]
+    assert sig.indication is Indication.TOTAL_FAILED, sig
+    assert sig.sub_indication in {SubIndication.HASH_FAILURE, SubIndication.FORMAT_FAILURE}
+
+
+def _appended(objects: bytes) -> bytes:
+    """The result document with `objects` appended and a `startxref` pointing nowhere."""
+    return pdfs.result_document() + objects + b"startxref\n999999\n%%EOF\n"
+
+
+def test_last_definition_of_an_object_wins() -> None:
+    """Two definitions of the same object after the readable prefix: the later one is
+    what the rebuilt revision lists, as readers take it."""
+    rebuilt = rebuild(_appended(b"9 0 obj\n(first)\nendobj\n9 0 obj\n(second)\nendobj\n"))
+    assert rebuilt.kept_revisions == 1
+    assert str(rebuilt.reader.get_object(generic.Reference(9, 0))) == "second"
+
+
+def test_text_inside_a_stream_is_not_taken_for_an_object() -> None:
+    """A stream holding the text "3 0 obj" does not re-define the page."""
+    fake = pdfs.stream(b"3 0 obj\n(not a page)\nendobj\n")
+    rebuilt = rebuild(_appended(b"20 0 obj\n" + fake + b"\nendobj\n"))
+    listed = rebuilt.reader.xrefs.get_xref_data(rebuilt.kept_revisions).standard_xrefs
+    assert set(listed) == {20}
+
+
+def test_nothing_to_rebuild_from_stays_unreadable() -> None:
+    with pytest.raises(ValueError, match="catalog"):
+        rebuild(b"%PDF-1.7\n1 0 obj\n(no catalog)\nendobj\n%%EOF\n")
+
+
+def test_new_catalog_without_trailer_is_the_one_shown(
+    verifier: Verifier, locally_signed: bytes
+) -> None:
+    """An update that writes a new catalog and no trailer: readers take the last catalog,
+    so the comparison sees the catalog switch; the signature does not pass."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R >>"
+    attacked = locally_signed + b"95 0 obj\n" + catalog + b"\nendobj\n"
+    attacked = corpus.no_startxref(attacked + b"startxref\n0\n%%EOF\n")
+    report = verifier.verify(attacked, offline=False)
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    assert report.bottom_line is not Indication.TOTAL_PASSED, report.summary
