@@ -44,6 +44,10 @@ _DIRECT_LENGTH = re.compile(rb"/Length[ \t\r\n\f\x00]+(\d{1,12})(?![ \t\r\n\f\x0
 _OBJSTM = re.compile(rb"/Type[ \t\r\n\f\x00]*/ObjStm\b")
 _XREF_STREAM = re.compile(rb"/Type[ \t\r\n\f\x00]*/XRef\b")
 _CATALOG = re.compile(rb"/Type[ \t\r\n\f\x00]*/Catalog\b")
+_BYTE_RANGE = re.compile(
+    rb"/ByteRange\s*\[\s*(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s*\]"
+)
+_SPACE = b" \t\r\n\f\x00"
 _MAX_EOF_TRIES = 64
 _MAX_OBJSTM_ENTRIES = 100_000
 
@@ -63,6 +67,7 @@ class _Definition:
 class Reconstruction:
     reader: PdfFileReader
     kept_revisions: int  # revisions whose own chain still reads (the prefix)
+    rebuilt_revisions: int  # one per signed revision end past the prefix, plus the last
     prefix_end: int  # where that prefix ends (0: no chain could be read at all)
     rebuilt_objects: int  # entries in the rebuilt revision
     trailer_source: str  # where the rebuilt revision's trailer came from
@@ -208,26 +213,57 @@ def _trailer_dict(
     return None, ""
 
 
-def rebuild(data: bytes) -> Reconstruction:
-    """A reader on `data` whose chain is the longest readable prefix's plus one revision
-    rebuilt by scanning the objects. Raises ValueError when nothing usable is found."""
-    reader = _RebuiltReader(data)
-    prefix_end, builder = _readable_prefix(reader, data)
-    sections: list[XRefSection] = list(reversed(builder.sections)) if builder else []
-    if builder is not None:
-        reader.trailer = builder.trailer
-        reader.has_xref_stream = builder.has_xref_stream
-    chain = XRefCache(reader, sections)
-    definitions = [d for d in _definitions(data) if not d.xref_stream or d.offset < prefix_end]
-    if definitions and not definitions[-1].complete:
-        # a cut-off download is not a damaged structure: what was signed is not all there
-        raise ValueError(
-            f"the file is truncated: object {definitions[-1].idnum} {definitions[-1].generation} "
-            "ends with the file"
-        )
+def _signed_revision_ends(data: bytes, after: int) -> list[int]:
+    """Where signatures' signed bytes end, when that is a revision end (a "%%EOF") past the
+    readable prefix and before the end of the file: each is the end of a revision the
+    rebuilt chain must keep, so that its signature is judged on exactly what it signed."""
+    ends: set[int] = set()
+    for match in _BYTE_RANGE.finditer(data):
+        end = int(match.group(3)) + int(match.group(4))
+        if (
+            after < end < len(data)
+            and data[after:end].strip(_SPACE)  # not the readable prefix's own end
+            and data[end:].strip(_SPACE)  # not the end of the file
+            and data[:end].rstrip(_SPACE).endswith(b"%%EOF")
+        ):
+            ends.add(end)
+    return sorted(ends)
+
+
+def _revision_trailer(
+    reader: PdfFileReader,
+    data: bytes,
+    span: tuple[int, int],
+    definitions: list[_Definition],
+    inherit: bool,
+) -> tuple[generic.DictionaryObject, str]:
+    start, end = span
+    trailer, source = _trailer_dict(reader, data[:end], start, definitions)
+    if trailer is not None:
+        return trailer, source
+    catalogs = [d for d in definitions if d.catalog and (start <= d.offset < end or not inherit)]
+    if catalogs:  # a new catalog with no trailer naming it: readers take the last one
+        item = catalogs[-1]
+        trailer = _dictionary({"/Root": _indirect(reader, item.idnum, item.generation)})
+        source = "the last catalog object"
+    elif inherit:
+        trailer, source = _dictionary({}), "the trailer before"
+    else:
+        raise ValueError("no trailer and no document catalog found")
+    trailer.container_ref = _trailer_ref(reader)
+    return trailer, source
+
+
+def _rebuilt_section(
+    chain: XRefCache,
+    definitions: list[_Definition],
+    end: int,
+    prefix_end: int,
+) -> tuple[XRefSectionData, dict[int, _Definition]]:
+    """The objects whose last definition before `end` is not the one `chain` resolves."""
     last: dict[int, _Definition] = {}
     for item in definitions:
-        if item.idnum > 0:
+        if item.idnum > 0 and item.offset < end:
             last[item.idnum] = item  # the last definition of a number wins
     rebuilt = XRefSectionData()
     for idnum, item in last.items():
@@ -236,59 +272,85 @@ def rebuild(data: bytes) -> Reconstruction:
         at = _position(chain, idnum, item.generation)
         # an object the readable chain freed or never listed counts only when an update
         # after that chain wrote it; a reader shows unlisted leftovers nowhere
-        if (at is None and (item.offset >= prefix_end or not sections)) or (
+        if (at is None and (item.offset >= prefix_end or not chain.total_revisions)) or (
             at is not None and at < item.offset
         ):
             rebuilt.standard_xrefs[idnum] = (item.generation, item.offset)
             rebuilt.explicit_refs_in_revision.add((idnum, item.generation))
-    trailer, source = _trailer_dict(reader, data, prefix_end, definitions)
-    if trailer is None:
-        catalogs = [d for d in definitions if d.catalog and d.offset >= prefix_end]
-        if catalogs:  # a new catalog with no trailer naming it: readers take the last one
-            item = catalogs[-1]
-            trailer = _dictionary({"/Root": _indirect(reader, item.idnum, item.generation)})
-            source = "the last catalog object"
-        elif sections:
-            trailer = _dictionary({})
-            source = "the readable revisions' trailer"
+    return rebuilt, last
+
+
+def rebuild(data: bytes) -> Reconstruction:
+    """A reader on `data` whose chain is the longest readable prefix's, plus rebuilt
+    revisions ending where signed bytes end and at the end of the file. Raises ValueError
+    when nothing usable is found."""
+    reader = _RebuiltReader(data)
+    prefix_end, builder = _readable_prefix(reader, data)
+    sections: list[XRefSection] = list(reversed(builder.sections)) if builder else []
+    if builder is not None:
+        reader.trailer = builder.trailer
+        reader.has_xref_stream = builder.has_xref_stream
+    kept = len(sections)
+    definitions = [d for d in _definitions(data) if not d.xref_stream or d.offset < prefix_end]
+    if definitions and not definitions[-1].complete:
+        # a cut-off download is not a damaged structure: what was signed is not all there
+        raise ValueError(
+            f"the file is truncated: object {definitions[-1].idnum} {definitions[-1].generation} "
+            "ends with the file"
+        )
+    rebuilt_objects = 0
+    sources: list[str] = []
+    start = prefix_end
+    for end in [*_signed_revision_ends(data, prefix_end), len(data)]:
+        chain = XRefCache(reader, list(sections))
+        rebuilt, last = _rebuilt_section(chain, definitions, end, prefix_end)
+        trailer, source = _revision_trailer(
+            reader, data, (start, end), definitions, inherit=bool(sections)
+        )
+        sources.append(source)
+        size = max([*last, *(s.meta_info.size - 1 for s in sections), 0]) + 1
+        trailer["/Size"] = generic.NumberObject(size)  # type: ignore[no-untyped-call]
+        trailer.pop("/Prev", None)
+        trailer.pop("/XRefStm", None)
+        if end == len(data):
+            # after the last byte: the final rebuilt revision owns no bytes of the file
+            declared = located = len(data)
         else:
-            catalogs = [d for d in definitions if d.catalog]
-            if not catalogs:
-                raise ValueError("no trailer and no document catalog found")
-            item = catalogs[-1]
-            trailer = _dictionary({"/Root": _indirect(reader, item.idnum, item.generation)})
-            source = "the last catalog object"
-        trailer.container_ref = _trailer_ref(reader)
-    size = max([*last, *(s.meta_info.size - 1 for s in sections), 0]) + 1
-    trailer["/Size"] = generic.NumberObject(size)  # type: ignore[no-untyped-call]
-    trailer.pop("/Prev", None)
-    trailer.pop("/XRefStm", None)
-    meta = XRefSectionMetaInfo(
-        xref_section_type=XRefSectionType.STANDARD,
-        size=size,
-        # after the last byte: the rebuilt revision owns no bytes of the file
-        declared_startxref=len(data),
-        start_location=len(data),
-        end_location=len(data),
-        stream_ref=None,
-    )
-    sections.append(XRefSection(meta, rebuilt))
-    reader.xrefs = XRefCache(reader, sections)
-    reader.trailer.add_trailer_revision(trailer)
-    # reversed order in TrailerDictionary: the newest trailer first
-    revisions = reader.trailer._trailer_revisions
-    revisions.insert(0, revisions.pop())
+            # a signed revision ends at its own "startxref N %%EOF", which the signature's
+            # coverage check reads back
+            located = data.rfind(b"startxref", start, end)
+            located = located if located != -1 else data.rfind(b"%%EOF", start, end)
+            try:
+                tail = io.BytesIO(data[:end])
+                tail.seek(-1, io.SEEK_END)
+                declared = process_data_at_eof(tail)
+            except misc.PdfReadError:
+                declared = located
+        meta = XRefSectionMetaInfo(
+            xref_section_type=XRefSectionType.STANDARD,
+            size=size,
+            declared_startxref=declared,
+            start_location=located,
+            end_location=located,
+            stream_ref=None,
+        )
+        sections.append(XRefSection(meta, rebuilt))
+        reader.xrefs = XRefCache(reader, list(sections))
+        reader.trailer._trailer_revisions.insert(0, trailer)  # the newest comes first
+        _add_compressed(reader, rebuilt, definitions, last, chain)
+        reader.resolved_objects.clear()
+        rebuilt_objects += len(rebuilt.standard_xrefs) + len(rebuilt.xrefs_in_objstm)
+        start = end
     reader.last_startxref = len(data)
-    _add_compressed(reader, rebuilt, definitions, last, chain)
-    reader.resolved_objects.clear()
     if "/Root" not in reader.trailer:
         raise ValueError("no document catalog found")
     return Reconstruction(
         reader,
-        kept_revisions=len(sections) - 1,
+        kept_revisions=kept,
         prefix_end=prefix_end,
-        rebuilt_objects=len(rebuilt.standard_xrefs) + len(rebuilt.xrefs_in_objstm),
-        trailer_source=source,
+        rebuilt_revisions=len(sections) - kept,
+        rebuilt_objects=rebuilt_objects,
+        trailer_source=sources[-1],
     )
 
 

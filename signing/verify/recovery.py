@@ -101,6 +101,7 @@ def _reconstructed(data: bytes, exc: Exception) -> OpenedPdf:
         if rebuilt.kept_revisions
         else "the whole file"
     )
+    kept += f" ({rebuilt.rebuilt_revisions} revision(s))"
     opened = OpenedPdf(rebuilt.reader, lenient=True, reconstructed=True)
     opened.findings.append(
         Finding(
