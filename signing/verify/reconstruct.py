@@ -114,15 +114,17 @@ def _resolve(reader: PdfFileReader, idnum: int, generation: int) -> generic.PdfO
     return reader.get_object(ref)  # type: ignore[no-untyped-call,no-any-return]
 
 
-def _definitions(data: bytes) -> list[_Definition]:
+def _definitions(data: bytes) -> tuple[list[_Definition], list[int]]:
     """Every top-level "N G obj", in file order, skipping stream bodies (a content stream
-    may well contain the text "1 0 obj")."""
+    may well contain the text "1 0 obj"); and where such text sits inside another object,
+    which a reader that does not skip streams would take for a definition."""
     out: list[_Definition] = []
+    hidden: list[int] = []
     pos = 0
     while True:
         match = _HEADER.search(data, pos)
         if match is None:
-            return out
+            return out, hidden
         start = match.end()
         end_obj = data.find(b"endobj", start)
         stream = _STREAM.search(data, start, end_obj if end_obj != -1 else len(data))
@@ -140,6 +142,7 @@ def _definitions(data: bytes) -> list[_Definition]:
                 found = data.find(b"endstream", body)
                 pos = found if found != -1 else len(data)
             complete = data.find(b"endobj", pos) != -1
+        hidden.extend(m.start() for m in _HEADER.finditer(data, start, pos))
         out.append(
             _Definition(
                 int(match.group(1)),
@@ -291,7 +294,16 @@ def rebuild(data: bytes) -> Reconstruction:
         reader.trailer = builder.trailer
         reader.has_xref_stream = builder.has_xref_stream
     kept = len(sections)
-    definitions = [d for d in _definitions(data) if not d.xref_stream or d.offset < prefix_end]
+    scanned, hidden = _definitions(data)
+    definitions = [d for d in scanned if not d.xref_stream or d.offset < prefix_end]
+    ambiguous = [at for at in hidden if at >= prefix_end]
+    if ambiguous:
+        # readers that scan every "N G obj" and readers that skip stream data would show
+        # different documents: no rebuilt view can stand for what every reader shows
+        raise ValueError(
+            f"an object header sits inside another object's data (byte {ambiguous[0]}): "
+            "PDF readers would rebuild this file differently"
+        )
     if definitions and not definitions[-1].complete:
         # a cut-off download is not a damaged structure: what was signed is not all there
         raise ValueError(

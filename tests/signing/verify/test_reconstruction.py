@@ -13,7 +13,7 @@ import pikepdf
 import pytest
 from pyhanko.pdf_utils import generic
 
-from signing.verify import Indication, SubIndication, Verifier
+from signing.verify import Indication, ProblemCode, SubIndication, Verifier
 from signing.verify.reconstruct import rebuild
 from tests.signing.verify import corpus, pdfs
 from tests.signing.verify.conftest import LocalSigner
@@ -117,12 +117,24 @@ def test_last_definition_of_an_object_wins() -> None:
     assert str(rebuilt.reader.get_object(generic.Reference(9, 0))) == "second"
 
 
-def test_text_inside_a_stream_is_not_taken_for_an_object() -> None:
-    """A stream holding the text "3 0 obj" does not re-define the page."""
+def test_object_header_inside_a_stream_is_not_rebuilt() -> None:
+    """A stream holding the text "3 0 obj" after the readable revisions: readers that scan
+    every header and readers that skip stream data would show different pages, so no
+    rebuilt view is offered (the file cannot be validated)."""
     fake = pdfs.stream(b"3 0 obj\n(not a page)\nendobj\n")
-    rebuilt = rebuild(_appended(b"20 0 obj\n" + fake + b"\nendobj\n"))
-    listed = rebuilt.reader.xrefs.get_xref_data(rebuilt.kept_revisions).standard_xrefs
-    assert set(listed) == {20}
+    with pytest.raises(ValueError, match="inside another object"):
+        rebuild(_appended(b"20 0 obj\n" + fake + b"\nendobj\n"))
+
+
+def test_ambiguous_update_after_a_signature_cannot_be_validated(
+    verifier: Verifier, locally_signed: bytes
+) -> None:
+    fake = pdfs.stream(b"3 0 obj\n<< /Type /Page >>\nendobj\n")
+    damaged = locally_signed + b"20 0 obj\n" + fake + b"\nendobj\nstartxref\n1\n%%EOF\n"
+    report = verifier.verify(damaged, offline=False)
+    assert report.problem is not None and report.problem.code is ProblemCode.UNREADABLE_PDF
+    assert "rebuild this file differently" in report.problem.message
+    assert report.bottom_line is Indication.INDETERMINATE
 
 
 def test_nothing_to_rebuild_from_stays_unreadable() -> None:
@@ -194,3 +206,30 @@ def test_signed_while_damaged_then_updated(verifier: Verifier, local_signer: Loc
     # and the signed bytes are still checked exactly
     broken = verifier.verify(pdfs.flip_signed_byte(signed), offline=False)
     assert broken.signatures[0].sub_indication is SubIndication.HASH_FAILURE
+
+
+def test_hidden_later_twin_shown_by_a_rebuild_fails(
+    verifier: Verifier, local_signer: LocalSigner
+) -> None:
+    """Shadow attack through the rebuild itself: the signed file holds, after the real
+    covering box (object 6), an unlisted empty twin of it. Breaking the chain after the
+    signature makes reconstructing readers take that later twin, which uncovers the hidden
+    text: the rebuilt revision lists it and the comparison refuses it."""
+    prepared, _hidden = pdfs.shadow_hide_document()
+    at = prepared.rindex(b"\nxref\n") + 1
+    twin = b"6 0 obj\n" + pdfs.stream(b"% nothing") + b"\nendobj\n"
+    old_startxref = re.search(rb"startxref\n(\d+)", prepared[at:])
+    assert old_startxref is not None
+    prepared = prepared[:at] + twin + prepared[at:]
+    prepared = prepared.replace(
+        b"startxref\n%s" % old_startxref.group(1),
+        b"startxref\n%d" % (int(old_startxref.group(1)) + len(twin)),
+    )
+    signed = local_signer.sign(prepared)
+    assert verifier.verify(signed, offline=False).bottom_line is Indication.TOTAL_PASSED
+    attacked = signed + b"startxref\n1\n%%EOF\n"
+    report = verifier.verify(attacked, offline=False)
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    sig = report.signatures[0]
+    assert sig.indication is Indication.TOTAL_FAILED, report.summary
+    assert any("content changed" in e for e in sig.errors), sig.errors
