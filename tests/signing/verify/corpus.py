@@ -349,3 +349,32 @@ def garbled_xref_stream(pdf: bytes) -> bytes:
     begin = pdf.index(b"stream", at) + len(b"stream\n")
     end = pdf.index(b"endstream", begin)
     return pdf[:begin] + bytes((b * 7 + 3) & 0xFF for b in pdf[begin:end]) + pdf[end:]
+
+
+def object_stream_document() -> bytes:
+    """The result document saved by qpdf with object streams and a cross-reference
+    stream, as compressing writers save it."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdfs.result_document())) as pdf:
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+def object_stream_update(signed: bytes) -> bytes:
+    """A later update whose only new object (document information, 31) sits in an object
+    stream (30), with no cross-reference section at all: only the scan finds it."""
+    header = b"31 0 "
+    body = header + b"<< /Producer (office suite) >>"
+    objstm = pdfs.stream(body, b"/Type /ObjStm /N 1 /First %d " % len(header))
+    ids = re.findall(rb"/ID\s*\[\s*<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\s*\]", signed)[-1]
+    root = re.findall(rb"/Root\s+\d+\s+\d+\s+R", signed)[-1]
+    return (
+        signed
+        + b"30 0 obj\n"
+        + objstm
+        + b"\nendobj\ntrailer\n<< "
+        + root
+        + b" /Info 31 0 R "
+        + ids
+        + b" >>\nstartxref\n1\n%%EOF\n"
+    )

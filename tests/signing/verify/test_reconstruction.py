@@ -233,3 +233,20 @@ def test_hidden_later_twin_shown_by_a_rebuild_fails(
     sig = report.signatures[0]
     assert sig.indication is Indication.TOTAL_FAILED, report.summary
     assert any("content changed" in e for e in sig.errors), sig.errors
+
+
+def test_objects_in_an_object_stream_are_rebuilt(
+    verifier: Verifier, local_signer: LocalSigner
+) -> None:
+    """A compressed signed file (object streams, cross-reference streams), then an update
+    whose new object lives in an object stream and that has no cross-reference section."""
+    signed = local_signer.sign(corpus.object_stream_document())
+    updated = corpus.object_stream_update(signed)
+    rebuilt = rebuild(updated)
+    info = rebuilt.reader.trailer["/Info"]
+    assert str(info["/Producer"]) == "office suite"
+    last = rebuilt.reader.xrefs.get_xref_data(rebuilt.kept_revisions)
+    assert set(last.xrefs_in_objstm) == {31} and set(last.standard_xrefs) == {30}
+    report = verifier.verify(updated, offline=False)
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    assert report.bottom_line is Indication.TOTAL_PASSED, report.summary
