@@ -161,7 +161,8 @@ def _readable_prefix(reader: PdfFileReader, data: bytes) -> tuple[int, XRefBuild
     ends = [m.end() for m in _EOF.finditer(data)][-_MAX_EOF_TRIES:]
     for end in reversed(ends):
         try:
-            prefix = io.BytesIO(data[:end])
+            # the tail is enough to read "startxref N %%EOF" (no copy of a large file)
+            prefix = io.BytesIO(data[max(0, end - 4096) : end])
             prefix.seek(-1, io.SEEK_END)  # where pyHanko's reader starts looking
             startxref = process_data_at_eof(prefix)
             builder = XRefBuilder(reader, io.BytesIO(data), strict=False, last_startxref=startxref)
@@ -333,7 +334,7 @@ def rebuild(data: bytes) -> Reconstruction:
             located = data.rfind(b"startxref", start, end)
             located = located if located != -1 else data.rfind(b"%%EOF", start, end)
             try:
-                tail = io.BytesIO(data[:end])
+                tail = io.BytesIO(data[max(0, end - 4096) : end])
                 tail.seek(-1, io.SEEK_END)
                 declared = process_data_at_eof(tail)
             except misc.PdfReadError:
