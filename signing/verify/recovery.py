@@ -25,6 +25,7 @@ from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.xref import XRefSectionData
 
+from signing.verify.reconstruct import rebuild
 from signing.verify.report import Finding, Severity
 
 _WHITESPACE = b" \t\r\n\f\x00"
@@ -46,6 +47,7 @@ class OpenedPdf:
     repaired_offsets: int = 0  # cross-reference entries re-pointed at their object
     hybrid: bool = False
     encrypted: bool = False
+    reconstructed: bool = False  # no chain could be read: rebuilt by scanning the objects
 
 
 def _describe(exc: BaseException) -> str:
@@ -67,7 +69,7 @@ def open_pdf(data: bytes) -> OpenedPdf:
         except (MemoryError, RecursionError):
             raise
         except Exception as exc:
-            raise UnreadablePdf(_describe(exc)) from exc
+            return _reconstructed(data, exc)
         opened = OpenedPdf(reader, lenient=True)
         opened.findings.append(
             Finding(
@@ -77,8 +79,46 @@ def open_pdf(data: bytes) -> OpenedPdf:
                 f"({_describe(strict_exc)}); it was read as PDF readers read it",
             )
         )
+    return _finish(data, opened)
+
+
+def _reconstructed(data: bytes, exc: Exception) -> OpenedPdf:
+    """Even a lenient reading finds no cross-reference chain: rebuild it by scanning the
+    objects (see `reconstruct`). What each signature signed is still checked byte for byte;
+    the rebuilt final revision is compared with the signed one like any update."""
+    try:
+        rebuilt = rebuild(data)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as rebuild_exc:
+        raise UnreadablePdf(
+            f"{_describe(exc)}; rebuilding the cross-reference failed too "
+            f"({_describe(rebuild_exc)})"
+        ) from exc
+    kept = (
+        f"the first {rebuilt.kept_revisions} revision(s) (up to byte {rebuilt.prefix_end}) "
+        "still read as written; the rest"
+        if rebuilt.kept_revisions
+        else "the whole file"
+    )
+    kept += f" ({rebuilt.rebuilt_revisions} revision(s))"
+    opened = OpenedPdf(rebuilt.reader, lenient=True, reconstructed=True)
+    opened.findings.append(
+        Finding(
+            "XREF_RECONSTRUCTED",
+            Severity.WARNING,
+            f"the cross-reference chain cannot be read ({_describe(exc)}): {kept} was "
+            f"rebuilt by scanning the file's objects, as PDF readers do "
+            f"({rebuilt.rebuilt_objects} object(s); catalog from {rebuilt.trailer_source}); "
+            "other readers may rebuild a damaged file differently",
+        )
+    )
+    return _finish(data, opened)
+
+
+def _finish(data: bytes, opened: OpenedPdf) -> OpenedPdf:
     reader = opened.reader
-    opened.repaired_offsets = _repair_offsets(data, reader)
+    opened.repaired_offsets = 0 if opened.reconstructed else _repair_offsets(data, reader)
     if opened.repaired_offsets:
         opened.lenient = True
         opened.findings.append(

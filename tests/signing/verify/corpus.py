@@ -284,3 +284,99 @@ def replace_used_font(signed: bytes) -> bytes:
     page[generic.NameObject("/Resources")] = resources
     writer.mark_update(page_ref)
     return _write(writer)
+
+
+# -- cross-reference chains that cannot be read at all (rebuilt by scanning) --------------
+
+
+def info_update(signed: bytes) -> bytes:
+    """A benign later update: new document information (object 90)."""
+    updated = pdfs.raw_update(signed, {90: b"<< /Producer (office suite) >>"})
+    return updated.replace(b"/Root 1 0 R /Prev", b"/Info 90 0 R /Root 1 0 R /Prev")
+
+
+def _last_section(pdf: bytes) -> int:
+    return pdf.rindex(b"\nxref\n") + 1
+
+
+def no_startxref(pdf: bytes) -> bytes:
+    """The last `startxref` keyword and its offset are gone."""
+    at = pdf.rindex(b"startxref")
+    end = pdf.index(b"%%EOF", at)
+    return pdf[:at] + pdf[end:]
+
+
+def startxref_past_eof(pdf: bytes) -> bytes:
+    at = pdf.rindex(b"startxref")
+    end = pdf.index(b"%%EOF", at)
+    return pdf[:at] + b"startxref\n%d\n" % (len(pdf) + 5000) + pdf[end:]
+
+
+def truncated_table(pdf: bytes) -> bytes:
+    """The last cross-reference table cut off after its first entry, its trailer gone:
+    only `startxref` and the end marker are left after it."""
+    at = _last_section(pdf)
+    first_entry = pdf.index(b" f \n", at) + 4
+    return pdf[:first_entry] + b"00000\nstartxref\n%d\n%%%%EOF\n" % at
+
+
+def no_trailer(pdf: bytes) -> bytes:
+    """The last trailer dictionary deleted (startxref still points at the table)."""
+    at = pdf.rindex(b"trailer")
+    end = pdf.index(b"startxref", at)
+    return pdf[:at] + pdf[end:]
+
+
+def xref_stream_update(signed: bytes) -> bytes:
+    """A benign later update (new document information, object 90) whose cross-reference
+    section is a stream (object 91), as writers of compressed files make them."""
+    out = bytearray(signed)
+    info_at = len(out)
+    out += b"90 0 obj\n<< /Producer (office suite) >>\nendobj\n"
+    stream_at = len(out)
+    rows = b"".join(bytes([1]) + at.to_bytes(4, "big") + b"\x00" for at in (info_at, stream_at))
+    ids = re.findall(rb"/ID\s*\[\s*(<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>)\s*\]", signed)[-1]
+    out += b"91 0 obj\n" + pdfs.stream(
+        rows,
+        b"/Type /XRef /Size 92 /W [1 4 1] /Index [90 2] /Root 1 0 R /Info 90 0 R "
+        b"/Prev %d /ID [%s] " % (pdfs._last_startxref(signed), ids),
+    )
+    out += b"\nendobj\nstartxref\n%d\n%%%%EOF\n" % stream_at
+    return bytes(out)
+
+
+def garbled_xref_stream(pdf: bytes) -> bytes:
+    """The last cross-reference stream's compressed data overwritten with noise."""
+    at = pdf.rindex(b"/Type /XRef")
+    begin = pdf.index(b"stream", at) + len(b"stream\n")
+    end = pdf.index(b"endstream", begin)
+    return pdf[:begin] + bytes((b * 7 + 3) & 0xFF for b in pdf[begin:end]) + pdf[end:]
+
+
+def object_stream_document() -> bytes:
+    """The result document saved by qpdf with object streams and a cross-reference
+    stream, as compressing writers save it."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdfs.result_document())) as pdf:
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+def object_stream_update(signed: bytes) -> bytes:
+    """A later update whose only new object (document information, 31) sits in an object
+    stream (30), with no cross-reference section at all: only the scan finds it."""
+    header = b"31 0 "
+    body = header + b"<< /Producer (office suite) >>"
+    objstm = pdfs.stream(body, b"/Type /ObjStm /N 1 /First %d " % len(header))
+    ids = re.findall(rb"/ID\s*\[\s*<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\s*\]", signed)[-1]
+    root = re.findall(rb"/Root\s+\d+\s+\d+\s+R", signed)[-1]
+    return (
+        signed
+        + b"30 0 obj\n"
+        + objstm
+        + b"\nendobj\ntrailer\n<< "
+        + root
+        + b" /Info 31 0 R "
+        + ids
+        + b" >>\nstartxref\n1\n%%EOF\n"
+    )

@@ -117,14 +117,27 @@ def test_password_protected_file_lists_its_signatures(
 def test_unreadable_file_still_lists_the_signatures_found(
     verifier: Verifier, locally_signed: bytes
 ) -> None:
-    mangled = locally_signed.replace(b"startxref", b"startxreF").replace(b"xref\n", b"xreF\n")
-    report = verifier.verify(mangled, offline=False)
+    truncated = pdfs.truncated(locally_signed)
+    report = verifier.verify(truncated, offline=False)
     assert report.problem is not None and report.problem.code is ProblemCode.UNREADABLE_PDF
+    assert "truncated" in report.problem.message, report.problem.message
     assert report.document is not None and report.document.signatures_found == 1
     found = [f for f in report.findings if f.code == "SIGNATURE_FOUND_UNVERIFIED"]
     assert len(found) == 1 and "Signature1" in found[0].message, report.findings
-    # what could still be checked: the mangled keywords were inside the signed bytes
-    assert "do NOT hash to its signed message digest" in found[0].message, found[0].message
+
+
+def test_mangled_xref_keywords_get_a_signature_verdict(
+    verifier: Verifier, locally_signed: bytes
+) -> None:
+    """No `startxref` and no `xref` keyword left: the structure is rebuilt from the objects
+    (test_reconstruction.py), and the signature fails because the mangled keywords were
+    inside its signed bytes."""
+    mangled = locally_signed.replace(b"startxref", b"startxreF").replace(b"xref\n", b"xreF\n")
+    report = verifier.verify(mangled, offline=False)
+    assert report.problem is None, report.summary
+    assert "XREF_RECONSTRUCTED" in codes(report), report.findings
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED
+    assert report.signatures[0].sub_indication is SubIndication.HASH_FAILURE
 
 
 def _no_signer_infos(info: cms.ContentInfo) -> cms.ContentInfo:
