@@ -14,7 +14,7 @@ from api.body_limit import MULTIPART_OVERHEAD, BodySizeLimit, Limit
 from api.console import certify as console_certify
 from api.console import dossiers as console_dossiers
 from api.console import verify as console_verify
-from api.deps import limit_by_address
+from api.deps import limit_by_address, only_declared_query
 from api.headers import SecurityHeaders
 from api.logs import redact_access_log
 from api.routers import (
@@ -116,11 +116,14 @@ def create_app(
         signing_routes.router,
         verifications.stored_router,
     )
+    strict_query = Depends(only_declared_query)
     for router in routers:
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", dependencies=[strict_query])
     # Public: anyone holding a signed paper may check it; rate-limited by address.
     app.include_router(
-        verifications.router, prefix="/api/v1", dependencies=[Depends(limit_by_address)]
+        verifications.router,
+        prefix="/api/v1",
+        dependencies=[Depends(limit_by_address), strict_query],
     )
     app.include_router(signing_routes.public_router)
     console.mount(app)  # the officer web console under /console

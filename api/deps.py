@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
-from vault.errors import AuthenticationFailed, PermissionDenied
+from vault.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from vault.runtime import Vault
 
 _bearer = HTTPBearer(
@@ -64,6 +64,25 @@ def require_owner() -> Any:
             raise PermissionDenied("only the owner themselves may do this")
 
     return Depends(check)
+
+
+def only_declared_query(request: Request) -> None:
+    """The API's routes refuse query parameters they do not declare (422 naming it): a
+    misspelt filter (`?paper_typ=…`) would otherwise be ignored silently and return more
+    than the caller asked for."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared: set[str] = set()
+    pending = [dependant]
+    while pending:  # the route's own parameters and its dependencies'
+        current = pending.pop()
+        declared.update(param.alias for param in current.query_params)
+        pending.extend(current.dependencies)
+    for name in request.query_params:
+        if name not in declared:
+            raise InvalidInput(name or "query", "this query parameter is not one the route takes")
 
 
 def limit_by_address(request: Request, vault: Annotated[Vault, Depends(get_vault)]) -> None:

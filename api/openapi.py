@@ -317,7 +317,7 @@ def _responses(schema: dict[str, Any], path: str, method: str, op: dict[str, Any
     for status in sorted(_statuses(schema, path, method, op) | declared_errors):
         key = str(status)
         declared = responses.get(key)
-        if path == TOKEN_PATH and status in (400, 401):
+        if path == TOKEN_PATH and status in (400, 401, 429):
             # RFC 6749 §5.2 errors; problem details where the request never reaches the
             # endpoint's own handling (body limits, validation).
             responses[key] = _problem(status)
@@ -346,7 +346,7 @@ def _parameters(path: str, op: dict[str, Any], patterns: dict[str, str]) -> None
                     SEARCH_CURSOR
                     if path.endswith("/search")
                     else ACCESS_LOG_CURSOR
-                    if path.endswith("/access-log")
+                    if path.endswith(("/access-log", "/sign-ins"))
                     else CURSOR
                 )
             elif name == "code" and path.startswith("/api/v1/procedures/"):
@@ -480,6 +480,29 @@ def _body_examples(schema: dict[str, Any]) -> None:
             media["example"] = example
 
 
+def _token_request(schema: dict[str, Any]) -> None:
+    """The token request as RFC 6749 §4.4 has it: `grant_type=client_credentials` and the
+    officer the system acts for are required; the client authenticates with HTTP Basic
+    (described, not a parameter: a bearer token there is ignored) or with the two fields."""
+    op = schema.get("paths", {}).get(TOKEN_PATH, {}).get("post")
+    if op is None:
+        return
+    op["parameters"] = [p for p in op.get("parameters", []) if p.get("name") != "authorization"]
+    if "requestBody" in op:
+        op["requestBody"]["required"] = True
+    for media in op.get("requestBody", {}).get("content", {}).values():
+        body = media.get("schema", {})
+        if "$ref" in body:
+            body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+        properties = body.get("properties", {})
+        for name, limit in (("officer", 64), ("client_id", 64), ("client_secret", 256)):
+            for branch in _string_branches(properties.get(name, {})):
+                branch["maxLength"] = limit
+        if "grant_type" in properties:
+            properties["grant_type"] = {"type": "string", "enum": ["client_credentials"]}
+        body["required"] = sorted({*body.get("required", []), "grant_type", "officer"})
+
+
 def complete(schema: dict[str, Any], *, today: date | None = None) -> dict[str, Any]:
     """FastAPI's schema, completed in place (and returned)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -501,6 +524,7 @@ def complete(schema: dict[str, Any], *, today: date | None = None) -> dict[str, 
         components.pop(name, None)
     _component_patterns(schema, patterns)
     _form_fields(schema)
+    _token_request(schema)
     _owner_kinds(schema, today)
     _body_examples(schema)
     return schema

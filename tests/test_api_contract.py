@@ -222,7 +222,7 @@ def test_every_error_is_documented_as_problem_details(live_api: tuple[str, Peopl
         for method, op in item.items():
             for status, response in op["responses"].items():
                 media = set(response.get("content", {}))
-                if path == "/api/v1/oauth/token" and status in ("400", "401"):
+                if path == "/api/v1/oauth/token" and status in ("400", "401", "429"):
                     assert "application/json" in media, (status, media)  # RFC 6749 §5.2
                 elif status.startswith(("4", "5")) and path != "/readyz":  # its own report
                     assert media in ({"application/problem+json"}, {"text/html"}), (

@@ -374,3 +374,14 @@ def test_docs_come_from_the_pinned_package_under_a_csp(anonymous: TestClient) ->
     document = anonymous.get("/docs/openapi.json").json()
     assert document["openapi"] == "3.0.3"
     assert set(document["paths"]) == set(anonymous.get("/openapi.json").json()["paths"])
+
+
+def test_a_query_parameter_the_route_does_not_take_is_refused(client: TestClient) -> None:
+    owner_id = create_owner(client)
+    url = f"/api/v1/owners/{owner_id}/documents"
+    assert client.get(url, params={"paper_type": "birth_certificate"}).status_code == 200
+    # A misspelt filter would otherwise be ignored and list more than was asked for.
+    r = client.get(url, params={"paper_typ": "birth_certificate"})
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["field"] == "paper_typ"

@@ -92,7 +92,7 @@ def sign_ins(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SignInsOut:
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise InvalidInput("cursor", "the cursor is not one this server handed out")
     events, throttle = vault.auth.sign_in_events(
         uow, actor, before_seq=int(cursor) if cursor else None, limit=limit + 1
