@@ -422,30 +422,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sig.signer": ("Người ký", "Signed by"),
     "sig.unknown_signer": ("Không xác định", "Unknown"),
     "sig.time": ("Thời điểm ký", "Signed at"),
-    "sig.time_proven": ("có dấu thời gian chứng thực", "proven by a timestamp"),
-    "sig.time_claimed": ("theo khai báo của người ký", "as claimed by the signer"),
     "sig.level": ("Mức chữ ký", "Level"),
     "sig.certification": ("chữ ký chứng nhận tài liệu", "certification signature"),
-    "sig.indication.TOTAL_PASSED": ("Chữ ký hợp lệ", "Valid signature"),
-    "sig.indication.TOTAL_FAILED": ("Chữ ký không hợp lệ", "Invalid signature"),
-    "sig.indication.INDETERMINATE": ("Chưa xác định được", "Could not be confirmed"),
-    "verdict.passed": (
-        "Tất cả chữ ký số đều hợp lệ: tệp chưa bị thay đổi kể từ khi ký.",
-        "Every signature is valid: the file has not changed since it was signed.",
-    ),
-    "verdict.failed": (
-        "Có chữ ký số không hợp lệ: không nên tin tưởng tệp này.",
-        "At least one signature is invalid: do not rely on this file.",
-    ),
-    "verdict.indeterminate": (
-        "Chưa xác định được tính hợp lệ của chữ ký số (xem chi tiết bên dưới).",
-        "The signatures could not be confirmed (see the details below).",
-    ),
-    "verdict.no_signature": ("Tệp này không có chữ ký số.", "This file has no digital signature."),
-    "verdict.cannot_check": (
-        "Không kiểm tra được tệp này.",
-        "This file could not be checked.",
-    ),
     # -- dossiers -------------------------------------------------------------------------
     "dossier.new_title": ("Tiếp nhận hồ sơ", "Receive a dossier"),
     "dossier.for_owner": ("Chủ hồ sơ", "For"),
