@@ -159,6 +159,10 @@ def _repair(case: Case) -> None:
             body["received_at"] = f"20{day[:2]}-{day[2:4]}-{day[4:6]}T09:00:00+07:00"
     if case.method == "PUT" and case.path == "/api/v1/procedures/{code}" and "code" in body:
         body["code"] = (case.path_parameters or {}).get("code", body["code"])
+    requirements = body.get("requirements")
+    if isinstance(requirements, list) and requirements and isinstance(requirements[0], dict):
+        # A requirement names a paper type of the catalogue, each at most once.
+        body["requirements"] = [{**requirements[0], "paper_type": SEEDED["paper_type"]}]
     query = case.query or {}
     if case.path == "/api/v1/search" and query.get("from") and query.get("to"):
         # A range starts before it ends.
