@@ -31,7 +31,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from minio import Minio
 from playwright.sync_api import Browser, BrowserType, Page, Playwright, sync_playwright
@@ -60,8 +59,6 @@ from vault.settings import Environment, Settings
 
 from .support import (
     AGENCY_NAME,
-    BOOK,
-    CERTIFIER_PIN,
     FULL_NAMES,
     OFFICER_CREDENTIALS,
     OTHER_AGENCY_NAME,
@@ -70,8 +67,8 @@ from .support import (
     PASSWORD,
     REPO_ROOT,
     Console,
+    certify_through_api,
     paper_png,
-    scan_jpeg,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -414,23 +411,5 @@ def console(
 
 @pytest.fixture(scope="session")
 def certified_pdf(console: Console) -> bytes:
-    """A certified copy made through the API (the officer's signature and the office seal,
-    PAdES B-LT, by the remote signing service): a real signed PDF for the verify page."""
-    headers = console.people.auth("certifier")
-    with httpx.Client(base_url=console.url, timeout=120) as client:
-        made = client.post(
-            f"/api/v1/owners/{console.owner_id}/certified-copies",
-            data={
-                "paper_type": "birth_certificate",
-                "title": "Giấy khai sinh",
-                "book": BOOK,
-                "pin": CERTIFIER_PIN,
-            },
-            files=[("pages", ("scan.jpg", scan_jpeg(), "image/jpeg"))],
-            headers=headers,
-        )
-        assert made.status_code == 201, made.text
-        document_id = made.json()["document"]["id"]
-        content = client.get(f"/api/v1/documents/{document_id}/content", headers=headers)
-        assert content.status_code == 200, content.text
-        return content.content
+    """A real signed PDF for the verify page: a certified copy made through the API."""
+    return certify_through_api(console)[1]

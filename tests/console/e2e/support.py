@@ -8,7 +8,9 @@ import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import httpx
 from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Locator, Page, Response, expect
 
@@ -123,3 +125,26 @@ def scan_jpeg() -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+def certify_through_api(console: Console) -> tuple[dict[str, Any], bytes]:
+    """A certified copy made through the API (the officer's signature and the office seal,
+    PAdES B-LT, by the remote signing service): its record and its signed file."""
+    headers = console.people.auth("certifier")
+    with httpx.Client(base_url=console.url, timeout=120) as client:
+        made = client.post(
+            f"/api/v1/owners/{console.owner_id}/certified-copies",
+            data={
+                "paper_type": "birth_certificate",
+                "title": "Giấy khai sinh",
+                "book": BOOK,
+                "pin": CERTIFIER_PIN,
+            },
+            files=[("pages", ("scan.jpg", scan_jpeg(), "image/jpeg"))],
+            headers=headers,
+        )
+        assert made.status_code == 201, made.text
+        body: dict[str, Any] = made.json()
+        content = client.get(f"/api/v1/documents/{body['document']['id']}/content", headers=headers)
+        assert content.status_code == 200, content.text
+        return body, content.content

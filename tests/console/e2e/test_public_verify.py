@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.signing.verify.pdfs import tamper
 
-from .support import BOOK, CERTIFIER_PIN, Console, drop_file, scan_jpeg
+from .support import Console, certify_through_api, drop_file
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.s3]
 
@@ -23,24 +22,8 @@ VERIFY_TIMEOUT = 90_000  # the first check may start the verifier's worker proce
 @pytest.fixture(scope="module")
 def copy_on_record(console: Console) -> dict[str, Any]:
     """A certified copy made through the API, with its file and its QR link."""
-    headers = console.people.auth("certifier")
-    with httpx.Client(base_url=console.url, timeout=120) as client:
-        made = client.post(
-            f"/api/v1/owners/{console.owner_id}/certified-copies",
-            data={
-                "paper_type": "birth_certificate",
-                "title": "Giấy khai sinh",
-                "book": BOOK,
-                "pin": CERTIFIER_PIN,
-            },
-            files=[("pages", ("scan.jpg", scan_jpeg(), "image/jpeg"))],
-            headers=headers,
-        )
-        assert made.status_code == 201, made.text
-        body = made.json()
-        content = client.get(f"/api/v1/documents/{body['document']['id']}/content", headers=headers)
-        assert content.status_code == 200, content.text
-    return {"pdf": content.content, **body["certification"]}
+    body, pdf = certify_through_api(console)
+    return {"pdf": pdf, **body["certification"]}
 
 
 def csp_violations(page: Page) -> list[str]:
