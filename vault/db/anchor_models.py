@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.models import Base, UTCDateTime, utcnow
+from vault.db.base import Base, UTCDateTime, utcnow
 
 
 class AuditAnchorRow(Base):

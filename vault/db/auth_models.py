@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.models import AuditEntryRow, Base, UTCDateTime
+from vault.db.base import Base, UTCDateTime
+from vault.db.models import AuditEntryRow
 
 
 class SignInThrottleRow(Base):

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.models import Base, UTCDateTime, utcnow
+from vault.db.base import Base, UTCDateTime, utcnow
 
 # Why an original may not be certified (Decree 23/2015/NĐ-CP, art. 22). The codes are
 # stored; their wording lives with the certification use case.

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.models import Base, UTCDateTime, utcnow
+from vault.db.base import Base, UTCDateTime, utcnow
 
 
 class JobRow(Base):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.models import Base, UTCDateTime
+from vault.db.base import Base, UTCDateTime
 
 
 class SignatureCheckRow(Base):

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.models import Base, UTCDateTime
+from vault.db.base import Base, UTCDateTime
 
 
 class StagedScansRow(Base):

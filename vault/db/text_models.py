@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vault.db.models import Base, UTCDateTime, utcnow
+from vault.db.base import Base, UTCDateTime, utcnow
 
 # The FTS5 table and its shadow tables (SQLite), the GIN index (PostgreSQL): made by the
 # migration, invisible to the models. Schema comparisons (Alembic autogenerate, the

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from types import TracebackType
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +39,16 @@ from vault.personal_data import IdentifierCipher
 from vault.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
+
+
+class PackageRepository(Protocol):
+    """A repository a package keeps in its own `db` module (OCR's texts, signing's certified
+    copies), built on the unit of work's session."""
+
+    def __init__(self, session: Session) -> None: ...
+
+
+RepositoryT = TypeVar("RepositoryT", bound=PackageRepository)
 
 
 class DatabaseUnavailable(VaultError):
@@ -73,6 +84,16 @@ class UnitOfWork:
         self.search = SearchRepository(session)
         self.signature_checks = SignatureCheckRepository(session)
         self._written: list[str] = []
+        self._package_repositories: dict[type, object] = {}
+
+    def repository(self, kind: type[RepositoryT]) -> RepositoryT:
+        """A package's own repository on this transaction (one per unit of work), so that the
+        vault's database layer needs to know nothing of the packages built on it."""
+        found = self._package_repositories.get(kind)
+        if found is None:
+            found = self._package_repositories[kind] = kind(self.session)
+        assert isinstance(found, kind)
+        return found
 
     def record(self, draft: AuditDraft) -> None:
         """Queues an audit entry, written when this unit of work ends: as it is if it commits,
