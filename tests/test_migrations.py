@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from tests.support import postgres
 from vault.db import create_engine_for, migrate
-from vault.db.models import Base
+from vault.db.schema import Base  # with every vault table on its metadata
 
 # Made by the search migration for one backend only, outside the ORM models: SQLite's FTS5
 # table with its shadow tables, and PostgreSQL's GIN expression index.

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, UTCDateTime
-from vault.db.models import AuditEntryRow
 
 
 class SignInThrottleRow(Base):
@@ -33,7 +32,3 @@ class TokenRevocationRow(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
-# An account's own sign-in events are read from the audit log by actor.
-Index("ix_audit_entries_actor_seq", AuditEntryRow.actor_id, AuditEntryRow.seq)

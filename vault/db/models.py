@@ -1,4 +1,6 @@
-"""Tables. Changed only through Alembic migrations (vault/db/migrations)."""
+"""The vault's core tables: owners, documents and blobs, dossiers, accounts, the catalogue,
+consents, the audit chain. Changed only through Alembic migrations (vault/db/migrations);
+vault.db.schema lists every module that declares vault tables."""
 
 from __future__ import annotations
 
@@ -243,6 +245,8 @@ class AuditEntryRow(Base):
     __table_args__ = (
         Index("ix_audit_entries_owner_seq", "owner_id", "seq"),
         Index("ix_audit_entries_agency_seq", "agency_code", "seq"),
+        # An account's own sign-in events are read from the audit log by actor.
+        Index("ix_audit_entries_actor_seq", "actor_id", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -283,11 +287,3 @@ class IdempotencyKeyRow(Base):
     request: Mapped[str] = mapped_column(String(255))  # what the key was first used for
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-from vault.db import auth_models as _auth_models  # noqa: E402, F401
-from vault.db import certification_models as _certification_models  # noqa: E402, F401
-from vault.db import job_models as _job_models  # noqa: E402, F401
-from vault.db import signature_models as _signature_models  # noqa: E402, F401
-from vault.db import staging_models as _staging_models  # noqa: E402, F401
-from vault.db import text_models as _text_models  # noqa: E402, F401

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from vault.db import models as _models  # noqa: F401 - every table on the metadata
-from vault.db.base import Base
 from vault.db.engine import create_engine_for
+from vault.db.schema import Base  # with every vault table on its metadata
 
 config = context.config
 url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
