@@ -281,7 +281,7 @@ def cmd_trust_roots(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from signing.verify.errors import VerifierError
-    from signing.verify_settings import VerifySettings
+    from signing.verify.verifier_settings import VerifySettings
 
     try:
         roots = VerifySettings().trust().roots

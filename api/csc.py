@@ -1,10 +1,11 @@
-"""The signing service's HTTP layer: the Cloud Signature Consortium API over `signing`.
+"""The signing service's HTTP layer: the Cloud Signature Consortium API over `signing.csc_server`.
 
 Endpoints (POST, JSON) under `/csc/v1/` and `/csc/v2/`: `info`, `credentials/list`,
 `credentials/info`, `credentials/authorize`, `signatures/signHash`. Both prefixes accept the
 CSC v1.0.4 field names (`hash`, `hashAlgo`, `PIN`, `OTP` — what pyHanko's `CSCSigner` sends)
 and the v2 ones (`hashes`, `hashAlgorithmOID`, `authData`). Errors are CSC/OAuth JSON,
-`{"error": "...", "error_description": "..."}`, mapped from `signing.errors` in one table.
+`{"error": "...", "error_description": "..."}`, mapped from `signing.csc_server.errors` in one
+table.
 
 Every endpoint but `info` needs the calling system's bearer token. Nothing here logs a
 request body: bodies carry PINs, OTPs and SADs.
@@ -29,9 +30,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from signing.algorithms import HashAlgorithm
-from signing.callers import Caller
-from signing.errors import (
+from signing.csc_server.algorithms import HashAlgorithm
+from signing.csc_server.callers import Caller
+from signing.csc_server.errors import (
     AuditUnavailable,
     CallerNotAuthenticated,
     ConfigurationError,
@@ -46,8 +47,8 @@ from signing.errors import (
     UnknownCredential,
     WrongAuthenticationFactor,
 )
-from signing.service import SERVICE_NAME, CredentialInfo, SigningService
-from signing.settings import SigningSettings
+from signing.csc_server.server_settings import SigningSettings
+from signing.csc_server.service import SERVICE_NAME, CredentialInfo, SigningService
 
 log = logging.getLogger("api.csc")
 
@@ -394,7 +395,7 @@ def serve(
     login, and SADs live in its memory) until SIGINT/SIGTERM."""
     import uvicorn
 
-    from signing.runtime import SigningRuntime
+    from signing.csc_server.assembly import SigningRuntime
 
     settings = settings or SigningSettings()
     host, port = host or settings.host, port or settings.port

@@ -32,7 +32,7 @@ DEMO_CLIENT = "demo-system"
 # Where `vault dev-seed` keeps the demo system's secret (the vault keeps only its hash), as
 # shell `export` lines for the SDK's settings: `source var/dev-client.env`.
 DEV_CLIENT_FILE = Path("var/dev-client.env")
-# Which development signing credential (signing/runtime.py DEV_CREDENTIALS) each demo
+# Which development signing credential (signing/csc_server/assembly.py DEV_CREDENTIALS) each demo
 # officer signs with, and the office's seal.
 DEV_SIGNING_OFFICERS = {"chungthuc": "h57-officer-an", "trakq": "h57-officer-binh"}
 DEV_SEALS = {AGENCY[0]: "h57-seal-server"}  # PIN only: unattended, not throttled by OTP

@@ -52,7 +52,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from bench import _common
 from bench._common import log
-from signing.pki import DevPki, start_dev_pki
+from signing.csc_server.dev_pki import DevPki, start_dev_pki
 from signing.verify import Indication, TrustSettings, Verifier, fast_hex
 from tests.signing.verify.pdfs import result_document
 

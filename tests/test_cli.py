@@ -195,7 +195,8 @@ def test_the_verify_command_loads_no_pdf_library_in_its_own_process() -> None:
     """`vault verify` parses, reads settings and starts its bounded worker; pyHanko and PDFium
     load in that worker only, so the command does not pay for them twice."""
     code = (
-        "import sys, api.cli, signing.verify.cli, signing.verify_settings, signing.verify.pool\n"
+        "import sys, api.cli, signing.verify.cli, signing.verify.pool\n"
+        "import signing.verify.verifier_settings\n"
         "from signing.verify import VerificationReport, cannot_validate\n"
         "names = ('pyhanko', 'pypdfium2', 'sqlalchemy', 'fastapi')\n"
         "heavy = [m for m in names if m in sys.modules]\n"

@@ -173,7 +173,7 @@ def test_concurrent_appends_keep_one_unbroken_chain(vault: Vault) -> None:
 def test_the_chain_head_is_anchored_with_an_rfc3161_timestamp(
     client: TestClient, vault: Vault, tmp_path: Path
 ) -> None:
-    from signing.pki import start_dev_pki
+    from signing.csc_server.dev_pki import start_dev_pki
     from vault.audit import anchor_head, verify_anchors
 
     owner = create_owner(client)

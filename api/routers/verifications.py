@@ -35,7 +35,7 @@ from signing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
 from signing.verify.sniff import sniff_pdf
-from signing.verify_settings import VerifySettings
+from signing.verify.verifier_settings import VerifySettings
 from vault.runtime import Vault
 
 router = APIRouter(tags=["verifications"])

@@ -152,7 +152,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `vault verify`; returns the exit status."""
     from signing.verify.etsi_xml import render
     from signing.verify.trust import TrustSettings
-    from signing.verify_settings import VerifySettings
+    from signing.verify.verifier_settings import VerifySettings
 
     parser = _parser()
     try:

@@ -41,7 +41,7 @@ from vault_client.types import (
 )
 from vault_client.verification import verify_pdf
 
-from signing.pki import DevPki
+from signing.csc_server.dev_pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, jpeg_bytes, pdf_bytes, png_bytes

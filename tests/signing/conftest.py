@@ -28,15 +28,15 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from api.csc import create_csc_app
-from signing.audit import JsonLinesSignatureLog
-from signing.callers import CallerRegistry, token_digest
 from signing.client import csc_signer
-from signing.credentials import PinHasher
-from signing.pki import DevPki
-from signing.runtime import DevEnvironment, SigningRuntime
-from signing.service import AuthPolicy, SigningService
-from signing.settings import ClientSettings, SigningSettings
-from signing.state import CredentialStateStore, InMemoryStateStore
+from signing.csc_server.assembly import DevEnvironment, SigningRuntime
+from signing.csc_server.callers import CallerRegistry, token_digest
+from signing.csc_server.credentials import PinHasher
+from signing.csc_server.dev_pki import DevPki
+from signing.csc_server.server_settings import ClientSettings, SigningSettings
+from signing.csc_server.service import AuthPolicy, SigningService
+from signing.csc_server.signature_log import JsonLinesSignatureLog
+from signing.csc_server.state import CredentialStateStore, InMemoryStateStore
 from tests.support.live import serve
 
 VAULT_TOKEN = "test-vault-token-0123456789abcdef"

@@ -19,11 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.csc import create_csc_app
-from signing.credentials import totp, totp_step
-from signing.errors import CredentialLocked, InvalidSAD, WrongAuthenticationFactor
-from signing.runtime import DEV_CREDENTIALS
-from signing.service import AuthPolicy, SigningService
-from signing.state import JsonFileStateStore
+from signing.csc_server.assembly import DEV_CREDENTIALS
+from signing.csc_server.errors import CredentialLocked, InvalidSAD, WrongAuthenticationFactor
+from signing.csc_server.service import AuthPolicy, SigningService
+from signing.csc_server.state import JsonFileStateStore
+from signing.totp import totp, totp_step
 from tests.signing.conftest import AGENCY_TOKEN, VAULT_TOKEN
 
 SHA256_RSA = "1.2.840.113549.1.1.11"

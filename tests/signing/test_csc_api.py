@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
-from signing.runtime import DEV_CREDENTIALS
+from signing.csc_server.assembly import DEV_CREDENTIALS
 from tests.signing.conftest import AGENCY_TOKEN, VAULT_TOKEN
 from tests.signing.seal_otp import seal_otp
 

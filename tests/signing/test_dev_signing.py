@@ -201,8 +201,8 @@ def test_the_demo_citizen_has_papers_to_reuse_and_one_to_refuse(dev_vault: str) 
 
 def test_the_demo_seal_needs_no_one_time_password(tmp_path: Path) -> None:
     from api.devseed import DEV_SEALS, DEV_SIGNING_OFFICERS
+    from signing.csc_server.assembly import DEV_CREDENTIALS
     from signing.devenv import dev_signer_settings
-    from signing.runtime import DEV_CREDENTIALS
 
     credentials = {
         c.id: {"pin": c.pin, "otp_secret_base32": "JBSWY3DPEHPK3PXP" if c.otp_secret else None}

@@ -28,8 +28,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from signing.pki import DevPki
-from signing.runtime import SigningRuntime
+from signing.csc_server.assembly import SigningRuntime
+from signing.csc_server.dev_pki import DevPki
 from tests.signing.conftest import RemoteSigning, asn1_cert
 
 CASES = [

@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from signing import token as token_module
-from signing.algorithms import HashAlgorithm, KeyKind
-from signing.errors import ConfigurationError, TokenFailure
-from signing.pki import DevPki
-from signing.runtime import DevEnvironment
+from signing.csc_server import token as token_module
+from signing.csc_server.algorithms import HashAlgorithm, KeyKind
+from signing.csc_server.assembly import DevEnvironment
+from signing.csc_server.dev_pki import DevPki
+from signing.csc_server.errors import ConfigurationError, TokenFailure
 
 
 @pytest.mark.parametrize("label", ["officer-an", "officer-binh", "seal-h57"])

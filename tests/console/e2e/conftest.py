@@ -38,7 +38,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from ocr.worker import OcrWorker
-from signing.settings import DEVELOPMENT_CLIENT_TOKEN
+from signing.csc_server.server_settings import DEVELOPMENT_CLIENT_TOKEN
 from signing.signer_settings import SealCredential, SignerSettings
 from signing.verify.pool import Verifier
 from signing.verify.trust import TrustSettings

@@ -32,14 +32,14 @@ from pyhanko_certvalidator import ValidationContext
 from api import create_app
 from api.csc import create_csc_app
 from api.routers import signing as signing_routes
-from signing.audit import JsonLinesSignatureLog
-from signing.callers import CallerRegistry, token_digest
-from signing.credentials import PinHasher
-from signing.pki import DevPki
-from signing.runtime import DevEnvironment, SigningRuntime
-from signing.service import AuthPolicy, SigningService
+from signing.csc_server.assembly import DevEnvironment, SigningRuntime
+from signing.csc_server.callers import CallerRegistry, token_digest
+from signing.csc_server.credentials import PinHasher
+from signing.csc_server.dev_pki import DevPki
+from signing.csc_server.service import AuthPolicy, SigningService
+from signing.csc_server.signature_log import JsonLinesSignatureLog
+from signing.csc_server.state import InMemoryStateStore
 from signing.signer_settings import SealCredential, SignerSettings
-from signing.state import InMemoryStateStore
 from signing.wiring import VaultSigning
 from tests.people import AGENCY, People
 from tests.signing.conftest import asn1_cert

@@ -30,8 +30,8 @@ from pyhanko.sign.fields import MDPPerm
 
 from signing import copy_pdf
 from signing.certification import CopyRequest, RefusalReason
+from signing.csc_server.dev_pki import DevPki
 from signing.pades import VIETNAM_TIME
-from signing.pki import DevPki
 from signing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, pdf_bytes, png_bytes, tiff_bytes
 from tests.people import AGENCY, People
@@ -552,8 +552,8 @@ def test_migration_0004_runs_both_ways_on_sqlite_and_postgresql(tmp_path: Path) 
 
 
 def test_the_seal_one_time_passwords_are_never_reused() -> None:
-    from signing.credentials import totp
     from signing.pades import TotpSource
+    from signing.totp import totp
 
     now = [1_000_000.0]
     slept: list[float] = []

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
+from signing.csc_server.dev_pki import DevPki
 from signing.on_record import MAX_REVISIONS, _prefix_hashes
-from signing.pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.wiring import VaultSigning
 from tests.factories import pdf_bytes, signed_pdf_bytes

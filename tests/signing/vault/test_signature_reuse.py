@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
 from api.console.signatures import badge
-from signing.pki import DevPki
+from signing.csc_server.dev_pki import DevPki
 from signing.stored import verdict_of
 from signing.verify import Indication, TrustSettings, Verifier
 from signing.wiring import VaultSigning

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from signing.pki import DevPki
+from signing.csc_server.dev_pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.wiring import VaultSigning
 from tests.factories import png_bytes, upload

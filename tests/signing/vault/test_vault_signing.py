@@ -19,8 +19,8 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 
 from signing import extend
+from signing.csc_server.dev_pki import DevPki
 from signing.pades import protection
-from signing.pki import DevPki
 from signing.signer_settings import SignerSettings
 from signing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, pdf_bytes, upload

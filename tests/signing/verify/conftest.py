@@ -25,8 +25,8 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.client import csc_signer
-from signing.pki import DevPki
-from signing.runtime import DEV_CREDENTIALS
+from signing.csc_server.assembly import DEV_CREDENTIALS
+from signing.csc_server.dev_pki import DevPki
 from signing.verify import TrustSettings, Verifier
 from signing.verify.recovery import open_pdf
 from tests.signing.conftest import VAULT_TOKEN, asn1_cert

@@ -23,7 +23,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.pki import DevPki
+from signing.csc_server.dev_pki import DevPki
 from signing.verify import Indication, SubIndication, Verifier
 from signing.verify.algorithms import PLAIN_ECDSA
 from tests.signing.verify import pdfs

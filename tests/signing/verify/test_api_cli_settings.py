@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.routers import verifications
-from signing.pki import DevPki
+from signing.csc_server.dev_pki import DevPki
 from signing.verify import (
     Indication,
     ProblemCode,
@@ -26,7 +26,7 @@ from signing.verify import (
 )
 from signing.verify.etsi_xml import VR
 from signing.verify.trust import VerificationPolicy
-from signing.verify_settings import VerifySettings
+from signing.verify.verifier_settings import VerifySettings
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.signers import PdfTimeStamper
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
-from signing.pki import DevPki
+from signing.csc_server.dev_pki import DevPki
 from signing.verify import (
     Indication,
     SignatureLevel,

@@ -18,7 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from signing.pki import DevPki
+from signing.csc_server.dev_pki import DevPki
 from signing.verify import (
     ChangeKind,
     Coverage,

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from cryptography.hazmat.primitives import hashes
 
-from signing.errors import InvalidRequest
+from signing.csc_server.errors import InvalidRequest
 
 
 class KeyKind(StrEnum):

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from signing.algorithms import HashAlgorithm
-from signing.errors import InvalidSAD
+from signing.csc_server.algorithms import HashAlgorithm
+from signing.csc_server.errors import InvalidSAD
 
 
 @dataclass(frozen=True)

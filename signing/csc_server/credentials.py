@@ -3,7 +3,7 @@
 One credential per officer or agency seal. The PIN is kept only as an Argon2id hash of an
 HMAC of it under a server-side pepper: a PIN has a few digits, so no hash cost stops an
 offline search of a stolen credential file; the pepper, kept apart from that file, does.
-Online guessing is stopped by the failure counter and lock (`signing.service`).
+Online guessing is stopped by the failure counter and lock (`signing.csc_server.service`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import struct
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,8 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from signing.algorithms import KeyKind, SignatureAlgorithm, algorithms_for
-from signing.errors import ConfigurationError, UnknownCredential
+from signing.csc_server.algorithms import KeyKind, SignatureAlgorithm, algorithms_for
+from signing.csc_server.errors import ConfigurationError, UnknownCredential
+from signing.totp import totp, totp_step
 
 CURVE_OIDS = {"secp256r1": "1.2.840.10045.3.1.7", "secp384r1": "1.3.132.0.34"}
 
@@ -175,18 +175,6 @@ class PinHasher:
             raise ConfigurationError(f"credential {credential_id!r}: malformed PIN hash") from exc
         except VerificationError:
             return False
-
-
-def totp_step(when: float, period: int = 30) -> int:
-    return int(when // period)
-
-
-def totp(secret: bytes, step: int, digits: int = 6) -> str:
-    """RFC 6238 TOTP (HMAC-SHA1, as authenticator apps compute it) for a time step."""
-    mac = hmac.new(secret, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    code = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-    return f"{code:0{digits}d}"
 
 
 def match_totp(secret: bytes, otp: str, when: float | None = None, window: int = 1) -> int | None:

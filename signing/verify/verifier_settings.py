@@ -22,7 +22,7 @@ from vault.settings import Environment
 
 log = logging.getLogger("signing.verify")
 
-# The development PKI marks every subject with this (signing/devpki/certomancer.yml).
+# The development PKI marks every subject with this (signing/csc_server/devpki/certomancer.yml).
 DEVELOPMENT_MARK = "NOT FOR PRODUCTION"
 
 

@@ -28,17 +28,22 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from signing.algorithms import (
+from signing.csc_server.algorithms import (
     DIGEST_SIZES,
     HashAlgorithm,
     KeyKind,
     SignatureAlgorithm,
     resolve,
 )
-from signing.audit import SignatureLog, SignatureRecord
-from signing.callers import Caller, CallerRegistry
-from signing.credentials import Credential, CredentialRegistry, PinHasher, match_totp, utcnow
-from signing.errors import (
+from signing.csc_server.callers import Caller, CallerRegistry
+from signing.csc_server.credentials import (
+    Credential,
+    CredentialRegistry,
+    PinHasher,
+    match_totp,
+    utcnow,
+)
+from signing.csc_server.errors import (
     CredentialLocked,
     CredentialUnusable,
     InvalidRequest,
@@ -48,10 +53,11 @@ from signing.errors import (
     UnknownCredential,
     WrongAuthenticationFactor,
 )
-from signing.sad import SadGrant, SadStore
-from signing.state import CredentialState, CredentialStateStore
+from signing.csc_server.sad import SadGrant, SadStore
+from signing.csc_server.signature_log import SignatureLog, SignatureRecord
+from signing.csc_server.state import CredentialState, CredentialStateStore
 
-log = logging.getLogger("signing.service")
+log = logging.getLogger("signing.service")  # its name before the move, kept for log filters
 
 SERVICE_NAME = "Citizen vault remote signing service (ký số từ xa)"
 

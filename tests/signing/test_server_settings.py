@@ -1,4 +1,5 @@
-"""Settings refuse the development defaults in production; credentials load from a file."""
+"""The signing server's settings refuse the development defaults in production; credentials
+load from a file."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import ValidationError
 
-from signing.callers import token_digest
-from signing.credentials import CredentialRegistry, PinHasher
-from signing.errors import ConfigurationError
-from signing.pki import DevPki
-from signing.runtime import DevEnvironment, check_keys
-from signing.settings import ClientSettings, SigningSettings
+from signing.csc_server.assembly import DevEnvironment, check_keys
+from signing.csc_server.callers import token_digest
+from signing.csc_server.credentials import CredentialRegistry, PinHasher
+from signing.csc_server.dev_pki import DevPki
+from signing.csc_server.errors import ConfigurationError
+from signing.csc_server.server_settings import ClientSettings, SigningSettings
 
 PRODUCTION_OK = {
     "env": "production",

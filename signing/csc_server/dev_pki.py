@@ -2,9 +2,9 @@
 
 A root CA, an issuing CA, officer and agency-seal certificates (one revoked, one expired), an
 RFC 3161 timestamp authority, an OCSP responder and CRLs, described by
-`signing/devpki/certomancer.yml` and issued by certomancer. `start_dev_pki` binds a loopback
-port first and only then issues the certificates with that port in their URLs, so the
-OCSP, CRL and CA-issuer links in them reach the in-process server and tests fetch real
+`signing/csc_server/devpki/certomancer.yml` and issued by certomancer. `start_dev_pki` binds
+a loopback port first and only then issues the certificates with that port in their URLs, so
+the OCSP, CRL and CA-issuer links in them reach the in-process server and tests fetch real
 timestamps and revocation data.
 
 Production uses the licensed CA's certificates, TSA and OCSP: nothing here is used there.
@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from signing.errors import ConfigurationError
+from signing.csc_server.errors import ConfigurationError
 
 CONFIG_FILE = Path(__file__).with_name("devpki") / "certomancer.yml"
 ARCH = "vault-dev"

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from signing.errors import ConfigurationError
+from signing.csc_server.errors import ConfigurationError
 
 
 @dataclass(frozen=True)

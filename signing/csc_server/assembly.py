@@ -20,17 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from signing.audit import JsonLinesSignatureLog
-from signing.callers import CallerRegistry
-from signing.credentials import Credential, CredentialRegistry, PinHasher
-from signing.errors import ConfigurationError
-from signing.pki import RunningDevPki, start_dev_pki
-from signing.service import AuthPolicy, SigningService
-from signing.settings import DEVELOPMENT_CLIENT_ID, DEVELOPMENT_CLIENT_TOKEN, SigningSettings
-from signing.state import JsonFileStateStore
-from signing.token import Pkcs11Token, init_softhsm_token, write_softhsm_config
+from signing.csc_server.callers import CallerRegistry
+from signing.csc_server.credentials import Credential, CredentialRegistry, PinHasher
+from signing.csc_server.dev_pki import RunningDevPki, start_dev_pki
+from signing.csc_server.errors import ConfigurationError
+from signing.csc_server.server_settings import (
+    DEVELOPMENT_CLIENT_ID,
+    DEVELOPMENT_CLIENT_TOKEN,
+    SigningSettings,
+)
+from signing.csc_server.service import AuthPolicy, SigningService
+from signing.csc_server.signature_log import JsonLinesSignatureLog
+from signing.csc_server.state import JsonFileStateStore
+from signing.csc_server.token import Pkcs11Token, init_softhsm_token, write_softhsm_config
 
-log = logging.getLogger("signing.runtime")
+log = logging.getLogger("signing.runtime")  # its name before the move, kept for log filters
 
 DEV_HSM_LABEL = "vault-signing-dev"
 
@@ -40,7 +44,7 @@ class DevCredential:
     """A credential of the embedded development default. Its PIN is public."""
 
     id: str
-    cert_label: str  # in signing/devpki/certomancer.yml
+    cert_label: str  # in signing/csc_server/devpki/certomancer.yml
     user_id: str
     description: str
     pin: str

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from signing.errors import AuditUnavailable
+from signing.csc_server.errors import AuditUnavailable
 
 GENESIS = "0" * 64
 

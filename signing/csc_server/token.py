@@ -33,8 +33,8 @@ from pkcs11 import Attribute, Mechanism, ObjectClass
 from pkcs11.util.ec import decode_ec_private_key
 from pkcs11.util.rsa import decode_rsa_private_key
 
-from signing.algorithms import HashAlgorithm, KeyKind
-from signing.errors import ConfigurationError, TokenFailure
+from signing.csc_server.algorithms import HashAlgorithm, KeyKind
+from signing.csc_server.errors import ConfigurationError, TokenFailure
 
 SOFTHSM_LIBRARY = Path("/usr/lib/softhsm/libsofthsm2.so")
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from signing.audit import JsonLinesSignatureLog, SignatureRecord, verify_chain
-from signing.callers import CallerRegistry, token_digest
-from signing.credentials import PinHasher
-from signing.errors import AuditUnavailable, SignatureCheckFailed
-from signing.runtime import SigningRuntime
-from signing.service import SigningService
-from signing.state import InMemoryStateStore
+from signing.csc_server.assembly import SigningRuntime
+from signing.csc_server.callers import CallerRegistry, token_digest
+from signing.csc_server.credentials import PinHasher
+from signing.csc_server.errors import AuditUnavailable, SignatureCheckFailed
+from signing.csc_server.service import SigningService
+from signing.csc_server.signature_log import JsonLinesSignatureLog, SignatureRecord, verify_chain
+from signing.csc_server.state import InMemoryStateStore
 from tests.signing.conftest import VAULT_TOKEN
 
 SHA256_RSA = "1.2.840.113549.1.1.11"

@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from signing.errors import CallerNotAuthenticated, ConfigurationError
+from signing.csc_server.errors import CallerNotAuthenticated, ConfigurationError
 
 ALL_CREDENTIALS = "*"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from signing.token import SOFTHSM_LIBRARY
+from signing.csc_server.token import SOFTHSM_LIBRARY
 from vault.settings import Environment
 
 # Public on purpose, for the embedded development default only; refused in production.
