@@ -63,11 +63,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"Officer console on http://{host}:{port}/console/",
         flush=True,
     )
+    from api.logs import configure_logging
+
+    configure_logging(settings.log_format, logging.getLevelName(args.log_level.upper()))
     uvicorn.run(
         create_app(settings, signer_settings=signer_settings),
         host=host,
         port=port,
         log_level=args.log_level,
+        log_config=None,  # configure_logging's handler: JSON lines or text, with request ids
     )
     return 0
 
