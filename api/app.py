@@ -141,6 +141,15 @@ def create_app(
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one process of `vault serve --workers N`, from VAULT_* variables."""
+    from api.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)
+
+
 def upload_limits(app: FastAPI, settings: Settings) -> dict[Callable[..., Any], Limit]:
     """The routes that take a file, and their body limit; every other route takes a body of
     kilobytes (`api.body_limit.SMALL_BODY_BYTES`). The verification uploads get the

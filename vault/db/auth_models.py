@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import Double, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, UTCDateTime
@@ -37,3 +37,13 @@ class TokenRevocationRow(Base):
 
 # An account's own sign-in events are read from the audit log by actor.
 Index("ix_audit_entries_actor_seq", AuditEntryRow.actor_id, AuditEntryRow.seq)
+
+
+class RateLimitRow(Base):
+    """A client's place in the shared rate limiter (vault.db.rate_limit_store): its GCRA
+    theoretical arrival time, in seconds since the epoch. Unlogged on PostgreSQL."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)
