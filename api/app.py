@@ -17,6 +17,7 @@ from api.console import verify as console_verify
 from api.deps import limit_by_address, only_declared_query
 from api.headers import SecurityHeaders
 from api.logs import redact_access_log
+from api.observability import RequestObservation
 from api.routers import (
     auth,
     catalogue,
@@ -24,6 +25,7 @@ from api.routers import (
     dossiers,
     health,
     me,
+    metrics,
     owners,
     public_verify,
     search,
@@ -104,6 +106,7 @@ def create_app(
         app.state.vault = vault
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth.public)
     routers = (
         auth.router,
@@ -133,7 +136,18 @@ def create_app(
     app.add_middleware(BodySizeLimit, per_endpoint=upload_limits(app, settings))
     # Outermost: its headers are on every answer, the body limit's 413 included.
     app.add_middleware(SecurityHeaders, production=settings.env is Environment.PRODUCTION)
+    # Outside everything: every answer is timed and carries its request id.
+    app.add_middleware(RequestObservation)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one process of `vault serve --workers N`, from VAULT_* variables."""
+    from api.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 def upload_limits(app: FastAPI, settings: Settings) -> dict[Callable[..., Any], Limit]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from signing.signer_settings import SignerSettings
@@ -54,6 +54,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     _prepare_embedded(settings)
     host, port = args.host or settings.host, args.port or settings.port
+    if args.workers < 1:
+        print("error: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if args.workers > 1 and args.dev_signing is not None:
+        # Each process builds its app from the environment; the development signer's
+        # settings exist only in this process. Name the signing service with VAULT_SIGNER_*.
+        print("error: --dev-signing serves one process; drop --workers", file=sys.stderr)
+        return 2
     signer_settings = None
     if args.dev_signing is not None:
         signer_settings = _dev_signer_settings(args, settings, f"http://{host}:{port}")
@@ -63,12 +71,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"Officer console on http://{host}:{port}/console/",
         flush=True,
     )
-    uvicorn.run(
-        create_app(settings, signer_settings=signer_settings),
-        host=host,
-        port=port,
-        log_level=args.log_level,
-    )
+    from api.logs import configure_logging
+
+    configure_logging(settings.log_format, logging.getLevelName(args.log_level.upper()))
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": args.log_level,
+        "log_config": None,  # configure_logging's handler: JSON lines or text, request ids
+    }
+    if args.workers > 1:
+        # Each process imports the app from the environment (uvicorn's supervisor restarts a
+        # process that dies).
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=args.workers, **common)
+    else:
+        uvicorn.run(create_app(settings, signer_settings=signer_settings), **common)
     return 0
 
 
@@ -328,6 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="sign through the development signing service whose dev-credentials.json this is",
     )
     serve.add_argument("--dev-signing-url", default="http://127.0.0.1:8010")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="serve with this many processes on the one port (default: %(default)s); what they "
+        "share (rate limits, sign-in throttles, revocations, numbering, jobs) is in the database",
+    )
     serve.set_defaults(func=cmd_serve)
 
     signing = sub.add_parser("signing-serve", help="serve the remote signing service (CSC API)")

@@ -16,12 +16,14 @@ import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from vault import metrics
 from vault.audit_types import Anchor
 from vault.domain import AuditEntry
 from vault.errors import AuditUnavailable
@@ -102,6 +104,7 @@ def chain(drafts: list[AuditDraft], seq: int, prev: str) -> list[AuditEntry]:
 class _Pending:
     drafts: list[AuditDraft]
     done: Future[list[AuditEntry]] = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.perf_counter)
 
 
 class AuditLog:
@@ -173,8 +176,11 @@ class AuditLog:
                     for p in batch:
                         p.done.set_exception(exc)
                     return
+        durable = time.perf_counter()
+        metrics.audit_batch_entries.observe(len(drafts))
         i = 0
         for p in batch:
+            metrics.audit_lag_seconds.observe(durable - p.queued_at)
             p.done.set_result(entries[i : i + len(p.drafts)])
             i += len(p.drafts)
 

@@ -1,7 +1,8 @@
-"""Per-client rate limiting: a token bucket per key, in this process's memory.
+"""Per-client rate limiting: a token bucket per key.
 
-Several API processes each keep their own buckets, so the effective limit is per process;
-a shared limiter (Redis, or the gateway in front) is the production answer.
+On PostgreSQL every API process shares one bucket per client, kept in the database
+(`SharedRateLimiter`); on the embedded SQLite default, one process on one machine, the buckets
+are in this process's memory (`RateLimiter`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from typing import Protocol
 
 from vault.errors import RateLimited
 
@@ -33,3 +35,22 @@ class RateLimiter:
             if len(self._buckets) >= self._max_keys and key not in self._buckets:
                 self._buckets.clear()  # crude, bounded memory under key floods
             self._buckets[key] = (tokens - 1, now)
+
+
+class RateStore(Protocol):
+    def take(self, key: str, now: float, interval: float, window: float) -> float | None: ...
+
+
+class SharedRateLimiter:
+    """The same limit, kept in the metadata database so that every API process counts
+    against one bucket per client (`vault.db.rate_limit_store`)."""
+
+    def __init__(self, store: RateStore, per_minute: int, *, burst: int | None = None) -> None:
+        self.interval = 60.0 / per_minute
+        self.burst = float(burst if burst is not None else max(1, per_minute // 10))
+        self._store = store
+
+    def check(self, key: str) -> None:
+        wait = self._store.take(key, time.time(), self.interval, self.burst * self.interval)
+        if wait is not None:
+            raise RateLimited("too many requests: slow down", retry_after=max(1, math.ceil(wait)))

@@ -13,9 +13,10 @@ from vault.auth.tokens import TokenKeys, TokenService
 from vault.content import ContentLimits
 from vault.crypto import Keyring
 from vault.db import Engine, UnitOfWorkFactory, create_engine_for, ping, session_factory
+from vault.db.rate_limit_store import DatabaseRateStore
 from vault.errors import StorageUnavailable
 from vault.personal_data import IdentifierCipher
-from vault.ratelimit import RateLimiter
+from vault.ratelimit import RateLimiter, SharedRateLimiter
 from vault.services import DocumentService, DossierService, OwnerService
 from vault.services.access_log import AccessLogService
 from vault.services.catalogue import CatalogueService
@@ -95,6 +96,13 @@ def build_oidc(settings: Settings) -> OidcConfig | None:
     return None
 
 
+def build_rate_limiter(settings: Settings, engine: Engine) -> RateLimiter | SharedRateLimiter:
+    """Shared by every API process on PostgreSQL; in memory on the one-machine SQLite default."""
+    if engine.dialect.name == "postgresql":
+        return SharedRateLimiter(DatabaseRateStore(engine), settings.rate_limit_per_minute)
+    return RateLimiter(settings.rate_limit_per_minute)
+
+
 @dataclass
 class Vault:
     """Everything a request or a command needs, built once per process."""
@@ -105,7 +113,7 @@ class Vault:
     keyring: Keyring
     access: AccessPolicy
     auth: AuthService
-    rate_limiter: RateLimiter
+    rate_limiter: RateLimiter | SharedRateLimiter
     owners: OwnerService
     documents: DocumentService
     dossiers: DossierService
@@ -152,7 +160,7 @@ class Vault:
                     max_backoff_seconds=settings.signin_max_backoff_seconds,
                 ),
             ),
-            rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+            rate_limiter=build_rate_limiter(settings, engine),
             owners=OwnerService(),
             documents=documents,
             dossiers=DossierService(access, signatures),

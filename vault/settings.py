@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     audit_tsa_url: str | None = None
     audit_anchor_interval_seconds: int = Field(default=3600, ge=0)
 
+    # /metrics (Prometheus): with a token, only a scraper sending it as a bearer token reads
+    # them; without one they are open in development and switched off in production.
+    metrics_token: SecretStr | None = None
+    # Log lines of `vault serve` and `vault worker`: "json" (one object per line, for a log
+    # shipper) or "text" (for a terminal).
+    log_format: Literal["text", "json"] = "text"
+
     # Requests per minute per client (token subject or address), with bursts of a tenth.
     rate_limit_per_minute: int = Field(default=1200, ge=1)
 

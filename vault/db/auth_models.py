@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Double, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vault.db.base import Base, UTCDateTime
@@ -32,3 +32,13 @@ class TokenRevocationRow(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RateLimitRow(Base):
+    """A client's place in the shared rate limiter (vault.db.rate_limit_store): its GCRA
+    theoretical arrival time, in seconds since the epoch. Unlogged on PostgreSQL."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)
