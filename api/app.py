@@ -16,6 +16,7 @@ from api.console import dossiers as console_dossiers
 from api.console import verify as console_verify
 from api.deps import limit_by_address, only_declared_query
 from api.headers import SecurityHeaders
+from api.job_handlers import start_embedded_worker
 from api.logs import redact_access_log
 from api.observability import RequestObservation
 from api.routers import (
@@ -24,6 +25,7 @@ from api.routers import (
     documents,
     dossiers,
     health,
+    jobs,
     me,
     metrics,
     owners,
@@ -33,7 +35,6 @@ from api.routers import (
 )
 from api.routers import signing as signing_routes
 from api.text_guard import ControlCharacterGuard
-from ocr.worker import embedded_worker_wanted, start_background_worker
 from signing.signer_settings import SignerSettings
 from signing.stored import VerifierSignatureChecker
 from signing.wiring import VaultSigning
@@ -74,12 +75,9 @@ def create_app(
         # collector's full passes, which otherwise pause a request for ~100 ms now and then.
         gc.collect()
         gc.freeze()
-        # The embedded default OCRs uploads in this process; production runs `vault worker`.
-        worker = (
-            start_background_worker(app.state.vault)
-            if embedded_worker_wanted(app.state.vault.settings)
-            else None
-        )
+        # The embedded default runs jobs (OCR of uploads) in this process; production runs
+        # `vault worker`.
+        worker = start_embedded_worker(app.state.vault)
         try:
             yield
         finally:
@@ -115,6 +113,7 @@ def create_app(
         dossiers.router,
         catalogue.router,
         me.router,
+        jobs.router,
         search.router,
         signing_routes.router,
         verifications.stored_router,

@@ -328,7 +328,7 @@ def cmd_trust_roots(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from api import cli_backup
+    from api import cli_backup, cli_jobs
     from ocr import cli as ocr_cli
     from vault.auth.actors import Role
 
@@ -417,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     anchor.add_argument("--tsa", help="timestamp authority URL (default: VAULT_AUDIT_TSA_URL)")
     anchor.set_defaults(func=cmd_audit_anchor)
 
-    ocr_cli.register(sub, _settings)  # worker, reindex, ocr
+    cli_jobs.register(sub, _settings)  # worker, jobs
+    ocr_cli.register(sub, _settings)  # reindex, ocr
     cli_backup.register(sub, _settings)  # backup, restore
 
     seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")

@@ -1,19 +1,17 @@
-"""Commands of the `vault` CLI for OCR and search: `vault worker`, `vault reindex`,
-`vault ocr FILE...`. `api.cli` adds them with `register(sub, settings)`."""
+"""Commands of the `vault` CLI for OCR and search: `vault reindex`, `vault ocr FILE...`.
+`api.cli` adds them with `register(sub, settings)`; OCR jobs run under `vault worker`
+(api.cli_jobs), with every other kind of job."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
-# The pipeline, the worker and the runtime are imported by the command that runs them:
+# The pipeline and the runtime are imported by the command that runs them:
 # `vault --help` and the other commands must not pay for PDFium, Pillow and SQLAlchemy.
 if TYPE_CHECKING:
     from vault.settings import Settings
@@ -21,30 +19,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SettingsFactory = Callable[[], "Settings"]
-
-
-def worker_main(args: argparse.Namespace, settings: Settings) -> int:
-    """Runs one OCR worker until SIGTERM or Ctrl-C (the job in hand is given back), or with
-    --once until no job is due. Run several, on several machines, for more throughput."""
-    from ocr.worker import run_worker
-    from vault.runtime import Vault
-
-    vault = Vault.from_settings(settings)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: stopping after giving back the current job", signum)
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        done = run_worker(vault, once=args.once, stop_event=stop)
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        vault.close()
-    print(f"{done} OCR jobs taken", file=sys.stderr)
-    return 0
 
 
 def reindex_main(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,14 +70,8 @@ def ocr_main(args: argparse.Namespace, settings: Settings | None = None) -> int:
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], settings: SettingsFactory
 ) -> None:
-    """Adds `worker`, `reindex` and `ocr` to the `vault` command's subcommands. `settings`
-    builds the configuration (api.cli's, which explains a bad one)."""
-    worker = sub.add_parser("worker", help="run an OCR worker (until stopped)")
-    worker.add_argument(
-        "--once", action="store_true", help="stop when no job is due instead of waiting"
-    )
-    worker.set_defaults(func=lambda a: worker_main(a, settings()))
-
+    """Adds `reindex` and `ocr` to the `vault` command's subcommands. `settings` builds the
+    configuration (api.cli's, which explains a bad one)."""
     rebuild = sub.add_parser("reindex", help="rebuild the search index from stored documents")
     rebuild.add_argument("--batch", type=int, default=200, help="documents per transaction")
     rebuild.add_argument(

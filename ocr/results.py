@@ -14,7 +14,7 @@ from vault.auth import Actor
 from vault.db import UnitOfWork
 from vault.domain import Document
 from vault.errors import NotFound
-from vault.jobs import Job, JobKind, JobStatus
+from vault.jobs import OCR_KIND, Job, JobStatus
 from vault.services.derived_files import DerivedFileService
 from vault.texts import DerivedFile, DerivedKind, ExtractedPage, ExtractedText, Suggestion
 
@@ -43,6 +43,7 @@ def _state(job: Job | None) -> OcrState:
         JobStatus.RUNNING: OcrStatus.RUNNING,
         JobStatus.DONE: OcrStatus.DONE,
         JobStatus.FAILED: OcrStatus.FAILED,
+        JobStatus.CANCELLED: OcrStatus.FAILED,  # stopped on request: no text either
     }[job.status]
     return OcrState(status, job.attempts, job.last_error, job.updated_at)
 
@@ -50,7 +51,7 @@ def _state(job: Job | None) -> OcrState:
 def ocr_states(uow: UnitOfWork, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OcrState]:
     """The OCR state of documents the caller has already been allowed to see (one query),
     e.g. for the `ocr_status` of document listings."""
-    latest = uow.jobs.latest_for(document_ids, JobKind.OCR)
+    latest = uow.jobs.latest_for(document_ids, OCR_KIND)
     return {d: _state(latest.get(d)) for d in document_ids}
 
 

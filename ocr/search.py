@@ -33,7 +33,7 @@ from vault.db import UnitOfWork, UnitOfWorkFactory
 from vault.db.text_repository import IndexEntry, IndexFilters, IndexScope, LexemeMatch
 from vault.domain import Document, Page
 from vault.errors import InvalidInput, PermissionDenied
-from vault.jobs import JobKind
+from vault.jobs import OCR_KIND, JobSubject
 from vault.services import cursors
 from vault.texts import ExtractedPage
 
@@ -145,10 +145,10 @@ def reindex(
                 index_document(uow, document, texts[document.id])
             if enqueue_missing_ocr:
                 extracted = uow.texts.extracted(ids)
-                jobs = uow.jobs.latest_for(ids, JobKind.OCR)
+                jobs = uow.jobs.latest_for(ids, OCR_KIND)
                 for document_id in ids:
                     if document_id not in extracted and document_id not in jobs:
-                        uow.jobs.enqueue(JobKind.OCR, document_id)
+                        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document_id))
                         enqueued += 1
             uow.commit()
         done += len(documents)

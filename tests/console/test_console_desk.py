@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from ocr.worker import OcrWorker
+from ocr.worker import ocr_runner
 from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
     PASSWORD,
     Browser,
@@ -301,7 +301,7 @@ def test_download_the_pdf_and_the_searchable_copy_under_the_api_rules(
     assert missing.status_code == 404
     assert not ENGLISH.search(missing.text) and "searchable copy" not in missing.text
     # After OCR the searchable PDF is offered and served.
-    OcrWorker(console.vault).run(once=True)
+    ocr_runner(console.vault).run(once=True)
     doc = page(b.get(f"/console/documents/{scan['id']}"))
     link = doc.get_element_by_id("download-searchable")
     r = b.get(link.get("href"))

@@ -21,26 +21,26 @@ import pypdfium2
 import pytest
 from fastapi.testclient import TestClient
 
+from api.cli_jobs import worker_main
 from ocr.classify import Classification
-from ocr.cli import ocr_main, worker_main
+from ocr.cli import ocr_main
 from ocr.errors import EngineFailure
 from ocr.results import OcrStatus, ocr_states
 from ocr.search import SearchFilters, SearchService
-from ocr.worker import (
-    BackgroundWorker,
-    Heartbeat,
-    OcrWorker,
-    Recognised,
-    WorkerConfig,
-    embedded_worker_wanted,
-    run_worker,
-)
+from ocr.worker import Heartbeat, Recognised, WorkerConfig, ocr_runner, run_worker
 from tests.conftest import Backend
 from tests.ocr.vault_support import api_client, new_owner, store, store_raw, text_page
 from tests.people import People
 from tests.test_atomicity import settings_env
 from vault.domain import DocumentOrigin, MediaType
-from vault.jobs import Job, JobKind, JobStatus
+from vault.jobs import (
+    OCR_KIND,
+    BackgroundRunner,
+    Job,
+    JobStatus,
+    JobSubject,
+    embedded_worker_wanted,
+)
 from vault.runtime import Vault
 from vault.services import NewDocument
 from vault.services.derived_files import DerivedFileService
@@ -87,7 +87,7 @@ def test_upload_creates_its_job_in_the_same_transaction(vault: Vault, people: Pe
 
     document = store(vault, clerk, owner, text_page("x"))
     job = one_job(vault, document.id)
-    assert (job.kind, job.status, job.attempts) == (JobKind.OCR, JobStatus.PENDING, 0)
+    assert (job.kind, job.status, job.attempts) == (OCR_KIND, JobStatus.PENDING, 0)
 
     # A reissue is a new document: it gets its own job.
     with vault.uows() as uow:
@@ -269,7 +269,7 @@ def test_failures_are_retried_with_backoff_then_parked(vault: Vault, people: Peo
         raise EngineFailure("tesseract exited with -11")
 
     settings = config(vault, max_attempts=3, retry_base_seconds=0.4, retry_max_seconds=10)
-    worker = OcrWorker(vault, settings, recogniser=broken)
+    worker = ocr_runner(vault, settings, recogniser=broken)
     delays = []
     for attempt in (1, 2):
         assert worker.process_next() is not None
@@ -302,7 +302,7 @@ def test_a_retry_that_succeeds_clears_the_error(vault: Vault, people: People) ->
             raise outcome
         return outcome
 
-    worker = OcrWorker(vault, config(vault, retry_base_seconds=0), recogniser=flaky)
+    worker = ocr_runner(vault, config(vault, retry_base_seconds=0), recogniser=flaky)
     assert worker.run(once=True) == 2
     job = one_job(vault, document.id)
     assert (job.status, job.attempts, job.last_error) == (JobStatus.DONE, 2, None)
@@ -314,7 +314,7 @@ DOOMED_WORKER = """
 import sys, time
 from dataclasses import replace
 from datetime import timedelta
-from ocr.worker import OcrWorker, WorkerConfig
+from ocr.worker import WorkerConfig, ocr_runner
 from vault.runtime import Vault
 from vault.settings import Settings
 
@@ -327,7 +327,7 @@ def reading(data, media_type, heartbeat):
     raise SystemExit("lease lost")
 
 config = replace(WorkerConfig.from_settings(vault.settings), lease=timedelta(seconds=1.5))
-OcrWorker(vault, config, recogniser=reading, name="doomed").process_next()
+ocr_runner(vault, config, recogniser=reading, name="doomed").process_next()
 """
 
 
@@ -352,7 +352,7 @@ def test_a_killed_workers_job_is_taken_over_after_its_lease(
         time.sleep(2)  # longer than the lease: renewed while the worker lives
         job = one_job(vault, document.id)
         assert (job.status, job.lease_owner, job.attempts) == (JobStatus.RUNNING, "doomed", 1)
-        rescuer = OcrWorker(vault, recogniser=lambda *_: fake_result("Đồng Nai"), name="rescuer")
+        rescuer = ocr_runner(vault, recogniser=lambda *_: fake_result("Đồng Nai"), name="rescuer")
         assert rescuer.process_next() is None, "a live worker's job is not taken"
         doomed.kill()
         doomed.wait(10)
@@ -384,7 +384,7 @@ def test_a_stopping_worker_gives_its_job_back(vault: Vault, people: People) -> N
 
         raise Interrupted
 
-    worker = BackgroundWorker(vault, recogniser=slow).start()
+    worker = BackgroundRunner(ocr_runner(vault, recogniser=slow)).start()
     assert reading.wait(10)
     worker.stop(10)
     assert not worker.alive
@@ -424,7 +424,7 @@ def test_concurrent_workers_never_take_the_same_job(vault: Vault, people: People
     document = store(vault, clerk, owner, text_page("x"))
     with vault.uows() as uow:
         for _ in range(39):
-            uow.jobs.enqueue(JobKind.OCR, document.id)
+            uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         uow.commit()
     taken: dict[str, list[uuid.UUID]] = {}
     start = threading.Barrier(4)
@@ -434,7 +434,7 @@ def test_concurrent_workers_never_take_the_same_job(vault: Vault, people: People
         start.wait()
         while True:
             with vault.uows() as uow:
-                job = uow.jobs.claim({JobKind.OCR}, name, timedelta(minutes=5))
+                job = uow.jobs.claim({OCR_KIND}, name, timedelta(minutes=5))
                 uow.commit()
             if job is None:
                 return
@@ -461,16 +461,16 @@ def test_postgres_claims_skip_locked_jobs_without_waiting(
     owner = new_owner(vault, clerk, CITIZEN, "Nguyễn Thị Hương")
     document = store(vault, clerk, owner, text_page("x"))
     with vault.uows() as uow:
-        uow.jobs.enqueue(JobKind.OCR, document.id)
+        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         uow.commit()
     with vault.uows() as first:
-        held = first.jobs.claim({JobKind.OCR}, "first", timedelta(minutes=1))
+        held = first.jobs.claim({OCR_KIND}, "first", timedelta(minutes=1))
         assert held is not None  # its row stays locked until this transaction ends
         started = time.monotonic()
         with vault.uows() as second:
-            other = second.jobs.claim({JobKind.OCR}, "second", timedelta(minutes=1))
+            other = second.jobs.claim({OCR_KIND}, "second", timedelta(minutes=1))
             assert other is not None and other.id != held.id
-            assert second.jobs.claim({JobKind.OCR}, "second", timedelta(minutes=1)) is None
+            assert second.jobs.claim({OCR_KIND}, "second", timedelta(minutes=1)) is None
             second.commit()
         assert time.monotonic() - started < 1, "the second claim waited on the first"
         first.commit()
@@ -482,9 +482,9 @@ def test_vault_worker_once_drains_the_queue(
     clerk = people.actor("clerk")
     owner = new_owner(vault, clerk, CITIZEN, "Nguyễn Thị Hương")
     document = store(vault, clerk, owner, text_page("tỉnh Đồng Nai"))
-    assert worker_main(argparse.Namespace(once=True), backend.settings) == 0
+    assert worker_main(argparse.Namespace(once=True, kinds=None), backend.settings) == 0
     assert one_job(vault, document.id).status is JobStatus.DONE
-    assert "1 OCR jobs taken" in capsys.readouterr().err
+    assert "1 jobs taken (ocr)" in capsys.readouterr().err
 
 
 def test_embedded_worker_runs_by_default_in_development_only() -> None:

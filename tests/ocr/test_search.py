@@ -315,7 +315,7 @@ def test_reindex_rebuilds_the_index_from_stored_documents(
 
     # A paper stored before OCR existed has no job: --ocr-missing queues one.
     with vault.uows() as uow:
-        uow.session.execute(delete(JobRow).where(JobRow.document_id == bare.id))
+        uow.session.execute(delete(JobRow).where(JobRow.subject_id == bare.id))
         uow.commit()
     report = reindex(vault.uows, enqueue_missing_ocr=True)
     assert (report.documents, report.ocr_enqueued) == (2, 1)

@@ -26,7 +26,7 @@ from vault.domain import (
     OwnerKind,
     new_id,
 )
-from vault.jobs import JobKind
+from vault.jobs import OCR_KIND, JobSubject
 from vault.runtime import Vault
 from vault.services import NewDocument
 from vault.services.documents import object_key
@@ -125,7 +125,7 @@ def store_raw(
         )
         uow.documents.add(document, wrapped)
         uow.flush()
-        uow.jobs.enqueue(JobKind.OCR, document.id)
+        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         uow.commit()
     return document
 

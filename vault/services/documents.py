@@ -36,7 +36,7 @@ from vault.errors import (
     UnreadableContent,
     UnsupportedMediaType,
 )
-from vault.jobs import JobKind
+from vault.jobs import OCR_KIND, JobSubject
 from vault.services import cursors
 
 
@@ -166,7 +166,7 @@ class DocumentService:
         uow.documents.add(document, wrapped)
         uow.flush()
         # In this transaction: the document never exists without its OCR job.
-        uow.jobs.enqueue(JobKind.OCR, document.id)
+        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         if dossier_id is not None:
             # A signed file scanned in for a dossier meets reuse's rule before it is attached.
             if self.signature_gate is not None:
@@ -386,7 +386,7 @@ class DocumentService:
         uow.documents.mark_superseded(locked.id)
         uow.documents.add(document, wrapped)
         uow.flush()
-        uow.jobs.enqueue(JobKind.OCR, document.id)
+        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         uow.record(
             audit_draft(
                 actor,

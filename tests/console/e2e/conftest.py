@@ -37,7 +37,7 @@ from playwright.sync_api import Browser, BrowserType, Page, Playwright, sync_pla
 from pydantic import SecretStr
 
 from api import create_app
-from ocr.worker import OcrWorker
+from ocr.worker import ocr_runner
 from signing.csc_server.server_settings import DEVELOPMENT_CLIENT_TOKEN
 from signing.signer_settings import SealCredential, SignerSettings
 from signing.verify.pool import Verifier
@@ -331,7 +331,7 @@ def seed(vault: Vault) -> tuple[People, str, str, dict[str, str]]:
         }
         uow.commit()
     # The real OCR worker, once, over what was just stored (search then has words to find).
-    OcrWorker(vault).run(once=True)
+    ocr_runner(vault).run(once=True)
     return people, str(owner.id), str(other_owner.id), documents
 
 
