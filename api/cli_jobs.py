@@ -37,8 +37,10 @@ def worker_main(args: argparse.Namespace, settings: Settings) -> int:
     """Runs one worker until SIGTERM or Ctrl-C (the job in hand is given back), or with
     --once until no job is due. Run several, on several machines, for more throughput."""
     from api.job_handlers import job_runner
+    from api.logs import configure_logging
     from vault.runtime import Vault
 
+    configure_logging(settings.log_format)
     vault = Vault.from_settings(settings)
     try:
         try:

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from api import create_app
 from api.logs import JsonLogFormatter, RequestIdFilter
 from tests.conftest import Backend
-from tests.factories import CITIZEN_ID
+from tests.factories import CITIZEN_ID, create_owner, pdf_bytes, upload
 from tests.people import People
 from tests.support.live import serve
 from vault.runtime import Vault
@@ -78,6 +78,29 @@ def guarded(backend: Backend) -> Iterator[Vault]:
     v = Vault.from_settings(settings, blobs=backend.store)
     yield v
     v.close()
+
+
+def test_metrics_show_the_job_queues_and_a_job_keeps_its_request_id(
+    vault: Vault, client: TestClient
+) -> None:
+    owner_id = create_owner(client)
+    doc = upload(
+        client,
+        owner_id,
+        pdf_bytes(),
+        filename="scan.pdf",
+        content_type="application/pdf",
+        headers={"X-Request-Id": "upload-request-0042"},
+    )
+    # No worker runs in the tests: the upload's OCR job waits.
+    depth = samples(client.get("/metrics").text, "vault_jobs_queue_depth")
+    assert depth['kind="ocr",state="waiting"'] >= 1
+    assert 'kind="ocr"' in "".join(
+        samples(client.get("/metrics").text, "vault_jobs_oldest_waiting_seconds")
+    )
+    with vault.uows() as uow:
+        jobs = uow.jobs.for_document(uuid.UUID(doc["id"]))
+    assert [j.request_id for j in jobs] == ["upload-request-0042"]
 
 
 def test_metrics_need_the_token_when_one_is_set(guarded: Vault) -> None:

@@ -128,7 +128,7 @@ def _api_processes(pid: int) -> list[int]:
     found = []
     for child in psutil.Process(pid).children():
         try:
-            if "multiprocessing" in " ".join(child.cmdline()):
+            if "spawn_main" in " ".join(child.cmdline()):  # not the resource tracker
                 found.append(child.pid)
         except psutil.NoSuchProcess:
             continue

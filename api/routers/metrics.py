@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from api.problems import problem
 from vault import metrics
 from vault.runtime import Vault
+from vault.services.jobs import JobService
 from vault.settings import Environment
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,8 @@ def _pool_state(vault: Vault) -> metrics.PoolState | None:
 
 
 def _queue_states(vault: Vault) -> Sequence[metrics.QueueState]:
-    return []  # MERGE: the job service's queue states
+    with vault.uows() as uow:
+        return JobService().queue_states(uow)
 
 
 def live_registry(vault: Vault) -> CollectorRegistry:

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from vault.db.job_models import JobRow
 from vault.domain import new_id
 from vault.jobs.model import Job, JobStatus, JobSubject, SubjectType
+from vault.metrics import QueueState
+from vault.request_context import current_request_id
 
 _ERROR_LENGTH = 1000
 
@@ -98,7 +100,8 @@ class JobRepository:
                 subject_type=subject.type.value if subject else None,
                 subject_id=subject.id if subject else None,
                 requested_by=requested_by,
-                request_id=request_id,
+                # Else the request being served queued it (None outside a request).
+                request_id=request_id if request_id is not None else current_request_id(),
                 status=JobStatus.PENDING.value,
                 attempts=0,
                 run_after=run_after or now,
@@ -372,6 +375,24 @@ class JobRepository:
 
     def for_document(self, document_id: uuid.UUID) -> list[Job]:
         return self.for_subject(JobSubject.document(document_id))
+
+    def queue_states(self, now: datetime | None = None) -> list[QueueState]:
+        """Per kind: jobs waiting and running, and how long the oldest waiting one has."""
+        now = now or _now()
+        q = (
+            select(JobRow.kind, JobRow.status, func.count(), func.min(JobRow.created_at))
+            .where(JobRow.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]))
+            .group_by(JobRow.kind, JobRow.status)
+        )
+        found: dict[str, list[Any]] = {}
+        for kind, status, count, oldest in self._s.execute(q):
+            state = found.setdefault(kind, [0, 0, 0.0])
+            if status == JobStatus.PENDING.value:
+                state[0] = int(count)
+                state[2] = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+            else:
+                state[1] = int(count)
+        return [QueueState(k, v[0], v[1], v[2]) for k, v in sorted(found.items())]
 
     def counts(self, kind: str | None = None) -> dict[JobStatus, int]:
         q = select(JobRow.status, func.count()).group_by(JobRow.status)

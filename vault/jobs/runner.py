@@ -32,6 +32,7 @@ from vault.jobs.handler import (
     describe_error,
 )
 from vault.jobs.model import Job, PermanentJobError
+from vault.request_context import bound_request_id
 from vault.settings import Environment, Settings
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,11 @@ class JobRunner:
         return job
 
     def _work(self, job: Job, handler: JobHandler) -> None:
+        # The job's log lines carry the id of the request that queued it.
+        with bound_request_id(job.request_id):
+            self._work_bound(job, handler)
+
+    def _work_bound(self, job: Job, handler: JobHandler) -> None:
         context = JobContext(
             job, uows=self._uows, worker=self.name, policy=handler.policy, stop=self._stop
         )

@@ -15,6 +15,7 @@ from vault.audit import AuditDraft, Outcome
 from vault.auth import Actor, Role
 from vault.errors import Conflict, NotFound, PermissionDenied
 from vault.jobs import Job, JobStatus, SubjectType
+from vault.metrics import QueueState
 
 if TYPE_CHECKING:
     from vault.db import UnitOfWork
@@ -112,3 +113,7 @@ class JobService:
     ) -> list[Job]:
         """The most recent jobs first (the operator's view: `vault jobs list`)."""
         return uow.jobs.find(status=status, kind=kind, limit=limit)
+
+    def queue_states(self, uow: UnitOfWork) -> list[QueueState]:
+        """What /metrics shows of the queues: no job's content, only counts and ages."""
+        return uow.jobs.queue_states()
