@@ -144,8 +144,11 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     settings = _settings()
     vault = Vault.from_settings(settings)
     grace = timedelta(seconds=settings.orphan_grace_seconds if args.grace is None else args.grace)
+    from api.progress import progress_display
+
     try:
-        report = reconcile(vault.uows, grace=grace, dry_run=args.dry_run)
+        with progress_display("reconcile: objects checked") as progress:
+            report = reconcile(vault.uows, grace=grace, dry_run=args.dry_run, progress=progress)
     finally:
         vault.close()
     print(json.dumps(asdict(report), indent=2))
@@ -158,8 +161,11 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
 
     settings = _settings()
     vault = Vault.from_settings(settings)
+    from api.progress import progress_display
+
     try:
-        count = rotate_keys(vault.uows, vault.keyring)
+        with progress_display("rotate-keys: data keys rewrapped") as progress:
+            count = rotate_keys(vault.uows, vault.keyring, progress=progress)
     finally:
         vault.close()
     print(f"rewrapped {count} data keys with master key {vault.keyring.active_key_id}")

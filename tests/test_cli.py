@@ -67,6 +67,8 @@ def test_rotate_keys_rewraps_without_touching_blobs(
     result = vault_cli(["rotate-keys"], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "rewrapped 1 data keys with master key 2026-11" in result.stdout
+    # Not a terminal: a plain progress line, no bar.
+    assert "rotate-keys: data keys rewrapped: 1/1 done" in result.stderr, result.stderr
     again = vault_cli(["rotate-keys"], env, tmp_path)
     assert "rewrapped 0 data keys" in again.stdout
 
@@ -100,6 +102,7 @@ def test_reconcile_reports_as_json_and_fails_on_missing_objects(
     ok = vault_cli(["reconcile", "--grace", "0"], env, tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["missing_objects"] == []
+    assert "reconcile: objects checked: 1 done" in ok.stderr, ok.stderr
     backend.store.delete(doc.blob.object_key)
     bad = vault_cli(["reconcile", "--grace", "0"], env, tmp_path)
     assert bad.returncode == 1

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from vault.crypto import Keyring
 from vault.db import UnitOfWorkFactory
+from vault.progress import Progress, no_progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,7 +32,11 @@ class ReconcileReport:
 
 
 def reconcile(
-    uows: UnitOfWorkFactory, *, grace: timedelta, dry_run: bool = False
+    uows: UnitOfWorkFactory,
+    *,
+    grace: timedelta,
+    dry_run: bool = False,
+    progress: Progress = no_progress,
 ) -> ReconcileReport:
     """Removes objects that no row references (older than `grace`, so uploads still in flight
     are spared) and reports rows whose object is missing. Those rows are never deleted: a
@@ -44,6 +49,7 @@ def reconcile(
         for batch in batched(store.list("blobs/"), 1000):
             keys = [o.key for o in batch]
             stored.update(keys)
+            progress(len(stored), None)  # the listing's length is known only at its end
             known = uow.blob_rows.existing_keys(keys)
             for obj in batch:
                 if obj.key in known:
@@ -62,11 +68,20 @@ def reconcile(
     return report
 
 
-def rotate_keys(uows: UnitOfWorkFactory, keyring: Keyring, *, batch: int = 500) -> int:
+def rotate_keys(
+    uows: UnitOfWorkFactory,
+    keyring: Keyring,
+    *,
+    batch: int = 500,
+    progress: Progress = no_progress,
+) -> int:
     """Rewraps every data key not wrapped by the active master key (blobs are not touched),
     then reseals and re-indexes the owners' identification numbers under it. Commits per
     batch, so an interrupted run resumes where it stopped. Returns the data keys rewrapped."""
     rewrapped = 0
+    with uows() as uow:
+        total = uow.blob_rows.count_not_wrapped_by(keyring.active_key_id)
+    progress(0, total)
     while True:
         with uows() as uow:
             rows = uow.blob_rows.keys_not_wrapped_by(keyring.active_key_id, batch)
@@ -79,6 +94,8 @@ def rotate_keys(uows: UnitOfWorkFactory, keyring: Keyring, *, batch: int = 500) 
                 uow.blob_rows.set_wrapped_key(blob_id, new_key_id, new_wrapped)
             uow.commit()
             rewrapped += len(rows)
+        # Keys written meanwhile by uploads are already under the active key: the total holds.
+        progress(rewrapped, max(total, rewrapped))
 
 
 def reseal_identifiers(uows: UnitOfWorkFactory, *, batch: int = 500) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vault.db.models import BlobRow, DocumentRow
@@ -276,6 +276,14 @@ class BlobRepository:
             for row in rows:
                 yield blob_from_row(row)
             last = rows[-1].id
+
+    def count_not_wrapped_by(self, key_id: str) -> int:
+        return int(
+            self._s.scalar(
+                select(func.count()).select_from(BlobRow).where(BlobRow.key_id != key_id)
+            )
+            or 0
+        )
 
     def keys_not_wrapped_by(self, key_id: str, batch: int) -> list[tuple[uuid.UUID, str, bytes]]:
         rows = self._s.execute(
