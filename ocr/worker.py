@@ -34,7 +34,8 @@ from ocr.classify import Classification
 from ocr.errors import InputTooLarge, UnreadableInput, UnsupportedInput
 from ocr.isolation import Heartbeat, Interrupted, Recognised, Recogniser, SubprocessRecogniser
 from ocr.pipeline import Limits, OcrOptions
-from ocr.search import index_document
+from ocr.recognised import save_recognised
+from ocr.search import index_document, is_indexed
 from vault.audit import AuditDraft
 from vault.content import ContentLimits
 from vault.domain import Document, MediaType
@@ -267,9 +268,14 @@ class OcrWorker:
                     recognised.searchable_pdf,
                     MediaType.PDF,
                 )
-            uow.texts.save_extraction(document.id, recognised.pages, recognised.confidence)
             # Suggestions only: the document's own metadata is left as the officer gave it.
-            uow.texts.replace_suggestions(document.id, _suggestions(recognised.classification))
+            save_recognised(
+                uow,
+                document.id,
+                recognised.pages,
+                recognised.confidence,
+                _suggestions(recognised.classification),
+            )
             index_document(uow, document, [p.text for p in recognised.pages])
             if not uow.jobs.finish(job.id, self.name):
                 raise _LeaseLost  # leaving the block rolls back, derived blob included
@@ -290,7 +296,7 @@ class OcrWorker:
         with self._vault.uows() as uow:
             if park:
                 kept = uow.jobs.park(job.id, self.name, error)
-                if kept and document is not None and not uow.search.is_indexed(document.id):
+                if kept and document is not None and not is_indexed(uow, document.id):
                     # Its title and number stay findable even though its text is not.
                     index_document(uow, document, [])
             else:
