@@ -6,9 +6,9 @@ value    = p99 latency (ms) of GET /api/v1/search?q=... through the API (first p
            some hundreds of owners: the widest everyday search scope (everything the agency
            issued, plus those warehouses). Snippets, access rules and the audit entries
            included;
-baseline = p99 latency (ms) of the SQL that `SearchRepository.search` sends for the same
-           queries (every tier a first page needs), captured from the repository in this
-           process and replayed with psycopg;
+baseline = p99 latency (ms) of the SQL that `SearchIndexRepository.search` (ocr.db) sends
+           for the same queries (every tier a first page needs), captured from the
+           repository in this process and replayed with psycopg;
 ratio    = value / baseline. The goal for value is <= 50 ms.
 
 The corpus is bulk-loaded with COPY: PAGES pages (1,000,000; --quick: 100,000) of generated
@@ -586,7 +586,7 @@ class Statement:
 def capture(
     database_url: str, base: Path, actor: Actor, qs: list[str]
 ) -> dict[str, list[Statement]]:
-    """The statements `SearchRepository.search` sends for each query's first page."""
+    """The statements `SearchIndexRepository.search` sends for each query's first page."""
     out: dict[str, list[Statement]] = {}
     with _common.local_vault(database_url, base) as vault:
         captured: list[Statement] = []

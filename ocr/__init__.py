@@ -9,4 +9,9 @@ A library; it uses the vault only through `vault`'s public types and errors.
 - `ocr.classify`: paper type, certified-copy marker and key fields, as suggestions.
 - `ocr.folding`: `fold` and `tokenize` for Vietnamese search.
 - `ocr.errors`: the error tree (each input error is also the matching `vault.errors` class).
+- `ocr.search`: indexing, queries, snippets and the search use case (under `vault.access`).
+- `ocr.recognised`: what OCR recognised in a document, recorded and read under the access
+  rules.
+- `ocr.db`: OCR's tables (extracted text, suggestions, the search index) and their
+  repositories; the only part of `ocr` that imports SQLAlchemy or `vault.db`.
 """

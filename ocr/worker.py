@@ -29,7 +29,9 @@ from ocr.classify import Classification
 from ocr.errors import InputTooLarge, UnreadableInput, UnsupportedInput
 from ocr.isolation import Heartbeat, Interrupted, Recognised, Recogniser, SubprocessRecogniser
 from ocr.pipeline import Limits, OcrOptions
-from ocr.search import index_document
+from ocr.recognised import save_recognised
+from ocr.search import index_document, is_indexed
+from vault import metrics
 from vault.audit import AuditDraft
 from vault.content import ContentLimits
 from vault.domain import Document, MediaType
@@ -184,12 +186,15 @@ class OcrJobHandler:
             log.exception("OCR job %s: storing the result failed", job.id)
             self._fail(context, document, describe_error(exc), permanent=False)
             return
+        seconds = time.monotonic() - started
+        metrics.ocr_pages.inc(len(recognised.pages))
+        metrics.ocr_seconds.inc(seconds)
         log.info(
             "OCR job %s: %d pages of document %s read in %.1f s",
             job.id,
             len(recognised.pages),
             document.id,
-            time.monotonic() - started,
+            seconds,
         )
 
     def _read(self, context: JobContext) -> tuple[Document, bytes]:
@@ -212,9 +217,14 @@ class OcrJobHandler:
                     recognised.searchable_pdf,
                     MediaType.PDF,
                 )
-            uow.texts.save_extraction(document.id, recognised.pages, recognised.confidence)
             # Suggestions only: the document's own metadata is left as the officer gave it.
-            uow.texts.replace_suggestions(document.id, _suggestions(recognised.classification))
+            save_recognised(
+                uow,
+                document.id,
+                recognised.pages,
+                recognised.confidence,
+                _suggestions(recognised.classification),
+            )
             index_document(uow, document, [p.text for p in recognised.pages])
             # Raises LeaseLost if the job is no longer ours: leaving the block rolls back,
             # derived blob included.
@@ -239,7 +249,7 @@ class OcrJobHandler:
             if (
                 outcome is FailureOutcome.PARKED
                 and document is not None
-                and not uow.search.is_indexed(document.id)
+                and not is_indexed(uow, document.id)
             ):
                 # Its title and number stay findable even though its text is not.
                 index_document(uow, document, [])

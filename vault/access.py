@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from vault.audit import AuditDraft, Outcome
 from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
-from vault.domain import Document, Dossier
+from vault.domain import Document
 from vault.errors import PermissionDenied
 
 READING_ROLES = (
@@ -84,30 +84,47 @@ def audit_draft(
     )
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What one actor may see across warehouses: a visibility for each owner something of
+    whose is open to them, and (an agency officer) whatever their agency issued, whoever
+    owns it. A search across warehouses turns it into conditions on its index; what it shows
+    is still decided here, by `grant_for`."""
+
+    visibilities: dict[uuid.UUID, Visibility] = field(default_factory=dict)
+    issuer_agency: str | None = None
+
+    def grant_for(self, document: Document) -> Grant | None:
+        visibility = self.visibilities.get(document.owner_id)
+        if visibility is None:
+            if self.issuer_agency is None:
+                return None
+            visibility = Visibility(document.owner_id, issuer_agency=self.issuer_agency)
+        return visibility.grant_for(document)
+
+
 class AccessPolicy:
     def visibility(
         self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID, *, at: datetime | None = None
     ) -> Visibility:
-        at = at or datetime.now(UTC)
         if actor.kind is ActorKind.OWNER:
             return Visibility(owner_id, everything=actor.owner_id == owner_id)
-        if not actor.has(*READING_ROLES) or actor.agency_code is None:
+        agency = _reading_agency(actor)
+        if agency is None:
             return Visibility(owner_id)
-        agency = actor.agency_code
-        by_type: dict[str, Grant] = {}
-        by_document: dict[uuid.UUID, Grant] = {}
-        for dossier in uow.dossiers.open_for(owner_id, agency):
-            grant = Grant(Basis.DOSSIER, _dossier_purpose(dossier), dossier_id=dossier.id)
-            procedure = uow.procedures.get(dossier.procedure_code)
-            for paper_type in procedure.paper_types if procedure else ():
-                by_type.setdefault(paper_type, grant)
-            for attachment in uow.dossiers.attachments(dossier.id):
-                by_document.setdefault(attachment.document_id, grant)
-        for consent in uow.consents.active_for(owner_id, agency, at):
-            grant = Grant(Basis.CONSENT, f"consent: {consent.purpose}", consent_id=consent.id)
-            for paper_type in consent.paper_types:
-                by_type.setdefault(paper_type, grant)
-        return Visibility(owner_id, issuer_agency=agency, by_type=by_type, by_document=by_document)
+        found = _agency_visibilities(uow, agency, at or datetime.now(UTC), owner_id)
+        return found.get(owner_id) or Visibility(owner_id, issuer_agency=agency)
+
+    def reach(self, uow: UnitOfWork, actor: Actor, *, at: datetime | None = None) -> Reach:
+        """`visibility` for every owner at once (a few queries, whatever their number)."""
+        if actor.kind is ActorKind.OWNER:
+            assert actor.owner_id is not None
+            return Reach({actor.owner_id: Visibility(actor.owner_id, everything=True)})
+        agency = _reading_agency(actor)
+        if agency is None:
+            return Reach()  # auditors, administrators: no papers
+        visibilities = _agency_visibilities(uow, agency, at or datetime.now(UTC))
+        return Reach(visibilities, issuer_agency=agency)
 
     def check_document(
         self, uow: UnitOfWork, actor: Actor, document: Document, action: str
@@ -148,5 +165,41 @@ class AccessPolicy:
         return PermissionDenied(reason)
 
 
-def _dossier_purpose(dossier: Dossier) -> str:
-    return f"dossier {dossier.code} (procedure {dossier.procedure_code})"
+def _reading_agency(actor: Actor) -> str | None:
+    """The agency whose grants an officer reads papers under; None if they read none."""
+    if not actor.has(*READING_ROLES):
+        return None
+    return actor.agency_code
+
+
+def _agency_visibilities(
+    uow: UnitOfWork, agency: str, at: datetime, owner_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, Visibility]:
+    """What an officer of `agency` may see of each owner (only `owner_id`, if given) with an
+    open dossier at the agency or a live consent for it; the rules 1 and 2 above. Owners
+    absent from the answer are open to the agency only for what it issued (rule 3)."""
+    by_type: dict[uuid.UUID, dict[str, Grant]] = {}
+    by_document: dict[uuid.UUID, dict[uuid.UUID, Grant]] = {}
+    dossiers = uow.access.open_dossiers(agency, owner_id)
+    needed = uow.access.paper_types_needed(sorted({d.procedure_code for d in dossiers}))
+    for dossier in dossiers:
+        purpose = f"dossier {dossier.code} (procedure {dossier.procedure_code})"
+        grant = Grant(Basis.DOSSIER, purpose, dossier_id=dossier.id)
+        types = by_type.setdefault(dossier.owner_id, {})
+        documents = by_document.setdefault(dossier.owner_id, {})
+        for paper_type in sorted(needed[dossier.procedure_code]):
+            types.setdefault(paper_type, grant)
+        for document_id in dossier.attached:
+            documents.setdefault(document_id, grant)
+    for consent in uow.access.active_consents(agency, at, owner_id):
+        grant = Grant(Basis.CONSENT, f"consent: {consent.purpose}", consent_id=consent.id)
+        types = by_type.setdefault(consent.owner_id, {})
+        by_document.setdefault(consent.owner_id, {})
+        for paper_type in consent.paper_types:
+            types.setdefault(paper_type, grant)
+    return {
+        owner: Visibility(
+            owner, issuer_agency=agency, by_type=types, by_document=by_document[owner]
+        )
+        for owner, types in by_type.items()
+    }

@@ -16,7 +16,7 @@ from api.console.web import PREFIX, ActorDep, ConsoleRoute, lang_of, render
 from api.deps import UowDep, VaultDep
 from api.routers.verifications import get_verifier
 from api.verification_wording import ReportWords, describe
-from ocr.results import OcrResults, ocr_states
+from ocr.recognised import OcrResults, ocr_states
 from signing.stored import verdict_of
 from vault.auth import Actor
 from vault.db import UnitOfWork
@@ -179,6 +179,8 @@ def preview(
             "report": report,
             "verifier_busy": busy,
             "ocr": _ocr_text(vault, uow, actor, document),
-            "searchable": uow.texts.derived(document.id, DerivedKind.SEARCHABLE_PDF) is not None,
+            "searchable": (
+                uow.derived_files.get(document.id, DerivedKind.SEARCHABLE_PDF) is not None
+            ),
         },
     )

@@ -21,7 +21,7 @@ from api.console.web import (
     require_officer,
 )
 from api.deps import UowDep, VaultDep
-from ocr.results import ocr_states
+from ocr.recognised import ocr_states
 from vault.auth import Actor, Role
 from vault.db import UnitOfWork
 from vault.domain import Document, OwnerKind

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.schemas import DocumentOut, PageOut
-from ocr.results import OcrResults, OcrState, OcrStatus
+from ocr.recognised import OcrResults, OcrState, OcrStatus
 from ocr.search import MatchKind, SearchFilters, SearchService, Snippet
 from vault.services.derived_files import DerivedFileService
 from vault.texts import PageSource, SuggestionKind

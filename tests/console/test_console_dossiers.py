@@ -7,7 +7,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from ocr.results import ocr_states
+from ocr.recognised import ocr_states
 from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
     Browser,
     Console,

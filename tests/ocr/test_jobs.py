@@ -24,8 +24,9 @@ from fastapi.testclient import TestClient
 from api.cli_jobs import worker_main
 from ocr.classify import Classification
 from ocr.cli import ocr_main
+from ocr.db import TextRepository
 from ocr.errors import EngineFailure
-from ocr.results import OcrStatus, ocr_states
+from ocr.recognised import OcrStatus, ocr_states
 from ocr.search import SearchFilters, SearchService
 from ocr.worker import Heartbeat, Recognised, WorkerConfig, ocr_runner, run_worker
 from tests.conftest import Backend
@@ -117,10 +118,11 @@ def test_worker_reads_stores_and_indexes_a_scan(
     job = one_job(vault, document.id)
     assert job.status is JobStatus.DONE and job.attempts == 1 and job.last_error is None
     with vault.uows() as uow:
-        pages = uow.texts.pages(document.id)
-        extracted = uow.texts.extraction(document.id)
-        suggestions = uow.texts.suggestions(document.id)
-        copy = uow.texts.derived(document.id, DerivedKind.SEARCHABLE_PDF)
+        texts = uow.repository(TextRepository)
+        pages = texts.pages(document.id)
+        extracted = texts.extraction(document.id)
+        suggestions = texts.suggestions(document.id)
+        copy = uow.derived_files.get(document.id, DerivedKind.SEARCHABLE_PDF)
         assert copy is not None
         pdf = b"".join(DerivedFileService(vault.keyring).read(uow, copy))
         original = b"".join(vault.documents.read_content(uow, document).chunks)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from api.routers import search as search_router
+from ocr.db import TextRepository
 from ocr.search import index_document
 from tests.ocr import corpus
 from vault import crypto
@@ -77,7 +78,7 @@ def with_text(vault: Vault, document: Document, *pages: str) -> None:
     """Records `pages` as the document's extracted text and indexes it, as a worker would
     after OCR (for search tests that need no engine)."""
     with vault.uows() as uow:
-        uow.texts.save_extraction(
+        uow.repository(TextRepository).save_extraction(
             document.id,
             [ExtractedPage(n, text, 0.95, PageSource.OCR) for n, text in enumerate(pages, 1)],
             0.95,

@@ -11,11 +11,11 @@ from vault.db import (
     anchor_models,
     auth_models,
     certification_models,
+    derived_models,
     job_models,
     models,
     signature_models,
     staging_models,
-    text_models,
 )
 from vault.db.base import Base
 
@@ -23,12 +23,12 @@ MODEL_MODULES = (
     models,
     anchor_models,
     auth_models,
+    derived_models,
     job_models,
     signature_models,
-    # Moving out of the vault in issue 15: to signing.issuing.db and ocr.db.
+    # Moving out of the vault in issue 15: to signing.issuing.db.
     certification_models,
     staging_models,
-    text_models,
 )
 
 __all__ = ["MODEL_MODULES", "Base"]

@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vault.audit import AuditDraft, AuditLog, Outcome
+from vault.db.access_repository import AccessRepository
 from vault.db.auth_repository import AuthStateRepository
+from vault.db.derived_repository import DerivedFileRepository
 from vault.db.jobs_repository import JobRepository
 from vault.db.repositories import (
     AccountRepository,
@@ -33,7 +35,6 @@ from vault.db.repositories import (
     ProcedureRepository,
 )
 from vault.db.signature_repository import SignatureCheckRepository
-from vault.db.text_repository import SearchRepository, TextRepository
 from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
 from vault.personal_data import IdentifierCipher
 from vault.storage.base import BlobStore
@@ -80,8 +81,8 @@ class UnitOfWork:
         self.blob_rows = BlobRepository(session)
         self.dossiers = DossierRepository(session)
         self.jobs = JobRepository(session)
-        self.texts = TextRepository(session)
-        self.search = SearchRepository(session)
+        self.derived_files = DerivedFileRepository(session)
+        self.access = AccessRepository(session)
         self.signature_checks = SignatureCheckRepository(session)
         self._written: list[str] = []
         self._package_repositories: dict[type, object] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -30,7 +31,7 @@ class DerivedFileService:
     ) -> DerivedFile:
         """Encrypts `data` under a fresh data key and links it to `document`, replacing an
         earlier file of the same kind (its object is left to `vault reconcile`)."""
-        uow.texts.remove_derived(document.id, kind)
+        uow.derived_files.remove(document.id, kind)
         blob_id = new_id()
         key = object_key(blob_id)
         data_key = os.urandom(32)
@@ -40,8 +41,15 @@ class DerivedFileService:
         uow.blobs.put(key, reader, crypto.ciphertext_size(len(data)))
         blob = Blob(blob_id, key, len(data), media_type, reader.result.sha256, key_id)
         derived = DerivedFile(new_id(), document.id, kind, blob, datetime.now(UTC))
-        uow.texts.add_derived(derived, wrapped)
+        uow.derived_files.add(derived, wrapped)
         return derived
+
+    def find(
+        self, uow: UnitOfWork, document_id: uuid.UUID, kind: DerivedKind
+    ) -> DerivedFile | None:
+        """The document's derived file of this kind, if one was made. The caller has checked
+        that the reader may see the document."""
+        return uow.derived_files.get(document_id, kind)
 
     def read(self, uow: UnitOfWork, derived: DerivedFile) -> Iterator[bytes]:
         """The plaintext, checked against its recorded SHA-256 before the last byte goes out.

@@ -1,5 +1,7 @@
-"""Tables of what is derived from documents: extracted text, derived files, suggestions, and
-the search index. Changed only through Alembic migrations (0005_ocr_jobs_and_search).
+"""OCR's tables: the text extracted from documents, the suggestions read from it, and the
+search index. Declared on the vault's `Base` (one metadata, one Alembic history in
+`vault/db/migrations`), changed only through migrations (0005_ocr_jobs_and_search). The
+searchable copies OCR makes are the vault's `derived_files` (`vault.db.derived_models`).
 
 The search index has one row per document: its lexemes (the folded and the exact spelling of
 every word of its pages and metadata; the application makes them) and the columns search
@@ -27,12 +29,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vault.db import models as _vault_models  # noqa: F401 - the documents their keys name
 from vault.db.base import Base, UTCDateTime, utcnow
 
 # The FTS5 table and its shadow tables (SQLite), the GIN index (PostgreSQL): made by the
@@ -81,22 +83,6 @@ class ExtractedPageRow(Base):
     text: Mapped[str] = mapped_column(Text)
     confidence: Mapped[float] = mapped_column(Double)
     source: Mapped[str] = mapped_column(String(16))
-
-
-class DerivedFileRow(Base):
-    """A file made from a document (a searchable PDF), stored as its own encrypted blob."""
-
-    __tablename__ = "derived_files"
-    __table_args__ = (
-        UniqueConstraint("document_id", "kind", name="uq_derived_files_document_kind"),
-        CheckConstraint("kind IN ('searchable_pdf')", name="kind"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(32))
-    blob_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("blobs.id"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SuggestionRow(Base):

@@ -1,4 +1,7 @@
-"""Queries of derived text, derived files, suggestions and the search index."""
+"""The search index: one row of lexemes per document, and the queries over it on both
+backends (PostgreSQL's tsvector under a GIN index, SQLite's FTS5). What the lexemes are and
+which documents a caller may see are decided by `ocr.search` and `vault.access`; here they
+are only conditions on the index."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, NamedTuple
+from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,240 +34,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 
-from vault.db.models import (
-    BlobRow,
-    ConsentRow,
-    DocumentRow,
-    DossierDocumentRow,
-    DossierRow,
-    ProcedureRequirementRow,
-)
-from vault.db.repositories import (
-    _select_documents,
-    blob_from_row,
-    document_from_columns,
-)
-from vault.db.text_models import (
-    DerivedFileRow,
-    ExtractedPageRow,
-    ExtractedTextRow,
-    SearchIndexRow,
-    SuggestionRow,
-)
-from vault.domain import (
-    Document,
-    DossierStatus,
-)
-from vault.texts import (
-    DerivedFile,
-    DerivedKind,
-    ExtractedPage,
-    ExtractedText,
-    PageSource,
-    Suggestion,
-    SuggestionKind,
-)
-
-
-class TextRepository:
-    """Extracted text, suggestions and derived files of documents."""
-
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
-    def save_extraction(
-        self, document_id: uuid.UUID, pages: Sequence[ExtractedPage], confidence: float
-    ) -> None:
-        """Replaces whatever was extracted from the document before."""
-        self._s.execute(delete(ExtractedPageRow).where(ExtractedPageRow.document_id == document_id))
-        self._s.execute(delete(ExtractedTextRow).where(ExtractedTextRow.document_id == document_id))
-        self._s.execute(
-            insert(ExtractedTextRow),
-            [{"document_id": document_id, "page_count": len(pages), "confidence": confidence}],
-        )
-        if pages:
-            self._s.execute(
-                insert(ExtractedPageRow),
-                [
-                    {
-                        "document_id": document_id,
-                        "page_number": p.number,
-                        "text": p.text,
-                        "confidence": p.confidence,
-                        "source": p.source.value,
-                    }
-                    for p in pages
-                ],
-            )
-
-    def extraction(self, document_id: uuid.UUID) -> ExtractedText | None:
-        row = self._s.get(ExtractedTextRow, document_id)
-        if row is None:
-            return None
-        return ExtractedText(row.document_id, row.page_count, row.confidence, row.extracted_at)
-
-    def pages(
-        self, document_id: uuid.UUID, *, first: int = 1, count: int | None = None
-    ) -> list[ExtractedPage]:
-        q = (
-            select(ExtractedPageRow)
-            .where(ExtractedPageRow.document_id == document_id)
-            .where(ExtractedPageRow.page_number >= first)
-            .order_by(ExtractedPageRow.page_number)
-        )
-        if count is not None:
-            q = q.limit(count)
-        return [
-            ExtractedPage(r.page_number, r.text, r.confidence, PageSource(r.source))
-            for r in self._s.scalars(q)
-        ]
-
-    def first_pages(
-        self, document_ids: Sequence[uuid.UUID], count: int
-    ) -> dict[uuid.UUID, list[ExtractedPage]]:
-        """The first `count` pages of each of these documents (one query)."""
-        out: dict[uuid.UUID, list[ExtractedPage]] = {d: [] for d in document_ids}
-        if not document_ids:
-            return out
-        rows = self._s.scalars(
-            select(ExtractedPageRow)
-            .where(
-                ExtractedPageRow.document_id.in_(document_ids),
-                ExtractedPageRow.page_number <= count,
-            )
-            .order_by(ExtractedPageRow.document_id, ExtractedPageRow.page_number)
-        )
-        for r in rows:
-            out[r.document_id].append(
-                ExtractedPage(r.page_number, r.text, r.confidence, PageSource(r.source))
-            )
-        return out
-
-    def extracted(self, document_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of these documents have had their text extracted."""
-        if not document_ids:
-            return set()
-        return set(
-            self._s.scalars(
-                select(ExtractedTextRow.document_id).where(
-                    ExtractedTextRow.document_id.in_(document_ids)
-                )
-            )
-        )
-
-    def page_texts(self, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-        """The text of every page of these documents, in page order."""
-        out: dict[uuid.UUID, list[str]] = {d: [] for d in document_ids}
-        if not document_ids:
-            return out
-        rows = self._s.execute(
-            select(ExtractedPageRow.document_id, ExtractedPageRow.text)
-            .where(ExtractedPageRow.document_id.in_(document_ids))
-            .order_by(ExtractedPageRow.document_id, ExtractedPageRow.page_number)
-        )
-        for document_id, page_text in rows:
-            out[document_id].append(page_text)
-        return out
-
-    def replace_suggestions(
-        self, document_id: uuid.UUID, suggestions: Sequence[Suggestion]
-    ) -> None:
-        self._s.execute(delete(SuggestionRow).where(SuggestionRow.document_id == document_id))
-        if suggestions:
-            self._s.execute(
-                insert(SuggestionRow),
-                [
-                    {
-                        "document_id": document_id,
-                        "kind": s.kind.value,
-                        "name": s.name[:64],
-                        "value": s.value[:500],
-                        "confidence": s.confidence,
-                        "evidence": s.evidence[:500],
-                    }
-                    for s in suggestions
-                ],
-            )
-
-    def suggestions(self, document_id: uuid.UUID) -> list[Suggestion]:
-        rows = self._s.scalars(
-            select(SuggestionRow)
-            .where(SuggestionRow.document_id == document_id)
-            .order_by(SuggestionRow.id)
-        )
-        return [
-            Suggestion(SuggestionKind(r.kind), r.name, r.value, r.confidence, r.evidence)
-            for r in rows
-        ]
-
-    def add_derived(self, derived: DerivedFile, wrapped_key: bytes) -> None:
-        b = derived.blob
-        self._s.execute(
-            insert(BlobRow),
-            [
-                {
-                    "id": b.id,
-                    "object_key": b.object_key,
-                    "size": b.size,
-                    "media_type": b.media_type.value,
-                    "sha256": b.sha256,
-                    "key_id": b.key_id,
-                    "wrapped_key": wrapped_key,
-                    "created_at": derived.created_at,
-                }
-            ],
-        )
-        self._s.execute(
-            insert(DerivedFileRow),
-            [
-                {
-                    "id": derived.id,
-                    "document_id": derived.document_id,
-                    "kind": derived.kind.value,
-                    "blob_id": b.id,
-                    "created_at": derived.created_at,
-                }
-            ],
-        )
-
-    def derived(self, document_id: uuid.UUID, kind: DerivedKind) -> DerivedFile | None:
-        row = self._s.execute(
-            select(DerivedFileRow, BlobRow)
-            .join(BlobRow, BlobRow.id == DerivedFileRow.blob_id)
-            .where(DerivedFileRow.document_id == document_id, DerivedFileRow.kind == kind.value)
-        ).one_or_none()
-        if row is None:
-            return None
-        link, blob = row
-        return DerivedFile(link.id, link.document_id, kind, blob_from_row(blob), link.created_at)
-
-    def remove_derived(self, document_id: uuid.UUID, kind: DerivedKind) -> str | None:
-        """Drops the link and its blob row; returns the object key, which `vault reconcile`
-        removes from the store once no row names it."""
-        found = self.derived(document_id, kind)
-        if found is None:
-            return None
-        self._s.execute(delete(DerivedFileRow).where(DerivedFileRow.id == found.id))
-        self._s.execute(delete(BlobRow).where(BlobRow.id == found.blob.id))
-        return found.blob.object_key
-
-
-# -- search ----------------------------------------------------------------------------
-
-
-class OpenDossier(NamedTuple):
-    id: uuid.UUID
-    code: str
-    procedure_code: str
-    owner_id: uuid.UUID
-    attached: list[uuid.UUID]  # documents attached to it, in the order they were
-
-
-class ConsentGrant(NamedTuple):
-    id: uuid.UUID
-    owner_id: uuid.UUID
-    paper_types: tuple[str, ...]
-    purpose: str
+from ocr.db.models import SearchIndexRow
+from vault.db.models import DocumentRow
+from vault.db.repositories import _select_documents, document_from_columns
+from vault.domain import Document
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +118,7 @@ _PLANNER_DEFAULTS = (
 )
 
 
-class SearchRepository:
+class SearchIndexRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
@@ -578,64 +351,3 @@ class SearchRepository:
             select(SearchIndexRow.id).where(SearchIndexRow.document_id == document_id)
         )
         return found is not None
-
-    # -- access --------------------------------------------------------------------------
-    # What vault.access.AccessPolicy.visibility reads for one owner, read here for every
-    # owner at once: a search across warehouses needs the grants of all of them.
-
-    def open_dossiers_of(self, agency_code: str) -> list[OpenDossier]:
-        """The agency's open dossiers, each with the papers attached to it (one query)."""
-        dd = DossierDocumentRow
-        rows = self._s.execute(
-            select(
-                DossierRow.id,
-                DossierRow.code,
-                DossierRow.procedure_code,
-                DossierRow.owner_id,
-                dd.document_id,
-            )
-            .outerjoin(dd, dd.dossier_id == DossierRow.id)
-            .where(
-                DossierRow.receiving_agency_code == agency_code,
-                DossierRow.status == DossierStatus.OPEN.value,
-            )
-            .order_by(DossierRow.id, dd.attached_at, dd.document_id)
-        )
-        dossiers: dict[uuid.UUID, OpenDossier] = {}
-        for dossier_id, code, procedure_code, owner_id, document_id in rows:
-            found = dossiers.setdefault(
-                dossier_id, OpenDossier(dossier_id, code, procedure_code, owner_id, [])
-            )
-            if document_id is not None:
-                found.attached.append(document_id)
-        return list(dossiers.values())
-
-    def paper_types_needed(self, procedure_codes: Sequence[str]) -> dict[str, frozenset[str]]:
-        """The paper types each procedure needs (`Procedure.paper_types`), in one query."""
-        needed: dict[str, set[str]] = {code: set() for code in procedure_codes}
-        if procedure_codes:
-            rows = self._s.execute(
-                select(
-                    ProcedureRequirementRow.procedure_code, ProcedureRequirementRow.paper_type
-                ).where(ProcedureRequirementRow.procedure_code.in_(sorted(needed)))
-            )
-            for code, paper_type in rows:
-                needed[code].add(paper_type)
-        return {code: frozenset(types) for code, types in needed.items()}
-
-    def active_consents_of(self, agency_code: str, at: datetime) -> list[ConsentGrant]:
-        rows = self._s.execute(
-            select(ConsentRow.id, ConsentRow.owner_id, ConsentRow.paper_types, ConsentRow.purpose)
-            .where(
-                ConsentRow.agency_code == agency_code,
-                ConsentRow.revoked_at.is_(None),
-                ConsentRow.expires_at > at,
-            )
-            .order_by(ConsentRow.id)
-        )
-        return [
-            ConsentGrant(
-                r.id, r.owner_id, tuple(t for t in r.paper_types.split(",") if t), r.purpose
-            )
-            for r in rows
-        ]

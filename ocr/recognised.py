@@ -1,5 +1,6 @@
-"""Reading what OCR made of a document: its status, its text, the suggestions and the
-searchable copy. Under the same access rules as the document itself, and audited."""
+"""What OCR recognised in a document: its status, its text, the suggestions read from it and
+the searchable copy. Recorded by the worker (`save_recognised`); read under the same access
+rules as the document itself, and audited (`OcrResults`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
+from ocr.db import TextRepository
 from vault.access import AccessPolicy
 from vault.auth import Actor
-from vault.db import UnitOfWork
 from vault.domain import Document
 from vault.errors import NotFound
 from vault.jobs import OCR_KIND, Job, JobStatus
 from vault.services.derived_files import DerivedFileService
 from vault.texts import DerivedFile, DerivedKind, ExtractedPage, ExtractedText, Suggestion
+
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 
 class OcrStatus(StrEnum):
@@ -55,6 +60,20 @@ def ocr_states(uow: UnitOfWork, document_ids: Sequence[uuid.UUID]) -> dict[uuid.
     return {d: _state(latest.get(d)) for d in document_ids}
 
 
+def save_recognised(
+    uow: UnitOfWork,
+    document_id: uuid.UUID,
+    pages: Sequence[ExtractedPage],
+    confidence: float,
+    suggestions: Sequence[Suggestion],
+) -> None:
+    """Records the document's text and suggestions, replacing what an earlier run recorded.
+    Suggestions only: the document's own metadata is left as the officer gave it."""
+    texts = uow.repository(TextRepository)
+    texts.save_extraction(document_id, pages, confidence)
+    texts.replace_suggestions(document_id, suggestions)
+
+
 @dataclass(frozen=True, slots=True)
 class OcrReport:
     document_id: uuid.UUID
@@ -90,23 +109,25 @@ class OcrResults:
         """Status, confidence per page, suggestions: what an officer checks the metadata
         against. Suggestions are never applied to the document by the vault itself."""
         document = self._document(uow, actor, document_id, "document.ocr")
-        pages = uow.texts.pages(document.id)
+        texts = uow.repository(TextRepository)
+        pages = texts.pages(document.id)
         return OcrReport(
             document_id=document.id,
             state=ocr_states(uow, [document.id])[document.id],
-            text=uow.texts.extraction(document.id),
+            text=texts.extraction(document.id),
             pages=tuple((p.number, p.confidence) for p in pages),
-            suggestions=tuple(uow.texts.suggestions(document.id)),
-            searchable_copy=uow.texts.derived(document.id, DerivedKind.SEARCHABLE_PDF),
+            suggestions=tuple(texts.suggestions(document.id)),
+            searchable_copy=self._derived.find(uow, document.id, DerivedKind.SEARCHABLE_PDF),
         )
 
     def text(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> DocumentText:
         document = self._document(uow, actor, document_id, "document.text")
-        extracted = uow.texts.extraction(document.id)
+        texts = uow.repository(TextRepository)
+        extracted = texts.extraction(document.id)
         if extracted is None:
             state = ocr_states(uow, [document.id])[document.id]
             raise NotFound(f"no text has been extracted from this document (OCR: {state.status})")
-        return DocumentText(document.id, extracted, tuple(uow.texts.pages(document.id)))
+        return DocumentText(document.id, extracted, tuple(texts.pages(document.id)))
 
     def searchable_copy(
         self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID
@@ -114,7 +135,7 @@ class OcrResults:
         """The searchable PDF, streamed. The first bytes are fetched before returning, so a
         missing object fails here rather than halfway through a response."""
         document = self._document(uow, actor, document_id, "document.searchable_copy")
-        derived = uow.texts.derived(document.id, DerivedKind.SEARCHABLE_PDF)
+        derived = self._derived.find(uow, document.id, DerivedKind.SEARCHABLE_PDF)
         if derived is None:
             raise NotFound(
                 "this document has no searchable copy (OCR has not run, or every page "
