@@ -32,9 +32,9 @@ from api.routers import (
 from api.routers import signing as signing_routes
 from api.text_guard import ControlCharacterGuard
 from ocr.worker import embedded_worker_wanted, start_background_worker
-from signing.signer_settings import SignerSettings
-from signing.stored import VerifierSignatureChecker
-from signing.wiring import VaultSigning
+from signing.issuing.signer_settings import SignerSettings
+from signing.issuing.stored import VerifierSignatureChecker
+from signing.issuing.wiring import VaultSigning
 from vault.audit import AnchorTimer
 from vault.runtime import Vault
 from vault.settings import Environment, Settings

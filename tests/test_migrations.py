@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from signing.issuing.db import certification_models, staging_models  # noqa: F401 - their tables
 from tests.support import postgres
 from vault.db import create_engine_for, migrate
 from vault.db.models import Base

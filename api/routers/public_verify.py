@@ -44,8 +44,8 @@ from api.verification_wording import (
     revision_ends,
     word,
 )
-from signing.certification import PublicView
-from signing.on_record import file_check
+from signing.issuing.on_record import file_check
+from signing.issuing.public_view import PublicView
 from signing.verify import VerifierBusy, VerifierClosed
 from signing.verify.sniff import sniff_pdf
 from vault.db import UnitOfWork

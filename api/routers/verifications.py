@@ -30,8 +30,8 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import ActorDep, UowDep, VaultDep
 from api.problems import problem
 from api.verification_wording import describe, match_to_dict, negotiate, revision_ends
-from signing.on_record import RecordMatch, file_check
-from signing.stored import verify_stored_document
+from signing.issuing.on_record import RecordMatch, file_check
+from signing.issuing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
 from signing.verify.sniff import sniff_pdf

@@ -41,9 +41,9 @@ from vault_client.types import (
 )
 from vault_client.verification import verify_pdf
 
+from signing.issuing.wiring import VaultSigning
 from signing.pki import DevPki
 from signing.verify import TrustSettings, Verifier
-from signing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, jpeg_bytes, pdf_bytes, png_bytes
 from tests.people import AGENCY, People
 from tests.sdk import pki as throwaway_pki

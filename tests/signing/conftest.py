@@ -30,8 +30,8 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from api.csc import create_csc_app
 from signing.audit import JsonLinesSignatureLog
 from signing.callers import CallerRegistry, token_digest
-from signing.client import csc_signer
 from signing.credentials import PinHasher
+from signing.issuing.client import csc_signer
 from signing.pki import DevPki
 from signing.runtime import DevEnvironment, SigningRuntime
 from signing.service import AuthPolicy, SigningService

@@ -5,7 +5,7 @@ computed "the current code" collided whenever two of them used the seal of the s
 within one step. One TotpSource per process hands out the steps in order, as the vault does.
 """
 
-from signing.pades import TotpSource
+from signing.issuing.pades import TotpSource
 from signing.runtime import DEV_CREDENTIALS
 
 SEAL_OTP_SECRET = next(c.otp_secret for c in DEV_CREDENTIALS if c.id == "h57-seal") or b""

@@ -286,8 +286,6 @@ class IdempotencyKeyRow(Base):
 
 
 from vault.db import auth_models as _auth_models  # noqa: E402, F401
-from vault.db import certification_models as _certification_models  # noqa: E402, F401
 from vault.db import job_models as _job_models  # noqa: E402, F401
 from vault.db import signature_models as _signature_models  # noqa: E402, F401
-from vault.db import staging_models as _staging_models  # noqa: E402, F401
 from vault.db import text_models as _text_models  # noqa: E402, F401

@@ -38,8 +38,8 @@ from pydantic import SecretStr
 
 from api import create_app
 from ocr.worker import OcrWorker
+from signing.issuing.signer_settings import SealCredential, SignerSettings
 from signing.settings import DEVELOPMENT_CLIENT_TOKEN
-from signing.signer_settings import SealCredential, SignerSettings
 from signing.verify.pool import Verifier
 from signing.verify.trust import TrustSettings
 from tests.conftest import s3_store

@@ -35,12 +35,12 @@ from api.routers import signing as signing_routes
 from signing.audit import JsonLinesSignatureLog
 from signing.callers import CallerRegistry, token_digest
 from signing.credentials import PinHasher
+from signing.issuing.signer_settings import SealCredential, SignerSettings
+from signing.issuing.wiring import VaultSigning
 from signing.pki import DevPki
 from signing.runtime import DevEnvironment, SigningRuntime
 from signing.service import AuthPolicy, SigningService
-from signing.signer_settings import SealCredential, SignerSettings
 from signing.state import InMemoryStateStore
-from signing.wiring import VaultSigning
 from tests.people import AGENCY, People
 from tests.signing.conftest import asn1_cert
 from tests.support.live import serve

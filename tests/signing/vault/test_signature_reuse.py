@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
 from api.console.signatures import badge
+from signing.issuing.stored import verdict_of
+from signing.issuing.wiring import VaultSigning
 from signing.pki import DevPki
-from signing.stored import verdict_of
 from signing.verify import Indication, TrustSettings, Verifier
-from signing.wiring import VaultSigning
 from tests.conftest import Backend
 from tests.factories import self_signed_certificate, upload
 from tests.people import AGENCY, People

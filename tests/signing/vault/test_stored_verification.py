@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from signing.issuing.wiring import VaultSigning
 from signing.pki import DevPki
 from signing.verify import TrustSettings, Verifier
-from signing.wiring import VaultSigning
 from tests.factories import png_bytes, upload
 from tests.people import People
 from tests.signing.vault.conftest import signing_app

@@ -24,7 +24,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.client import csc_signer
+from signing.issuing.client import csc_signer
 from signing.pki import DevPki
 from signing.runtime import DEV_CREDENTIALS
 from signing.verify import TrustSettings, Verifier

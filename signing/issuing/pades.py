@@ -67,8 +67,8 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from signing.credentials import totp, totp_step
-from signing.pdf_text import ScaledGlyphAccumulatorFactory
-from signing.signer_settings import SignerSettings
+from signing.issuing.pdf_text import ScaledGlyphAccumulatorFactory
+from signing.issuing.signer_settings import SignerSettings
 from vault.errors import (
     Conflict,
     InvalidInput,
