@@ -35,9 +35,10 @@ from api.routers import (
 )
 from api.routers import signing as signing_routes
 from api.text_guard import ControlCharacterGuard
-from signing.signer_settings import SignerSettings
-from signing.stored import VerifierSignatureChecker
-from signing.wiring import VaultSigning
+from signing.issuing.signer_settings import SignerSettings
+from signing.issuing.stored import VerifierSignatureChecker
+from signing.issuing.wiring import VaultSigning
+from signing.verify.verifier_settings import VerifySettings
 from vault.audit import AnchorTimer
 from vault.runtime import Vault
 from vault.settings import Environment, Settings
@@ -59,16 +60,24 @@ def create_app(
         redact_access_log()
         owned = vault is None
         app.state.vault = vault or Vault.from_settings(settings)
-        owns_signing = getattr(app.state, "vault_signing", None) is None
+        given_signing: VaultSigning | None = getattr(app.state, "vault_signing", None)
+        # One verifier, one set of trust roots, for every route that judges signatures (the
+        # verification endpoints, the certified copies' public page, the console, reuse):
+        # the one handed in, else the ready-made signing's, else one from VAULT_VERIFY_*.
+        verifier = getattr(app.state, "verifier", None) or (
+            given_signing.verifier if given_signing is not None else None
+        )
+        owns_verifier = verifier is None
+        if verifier is None:
+            verifier = VerifySettings().verifier()  # its worker processes start on first use
+        app.state.verifier = verifier
+        owns_signing = given_signing is None
         if owns_signing:
             app.state.vault_signing = VaultSigning.build(
-                app.state.vault,
-                signer_settings or SignerSettings(),
-                verifier=getattr(app.state, "verifier", None),
+                app.state.vault, signer_settings or SignerSettings(), verifier=verifier
             )
-        # Reuse refuses papers whose signatures fail, judged by the same verifier as the
-        # verification endpoints (its worker processes start on first use).
-        checker = VerifierSignatureChecker(verifications.app_verifier(app))
+        # Reuse refuses papers whose signatures fail, judged by the same verifier.
+        checker = VerifierSignatureChecker(verifier)
         app.state.vault.signatures.use(checker)
         anchoring = AnchorTimer.start(app.state.vault)
         # Everything built so far lives as long as the process: keep it out of the garbage
@@ -88,6 +97,9 @@ def create_app(
             app.state.vault.signatures.release(checker)
             if owns_signing:
                 app.state.vault_signing.close()
+            if owns_verifier:
+                verifier.close()
+                del app.state.verifier
             if owned:
                 app.state.vault.close()
 

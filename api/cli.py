@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from signing.signer_settings import SignerSettings
+    from signing.issuing.signer_settings import SignerSettings
     from vault.db import UnitOfWork
     from vault.runtime import Vault
     from vault.settings import Settings
@@ -94,7 +94,11 @@ def _dev_signer_settings(
 ) -> SignerSettings:
     """Signing through the development signing service (`./scripts/run` starts it)."""
     from api.devseed import DEV_SEALS, DEV_SIGNING_OFFICERS
-    from signing.devenv import DevSigningUnavailable, dev_signer_settings, wait_for_dev_service
+    from signing.issuing.devenv import (
+        DevSigningUnavailable,
+        dev_signer_settings,
+        wait_for_dev_service,
+    )
     from vault.settings import Environment
 
     if settings.env is Environment.PRODUCTION:
@@ -450,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return accounts_main(argv[1:])
     if argv[:1] == ["extend-signatures"]:
-        from signing.extend import cli_main as extend_main
+        from signing.issuing.extend import cli_main as extend_main
 
         return extend_main(argv[1:])
     args = build_parser().parse_args(argv)

@@ -11,7 +11,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from signing.signer_settings import DEJAVU_SANS
+from signing.issuing.signer_settings import DEJAVU_SANS
 from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
 from vault.domain import DocumentOrigin, OwnerKind, new_id

@@ -156,7 +156,7 @@ PARAM_PATTERNS = {
     "q": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\W_]"
     "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$",
 }
-# The code in a certified copy's QR code (signing.certification: 128 random bits).
+# The code in a certified copy's QR code (signing.issuing.certification: 128 random bits).
 CERTIFIED_COPY_CODE = r"^[A-Za-z0-9_-]{16,43}$"
 # The access log pages by audit sequence number.
 ACCESS_LOG_CURSOR = r"^[0-9]{1,18}$"

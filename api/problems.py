@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from signing.pades import SigningUnavailable
+from signing.issuing.pades import SigningUnavailable
 from vault.crypto import UnknownMasterKey
 from vault.db import DATABASE_DOWN
 from vault.db.unit_of_work import DatabaseUnavailable

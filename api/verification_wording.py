@@ -5,7 +5,7 @@ the QR page's file check and the console's verify page.
 Everything is worded from the report's structured fields (indication, sub-indication,
 modifications and findings by code, problem code), never from the verifier's English
 messages, so both languages say the same thing. `describe_match` words what
-`signing.on_record` found about the file (which paper of the vault it is, and whether it is
+`signing.issuing.on_record` found about the file (which paper of the vault it is, and whether it is
 byte for byte the one on record).
 """
 
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from signing.on_record import FoundBy, RecordKind, RecordMatch
+from signing.issuing.on_record import FoundBy, RecordKind, RecordMatch
 from signing.verify import (
     ChangeKind,
     Indication,

@@ -51,7 +51,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from bench import _common
 from bench._common import log, percentile
-from signing.client import csc_signer
+from signing.issuing.client import csc_signer
 from tests.support.live import free_port
 
 NAME = "sign"

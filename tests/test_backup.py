@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from minio import Minio
 
-from signing.wiring import VaultSigning
+from signing.issuing.wiring import VaultSigning
 from tests.conftest import BACKENDS, Backend, new_bucket, s3_store
 from tests.factories import pdf_bytes, png_bytes, upload
 from tests.people import People
@@ -434,7 +434,7 @@ def test_every_table_of_encrypted_objects_is_backed_up_staged_scans_too(
 ) -> None:
     """Found by their columns (id, object_key, key_id, wrapped_key), not by a list: the scans
     an officer staged between a copy's preview and its signing come back with the rest."""
-    from signing.staging import ScanStaging
+    from signing.issuing.staging import ScanStaging
 
     owner_id, _ = _owner_and_document(vault, people)
     staging = ScanStaging(vault.keyring)

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 # (vault.db may not import the packages built on it); the migrations are written by hand.
 import ocr.db.models  # noqa: F401
 import vault.db.models  # noqa: F401
+from signing.issuing.db import certification_models, staging_models  # noqa: F401 - their tables
 from tests.support import postgres
 from vault.db import create_engine_for, migrate
 from vault.db.schema import Base  # with every vault table on its metadata

@@ -1,7 +1,7 @@
 """Certify a copy (chứng thực bản sao điện tử từ bản chính), for certifying officers: scans of
 the original in, a preview of the copy the vault will build, then the copy signed with the
 officer's remote credential (PIN) and the office's seal, numbered …/ĐT and stored. All of it
-is `VaultSigning.copies` (`signing.certification.CertificationService`), as for the API.
+is `VaultSigning.copies` (`signing.issuing.certification.CertificationService`), as for the API.
 
 The identification number is typed once: after the first look-up the form carries the
 owner's opaque id (hidden) and shows the number masked. Certifying answers with a redirect
@@ -9,7 +9,7 @@ owner's opaque id (hidden) and shows the number masked. Certifying answers with 
 repeat of the same form (a reload, a double click) return the first copy, not a second
 number (`idempotency_key`, as the API's Idempotency-Key header).
 
-The scans chosen for a preview are kept server-side (`signing.staging`: encrypted, expiring,
+The scans chosen for a preview are kept server-side (`signing.issuing.staging`: encrypted, expiring,
 for this officer and owner only) and the form carries their opaque id, so signing does not
 ask for the files again; files chosen anew replace them."""
 
@@ -40,10 +40,10 @@ from api.console.web import (
     status_of,
 )
 from api.deps import UowDep, VaultDep
-from signing.certification import CopyRequest
-from signing.pades import SigningNotConfigured, SigningUnavailable
-from signing.staging import ScanStaging, StagedScans, StageExpired
-from signing.wiring import VaultSigning
+from signing.issuing.certification_model import CopyRequest
+from signing.issuing.pades import SigningNotConfigured, SigningUnavailable
+from signing.issuing.staging import ScanStaging, StagedScans, StageExpired
+from signing.issuing.wiring import VaultSigning
 from vault.auth import Actor, Role
 from vault.db import UnitOfWork
 from vault.domain import Owner

@@ -17,7 +17,7 @@ from api.deps import UowDep, VaultDep
 from api.routers.verifications import get_verifier
 from api.verification_wording import ReportWords, describe
 from ocr.recognised import OcrResults, ocr_states
-from signing.stored import verdict_of
+from signing.issuing.stored import verdict_of
 from vault.auth import Actor
 from vault.db import UnitOfWork
 from vault.domain import Document, MediaType

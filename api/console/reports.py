@@ -88,7 +88,7 @@ def search(
     return render(request, "search.html", {"q": q, "hits": hits, "next_cursor": next_cursor})
 
 
-# The grants' purposes (vault.access, ocr.search, signing.certification), as the audit log
+# The grants' purposes (vault.access, ocr.search, signing.issuing.certification), as the audit log
 # records them, read back in words.
 _DOSSIER_PURPOSE = re.compile(r"dossier (\S+) \(procedure (\S+)\)")
 _SCAN_PAGES = 10  # filtering looks through at most this many pages of the log per screen

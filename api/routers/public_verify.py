@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -44,13 +44,16 @@ from api.verification_wording import (
     revision_ends,
     word,
 )
-from signing.certification import PublicView
-from signing.on_record import file_check
+from signing.issuing.on_record import file_check
+from signing.issuing.public_view import PublicView
 from signing.verify import VerifierBusy, VerifierClosed
 from signing.verify.sniff import sniff_pdf
-from vault.db import UnitOfWork
 from vault.errors import RateLimited
 from vault.ratelimit import RateLimiter
+from vault.services import lookups
+
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 router = APIRouter(tags=["public verification"], include_in_schema=False)
 
@@ -198,7 +201,7 @@ def copy_context(uow: UnitOfWork, view: PublicView, lang: Lang) -> dict[str, Any
         else t("public.validity_none")
     )
     validity += f" ({t('public.valid_today') if view.valid_today else t('public.expired')})"
-    paper_type = uow.paper_types.get(view.paper_type)  # PublicView names it in Vietnamese
+    paper_type = lookups.paper_type(uow, view.paper_type)  # PublicView names it in Vietnamese
 
     def signed_at(value: datetime | None) -> str:
         return fmt_time(value, lang)

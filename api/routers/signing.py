@@ -5,7 +5,7 @@ and the public verification of certified copies (by the code in their QR code).
 own paths (`/api/v1/public/...` JSON, `/public/...` HTML) and needs no sign-in. The HTML
 pages (the QR page, which also checks a dropped file against its copy, and /public/verify)
 are drawn by `api.routers.public_verify` from the console's templates.
-The use cases come from `app.state.vault_signing` (a `signing.wiring.VaultSigning`).
+The use cases come from `app.state.vault_signing` (a `signing.issuing.wiring.VaultSigning`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import (
     APIRouter,
@@ -34,20 +34,22 @@ from api.deps import ActorDep, UowDep, limit_by_address, require_roles
 from api.routers import public_verify
 from api.schemas import DocumentOut
 from api.uploads import ReceivedFile, form_model, multipart_body, read_multipart
-from signing.certification import (
+from signing.issuing.certification_model import (
     LEGAL_BASIS,
     CertifiedCopy,
     CopyRequest,
-    PublicView,
     RefusalReason,
-    SignaturesReport,
+    RefusalRecord,
 )
-from signing.pades import PadesLevel, SigningNotConfigured
-from signing.wiring import VaultSigning
+from signing.issuing.pades import PadesLevel, SigningNotConfigured
+from signing.issuing.public_view import PublicView, SignaturesReport
+from signing.issuing.wiring import VaultSigning
 from vault.auth import Role
-from vault.db import UnitOfWork
-from vault.db.certification_repository import RefusalRecord
 from vault.errors import NotFound
+from vault.services import lookups
+
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 router = APIRouter(tags=["signing"])
 public_router = APIRouter(tags=["public verification"])
@@ -179,7 +181,7 @@ async def copy_upload(
     def may_certify() -> None:
         actor.require(Role.CERTIFYING_OFFICER)
         actor.require_agency()
-        if uow.owners.get(owner_id) is None:
+        if not lookups.owner_exists(uow, owner_id):
             raise NotFound("no such owner")
 
     await run_in_threadpool(may_certify)

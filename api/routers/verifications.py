@@ -13,14 +13,14 @@ download.
 The JSON report carries `summaries`: the verdict and each signature in plain words
 (`api.verification_wording`), Vietnamese or English by `Accept-Language`.
 
-The verifier comes from `app.state.verifier` when the application sets one up in its
-lifespan; otherwise one is built from `VerifySettings` on first use and kept for the
-process.
+The verifier is `app.state.verifier`: one per application, built at start-up
+(`api.app.create_app`'s lifespan, from `VerifySettings`, unless one was handed in) and shared
+with everything else that judges signatures (the certified copies' public page, the console's
+verify page, reuse), so they all trust the same roots.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -30,12 +30,11 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import ActorDep, UowDep, VaultDep
 from api.problems import problem
 from api.verification_wording import describe, match_to_dict, negotiate, revision_ends
-from signing.on_record import RecordMatch, file_check
-from signing.stored import verify_stored_document
+from signing.issuing.on_record import RecordMatch, file_check
+from signing.issuing.stored import verify_stored_document
 from signing.verify import VerificationReport, Verifier, VerifierBusy, VerifierClosed
 from signing.verify.etsi_xml import render
 from signing.verify.sniff import sniff_pdf
-from signing.verify.verifier_settings import VerifySettings
 from vault.runtime import Vault
 
 router = APIRouter(tags=["verifications"])
@@ -45,24 +44,17 @@ ReportFormat = Annotated[
     Literal["json", "etsi-xml"], Query(description="json, or the ETSI TS 119 102-2 XML report")
 ]
 
-_default: Verifier | None = None
-_default_lock = threading.Lock()
-
 
 def get_verifier(request: Request) -> Verifier:
     return app_verifier(request.app)
 
 
 def app_verifier(app: FastAPI) -> Verifier:
-    """The application's verifier, else the process's default one (built on first use)."""
+    """The application's one verifier, set up when it starts."""
     verifier = getattr(app.state, "verifier", None)
-    if isinstance(verifier, Verifier):
-        return verifier
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = VerifySettings().verifier()
-        return _default
+    if not isinstance(verifier, Verifier):
+        raise RuntimeError("the application has no verifier: it is built when the app starts")
+    return verifier
 
 
 def _problem(

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 from sqlalchemy import text
 
 from api import create_app
-from signing.signer_settings import SignerSettings
-from signing.wiring import VaultSigning
+from signing.issuing.signer_settings import SignerSettings
+from signing.issuing.wiring import VaultSigning
 from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
     OFFICERS,
     Browser,

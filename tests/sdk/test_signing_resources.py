@@ -42,8 +42,8 @@ from vault_client.types import (
 from vault_client.verification import verify_pdf
 
 from signing.csc_server.dev_pki import DevPki
+from signing.issuing.wiring import VaultSigning
 from signing.verify import TrustSettings, Verifier
-from signing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, jpeg_bytes, pdf_bytes, png_bytes
 from tests.people import AGENCY, People
 from tests.sdk import pki as throwaway_pki

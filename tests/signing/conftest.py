@@ -28,7 +28,6 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from api.csc import create_csc_app
-from signing.client import csc_signer
 from signing.csc_server.assembly import DevEnvironment, SigningRuntime
 from signing.csc_server.callers import CallerRegistry, token_digest
 from signing.csc_server.credentials import PinHasher
@@ -37,6 +36,7 @@ from signing.csc_server.server_settings import ClientSettings, SigningSettings
 from signing.csc_server.service import AuthPolicy, SigningService
 from signing.csc_server.signature_log import JsonLinesSignatureLog
 from signing.csc_server.state import CredentialStateStore, InMemoryStateStore
+from signing.issuing.client import csc_signer
 from tests.support.live import serve
 
 VAULT_TOKEN = "test-vault-token-0123456789abcdef"

@@ -6,7 +6,7 @@ within one step. One TotpSource per process hands out the steps in order, as the
 """
 
 from signing.csc_server.assembly import DEV_CREDENTIALS
-from signing.pades import TotpSource
+from signing.issuing.pades import TotpSource
 
 SEAL_OTP_SECRET = next(c.otp_secret for c in DEV_CREDENTIALS if c.id == "h57-seal") or b""
 seal_otp = TotpSource(SEAL_OTP_SECRET)

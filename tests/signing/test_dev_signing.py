@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from signing.devenv import DevSigningUnavailable, wait_for_dev_service
+from signing.issuing.devenv import DevSigningUnavailable, wait_for_dev_service
 from tests.factories import pdf_bytes, png_bytes
 from tests.support.live import free_port
 
@@ -202,7 +202,7 @@ def test_the_demo_citizen_has_papers_to_reuse_and_one_to_refuse(dev_vault: str) 
 def test_the_demo_seal_needs_no_one_time_password(tmp_path: Path) -> None:
     from api.devseed import DEV_SEALS, DEV_SIGNING_OFFICERS
     from signing.csc_server.assembly import DEV_CREDENTIALS
-    from signing.devenv import dev_signer_settings
+    from signing.issuing.devenv import dev_signer_settings
 
     credentials = {
         c.id: {"pin": c.pin, "otp_secret_base32": "JBSWY3DPEHPK3PXP" if c.otp_secret else None}

@@ -10,12 +10,10 @@ needs the whole schema (tests/test_migrations.py) imports those too.
 from vault.db import (
     anchor_models,
     auth_models,
-    certification_models,
     derived_models,
     job_models,
     models,
     signature_models,
-    staging_models,
 )
 from vault.db.base import Base
 
@@ -26,9 +24,6 @@ MODEL_MODULES = (
     derived_models,
     job_models,
     signature_models,
-    # Moving out of the vault in issue 15: to signing.issuing.db.
-    certification_models,
-    staging_models,
 )
 
 __all__ = ["MODEL_MODULES", "Base"]

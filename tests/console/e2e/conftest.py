@@ -39,7 +39,7 @@ from pydantic import SecretStr
 from api import create_app
 from ocr.worker import ocr_runner
 from signing.csc_server.server_settings import DEVELOPMENT_CLIENT_TOKEN
-from signing.signer_settings import SealCredential, SignerSettings
+from signing.issuing.signer_settings import SealCredential, SignerSettings
 from signing.verify.pool import Verifier
 from signing.verify.trust import TrustSettings
 from tests.conftest import s3_store

@@ -14,7 +14,7 @@ import httpx
 from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Locator, Page, Response, expect
 
-from signing.signer_settings import DEJAVU_SANS
+from signing.issuing.signer_settings import DEJAVU_SANS
 from tests.people import People
 from tests.signing.vault.conftest import OFFICERS as OFFICER_CREDENTIALS
 from tests.signing.vault.conftest import PINS

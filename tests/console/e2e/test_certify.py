@@ -13,7 +13,7 @@ import pypdfium2
 import pytest
 from playwright.sync_api import Page, expect
 
-from signing import copy_pdf
+from signing.issuing import copy_pdf
 from tests.factories import CITIZEN_ID
 from tests.signing.vault.layout_checks import assert_legible
 

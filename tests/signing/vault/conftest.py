@@ -39,8 +39,8 @@ from signing.csc_server.dev_pki import DevPki
 from signing.csc_server.service import AuthPolicy, SigningService
 from signing.csc_server.signature_log import JsonLinesSignatureLog
 from signing.csc_server.state import InMemoryStateStore
-from signing.signer_settings import SealCredential, SignerSettings
-from signing.wiring import VaultSigning
+from signing.issuing.signer_settings import SealCredential, SignerSettings
+from signing.issuing.wiring import VaultSigning
 from tests.people import AGENCY, People
 from tests.signing.conftest import asn1_cert
 from tests.support.live import serve

@@ -15,8 +15,8 @@ import pytest
 from fontTools import ttLib  # type: ignore[import-untyped]
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing import copy_pdf
-from signing.signer_settings import DEJAVU_SANS, DEJAVU_SANS_BOLD
+from signing.issuing import copy_pdf
+from signing.issuing.signer_settings import DEJAVU_SANS, DEJAVU_SANS_BOLD
 from tests.factories import png_bytes
 from tests.signing.vault.layout_checks import assert_legible, glyph_boxes
 from vault.content import ContentLimits

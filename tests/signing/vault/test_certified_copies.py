@@ -28,11 +28,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.fields import MDPPerm
 
-from signing import copy_pdf
-from signing.certification import CopyRequest, RefusalReason
 from signing.csc_server.dev_pki import DevPki
-from signing.pades import VIETNAM_TIME
-from signing.wiring import VaultSigning
+from signing.issuing import copy_pdf
+from signing.issuing.certification_model import CopyRequest, RefusalReason
+from signing.issuing.db.certification_models import REFUSAL_REASONS
+from signing.issuing.db.certification_repository import CertificationRepository
+from signing.issuing.pades import VIETNAM_TIME
+from signing.issuing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, pdf_bytes, png_bytes, tiff_bytes
 from tests.people import AGENCY, People
 from tests.signing.vault.conftest import (
@@ -45,8 +47,6 @@ from tests.signing.vault.conftest import (
 from tests.signing.vault.layout_checks import assert_legible
 from tests.signing.vault.test_vault_signing import new_owner
 from tests.support.live import serve
-from vault.db.certification_models import REFUSAL_REASONS
-from vault.db.certification_repository import CertificationRepository
 from vault.runtime import Vault
 
 OFFICER_PIN = "111111"
@@ -225,7 +225,7 @@ def test_a_certified_copy_is_built_signed_twice_numbered_stored_and_verifiable(
 
     # The book has the entry.
     with vault.uows() as uow:
-        entries = CertificationRepository(uow.session).book_entries(AGENCY, BOOK, today.year)
+        entries = uow.repository(CertificationRepository).book_entries(AGENCY, BOOK, today.year)
     assert [(e.number, str(e.document_id)) for e in entries] == [(1, document["id"])]
 
     # The public verification, by the code alone: what, by whom, when, until when, and
@@ -288,7 +288,7 @@ def test_numbers_are_gapless_under_concurrent_allocation_on_postgresql(
         try:
             with vault.uows() as uow:
                 start.wait(30)
-                number = CertificationRepository(uow.session).next_number(AGENCY, BOOK, 2026)
+                number = uow.repository(CertificationRepository).next_number(AGENCY, BOOK, 2026)
                 time.sleep(0.01)  # hold the lock a moment, as signing would
                 if fail:
                     raise RuntimeError("signing failed")  # rolls back: the number goes back
@@ -309,7 +309,7 @@ def test_numbers_are_gapless_under_concurrent_allocation_on_postgresql(
     assert sorted(numbers) == list(range(1, 21))
     # Another book, another year: sequences of their own.
     with vault.uows() as uow:
-        repo = CertificationRepository(uow.session)
+        repo = uow.repository(CertificationRepository)
         assert repo.next_number(AGENCY, "02/2026-SCT/BS-ĐT", 2026) == 1
         assert repo.next_number(AGENCY, BOOK, 2027) == 1
         assert repo.next_number(AGENCY, BOOK, 2026) == 21
@@ -507,7 +507,7 @@ def test_refusals_carry_a_reason_code(api: TestClient, people: People, vault: Va
     assert not_certifier.status_code == 403
 
     with vault.uows() as uow:
-        stored = CertificationRepository(uow.session).refusals_for_owner(uuid.UUID(owner_id))
+        stored = uow.repository(CertificationRepository).refusals_for_owner(uuid.UUID(owner_id))
         actions = [
             e.action for e in uow.audit.for_owner(uuid.UUID(owner_id), before_seq=None, limit=20)
         ]
@@ -552,7 +552,7 @@ def test_migration_0004_runs_both_ways_on_sqlite_and_postgresql(tmp_path: Path) 
 
 
 def test_the_seal_one_time_passwords_are_never_reused() -> None:
-    from signing.pades import TotpSource
+    from signing.issuing.pades import TotpSource
     from signing.totp import totp
 
     now = [1_000_000.0]

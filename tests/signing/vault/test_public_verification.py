@@ -21,9 +21,9 @@ from httpx import Response
 from sqlalchemy import select
 
 from signing.csc_server.dev_pki import DevPki
-from signing.on_record import MAX_REVISIONS, _prefix_hashes
+from signing.issuing.on_record import MAX_REVISIONS, _prefix_hashes
+from signing.issuing.wiring import VaultSigning
 from signing.verify import TrustSettings, Verifier
-from signing.wiring import VaultSigning
 from tests.factories import pdf_bytes, signed_pdf_bytes
 from tests.people import People
 from tests.signing.vault.conftest import signing_app

@@ -23,9 +23,9 @@ from fastapi.testclient import TestClient
 
 from api.console.signatures import badge
 from signing.csc_server.dev_pki import DevPki
-from signing.stored import verdict_of
+from signing.issuing.stored import verdict_of
+from signing.issuing.wiring import VaultSigning
 from signing.verify import Indication, TrustSettings, Verifier
-from signing.wiring import VaultSigning
 from tests.conftest import Backend
 from tests.factories import self_signed_certificate, upload
 from tests.people import AGENCY, People

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from signing.staging import ScanStaging, StageExpired
+from signing.issuing.staging import ScanStaging, StageExpired
 from tests.factories import CITIZEN_ID, create_owner
 from tests.people import People
 from vault.errors import InvalidInput, PermissionDenied

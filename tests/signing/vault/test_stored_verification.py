@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from signing.csc_server.dev_pki import DevPki
+from signing.issuing.wiring import VaultSigning
 from signing.verify import TrustSettings, Verifier
-from signing.wiring import VaultSigning
 from tests.factories import png_bytes, upload
 from tests.people import People
 from tests.signing.vault.conftest import signing_app

@@ -18,11 +18,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 
-from signing import extend
 from signing.csc_server.dev_pki import DevPki
-from signing.pades import protection
-from signing.signer_settings import SignerSettings
-from signing.wiring import VaultSigning
+from signing.issuing import extend
+from signing.issuing.pades import protection
+from signing.issuing.signer_settings import SignerSettings
+from signing.issuing.wiring import VaultSigning
 from tests.factories import CITIZEN_ID, pdf_bytes, upload
 from tests.people import AGENCY, People
 from tests.signing.vault.conftest import (

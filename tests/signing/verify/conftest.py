@@ -24,9 +24,9 @@ from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.client import csc_signer
 from signing.csc_server.assembly import DEV_CREDENTIALS
 from signing.csc_server.dev_pki import DevPki
+from signing.issuing.client import csc_signer
 from signing.verify import TrustSettings, Verifier
 from signing.verify.recovery import open_pdf
 from tests.signing.conftest import VAULT_TOKEN, asn1_cert

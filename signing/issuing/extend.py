@@ -25,16 +25,16 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
-from signing.pades import RemotePdfSigner, protection
-from signing.results import read_all
-from signing.signer_settings import SignerSettings
+from signing.issuing.db.certification_repository import SignedDocumentRepository
+from signing.issuing.pades import RemotePdfSigner, protection
+from signing.issuing.result_signing import read_all
+from signing.issuing.signer_settings import SignerSettings
 from vault.access import audit_draft
 from vault.auth import Actor, ActorKind, Role
-from vault.db.certification_repository import SignedDocumentRepository
 from vault.domain import Document, DocumentStatus, new_id
 from vault.errors import VaultError
 from vault.runtime import Vault
-from vault.services import NewDocument
+from vault.services import NewDocument, lookups
 from vault.settings import Settings
 
 log = logging.getLogger("signing.extend")
@@ -88,7 +88,7 @@ def _extend_one(
     vault: Vault, signer: RemotePdfSigner, document: Document, deadline: datetime, dry_run: bool
 ) -> Extension:
     with vault.uows() as uow:
-        current = uow.documents.get(document.id)
+        current = lookups.document(uow, document.id)
         if current is None or current.status is not DocumentStatus.CURRENT:
             return Extension(document.id, "not_due", detail="superseded meanwhile")
         pdf = read_all(vault.documents, uow, current)
@@ -151,7 +151,7 @@ def extend_signatures(
     after: uuid.UUID | None = None
     while limit is None or report.examined < limit:
         with vault.uows() as uow:
-            page = SignedDocumentRepository(uow.session).current_signed(
+            page = uow.repository(SignedDocumentRepository).current_signed(
                 after_id=after, before_id=started, limit=batch
             )
         if not page:

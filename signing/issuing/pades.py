@@ -66,8 +66,8 @@ from pyhanko_certvalidator.errors import (
 )
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from signing.pdf_text import ScaledGlyphAccumulatorFactory
-from signing.signer_settings import SignerSettings
+from signing.issuing.pdf_text import ScaledGlyphAccumulatorFactory
+from signing.issuing.signer_settings import SignerSettings
 from signing.totp import totp, totp_step
 from vault.errors import (
     Conflict,

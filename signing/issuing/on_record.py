@@ -25,14 +25,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from signing.certification import ELECTRONIC_SUFFIX
+from signing.issuing.certification_model import ELECTRONIC_SUFFIX, CertifiedCopyRecord
+from signing.issuing.db.certification_repository import CertificationRepository
+from signing.issuing.db.record_lookup import IssuedRecordLookup
 from vault.audit import AuditDraft
 from vault.content import PDFIUM_LOCK
-from vault.db import UnitOfWork
-from vault.db.certification_repository import CertificationRepository, CertifiedCopyRecord
-from vault.db.record_lookup import issued_with_sha256
 from vault.domain import Document, DocumentOrigin, DocumentStatus
+from vault.services import lookups
+
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 MAX_REVISIONS = 16  # revision ends looked up as a paper on record (the latest ones)
 _CODE = re.compile(r"[A-Za-z0-9_-]{16,43}")
@@ -86,9 +90,11 @@ def file_check(
     sha256 = hashlib.sha256(data).hexdigest()
     if code is not None:
         return _by_code(uow, code, sha256, FoundBy.CODE_GIVEN)
-    for document in issued_with_sha256(uow.session, [sha256]):
+    for document in uow.repository(IssuedRecordLookup).issued_with_sha256([sha256]):
         return _match(uow, document, identical=True, found_by=FoundBy.SAME_FILE)
-    for document in issued_with_sha256(uow.session, _prefix_hashes(data, revision_ends)):
+    for document in uow.repository(IssuedRecordLookup).issued_with_sha256(
+        _prefix_hashes(data, revision_ends)
+    ):
         return _match(uow, document, identical=False, found_by=FoundBy.RECORD_THEN_CHANGES)
     printed = code_in_pdf(data)
     if printed is not None:
@@ -143,10 +149,10 @@ def code_in_pdf(data: bytes) -> str | None:
 def _by_code(uow: UnitOfWork, code: str, sha256: str, found_by: FoundBy) -> RecordMatch | None:
     if not _CODE.fullmatch(code):
         return None
-    record = CertificationRepository(uow.session).by_code(code)
+    record = uow.repository(CertificationRepository).by_code(code)
     if record is None:
         return None
-    document = uow.documents.current_version(record.document_id)
+    document = lookups.current_version(uow, record.document_id)
     if document is None:  # pragma: no cover - foreign keys
         return None
     identical = sha256 == document.blob.sha256
@@ -157,7 +163,7 @@ def _match(
     uow: UnitOfWork, document: Document, *, identical: bool, found_by: FoundBy
 ) -> RecordMatch:
     if document.origin is DocumentOrigin.CERTIFIED_COPY:
-        record = CertificationRepository(uow.session).by_document(document.lineage_id)
+        record = uow.repository(CertificationRepository).by_document(document.lineage_id)
         if record is not None:
             return _copy_match(uow, document, record, identical=identical, found_by=found_by)
     office = document.issuer_agency_code
@@ -171,7 +177,7 @@ def _match(
             number=document.reference_number,
             book=None,
             office_code=office,
-            office_name=(uow.accounts.agency_name(office) or office) if office else None,
+            office_name=(lookups.agency_name(uow, office) or office) if office else None,
             issued_on=document.issue_date,
             paper_type=document.paper_type,
             paper_type_name_vi=document.paper_type,
@@ -203,7 +209,7 @@ def _copy_match(
             number=f"{record.number}{ELECTRONIC_SUFFIX}",
             book=record.book,
             office_code=office,
-            office_name=uow.accounts.agency_name(office) or office,
+            office_name=lookups.agency_name(uow, office) or office,
             issued_on=record.certified_on,
             paper_type=record.paper_type,
             paper_type_name_vi=record.paper_type,
@@ -218,7 +224,7 @@ def _copy_match(
 
 def _record(uow: UnitOfWork, document: Document, match: RecordMatch) -> RecordMatch:
     """Names the paper type, and audits the look-up against the owner's paper."""
-    paper_type = uow.paper_types.get(match.paper_type)
+    paper_type = lookups.paper_type(uow, match.paper_type)
     if paper_type is not None:
         match = replace(
             match, paper_type_name_vi=paper_type.name_vi, paper_type_name_en=paper_type.name_en

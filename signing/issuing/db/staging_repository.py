@@ -1,4 +1,5 @@
-"""Rows of staged scans (`staging_models`). Built on a unit of work's session."""
+"""Rows of staged scans (`staging_models`), on a unit of work's session:
+`uow.repository(StagingRepository)`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from vault.db.staging_models import StagedScansRow
+from signing.issuing.db.staging_models import StagedScansRow
 
 
 @dataclass(frozen=True, slots=True)

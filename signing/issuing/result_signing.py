@@ -10,22 +10,24 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from signing.pades import (
+from signing.issuing.pades import (
     NoSigningCredential,
     PadesLevel,
     SignatureSpec,
     SigningNotConfigured,
     VisibleStamp,
 )
-from signing.signer_settings import SignerSettings
+from signing.issuing.signer_settings import SignerSettings
 from vault.access import AccessPolicy, audit_draft
 from vault.auth import Actor, Role
-from vault.db import UnitOfWork
 from vault.domain import Document, DocumentOrigin, DocumentStatus, MediaType, new_id
 from vault.errors import Conflict, InvalidInput
-from vault.services import DocumentService, NewDocument
+from vault.services import DocumentService, NewDocument, lookups
+
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 
 class PdfSigner(Protocol):
@@ -36,7 +38,7 @@ class PdfSigner(Protocol):
 
 def officer_credential(uow: UnitOfWork, actor: Actor, settings: SignerSettings) -> str:
     """The signing credential configured for the officer's account (by username)."""
-    account = uow.accounts.get(actor.account_id) if actor.is_officer else None
+    account = lookups.account(uow, actor.account_id) if actor.is_officer else None
     credential = settings.officers.get(account.username) if account is not None else None
     if credential is None:
         raise NoSigningCredential("no signing credential is configured for your account")
@@ -44,7 +46,7 @@ def officer_credential(uow: UnitOfWork, actor: Actor, settings: SignerSettings) 
 
 
 def agency_label(uow: UnitOfWork, agency_code: str) -> str:
-    name = uow.accounts.agency_name(agency_code)
+    name = lookups.agency_name(uow, agency_code)
     return f"{name} ({agency_code})" if name else agency_code
 
 

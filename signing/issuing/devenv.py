@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from signing.signer_settings import SealCredential, SignerSettings
+from signing.issuing.signer_settings import SealCredential, SignerSettings
 from vault.settings import Environment
 
 

@@ -18,12 +18,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
+from signing.issuing.db.staging_repository import StagedScansRecord, StagingRepository
 from vault import crypto
 from vault.access import audit_draft
 from vault.auth import Actor, Role
-from vault.db import UnitOfWork
-from vault.db.staging_repository import StagedScansRecord, StagingRepository
 from vault.domain import new_id
 from vault.errors import IntegrityFailure, InvalidInput
 from vault.storage.base import ObjectMissing
@@ -31,6 +31,9 @@ from vault.storage.base import ObjectMissing
 STAGE_TTL = timedelta(minutes=30)
 PURGE_BATCH = 50
 _LENGTH = struct.Struct(">Q")
+
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 
 class StageExpired(InvalidInput):
@@ -106,7 +109,7 @@ class ScanStaging:
             created_at=now,
             expires_at=now + self._ttl,
         )
-        StagingRepository(uow.session).add(record)
+        uow.repository(StagingRepository).add(record)
         uow.flush()
         uow.record(
             audit_draft(
@@ -119,7 +122,7 @@ class ScanStaging:
         return StagedScans(staged_id, list(files), record.expires_at)
 
     def _own(self, uow: UnitOfWork, actor: Actor, staged_id: uuid.UUID) -> StagedScansRecord:
-        record = StagingRepository(uow.session).get(staged_id)
+        record = uow.repository(StagingRepository).get(staged_id)
         # Someone else's stage is answered as a missing one: it says nothing about it.
         if record is None or record.account_id != actor.account_id:
             raise StageExpired()
@@ -155,21 +158,21 @@ class ScanStaging:
     def discard(self, uow: UnitOfWork, actor: Actor, staged_id: uuid.UUID) -> None:
         """Drops this officer's stage (used, or replaced by other scans); the object goes
         with it. Someone else's stage, or none, is left alone."""
-        record = StagingRepository(uow.session).get(staged_id)
+        record = uow.repository(StagingRepository).get(staged_id)
         if record is None or record.account_id != actor.account_id:
             return
         self._remove(uow, record)
 
     def purge_expired(self, uow: UnitOfWork, limit: int = PURGE_BATCH) -> int:
         """Removes up to `limit` expired stages, rows and objects; returns how many."""
-        expired = StagingRepository(uow.session).expired(self._clock(), limit)
+        expired = uow.repository(StagingRepository).expired(self._clock(), limit)
         for record in expired:
             self._remove(uow, record)
         return len(expired)
 
     @staticmethod
     def _remove(uow: UnitOfWork, record: StagedScansRecord) -> None:
-        StagingRepository(uow.session).remove(record.id)
+        uow.repository(StagingRepository).remove(record.id)
         # Deleted now: if the transaction then rolls back, the row stays and the next load
         # finds no object, which it answers as an expired stage (and the purge removes it).
         uow.blobs.delete(record.object_key)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vault.db import models as _vault_models  # noqa: F401 - the tables the foreign keys name
 from vault.db.base import Base, UTCDateTime
 
 

@@ -9,6 +9,7 @@ an uploaded file, so a stored file and the same file uploaded get the same repor
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from signing.verify import (
     ChangeKind,
@@ -22,7 +23,6 @@ from signing.verify import (
 )
 from vault.access import AccessPolicy
 from vault.auth import Actor
-from vault.db import UnitOfWork
 from vault.domain import MediaType, SignatureStatus, SignatureVerdict
 from vault.errors import (
     ContentTooLarge,
@@ -30,8 +30,11 @@ from vault.errors import (
     SignatureCheckUnavailable,
     UnsupportedMediaType,
 )
-from vault.services import DocumentService
+from vault.services import DocumentService, lookups
 from vault.services.signatures import CHANGED_AFTER_SIGNING, SignatureService
+
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 
 def verify_stored_document(
@@ -48,7 +51,7 @@ def verify_stored_document(
     signature), ContentTooLarge over the verifier's limit, and the verifier's own
     VerifierBusy / VerifierClosed when no worker is free. The verdict is recorded, so reuse
     sees it at once."""
-    document = uow.documents.get(document_id)
+    document = lookups.document(uow, document_id)
     if document is None:
         raise NotFound("no such document")
     access.check_document(uow, actor, document, "document.verify")

@@ -4,7 +4,7 @@ page (lời chứng) with the QR code and the two signature fields (officer, off
 Scans keep their pixels: a JPEG is embedded as it came (no re-encoding), other images
 losslessly (Flate), each scaled onto an A4 page of its own orientation; pages of a PDF are
 placed onto A4 as they are (vector). The certification page is set with HarfBuzz and an
-embedded, subsetted Vietnamese-capable font (DejaVu Sans; `signing.pdf_text`), measured and
+embedded, subsetted Vietnamese-capable font (DejaVu Sans; `signing.issuing.pdf_text`), measured and
 wrapped inside the margins, so it reads right and the text extracts as Unicode.
 """
 
@@ -34,7 +34,7 @@ from pyhanko.pdf_utils.writer import (
 )
 from pyhanko.sign import fields
 
-from signing import pdf_text
+from signing.issuing import pdf_text
 from vault import content
 from vault.content import PDFIUM_LOCK  # the process's one PDFium lock: PDFium is not thread-safe
 from vault.domain import MediaType
@@ -205,7 +205,7 @@ def _add_file(pdf: pypdfium2.PdfDocument, data: bytes, kind: MediaType, max_page
 
 class _Canvas:
     """Text, rules, boxes and a QR code on one page, with one embedded font subset per
-    typeface. Text is shaped and measured by HarfBuzz (`signing.pdf_text`)."""
+    typeface. Text is shaped and measured by HarfBuzz (`signing.issuing.pdf_text`)."""
 
     def __init__(self, writer: BasePdfFileWriter, regular: Path, bold: Path) -> None:
         self._writer: Any = writer

@@ -12,24 +12,35 @@ The number is taken inside the request's transaction and kept locked until it co
 copy that fails to sign or store gives its number back, so the book has neither gaps nor
 duplicates. The price: certifications in the same book of an office queue behind each
 other for the length of a signature (about a second).
+
+The book entry and the request are `certification_model`; what the public page shows of a
+copy is `public_view`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import re
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from signing import copy_pdf
-from signing.pades import (
+from signing.issuing import copy_pdf
+from signing.issuing.certification_model import (
+    ELECTRONIC_SUFFIX,
+    CertifiedCopy,
+    CertifiedCopyRecord,
+    CopyRequest,
+    RefusalReason,
+    RefusalRecord,
+    normalise_book,
+)
+from signing.issuing.db.certification_repository import CertificationRepository
+from signing.issuing.pades import (
     VIETNAM_TIME,
     NoSigningCredential,
     PadesLevel,
@@ -38,204 +49,19 @@ from signing.pades import (
     TotpSource,
     VisibleStamp,
 )
-from signing.results import PdfSigner, agency_label, officer_credential, read_all
-from signing.signer_settings import SealCredential, SignerSettings
-from signing.verify import Indication, Verifier, VerifierError
+from signing.issuing.public_view import CopySignaturesChecker, PublicVerification, PublicView
+from signing.issuing.result_signing import PdfSigner, agency_label, officer_credential
+from signing.issuing.signer_settings import SealCredential, SignerSettings
 from vault import identifiers
 from vault.access import audit_draft
-from vault.audit import AuditDraft
 from vault.auth import Actor, Role
 from vault.content import ContentLimits
-from vault.db import UnitOfWork
-from vault.db.certification_models import REFUSAL_REASONS
-from vault.db.certification_repository import (
-    CertificationRepository,
-    CertifiedCopyRecord,
-    RefusalRecord,
-)
 from vault.domain import Document, DocumentOrigin, new_id
 from vault.errors import ContentTooLarge, InvalidInput, NotFound
-from vault.services import DocumentService, NewDocument
+from vault.services import DocumentService, NewDocument, lookups
 
-ELECTRONIC_SUFFIX = "/ĐT"
-_BOOK = re.compile(r"[0-9A-Za-zÀ-ỹĐđ][0-9A-Za-zÀ-ỹĐđ ./-]{0,31}")
-_CODE = re.compile(r"[A-Za-z0-9_-]{16,43}")
-
-
-class RefusalReason(StrEnum):
-    """Why an original may not be certified (Decree 23/2015/NĐ-CP, art. 22)."""
-
-    ALTERED = "altered"
-    DAMAGED = "damaged"
-    CLASSIFIED = "classified"
-    UNLAWFUL_CONTENT = "unlawful_content"
-    NOT_LEGALISED = "not_legalised"
-    UNCONFIRMED_PRIVATE = "unconfirmed_private"
-
-    @property
-    def text_vi(self) -> str:
-        return _REFUSAL_TEXT[self]
-
-
-_REFUSAL_TEXT = {
-    RefusalReason.ALTERED: "Bản chính bị tẩy xóa, sửa chữa, thêm, bớt nội dung không hợp lệ",
-    RefusalReason.DAMAGED: "Bản chính bị hư hỏng, cũ nát, không xác định được nội dung",
-    RefusalReason.CLASSIFIED: (
-        "Bản chính đóng dấu mật của cơ quan, tổ chức có thẩm quyền, hoặc ghi rõ không được sao chụp"
-    ),
-    RefusalReason.UNLAWFUL_CONTENT: "Bản chính có nội dung trái pháp luật, đạo đức xã hội",
-    RefusalReason.NOT_LEGALISED: (
-        "Bản chính do cơ quan, tổ chức có thẩm quyền của nước ngoài cấp, công chứng hoặc "
-        "chứng nhận chưa được hợp pháp hóa lãnh sự"
-    ),
-    RefusalReason.UNCONFIRMED_PRIVATE: (
-        "Giấy tờ, văn bản do cá nhân tự lập nhưng không có xác nhận và đóng dấu của cơ quan, "
-        "tổ chức có thẩm quyền"
-    ),
-}
-LEGAL_BASIS = "Điều 22 Nghị định 23/2015/NĐ-CP"
-# The database's check constraint and this enum must list the same codes.
-assert {r.value for r in RefusalReason} == set(REFUSAL_REASONS)
-
-
-@dataclass(frozen=True)
-class SignatureCheck:
-    field: str | None
-    signer: str | None
-    signed_at: datetime | None  # proven by a timestamp if there is one, else claimed
-    timestamped: bool
-    valid: bool
-    indication: str  # ETSI EN 319 102-1: TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE
-    sub_indication: str | None
-
-
-@dataclass(frozen=True)
-class SignaturesReport:
-    signatures: tuple[SignatureCheck, ...]
-    document_timestamps: int
-    problem: str | None = None  # why the file could not be checked at all
-
-    @property
-    def all_valid(self) -> bool:
-        return (
-            self.problem is None and bool(self.signatures) and all(s.valid for s in self.signatures)
-        )
-
-
-SignatureChecker = Callable[[bytes], SignaturesReport]
-
-
-def verifier_checker(verifier: Verifier) -> SignatureChecker:
-    """The vault's verifier (signing.verify: AdES at the signature's proven time, with its
-    own analysis of every later update, in a bounded worker process), offline: a certified
-    copy carries its validation data (B-LT), so nothing is fetched for a public request."""
-
-    def check(pdf: bytes) -> SignaturesReport:
-        try:
-            report = verifier.verify(pdf, offline=True)
-        except VerifierError as exc:
-            return SignaturesReport((), 0, problem=f"the verifier is unavailable: {exc}")
-        checks = tuple(
-            SignatureCheck(
-                field=s.field_name,
-                signer=s.signer.common_name if s.signer else None,
-                signed_at=s.proven_signing_time or s.claimed_signing_time,
-                timestamped=any(
-                    t.indication is Indication.TOTAL_PASSED for t in s.signature_timestamps
-                ),
-                valid=s.passed,
-                indication=s.indication.value,
-                sub_indication=s.sub_indication.value if s.sub_indication else None,
-            )
-            for s in report.signatures
-        )
-        problem = (
-            f"{report.problem.code.value}: {report.problem.message}" if report.problem else None
-        )
-        return SignaturesReport(checks, len(report.document_timestamps), problem)
-
-    return check
-
-
-@dataclass(frozen=True)
-class CopyRequest:
-    paper_type: str
-    title: str
-    book: str  # sổ chứng thực điện tử, e.g. "01/2025-SCT/BS-ĐT"
-    pages: Sequence[bytes]  # the scans, in order
-    pin: str = ""
-    otp: str | None = None
-    reference_number: str | None = None  # of the original
-    original_issue_date: date | None = None  # validity counts from it when given
-    valid_until: date | None = None  # None: the paper type's default
-
-
-@dataclass(frozen=True)
-class CertifiedCopy:
-    document: Document
-    record: CertifiedCopyRecord
-    verification_url: str
-    replayed: bool = False  # an idempotent repeat: the copy made the first time
-
-    @property
-    def number_text(self) -> str:
-        return f"{self.record.number}{ELECTRONIC_SUFFIX}"
-
-
-@dataclass(frozen=True)
-class PublicView:
-    """What anyone holding the code may see. Nothing identifies the owner."""
-
-    code: str
-    number_text: str
-    book: str
-    year: int
-    certified_on: date
-    office_code: str
-    office_name: str
-    officer_name: str
-    paper_type: str
-    paper_type_name: str
-    title: str
-    pages: int
-    valid_until: date | None
-    valid_today: bool
-    content_sha256: str
-    file_sha256: str
-    qr_hash_matches: bool | None  # None: no hash was presented
-    signatures: SignaturesReport
-
-
-def normalise_book(book: str) -> str:
-    book = " ".join(book.split())
-    if not _BOOK.fullmatch(book):
-        raise InvalidInput("book", "a book is 1 to 32 letters, digits, spaces, '.', '/' or '-'")
-    return book
-
-
-class _ReportCache:
-    """Signature reports by file hash, for a few minutes: the public page is served to
-    anyone who scans a code, and a check parses the whole PDF."""
-
-    def __init__(self, ttl: float = 300, size: int = 256) -> None:
-        self._ttl, self._size = ttl, size
-        self._items: dict[str, tuple[float, SignaturesReport]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, make: Callable[[], SignaturesReport]) -> SignaturesReport:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None and now - hit[0] < self._ttl:
-                return hit[1]
-        report = make()
-        if report.problem is not None:
-            return report  # maybe passing (a busy verifier): ask again next time
-        with self._lock:
-            if len(self._items) >= self._size:
-                self._items.pop(next(iter(self._items)))
-            self._items[key] = (now, report)
-        return report
+if TYPE_CHECKING:
+    from vault.db import UnitOfWork
 
 
 def _fingerprint(owner_id: uuid.UUID, request: CopyRequest) -> str:
@@ -264,7 +90,7 @@ class CertificationService:
         limits: ContentLimits,
         *,
         max_total_bytes: int,
-        checker: SignatureChecker | None = None,
+        checker: CopySignaturesChecker | None = None,
         identify: Callable[[Sequence[str]], list[str]] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -278,8 +104,7 @@ class CertificationService:
         self._limits = limits
         self._max_total = max_total_bytes
         self._clock = clock
-        self._checker = checker
-        self._reports = _ReportCache()
+        self._public = PublicVerification(documents, checker, clock)
         self._otp_lock = threading.Lock()
         self._seal_otps: dict[str, TotpSource] = {}
 
@@ -304,9 +129,9 @@ class CertificationService:
     def _checked_request(
         self, uow: UnitOfWork, owner_id: uuid.UUID, request: CopyRequest, *, signing: bool = True
     ) -> tuple[str, str, str]:
-        if uow.owners.get(owner_id) is None:
+        if not lookups.owner_exists(uow, owner_id):
             raise NotFound("no such owner")
-        paper_type = uow.paper_types.get(request.paper_type)
+        paper_type = lookups.paper_type(uow, request.paper_type)
         if paper_type is None:
             raise InvalidInput("paper_type", f"unknown paper type {request.paper_type!r}")
         title = " ".join(identifiers.plain_text(request.title, "title").split())
@@ -356,7 +181,7 @@ class CertificationService:
     def copy_of(self, uow: UnitOfWork, document: Document) -> CertifiedCopy | None:
         """The certification of a paper the caller may already read (its access checked),
         with the public verification URL its QR code holds; None for any other paper."""
-        record = CertificationRepository(uow.session).by_document(document.lineage_id)
+        record = uow.repository(CertificationRepository).by_document(document.lineage_id)
         if record is None:
             return None
         url = (
@@ -380,7 +205,7 @@ class CertificationService:
         body = copy_pdf.build_body(request.pages, self._limits, self._settings.max_copy_pages)
 
         certified_on = self._clock().astimezone(VIETNAM_TIME).date()
-        repo = CertificationRepository(uow.session)
+        repo = uow.repository(CertificationRepository)
         # The transaction's first write: from here the book's counter is ours until commit.
         number = repo.next_number(office, book, certified_on.year)
         code = secrets.token_urlsafe(16)  # 128 random bits
@@ -388,7 +213,7 @@ class CertificationService:
             f"{self._settings.public_base_url}/public/certified-copies/{code}"
             f"?sha256={body.content_sha256}"
         )
-        office_name = uow.accounts.agency_name(office) or office
+        office_name = lookups.agency_name(uow, office) or office
         unsigned = copy_pdf.certification_page(
             body,
             copy_pdf.CertificationText(
@@ -501,7 +326,7 @@ class CertificationService:
         return copy_pdf.certification_page(
             body,
             copy_pdf.CertificationText(
-                office_name=uow.accounts.agency_name(office) or office,
+                office_name=lookups.agency_name(uow, office) or office,
                 office_code=office,
                 paper_type_name=type_name,
                 title=title,
@@ -534,9 +359,9 @@ class CertificationService:
         """Records that the office refused to certify an original, with the reason code."""
         actor.require(Role.CERTIFYING_OFFICER)
         office = actor.require_agency()
-        if uow.owners.get(owner_id) is None:
+        if not lookups.owner_exists(uow, owner_id):
             raise NotFound("no such owner")
-        if uow.paper_types.get(paper_type) is None:
+        if lookups.paper_type(uow, paper_type) is None:
             raise InvalidInput("paper_type", f"unknown paper type {paper_type!r}")
         note = " ".join(identifiers.plain_text(note or "", "note").split()) or None
         if note is not None and len(note) > 500:
@@ -552,7 +377,7 @@ class CertificationService:
             officer_name=actor.name,
             refused_at=self._clock(),
         )
-        CertificationRepository(uow.session).add_refusal(record)
+        uow.repository(CertificationRepository).add_refusal(record)
         uow.flush()
         uow.record(
             audit_draft(
@@ -570,52 +395,4 @@ class CertificationService:
         self, uow: UnitOfWork, code: str, *, presented_sha256: str | None = None
     ) -> PublicView:
         """The certification behind a QR code, and whether its signatures check now."""
-        if not _CODE.fullmatch(code):
-            raise NotFound("no certified copy has this code")
-        record = CertificationRepository(uow.session).by_code(code)
-        if record is None:
-            raise NotFound("no certified copy has this code")
-        document = uow.documents.current_version(record.document_id)
-        paper_type = uow.paper_types.get(record.paper_type)
-        if document is None or paper_type is None:  # pragma: no cover - foreign keys
-            raise NotFound("no certified copy has this code")
-
-        def check() -> SignaturesReport:
-            if self._checker is None:
-                return SignaturesReport((), 0, problem="signature checking is not configured")
-            return self._checker(read_all(self._documents, uow, document))
-
-        report = self._reports.get(document.blob.sha256, check)
-        today = self._clock().astimezone(VIETNAM_TIME).date()
-        matches = None
-        if presented_sha256 is not None:
-            matches = presented_sha256.strip().lower() == record.content_sha256
-        uow.record(
-            AuditDraft(
-                action="certified_copy.public_verify",
-                owner_id=record.owner_id,
-                document_id=document.id,
-                purpose="public verification by the code printed on the copy",
-            )
-        )
-        return PublicView(
-            code=code,
-            number_text=f"{record.number}{ELECTRONIC_SUFFIX}",
-            book=record.book,
-            year=record.year,
-            certified_on=record.certified_on,
-            office_code=record.office_agency_code,
-            office_name=uow.accounts.agency_name(record.office_agency_code)
-            or record.office_agency_code,
-            officer_name=record.officer_name,
-            paper_type=record.paper_type,
-            paper_type_name=paper_type.name_vi,
-            title=record.title,
-            pages=record.pages,
-            valid_until=document.valid_until,
-            valid_today=document.is_valid_on(today),
-            content_sha256=record.content_sha256,
-            file_sha256=document.blob.sha256,
-            qr_hash_matches=matches,
-            signatures=report,
-        )
+        return self._public.view(uow, code, presented_sha256=presented_sha256)

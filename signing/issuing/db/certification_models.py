@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vault.db import models as _vault_models  # noqa: F401 - the tables the foreign keys name
 from vault.db.base import Base, UTCDateTime, utcnow
 
 # Why an original may not be certified (Decree 23/2015/NĐ-CP, art. 22). The codes are

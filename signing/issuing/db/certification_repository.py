@@ -1,20 +1,19 @@
 """Queries of electronic certification books and refusals, and of signed documents.
 
-Built on a unit of work's session: `CertificationRepository(uow.session)`.
+Built on a unit of work's session: `uow.repository(CertificationRepository)`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from vault.db.certification_models import (
+from signing.issuing.certification_model import CertifiedCopyRecord, RefusalRecord
+from signing.issuing.db.certification_models import (
     CertificationCounterRow,
     CertificationRefusalRow,
     CertifiedCopyRow,
@@ -22,40 +21,6 @@ from vault.db.certification_models import (
 from vault.db.models import DocumentRow
 from vault.db.repositories import document_from_row
 from vault.domain import Document, DocumentOrigin, DocumentStatus
-
-
-@dataclass(frozen=True, slots=True)
-class CertifiedCopyRecord:
-    id: uuid.UUID
-    document_id: uuid.UUID  # the copy's first version (its lineage id)
-    owner_id: uuid.UUID
-    office_agency_code: str
-    book: str
-    year: int
-    number: int
-    verification_code: str
-    paper_type: str
-    title: str
-    pages: int
-    content_sha256: str
-    officer_account_id: uuid.UUID
-    officer_name: str
-    certified_on: date
-    valid_until: date | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RefusalRecord:
-    id: uuid.UUID
-    office_agency_code: str
-    owner_id: uuid.UUID
-    paper_type: str
-    reason: str
-    note: str | None
-    officer_account_id: uuid.UUID
-    officer_name: str
-    refused_at: datetime
 
 
 def _copy(row: CertifiedCopyRow) -> CertifiedCopyRecord:

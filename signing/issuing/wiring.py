@@ -6,8 +6,9 @@
 
 The network side (`RemotePdfSigner`: its event loop thread, HTTP session and timestamper)
 exists only when a signing service is configured. The public verification of certified
-copies needs only a verifier (`signing.verify.Verifier`): the app's own one if it is
-given, else one with a single worker over the signer's trust roots.
+copies needs only a verifier (`signing.verify.Verifier`): the API hands in its one verifier
+(`api.app`, the same the verification routes use); built without one (tests, scripts), it
+makes one with a single worker over the signer's trust roots.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from signing.certification import CertificationService, verifier_checker
-from signing.pades import RemotePdfSigner
-from signing.results import ResultSigningService
-from signing.signer_settings import SignerSettings
+from signing.issuing.certification import CertificationService
+from signing.issuing.pades import RemotePdfSigner
+from signing.issuing.public_view import verifier_checker
+from signing.issuing.result_signing import ResultSigningService
+from signing.issuing.signer_settings import SignerSettings
 from signing.verify import TrustSettings, Verifier
 from vault.content import ContentLimits
 from vault.runtime import Vault
