@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,15 +21,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
 from tests.conftest import empty_database, new_bucket
+from tests.factories import CITIZEN_ID, DEFAULT_FIELDS
+from tests.ocr.vault_support import text_page
 from tests.people import People
 from tests.support.live import free_port
 from tests.support.s3server import S3Server
+from vault.audit import verify_chain
+from vault.jobs import JobStatus
 from vault.runtime import Vault
 from vault.settings import Environment, Settings
 
 
-@pytest.fixture
-def shared_settings(pg_url: str, s3_server: S3Server) -> Iterator[Settings]:
+def _shared(pg_url: str, s3_server: S3Server, rate_limit_per_minute: int) -> Settings:
     pem = (
         Ed25519PrivateKey.generate()
         .private_bytes(
@@ -36,7 +42,7 @@ def shared_settings(pg_url: str, s3_server: S3Server) -> Iterator[Settings]:
         )
         .decode()
     )
-    yield Settings(
+    return Settings(
         env=Environment.TEST,
         database_url=pg_url,
         storage_backend="s3",
@@ -46,8 +52,19 @@ def shared_settings(pg_url: str, s3_server: S3Server) -> Iterator[Settings]:
         s3_bucket=new_bucket(s3_server),
         token_signing_keys={"shared-1": SecretStr(pem)},
         active_token_key_id="shared-1",
-        rate_limit_per_minute=30,  # bursts of 3, then one every 2 s
+        rate_limit_per_minute=rate_limit_per_minute,
     )
+
+
+@pytest.fixture
+def shared_settings(pg_url: str, s3_server: S3Server) -> Iterator[Settings]:
+    yield _shared(pg_url, s3_server, 30)  # bursts of 3, then one every 2 s
+    empty_database(pg_url)
+
+
+@pytest.fixture
+def unlimited_settings(pg_url: str, s3_server: S3Server) -> Iterator[Settings]:
+    yield _shared(pg_url, s3_server, 10**6)
     empty_database(pg_url)
 
 
@@ -71,57 +88,169 @@ def _environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def api_processes(settings: Settings, log_path: Path, workers: int = 2) -> Iterator[str]:
+    """`vault serve --workers N` on a free port; yields its base URL once it answers."""
+    port = free_port()
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "serve",
+                "--workers",
+                str(workers),
+                "--port",
+                str(port),
+            ],
+            env=_environment(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 300  # interpreters start slowly on a loaded machine
+            while True:
+                try:
+                    if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "vault serve did not start"
+                time.sleep(0.3)
+            deadline = time.monotonic() + 60
+            while len(_api_processes(server.pid)) < workers and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert len(_api_processes(server.pid)) == workers, log_path.read_text()[-2000:]
+            yield base
+        finally:
+            _stop(server)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 def test_two_processes_serve_one_port_and_share_the_rate_limit(
     shared_settings: Settings, tmp_path: Path
 ) -> None:
     vault = Vault.from_settings(shared_settings)
     people = People.make(vault)
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--workers", "2", "--port", str(port)],
-        env=_environment(shared_settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 300  # interpreters start slowly on a loaded machine
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "vault serve --workers 2 did not start"
-            time.sleep(0.3)
-        # Two API processes under uvicorn's supervisor (besides any helper process).
-        deadline = time.monotonic() + 60
-        while len(workers := _api_processes(server.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert len(workers) == 2, workers
-
-        # One client, many connections (each lands on either process): the limit is one.
-        codes: list[int] = []
-        started = time.monotonic()
-        for _ in range(12):
-            with httpx.Client(base_url=base, headers=people.auth("clerk")) as http:
-                codes.append(http.get("/api/v1/me").status_code)
-        refills = int((time.monotonic() - started) / 2) + 1
-        assert set(codes) <= {200, 429}, codes
-        assert 3 <= codes.count(200) <= 3 + refills, (codes, refills)
+        with api_processes(shared_settings, tmp_path / "serve.log") as base:
+            # One client, many connections (each lands on either process): the limit is one.
+            codes: list[int] = []
+            started = time.monotonic()
+            for _ in range(12):
+                with httpx.Client(base_url=base, headers=people.auth("clerk")) as http:
+                    codes.append(http.get("/api/v1/me").status_code)
+            refills = int((time.monotonic() - started) / 2) + 1
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
         vault.close()
+    assert set(codes) <= {200, 429}, codes
+    assert 3 <= codes.count(200) <= 3 + refills, (codes, refills)
     lines = (tmp_path / "serve.log").read_text().splitlines()
     records = [json.loads(line) for line in lines if line.startswith("{")]
     assert any(r.get("request_id") for r in records), lines[-20:]
+
+
+def test_two_api_processes_and_two_workers_lose_nothing_and_do_nothing_twice(
+    unlimited_settings: Settings, tmp_path: Path
+) -> None:
+    """Concurrent uploads, each retried with its Idempotency-Key, through two API processes,
+    read by two job workers: one document per key, one OCR job per document run once, one
+    audit entry per upload and per OCR, and the audit chain whole."""
+    vault = Vault.from_settings(unlimited_settings)
+    people = People.make(vault)
+    env = _environment(unlimited_settings)
+    env["VAULT_OCR_POLL_SECONDS"] = "0.2"
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker", "--kinds", "ocr"],
+            env=env,
+            stdout=(tmp_path / f"worker-{i}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(2)
+    ]
+    uploads = 12
+    try:
+        with api_processes(unlimited_settings, tmp_path / "serve.log") as base:
+            with httpx.Client(base_url=base, headers=people.auth("clerk"), timeout=60) as http:
+                owner = http.post(
+                    "/api/v1/owners",
+                    json={
+                        "kind": "citizen",
+                        "identifier": CITIZEN_ID,
+                        "display_name": "Lê Văn Tám",
+                    },
+                )
+                assert owner.status_code == 201, owner.text
+            owner_id = owner.json()["id"]
+
+            def upload_twice(i: int) -> tuple[str, str]:
+                page = text_page(f"GIẤY XÁC NHẬN SỐ {i:03d}", "Nội dung kiểm thử nhiều tiến trình")
+                answers = []
+                # Separate connections: the retry may land on the other process.
+                for _ in range(2):
+                    with httpx.Client(
+                        base_url=base, headers=people.auth("clerk"), timeout=120
+                    ) as http:
+                        answer = http.post(
+                            f"/api/v1/owners/{owner_id}/documents",
+                            data={**DEFAULT_FIELDS, "title": f"Giấy xác nhận {i}"},
+                            files={"file": (f"scan-{i}.png", page, "image/png")},
+                            headers={"Idempotency-Key": f"multi-process-{i:03d}"},
+                        )
+                    assert answer.status_code in (200, 201), answer.text
+                    answers.append(answer.json()["id"])
+                return answers[0], answers[1]
+
+            with ThreadPoolExecutor(max_workers=6) as pool:
+                pairs = list(pool.map(upload_twice, range(uploads)))
+
+        ids = {uuid.UUID(first) for first, _ in pairs}
+        assert all(first == again for first, again in pairs), pairs  # a retry replays
+        assert len(ids) == uploads
+
+        deadline = time.monotonic() + 600
+        while True:
+            with vault.uows() as uow:
+                jobs = {d: uow.jobs.for_document(d) for d in ids}
+            if all(j and j[0].status is JobStatus.DONE for j in jobs.values()):
+                break
+            failed = [j for js in jobs.values() for j in js if j.status is JobStatus.FAILED]
+            assert not failed, failed
+            assert all(w.poll() is None for w in workers), "a worker died"
+            assert time.monotonic() < deadline, "the workers did not finish the OCR jobs"
+            time.sleep(1)
+    finally:
+        for worker in workers:
+            _stop(worker)
+
+    try:
+        # One job per document, run once: no job was claimed by both workers.
+        assert all(len(j) == 1 and j[0].attempts == 1 for j in jobs.values()), jobs
+        with vault.uows() as uow:
+            entries = list(uow.audit.iter_all())
+        actions = [e.action for e in entries if e.document_id in ids]
+        assert actions.count("document.upload") == uploads
+        assert actions.count("document.ocr") == uploads
+        report = verify_chain(vault.uows)
+        assert report.ok, report
+        assert report.entries == len(entries)
+        # Both workers took jobs (each logs what it took when it stops).
+        took = [(tmp_path / f"worker-{i}.log").read_text(errors="replace") for i in range(2)]
+        assert all("job" in t for t in took), took
+    finally:
+        vault.close()
 
 
 def _api_processes(pid: int) -> list[int]:
