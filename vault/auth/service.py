@@ -21,8 +21,7 @@ from vault.auth.passwords import hash_secret, verify_secret
 from vault.auth.throttle import SignInThrottle, ThrottlePolicy, client_subject, user_subject
 from vault.auth.tokens import IssuedToken, TokenService
 from vault.db import UnitOfWork
-from vault.db.auth_repository import ThrottleState
-from vault.domain import Account, ApiClient, AuditEntry, new_id
+from vault.domain import Account, ApiClient, AuditEntry, ThrottleState, new_id
 from vault.errors import (
     AuthenticationFailed,
     Conflict,
@@ -257,6 +256,14 @@ class AuthService:
             uow.record(client_draft(client, "auth.lockout", Outcome.DENIED, "client locked out"))
 
     # -- verifying -----------------------------------------------------------------------
+
+    def session_actor(self, uow: UnitOfWork, account_id: uuid.UUID) -> Actor | None:
+        """The actor of a signed-in session's account (the console's), checked exactly as a
+        token issued for the account would be; None when there is no such account."""
+        account = uow.accounts.get(account_id)
+        if account is None:
+            return None
+        return self.actor(uow, self.token_for(account).token)
 
     def actor(self, uow: UnitOfWork, token: str) -> Actor:
         claims = self.tokens.verify(token)
