@@ -419,6 +419,14 @@ class AuthService:
 
     # -- administration (CLI) ------------------------------------------------------------
 
+    def account_named(self, uow: UnitOfWork, username: str) -> Account | None:
+        """The account signing in as `username`, if there is one (set-up tools)."""
+        return uow.accounts.by_username(username)
+
+    def client(self, uow: UnitOfWork, client_id: str) -> ApiClient | None:
+        """The registered system `client_id`, if there is one (set-up tools)."""
+        return uow.clients.get(client_id)
+
     def add_agency(self, uow: UnitOfWork, code: str, name: str) -> None:
         code = identifiers.agency_code(code)
         if not uow.accounts.agency_exists(code):

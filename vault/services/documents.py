@@ -540,6 +540,20 @@ class DocumentService:
         )
         return Page(items, next_cursor)
 
+    def has_papers(self, uow: UnitOfWork, owner_id: uuid.UUID) -> bool:
+        """Whether anything at all (superseded versions too) is stored for the owner: for
+        set-up tools, not a read of any paper."""
+        stored = uow.documents.list_for_owner(
+            owner_id,
+            paper_type=None,
+            origin=None,
+            valid_on=None,
+            include_superseded=True,
+            before_id=None,
+            limit=1,
+        )
+        return bool(stored)
+
     def versions(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[Document]:
         document = self.get(uow, actor, document_id)
         visibility = self._access.visibility(uow, actor, document.owner_id)

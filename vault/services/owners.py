@@ -85,3 +85,13 @@ class OwnerService:
         """The owner of a paper the caller was already allowed to read (that read is on
         record): named beside the paper, not audited again."""
         return uow.owners.get(document.owner_id)
+
+    def seed(self, uow: UnitOfWork, kind: OwnerKind, identifier: str, display_name: str) -> Owner:
+        """Development data (`vault dev-seed`): the owner with this identifier, recorded
+        now if new. No officer registers them, so nothing is audited."""
+        owner = uow.owners.by_identifier(identifier)
+        if owner is None:
+            owner = Owner(new_id(), kind, identifier, display_name, datetime.now(UTC))
+            uow.owners.add(owner)
+            uow.flush()
+        return owner

@@ -9,10 +9,10 @@ Verdicts are recorded per document and content hash and re-checked after `max_ag
 reuse plan does not re-verify every paper each time; they are also remembered in this
 process, so a refusal (whose transaction rolls back) does not verify the same bytes again.
 
-What may be reused is `vault.services.reuse_rule`'s to say (one rule for the reuse plan and
-for attaching).
-Where a checker is installed but cannot judge now, attaching a signed paper fails closed
-(503, try later). A bare vault with no checker (a maintenance tool) judges nothing.
+What may be reused is `vault.services.reuse_rule`'s to say: one rule for the reuse plan and
+for attaching (`require_acceptable`). Where a checker is installed but cannot judge now,
+attaching a signed paper fails closed (503, try later). A bare vault with no checker (a
+maintenance tool) judges nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from vault.domain import (
 )
 from vault.errors import Conflict, IntegrityFailure, SignatureCheckUnavailable, StorageUnavailable
 from vault.services.content_reader import ContentReader
+
+# Re-exported for the signing adapter, which words its verdicts with it.
 from vault.services.reuse_rule import CHANGED_AFTER_SIGNING as CHANGED_AFTER_SIGNING
 from vault.services.reuse_rule import acceptable, refusal_reason
 
