@@ -285,7 +285,7 @@ def cmd_dev_seed(args: argparse.Namespace) -> int:
 
     def seed(vault: Vault, uow: UnitOfWork) -> tuple[dict[str, object], str | None]:
         made = dev_seed(vault, uow)
-        return made, keep_client_secret(uow, made, secret_file)
+        return made, keep_client_secret(vault, uow, made, secret_file)
 
     created, problem = cast(tuple[dict[str, object], str | None], _with_uow(seed))
     print(json.dumps(created, indent=2, ensure_ascii=False))

@@ -13,10 +13,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from signing.issuing.signer_settings import DEJAVU_SANS
 from vault.auth import Actor, ActorKind, Role
-from vault.db import UnitOfWork
-from vault.domain import DocumentOrigin, OwnerKind, new_id
+from vault.domain import DocumentOrigin, OwnerKind
 from vault.runtime import Vault
-from vault.services import NewDocument
+from vault.services import NewDocument, UnitOfWork
 
 AGENCY = ("000.00.15.H57", "UBND phường Demo (không dùng cho sản xuất)")
 PASSWORD = "demo-password"  # noqa: S105 - development accounts, printed on purpose
@@ -104,7 +103,7 @@ def dev_seed(vault: Vault, uow: UnitOfWork) -> dict[str, Any]:
     vault.auth.add_agency(uow, code, name)
     made: dict[str, Any] = {"agency": code, "password": PASSWORD, "officers": [], "owner": None}
     for username, full_name, roles in OFFICERS:
-        if uow.accounts.by_username(username) is None:
+        if vault.auth.account_named(uow, username) is None:
             vault.auth.add_officer(
                 uow,
                 username=username,
@@ -115,36 +114,19 @@ def dev_seed(vault: Vault, uow: UnitOfWork) -> dict[str, Any]:
             )
         made["officers"].append(username)
     identifier, display, username = CITIZEN
-    owner = uow.owners.by_identifier(identifier)
-    if owner is None:
-        from datetime import UTC, datetime
-
-        from vault.domain import Owner
-
-        owner = Owner(new_id(), OwnerKind.CITIZEN, identifier, display, datetime.now(UTC))
-        uow.owners.add(owner)
-        uow.flush()
-    account = uow.accounts.by_username(username)
+    owner = vault.owners.seed(uow, OwnerKind.CITIZEN, identifier, display)
+    account = vault.auth.account_named(uow, username)
     if account is None:
-        vault.auth.add_owner_account(uow, owner_id=owner.id, username=username, password=PASSWORD)
-        account = uow.accounts.by_username(username)
-        assert account is not None
+        account = vault.auth.add_owner_account(
+            uow, owner_id=owner.id, username=username, password=PASSWORD
+        )
     made["owner"] = {"username": username, "owner_id": str(owner.id)}
-    stored = uow.documents.list_for_owner(
-        owner.id,
-        paper_type=None,
-        origin=None,
-        valid_on=None,
-        include_superseded=True,
-        before_id=None,
-        limit=1,
-    )
-    if not stored:
+    if not vault.documents.has_papers(uow, owner.id):
         citizen = Actor(account.id, ActorKind.OWNER, display, owner_id=owner.id)
         for meta, lines in DEMO_PAPERS:
             vault.documents.upload(uow, citizen, owner.id, meta, io.BytesIO(_scan(lines)))
         made["owner"]["papers"] = len(DEMO_PAPERS)
-    if uow.clients.get(DEMO_CLIENT) is None:
+    if vault.auth.client(uow, DEMO_CLIENT) is None:
         client_id, secret = vault.auth.add_client(
             uow, name="Demo one-stop system", agency_code=code, client_id=DEMO_CLIENT
         )
@@ -152,7 +134,9 @@ def dev_seed(vault: Vault, uow: UnitOfWork) -> dict[str, Any]:
     return made
 
 
-def keep_client_secret(uow: UnitOfWork, made: dict[str, Any], path: Path) -> str | None:
+def keep_client_secret(
+    vault: Vault, uow: UnitOfWork, made: dict[str, Any], path: Path
+) -> str | None:
     """Development only: writes the demo system's secret to `path` (owner-only) when
     `dev_seed` has just made it, so that it can be read again after this run; on later
     runs checks that the file still holds the secret the vault knows. Returns what is wrong
@@ -172,7 +156,7 @@ def keep_client_secret(uow: UnitOfWork, made: dict[str, Any], path: Path) -> str
             out.write(text)
         os.chmod(path, 0o600)  # an older file keeps its mode through O_TRUNC
         return None
-    stored = uow.clients.get(DEMO_CLIENT)
+    stored = vault.auth.client(uow, DEMO_CLIENT)
     kept = read_client_secret(path)
     if stored is not None and kept is not None and verify_secret(stored.secret_hash, kept):
         return None

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from vault.db.auth_repository import ThrottleState
-from vault.domain import AuditEntry
+from vault.domain import AuditEntry, ThrottleState
 
 
 class OAuthError(BaseModel):

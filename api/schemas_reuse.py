@@ -12,7 +12,8 @@ from vault.auth import Actor
 from vault.domain import Consent, Dossier, Procedure
 from vault.services.access_log import AccessRecord
 from vault.services.indicators import MonthlyIndicators
-from vault.services.reuse import Reason, ReusePlan
+from vault.services.reuse import ReusePlan
+from vault.services.reuse_rule import Reason
 
 
 class TokenOut(BaseModel):

@@ -16,7 +16,7 @@ text fields are limited to a few kilobytes each.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO, TypeVar, cast
@@ -184,6 +184,39 @@ def _disposition(value: bytes) -> tuple[str, str | None]:
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+async def read_form_with_files(
+    request: Request,
+    model: type[M],
+    *,
+    file_field: str,
+    max_files: int,
+    before_file: Callable[[M], Awaitable[None]],
+) -> AsyncIterator[tuple[M, list[ReceivedFile]]]:
+    """An upload route's body, for a dependency to yield from: the fields validated by
+    `model` and handed to `before_file` (which refuses before a byte of a file is stored),
+    then the files sent in `file_field` (at least one: 422 without), closed when the request
+    is done with them."""
+    seen: list[M] = []
+
+    async def check(fields: Mapping[str, str]) -> None:
+        meta = form_model(model, fields)
+        await before_file(meta)
+        seen.append(meta)
+
+    form = await read_multipart(
+        request, file_fields=frozenset({file_field}), max_files=max_files, before_file=check
+    )
+    try:
+        files = form.files_named(file_field)
+        if not files:
+            raise RequestValidationError(
+                [{"type": "missing", "loc": ("body", file_field), "msg": "Field required"}]
+            )
+        yield seen[0], files
+    finally:
+        form.close()
 
 
 def form_model(model: type[M], fields: Mapping[str, str]) -> M:

@@ -1,8 +1,18 @@
 """Dossiers and attaching papers to them."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from tests.factories import AGENCY, OTHER_CITIZEN_ID, create_owner, random_uuid, upload
+from vault.errors import Conflict
+from vault.runtime import Vault
+from vault.services.dossiers import next_dossier_code
 
 CODE = f"{AGENCY}-250115-0001"
 
@@ -135,3 +145,47 @@ def test_attach_the_owners_papers_only(client: TestClient) -> None:
         f"/api/v1/dossiers/{random_uuid()}/documents", json={"document_id": mine["id"]}
     )
     assert missing.status_code == 404
+
+
+def test_the_next_dossier_number_is_the_lowest_free_one_of_the_day() -> None:
+    day = date(2025, 1, 15)
+    assert next_dossier_code(AGENCY, day, set()) == f"{AGENCY}-250115-0001"
+    taken = {f"{AGENCY}-250115-0001", f"{AGENCY}-250115-0002", f"{AGENCY}-250115-0004"}
+    assert next_dossier_code(AGENCY, day, taken) == f"{AGENCY}-250115-0003"  # a gap first
+    every = {f"{AGENCY}-250115-{seq:04d}" for seq in range(1, 10_000)}
+    with pytest.raises(Conflict, match="every dossier number of today is taken"):
+        next_dossier_code(AGENCY, day, every)
+
+
+@contextmanager
+def _dossier_queries(vault: Vault) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "dossiers" in statement:
+            seen.append(statement)
+
+    event.listen(vault.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(vault.engine, "before_cursor_execute", count)
+
+
+def test_next_dossier_number_reads_the_day_with_one_query(client: TestClient, vault: Vault) -> None:
+    owner_id = create_owner(client)
+    for seq in ("0001", "0002", "0004"):
+        new_dossier(client, owner_id, dossier_code=f"{AGENCY}-250115-{seq}")
+    # Another day and another agency's numbers are not this day's.
+    new_dossier(
+        client,
+        owner_id,
+        dossier_code=f"{AGENCY}-250116-0003",
+        received_at="2025-01-16T09:30:00+07:00",
+    )
+    # 2025-01-15 in Vietnam from 17:00 UTC the day before.
+    now = datetime(2025, 1, 14, 17, 0, tzinfo=UTC)
+    with vault.uows() as uow, _dossier_queries(vault) as queries:
+        assert vault.dossiers.next_code(uow, AGENCY, now) == f"{AGENCY}-250115-0003"
+        assert vault.dossiers.next_code(uow, "000.00.16.H57", now) == "000.00.16.H57-250115-0001"
+    assert len(queries) == 2  # one each, however many numbers are taken

@@ -218,6 +218,17 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ThrottleState:
+    """Sign-in throttling of one subject (an account or a client): failures in a row, the
+    last one, and the lockout if one is running."""
+
+    subject: str
+    failures: int
+    last_failure_at: datetime
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """Tài khoản: an officer of an agency, or an owner signing in to their own warehouse."""
 

@@ -17,7 +17,7 @@ from vault.db.rate_limit_store import DatabaseRateStore
 from vault.errors import StorageUnavailable
 from vault.personal_data import IdentifierCipher
 from vault.ratelimit import RateLimiter, SharedRateLimiter
-from vault.services import DocumentService, DossierService, OwnerService
+from vault.services import ContentReader, DocumentService, DossierService, OwnerService
 from vault.services.access_log import AccessLogService
 from vault.services.catalogue import CatalogueService
 from vault.services.consents import ConsentService
@@ -111,6 +111,7 @@ class Vault:
     engine: Engine
     uows: UnitOfWorkFactory
     keyring: Keyring
+    content: ContentReader
     access: AccessPolicy
     auth: AuthService
     rate_limiter: RateLimiter | SharedRateLimiter
@@ -130,13 +131,18 @@ class Vault:
         keyring = build_keyring(settings)
         limits = ContentLimits(settings.max_image_pixels, settings.max_pdf_pages)
         access = AccessPolicy()
-        documents = DocumentService(
-            keyring, limits, max_upload_bytes=settings.max_upload_bytes, access=access
-        )
+        content = ContentReader(keyring)
         signatures = SignatureService(
-            documents, max_age=timedelta(seconds=settings.signature_recheck_seconds)
+            content, max_age=timedelta(seconds=settings.signature_recheck_seconds)
         )
-        documents.signature_gate = signatures.require_acceptable
+        documents = DocumentService(
+            keyring,
+            limits,
+            max_upload_bytes=settings.max_upload_bytes,
+            access=access,
+            content=content,
+            signature_gate=signatures.require_acceptable,
+        )
         uows = UnitOfWorkFactory(
             session_factory(engine),
             blobs or build_blob_store(settings),
@@ -147,6 +153,7 @@ class Vault:
             engine=engine,
             uows=uows,
             keyring=keyring,
+            content=content,
             access=access,
             auth=AuthService(
                 build_token_service(settings),

@@ -19,10 +19,10 @@ from api.verification_wording import ReportWords, describe
 from ocr.recognised import OcrResults, ocr_states
 from signing.issuing.stored import verdict_of
 from vault.auth import Actor
-from vault.db import UnitOfWork
 from vault.domain import Document, MediaType
 from vault.errors import NotFound
 from vault.runtime import Vault
+from vault.services import UnitOfWork
 from vault.services.derived_files import DerivedFileService
 from vault.texts import DerivedKind
 
@@ -89,8 +89,7 @@ def download(document_id: uuid.UUID, actor: ActorDep, vault: VaultDep, uow: UowD
     """ "Tải bản PDF": the stored file as the API's GET .../content gives it, under the same
     access rules and audited the same way (`document.download`)."""
     stream = vault.documents.open_content(uow, actor, document_id)
-    document = uow.documents.get(document_id)  # authorised (and audited) just above
-    assert document is not None
+    document = stream.document  # authorised (and audited) just above
     blob = document.blob
     name = f"{document_id}.{EXTENSIONS[blob.media_type]}"
     return _attachment(stream.chunks, blob.media_type.value, blob.size, name)
@@ -166,7 +165,7 @@ def preview(
             # Recorded as any verification of a stored paper is: reuse sees it at once.
             vault.signatures.record(uow, document, verdict_of(full))
             report = describe(full, "en" if lang_of(request) == "en" else "vi")
-    owner = uow.owners.get(document.owner_id)  # already open to this reader: the paper is
+    owner = vault.owners.owner_of(uow, document)  # already open to this reader: the paper is
     row = document_rows(vault, uow, [document], lang_of(request))[0]
     return render(
         request,

@@ -5,7 +5,7 @@ owner's warehouse, attached, queued for OCR). Reuse decisions are `vault.reuse.p
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
@@ -27,7 +27,6 @@ from api.console.web import (
 )
 from api.deps import UowDep, VaultDep
 from vault.auth import Actor, Role
-from vault.db import UnitOfWork
 from vault.domain import DocumentOrigin, DossierStatus, Reuse
 from vault.errors import (
     Conflict,
@@ -38,21 +37,11 @@ from vault.errors import (
     VaultError,
 )
 from vault.runtime import Vault
-from vault.services import NewDocument
-from vault.services.dossiers import VIETNAM, NewDossier
-from vault.services.reuse import Reason
+from vault.services import NewDocument, UnitOfWork
+from vault.services.dossiers import NewDossier
+from vault.services.reuse_rule import Reason
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-
-
-def _next_code(uow: UnitOfWork, agency: str) -> str:
-    """The next free `<agency>-YYMMDD-NNNN` of today (Vietnam time)."""
-    day = datetime.now(UTC).astimezone(VIETNAM).strftime("%y%m%d")
-    for seq in range(1, 10_000):
-        code = f"{agency}-{day}-{seq:04d}"
-        if uow.dossiers.by_code(code) is None:
-            return code
-    raise Conflict("every dossier number of today is taken")
 
 
 def _form(
@@ -102,7 +91,7 @@ def create_dossier(
     dossier_code: Annotated[str, Form(max_length=64)] = "",
     procedure_code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    code = dossier_code.strip() or _next_code(uow, actor.require_agency())
+    code = dossier_code.strip() or vault.dossiers.next_code(uow, actor.require_agency())
     try:
         dossier, created = vault.dossiers.create(
             uow, actor, NewDossier(code=code, procedure_code=procedure_code, owner_id=owner_id)
@@ -309,7 +298,7 @@ def upload(
     """The same use case as `POST /owners/{id}/documents` with `dossier_id`: stored in the
     warehouse (origin digitised), attached to the dossier, queued for OCR."""
     dossier = vault.dossiers.get(uow, actor, dossier_id)
-    paper = uow.paper_types.get(paper_type)
+    paper = vault.catalogue.paper_type(uow, paper_type)
     try:
         vault.documents.upload(
             uow,

@@ -23,11 +23,11 @@ from api.console.web import (
 from api.deps import UowDep, VaultDep
 from ocr.recognised import ocr_states
 from vault.auth import Actor, Role
-from vault.db import UnitOfWork
 from vault.domain import Document, OwnerKind
 from vault.errors import InvalidInput, NotFound, PermissionDenied
 from vault.runtime import Vault
-from vault.services import DocumentFilters
+from vault.services import DocumentFilters, UnitOfWork
+from vault.services.catalogue import CatalogueService
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -58,15 +58,10 @@ def lookup(
 
 
 def paper_type_names(uow: UnitOfWork, lang: str) -> dict[str, str]:
-    return {p.code: (p.name_en if lang == "en" else p.name_vi) for p in uow.paper_types.list()}
-
-
-def agency_names(uow: UnitOfWork, codes: set[str | None]) -> dict[str, str]:
-    names = {}
-    for code in codes:
-        if code:
-            names[code] = uow.accounts.agency_name(code) or code
-    return names
+    # The catalogue service holds no state: the certify form, which has no vault at hand,
+    # reads the names through it too.
+    types = CatalogueService().paper_types(uow)
+    return {p.code: (p.name_en if lang == "en" else p.name_vi) for p in types}
 
 
 def document_rows(
@@ -74,7 +69,7 @@ def document_rows(
 ) -> list[dict[str, Any]]:
     """What the warehouse table and the search results show of each paper."""
     types = paper_type_names(uow, lang)
-    issuers = agency_names(uow, {d.issuer_agency_code for d in documents})
+    issuers = vault.catalogue.agency_names(uow, {d.issuer_agency_code for d in documents})
     ocr = ocr_states(uow, [d.id for d in documents])
     checks = vault.signatures.verdicts(uow, documents)
     return [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -169,12 +168,7 @@ def access_log(
             next_cursor = None  # newest first: everything further is older than the filter
             break
     procedures = {p.code: p.name_vi for p in vault.catalogue.procedures(uow)}
-    titles: dict[uuid.UUID, str] = {}
-    for r in records:
-        if r.document_id and r.document_id not in titles:
-            d = uow.documents.get(r.document_id)
-            if d is not None:
-                titles[r.document_id] = d.title
+    titles = vault.access_log.paper_titles(uow, actor, records)
     rows: list[dict[str, Any]] = []
     for r in records:
         paper = titles.get(r.document_id) if r.document_id else None
@@ -292,6 +286,6 @@ def indicators(
                 "area": _BAR_AREA,
                 "label_width": _LABEL_WIDTH,
             },
-            "agency_name": uow.accounts.agency_name(agency) or agency,
+            "agency_name": vault.catalogue.agency_name(uow, agency) or agency,
         },
     )

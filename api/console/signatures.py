@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from signing.verify import VerifierBusy, VerifierClosed
 from vault.domain import Document, SignatureCheck, SignatureStatus
-from vault.services.signatures import changed_after_signing
+from vault.services.reuse_rule import changed_after_signing
 
 
 def badge(document: Document, check: SignatureCheck | None) -> str:

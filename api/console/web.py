@@ -38,7 +38,6 @@ from api.deps import UowDep, VaultDep
 from api.problems import ERROR_TABLE
 from vault.access import READING_ROLES
 from vault.auth import Actor, ActorKind, Role
-from vault.db import UnitOfWork
 from vault.errors import (
     AuthenticationFailed,
     Conflict,
@@ -53,6 +52,7 @@ from vault.errors import (
     VaultError,
 )
 from vault.runtime import Vault
+from vault.services import UnitOfWork
 from vault.services.dossiers import VIETNAM
 from vault.settings import Environment
 
@@ -292,11 +292,13 @@ def require_officer(actor: Actor, *roles: Role) -> None:
         raise PermissionDenied("this page is for officers")
 
 
-def _whoami(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+def _whoami(vault: Vault, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     return {
         "name": actor.name,
         "agency_code": actor.agency_code,
-        "agency_name": uow.accounts.agency_name(actor.agency_code) if actor.agency_code else None,
+        "agency_name": (
+            vault.catalogue.agency_name(uow, actor.agency_code) if actor.agency_code else None
+        ),
         "roles": sorted(r.value for r in actor.roles),
         "owner": actor.kind is ActorKind.OWNER,
         "menu": menu(actor),
@@ -357,16 +359,16 @@ def console_actor(request: Request, vault: VaultDep, uow: UowDep) -> Actor:
         raise NotSignedIn(expired=True)
     if vault.auth.console_session_ended(uow, session.id):
         raise NotSignedIn()  # signed out: a copied cookie opens nothing
-    account = uow.accounts.get(session.account_id)
-    if account is None:
-        raise NotSignedIn()
     try:
-        actor = vault.auth.actor(uow, vault.auth.token_for(account).token)
+        found = vault.auth.session_actor(uow, session.account_id)
     except AuthenticationFailed as exc:
         raise NotSignedIn() from exc
+    if found is None:
+        raise NotSignedIn()
+    actor = found
     vault.rate_limiter.check(actor.client_id or str(actor.account_id))
     request.state.console_actor = actor
-    request.state.whoami = _whoami(uow, actor)
+    request.state.whoami = _whoami(vault, uow, actor)
     request.state.new_session = seal_session(vault, session._replace(seen=now))
     return actor
 

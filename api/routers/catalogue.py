@@ -19,8 +19,8 @@ router = APIRouter(tags=["catalogue"])
 
 
 @router.get("/paper-types", summary="The paper type catalogue")
-def list_paper_types(uow: UowDep, actor: ActorDep) -> list[PaperTypeOut]:
-    return [PaperTypeOut.of(p) for p in uow.paper_types.list()]
+def list_paper_types(vault: VaultDep, uow: UowDep, actor: ActorDep) -> list[PaperTypeOut]:
+    return [PaperTypeOut.of(p) for p in vault.catalogue.paper_types(uow)]
 
 
 @router.get("/procedures", summary="Procedures and the paper types each needs")

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.schemas import DocumentForm, DocumentOut, PageOut
-from api.uploads import ReceivedFile, form_model, multipart_body, read_multipart
-from vault.domain import DocumentOrigin, MediaType
+from api.uploads import ReceivedFile, multipart_body, read_form_with_files
+from vault.auth import Actor
+from vault.domain import Document, DocumentOrigin, MediaType
 from vault.errors import RangeNotSatisfiable
-from vault.services import ByteRange, DocumentFilters, NewDocument
+from vault.runtime import Vault
+from vault.services import ByteRange, DocumentFilters, NewDocument, UnitOfWork
 
 router = APIRouter(tags=["documents"])
 
@@ -42,12 +43,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _stored_headers(response: Response, document_id: uuid.UUID, replayed: bool) -> None:
-    response.headers["Location"] = f"/api/v1/documents/{document_id}"
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-
-
 @dataclass(frozen=True)
 class DocumentUpload:
     """An upload's metadata and file, read after the caller was authorised for them."""
@@ -56,7 +51,6 @@ class DocumentUpload:
     file: ReceivedFile
 
 
-_FILE_FIELD = frozenset({"file"})
 _UPLOAD_BODY = multipart_body(
     DocumentForm,
     {
@@ -70,26 +64,23 @@ _UPLOAD_BODY = multipart_body(
 )
 
 
-async def _read_upload(
-    request: Request, before_file: Callable[[DocumentForm], Awaitable[None]]
+async def _authorised_upload(
+    request: Request,
+    before_body: Callable[[], None],
+    before_file: Callable[[NewDocument, uuid.UUID | None], None],
 ) -> AsyncIterator[DocumentUpload]:
-    seen: list[DocumentForm] = []
+    """An upload or a reissue, authorised before its body is read: `before_body` on what the
+    path says (the caller, the owner or the document), `before_file` on the metadata before
+    the file is stored. Both run in the thread pool (they query the database)."""
+    await run_in_threadpool(before_body)
 
-    async def check(fields: Mapping[str, str]) -> None:
-        meta = form_model(DocumentForm, fields)
-        await before_file(meta)
-        seen.append(meta)
+    async def authorise(meta: DocumentForm) -> None:
+        await run_in_threadpool(before_file, _new_document(meta), meta.dossier_id)
 
-    form = await read_multipart(request, file_fields=_FILE_FIELD, max_files=1, before_file=check)
-    try:
-        files = form.files_named("file")
-        if not files:
-            raise RequestValidationError(
-                [{"type": "missing", "loc": ("body", "file"), "msg": "Field required"}]
-            )
-        yield DocumentUpload(seen[0], files[0])
-    finally:
-        form.close()
+    async for meta, files in read_form_with_files(
+        request, DocumentForm, file_field="file", max_files=1, before_file=authorise
+    ):
+        yield DocumentUpload(meta, files[0])
 
 
 async def document_upload(
@@ -97,19 +88,12 @@ async def document_upload(
 ) -> AsyncIterator[DocumentUpload]:
     """Authorises the upload before its body is read: the caller and the owner first, the
     metadata (dossier, paper type, origin) before the file."""
-    await run_in_threadpool(vault.documents.check_may_upload, uow, actor, owner_id)
-
-    async def authorise(meta: DocumentForm) -> None:
-        await run_in_threadpool(
-            vault.documents.authorise_upload,
-            uow,
-            actor,
-            owner_id,
-            _new_document(meta),
-            meta.dossier_id,
-        )
-
-    async for upload in _read_upload(request, authorise):
+    documents = vault.documents
+    async for upload in _authorised_upload(
+        request,
+        lambda: documents.check_may_upload(uow, actor, owner_id),
+        lambda meta, dossier_id: documents.authorise_upload(uow, actor, owner_id, meta, dossier_id),
+    ):
         yield upload
 
 
@@ -117,15 +101,31 @@ async def version_upload(
     request: Request, document_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
 ) -> AsyncIterator[DocumentUpload]:
     """As `document_upload`, for a reissue of `document_id`."""
-    await run_in_threadpool(vault.documents.check_may_reissue, uow, actor, document_id)
-
-    async def authorise(meta: DocumentForm) -> None:
-        await run_in_threadpool(
-            vault.documents.authorise_new_version, uow, actor, document_id, _new_document(meta)
-        )
-
-    async for upload in _read_upload(request, authorise):
+    documents = vault.documents
+    async for upload in _authorised_upload(
+        request,
+        lambda: documents.check_may_reissue(uow, actor, document_id),
+        lambda meta, _dossier_id: documents.authorise_new_version(uow, actor, document_id, meta),
+    ):
         yield upload
+
+
+def _stored_once(
+    vault: Vault,
+    uow: UnitOfWork,
+    actor: Actor,
+    response: Response,
+    idempotency_key: str | None,
+    request: str,
+    store: Callable[[], Document],
+) -> DocumentOut:
+    """What an upload and a reissue answer: `store` run once per Idempotency-Key (a retry
+    replays the first answer), the new document's Location, its metadata."""
+    document, replayed = vault.documents.once(uow, actor, idempotency_key, request, store)
+    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return DocumentOut.of(document)
 
 
 def _new_document(form: DocumentForm) -> NewDocument:
@@ -162,17 +162,17 @@ def upload_document(
     idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
     meta = upload.meta
-    document, replayed = vault.documents.once(
+    return _stored_once(
+        vault,
         uow,
         actor,
+        response,
         idempotency_key,
         f"upload {owner_id}",
         lambda: vault.documents.upload(
             uow, actor, owner_id, _new_document(meta), upload.file.file, dossier_id=meta.dossier_id
         ),
     )
-    _stored_headers(response, document.id, replayed)
-    return DocumentOut.of(document)
 
 
 @router.get(
@@ -227,17 +227,17 @@ def new_version(
     actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
 ) -> DocumentOut:
-    document, replayed = vault.documents.once(
+    return _stored_once(
+        vault,
         uow,
         actor,
+        response,
         idempotency_key,
         f"reissue {document_id}",
         lambda: vault.documents.new_version(
             uow, actor, document_id, _new_document(upload.meta), upload.file.file
         ),
     )
-    _stored_headers(response, document.id, replayed)
-    return DocumentOut.of(document)
 
 
 def parse_range(header: str | None, size: int) -> ByteRange | None:

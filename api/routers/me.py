@@ -62,7 +62,7 @@ def consent_receipt(
     consent_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
 ) -> dict[str, Any]:
     consent = vault.consents.get(uow, actor, consent_id)
-    body = receipt(consent, uow.accounts.agency_name(consent.agency_code))
+    body = receipt(consent, vault.catalogue.agency_name(uow, consent.agency_code))
     return {"receipt": body, "jws": vault.auth.tokens.sign_document({"receipt": body})}
 
 

@@ -34,7 +34,7 @@ from tests.console.support import (  # noqa: F401 - console_fixture is a fixture
 from tests.factories import CITIZEN_ID, create_owner, png_bytes, upload
 from tests.people import People
 from vault.errors import RateLimited
-from vault.services.reuse import Reason
+from vault.services.reuse_rule import Reason
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _STATUS = Path("/proc/self/status")

@@ -21,8 +21,7 @@ from vault.auth.passwords import hash_secret, verify_secret
 from vault.auth.throttle import SignInThrottle, ThrottlePolicy, client_subject, user_subject
 from vault.auth.tokens import IssuedToken, TokenService
 from vault.db import UnitOfWork
-from vault.db.auth_repository import ThrottleState
-from vault.domain import Account, ApiClient, AuditEntry, new_id
+from vault.domain import Account, ApiClient, AuditEntry, ThrottleState, new_id
 from vault.errors import (
     AuthenticationFailed,
     Conflict,
@@ -258,6 +257,14 @@ class AuthService:
 
     # -- verifying -----------------------------------------------------------------------
 
+    def session_actor(self, uow: UnitOfWork, account_id: uuid.UUID) -> Actor | None:
+        """The actor of a signed-in session's account (the console's), checked exactly as a
+        token issued for the account would be; None when there is no such account."""
+        account = uow.accounts.get(account_id)
+        if account is None:
+            return None
+        return self.actor(uow, self.token_for(account).token)
+
     def actor(self, uow: UnitOfWork, token: str) -> Actor:
         claims = self.tokens.verify(token)
         try:
@@ -411,6 +418,14 @@ class AuthService:
         return events, uow.auth_state.throttle(user_subject(account.username))
 
     # -- administration (CLI) ------------------------------------------------------------
+
+    def account_named(self, uow: UnitOfWork, username: str) -> Account | None:
+        """The account signing in as `username`, if there is one (set-up tools)."""
+        return uow.accounts.by_username(username)
+
+    def client(self, uow: UnitOfWork, client_id: str) -> ApiClient | None:
+        """The registered system `client_id`, if there is one (set-up tools)."""
+        return uow.clients.get(client_id)
 
     def add_agency(self, uow: UnitOfWork, code: str, name: str) -> None:
         code = identifiers.agency_code(code)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vault.db import UnitOfWork
-from vault.db.auth_repository import ThrottleState
+from vault.domain import ThrottleState
 from vault.errors import RateLimited
 
 

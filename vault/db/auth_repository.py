@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,15 +15,7 @@ from sqlalchemy.orm import Session
 from vault.db.auth_models import SignInThrottleRow, TokenRevocationRow
 from vault.db.models import AccountRow, ApiClientRow, AuditEntryRow
 from vault.db.repositories import audit_from_row
-from vault.domain import AuditEntry
-
-
-@dataclass(frozen=True, slots=True)
-class ThrottleState:
-    subject: str
-    failures: int
-    last_failure_at: datetime
-    locked_until: datetime | None
+from vault.domain import AuditEntry, ThrottleState
 
 
 class AuthStateRepository:

@@ -1,8 +1,11 @@
-"""Use cases of the vault. Each takes a unit of work, flushes, and never commits."""
+"""Use cases of the vault. Each takes a unit of work, flushes, and never commits.
 
+`UnitOfWork` is re-exported for the callers' annotations: code outside the vault names the
+type from here and reaches the database only through these services."""
+
+from vault.db import UnitOfWork
+from vault.services.content_reader import ByteRange, ContentReader, ContentStream
 from vault.services.documents import (
-    ByteRange,
-    ContentStream,
     DocumentFilters,
     DocumentService,
     NewDocument,
@@ -18,6 +21,7 @@ from vault.services.owners import OwnerService
 
 __all__ = [
     "ByteRange",
+    "ContentReader",
     "ContentStream",
     "DocumentFilters",
     "DocumentService",
@@ -25,6 +29,7 @@ __all__ = [
     "NewDocument",
     "OwnerService",
     "ReconcileReport",
+    "UnitOfWork",
     "reconcile",
     "reseal_identifiers",
     "rotate_keys",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,3 +70,18 @@ class AccessLogService:
             )
         next_cursor = str(items[-1].seq) if len(entries) > limit else None
         return Page(items, next_cursor)
+
+    def paper_titles(
+        self, uow: UnitOfWork, actor: Actor, records: Iterable[AccessRecord]
+    ) -> dict[uuid.UUID, str]:
+        """The titles of the owner's papers the records name (a paper no longer on record
+        has none), for the owner's own page of their log."""
+        if actor.kind is not ActorKind.OWNER or actor.owner_id is None:
+            raise PermissionDenied("the access log is the owner's")
+        titles: dict[uuid.UUID, str] = {}
+        for r in records:
+            if r.document_id and r.document_id not in titles:
+                document = uow.documents.get(r.document_id)
+                if document is not None and document.owner_id == actor.owner_id:
+                    titles[r.document_id] = document.title
+        return titles

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from vault import identifiers
 from vault.access import audit_draft
 from vault.auth import Actor, Role
 from vault.db import UnitOfWork
-from vault.domain import Procedure, Requirement
+from vault.domain import PaperType, Procedure, Requirement
 from vault.errors import InvalidInput, NotFound
 from vault.services.dossiers import result_code
 
 
 class CatalogueService:
+    def paper_types(self, uow: UnitOfWork) -> list[PaperType]:
+        return uow.paper_types.list()
+
+    def paper_type(self, uow: UnitOfWork, code: str) -> PaperType | None:
+        return uow.paper_types.get(code)
+
+    def agency_name(self, uow: UnitOfWork, code: str) -> str | None:
+        """The agency's name (tên cơ quan), None when the code is not on record."""
+        return uow.accounts.agency_name(code)
+
+    def agency_names(self, uow: UnitOfWork, codes: Iterable[str | None]) -> dict[str, str]:
+        """The name of each agency given (its code when none is on record)."""
+        return {code: uow.accounts.agency_name(code) or code for code in codes if code}
+
     def procedures(self, uow: UnitOfWork) -> list[Procedure]:
         return uow.procedures.list()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
@@ -28,16 +28,18 @@ from vault.domain import (
 from vault.errors import (
     Conflict,
     ContentTooLarge,
-    IntegrityFailure,
     InvalidInput,
     NotFound,
     PermissionDenied,
-    RangeNotSatisfiable,
     UnreadableContent,
     UnsupportedMediaType,
 )
 from vault.jobs import OCR_KIND, JobSubject
 from vault.services import cursors
+from vault.services.content_reader import ByteRange, ContentReader, ContentStream
+
+# Checks a signed paper before it is attached to a dossier (Conflict when it cannot be reused).
+SignatureGate = Callable[[UnitOfWork, Document], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,27 +61,6 @@ class DocumentFilters:
     origin: DocumentOrigin | None = None
     valid_on: date | None = None
     include_superseded: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ByteRange:
-    """Plaintext bytes [start, end)."""
-
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class ContentStream:
-    document: Document
-    range: ByteRange | None  # None: the whole content
-    chunks: Iterator[bytes]
-
-    @property
-    def length(self) -> int:
-        if self.range is None:
-            return self.document.blob.size
-        return self.range.end - self.range.start
 
 
 def object_key(blob_id: uuid.UUID) -> str:
@@ -108,16 +89,19 @@ class DocumentService:
         *,
         max_upload_bytes: int,
         access: AccessPolicy,
+        content: ContentReader,
+        signature_gate: SignatureGate | None = None,
         today: type[date] = date,
     ) -> None:
         self._access = access
         self._keyring = keyring
+        self._content = content
         self._limits = limits
         self._max_upload = max_upload_bytes
         self._today = today
-        # Checks a signed paper before an upload attaches it to a dossier (the vault wires
-        # in SignatureService.require_acceptable, which needs this service to read content).
-        self.signature_gate: Callable[[UnitOfWork, Document], None] | None = None
+        # Checks a signed paper before an upload attaches it to a dossier (the vault passes
+        # SignatureService.require_acceptable, which reads content through `content` too).
+        self._signature_gate = signature_gate
 
     # -- writing -------------------------------------------------------------------------
 
@@ -169,8 +153,8 @@ class DocumentService:
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         if dossier_id is not None:
             # A signed file scanned in for a dossier meets reuse's rule before it is attached.
-            if self.signature_gate is not None:
-                self.signature_gate(uow, document)
+            if self._signature_gate is not None:
+                self._signature_gate(uow, document)
             uow.dossiers.attach(
                 DossierAttachment(dossier_id, document.id, datetime.now(UTC), digitised=True)
             )
@@ -556,6 +540,20 @@ class DocumentService:
         )
         return Page(items, next_cursor)
 
+    def has_papers(self, uow: UnitOfWork, owner_id: uuid.UUID) -> bool:
+        """Whether anything at all (superseded versions too) is stored for the owner: for
+        set-up tools, not a read of any paper."""
+        stored = uow.documents.list_for_owner(
+            owner_id,
+            paper_type=None,
+            origin=None,
+            valid_on=None,
+            include_superseded=True,
+            before_id=None,
+            limit=1,
+        )
+        return bool(stored)
+
     def versions(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> list[Document]:
         document = self.get(uow, actor, document_id)
         visibility = self._access.visibility(uow, actor, document.owner_id)
@@ -576,70 +574,10 @@ class DocumentService:
         a missing object fails here, not halfway through a response."""
         document = self._find(uow, document_id)
         self._access.check_document(uow, actor, document, "document.download")
-        return self.read_content(uow, document, byte_range)
+        return self._content.read(uow, document, byte_range)
 
     def read_content(
         self, uow: UnitOfWork, document: Document, byte_range: ByteRange | None = None
     ) -> ContentStream:
         """The content of a document already authorised (or read by the system itself)."""
-        blob = document.blob
-        try:
-            data_key = self._keyring.unwrap(
-                blob.id, blob.key_id, uow.documents.wrapped_key(blob.id)
-            )
-        except LookupError as exc:
-            raise IntegrityFailure("the document's blob record is missing") from exc
-        if byte_range is not None:
-            if not (0 <= byte_range.start < byte_range.end <= blob.size):
-                raise RangeNotSatisfiable("the range is outside the content", blob.size)
-            if (byte_range.start, byte_range.end) == (0, blob.size):
-                byte_range = None
-        if byte_range is None:
-            body = uow.blobs.get(blob.object_key)
-            header = _take(body, crypto.HEADER_SIZE)
-            chunks = crypto.decrypt_chunks(
-                header.head,
-                header.rest,
-                data_key,
-                plaintext_size=blob.size,
-                expected_sha256=blob.sha256,
-            )
-        else:
-            header_bytes = b"".join(uow.blobs.get(blob.object_key, 0, crypto.HEADER_SIZE))
-            chunk_size, _ = crypto.parse_header(header_bytes)
-            offset, length = crypto.chunk_span(
-                blob.size, byte_range.start, byte_range.end, chunk_size
-            )
-            chunks = crypto.decrypt_chunks(
-                header_bytes,
-                uow.blobs.get(blob.object_key, offset, length),
-                data_key,
-                plaintext_size=blob.size,
-                start=byte_range.start,
-                end=byte_range.end,
-            )
-        return ContentStream(document, byte_range, chunks)
-
-
-@dataclass
-class _Split:
-    head: bytes
-    rest: Iterator[bytes]
-
-
-def _take(stream: Iterator[bytes], n: int) -> _Split:
-    """Splits the first n bytes off a chunk stream."""
-    buffer = b""
-    for piece in stream:
-        buffer += piece
-        if len(buffer) >= n:
-            break
-    if len(buffer) < n:
-        raise IntegrityFailure("stored object has no complete header")
-
-    def rest() -> Iterator[bytes]:
-        if len(buffer) > n:
-            yield buffer[n:]
-        yield from stream
-
-    return _Split(buffer[:n], rest())
+        return self._content.read(uow, document, byte_range)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from vault import identifiers
 from vault.access import AccessPolicy, audit_draft
@@ -38,6 +39,21 @@ def result_code(value: str, field: str) -> str:
     return v
 
 
+# The sequence number within a day is four digits: 0001 to 9999.
+_LAST_SEQUENCE = 9_999
+
+
+def next_dossier_code(agency: str, day: date, taken: Collection[str]) -> str:
+    """Số hồ sơ: the lowest free `<agency>-YYMMDD-NNNN` of `day` (a gap left by a number
+    typed by hand is filled first), given the codes already `taken`."""
+    prefix = f"{agency}-{day:%y%m%d}-"
+    for seq in range(1, _LAST_SEQUENCE + 1):
+        code = f"{prefix}{seq:04d}"
+        if code not in taken:
+            return code
+    raise Conflict("every dossier number of today is taken")
+
+
 @dataclass(frozen=True, slots=True)
 class NewDossier:
     code: str
@@ -65,6 +81,13 @@ class DossierService:
                 "this needs the role: receiving_officer",
                 owner_id=owner_id,
             )
+
+    def next_code(self, uow: UnitOfWork, agency: str, now: datetime | None = None) -> str:
+        """The number the next dossier `agency` receives today (Vietnam time) would get: the
+        lowest free one, read with one query."""
+        day = (now or datetime.now(UTC)).astimezone(VIETNAM).date()
+        taken = uow.dossiers.codes_starting(f"{agency}-{day:%y%m%d}-")
+        return next_dossier_code(agency, day, taken)
 
     def create(self, uow: UnitOfWork, actor: Actor, new: NewDossier) -> tuple[Dossier, bool]:
         """A receiving officer records a dossier their agency received. Idempotent on the code

@@ -10,7 +10,7 @@ from vault.access import READING_ROLES, audit_draft
 from vault.audit import Outcome
 from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
-from vault.domain import Owner, OwnerKind, new_id
+from vault.domain import Document, Owner, OwnerKind, new_id
 from vault.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 REGISTERING_ROLES = (
@@ -79,4 +79,19 @@ class OwnerService:
         if owner is None:
             raise NotFound("no such owner")
         uow.record(audit_draft(actor, "owner.read", owner_id=owner.id))
+        return owner
+
+    def owner_of(self, uow: UnitOfWork, document: Document) -> Owner | None:
+        """The owner of a paper the caller was already allowed to read (that read is on
+        record): named beside the paper, not audited again."""
+        return uow.owners.get(document.owner_id)
+
+    def seed(self, uow: UnitOfWork, kind: OwnerKind, identifier: str, display_name: str) -> Owner:
+        """Development data (`vault dev-seed`): the owner with this identifier, recorded
+        now if new. No officer registers them, so nothing is audited."""
+        owner = uow.owners.by_identifier(identifier)
+        if owner is None:
+            owner = Owner(new_id(), kind, identifier, display_name, datetime.now(UTC))
+            uow.owners.add(owner)
+            uow.flush()
         return owner

@@ -16,34 +16,15 @@ from vault.domain import (
     Dossier,
     Procedure,
     Reuse,
-    SignatureCheck,
-    SignatureStatus,
 )
 from vault.errors import NotFound
 from vault.services.dossiers import VIETNAM
-from vault.services.signatures import (
-    SignatureService,
-    acceptable,
-    changed_after_signing,
-    refusal_reason,
-)
+from vault.services.reuse_rule import Reason, acceptable, signature_notes, signature_refusal
+from vault.services.signatures import SignatureService
 
 # Signed papers without a fresh verdict that one plan checks on the spot; the rest are
 # checked by later plans (or at attach time), so a plan stays fast.
 CHECKS_PER_PLAN = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why a paper cannot stand for a component, or a note on one that can: `code` for
-    whoever words it for people (the console), `text` the English the API gives."""
-
-    code: str
-    text: str
-    day: date | None = None  # the date the reason is about (expiry)
-
-    def __str__(self) -> str:
-        return self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,33 +76,6 @@ def assess(document: Document, day: date, superseded_by: Document | None) -> lis
         text = f"expired on {document.valid_until.isoformat()}"
         reasons.append(Reason("expired", text, document.valid_until))
     return reasons
-
-
-def signature_refusal(check: SignatureCheck) -> Reason:
-    if changed_after_signing(check):
-        code = "signature_changed_after_signing"
-    elif check.status is SignatureStatus.INVALID:
-        code = "signature_invalid"
-    else:
-        code = "signature_not_verifiable"
-    return Reason(code, refusal_reason(check))
-
-
-def signature_notes(document: Document, check: SignatureCheck | None) -> list[Reason]:
-    if not document.has_signature:
-        return [Reason("unsigned", "no digital signature")]
-    if check is None:
-        return [Reason("signature_unchecked", "signed; signature not checked yet")]
-    signer = f" by {check.signer}" if check.signer else ""
-    if changed_after_signing(check):
-        text = f"signature valid (signed{signer}) only with changes made after signing"
-        return [Reason("signature_changed_after_signing", text)]
-    if check.status is SignatureStatus.VALID:
-        return [Reason("signature_valid", f"signature valid (signed{signer})")]
-    if check.status is SignatureStatus.INDETERMINATE:
-        text = f"signature intact (signed{signer}); revocation not confirmed ({check.detail})"
-        return [Reason("signature_revocation_unconfirmed", text)]
-    return [Reason("unsigned", "no digital signature")]
 
 
 class ReuseService:

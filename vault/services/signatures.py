@@ -9,15 +9,10 @@ Verdicts are recorded per document and content hash and re-checked after `max_ag
 reuse plan does not re-verify every paper each time; they are also remembered in this
 process, so a refusal (whose transaction rolls back) does not verify the same bytes again.
 
-What may be reused: a VALID paper, or an INDETERMINATE one whose only doubt is revocation
-freshness (an intact signature by a trusted signer, checked offline). Everything else that
-carries a signature is refused: broken, revoked, untrusted chain, unreadable, too large,
-and a paper VALID only with changes made after signing (CHANGED_AFTER_SIGNING: annotations,
-form filling, a page that looks different, a DocMDP/FieldMDP violation): the verifier's
-reference policy passes those with warnings for a person to read, but reuse hands the paper
-on without one reading them, so it stays as strict as the vault's strict policy.
-Where a checker is installed but cannot judge now, attaching a signed paper fails closed
-(503, try later). A bare vault with no checker (a maintenance tool) judges nothing.
+What may be reused is `vault.services.reuse_rule`'s to say: one rule for the reuse plan and
+for attaching (`require_acceptable`). Where a checker is installed but cannot judge now,
+attaching a signed paper fails closed (503, try later). A bare vault with no checker (a
+maintenance tool) judges nothing.
 """
 
 from __future__ import annotations
@@ -39,16 +34,14 @@ from vault.domain import (
     SignatureVerdict,
 )
 from vault.errors import Conflict, IntegrityFailure, SignatureCheckUnavailable, StorageUnavailable
-from vault.services.documents import DocumentService
+from vault.services.content_reader import ContentReader
+
+# Re-exported for the signing adapter, which words its verdicts with it.
+from vault.services.reuse_rule import CHANGED_AFTER_SIGNING as CHANGED_AFTER_SIGNING
+from vault.services.reuse_rule import acceptable, refusal_reason
 
 log = logging.getLogger("vault.signatures")
 
-# Sub-indications that only say revocation data was not fresh enough to be sure: the
-# signature itself is intact and chains to a trusted root.
-REVOCATION_ONLY = frozenset({"TRY_LATER", "REVOCATION_OUT_OF_BOUNDS_NO_POE"})
-# The detail of a VALID verdict whose signatures hold only with warned-of changes made after
-# signing (annotations, form filling, visual difference, DocMDP/FieldMDP violations).
-CHANGED_AFTER_SIGNING = "CHANGED_AFTER_SIGNING"
 _MEMO_SIZE = 10_000
 
 
@@ -60,40 +53,15 @@ class SignatureChecker(Protocol):
     def __call__(self, pdf: bytes) -> SignatureVerdict: ...
 
 
-def acceptable(check: SignatureCheck) -> bool:
-    if check.status is SignatureStatus.UNSIGNED:
-        return True
-    if check.status is SignatureStatus.VALID:
-        return check.detail != CHANGED_AFTER_SIGNING
-    return check.status is SignatureStatus.INDETERMINATE and check.detail in REVOCATION_ONLY
-
-
-def changed_after_signing(check: SignatureCheck) -> bool:
-    return check.status is SignatureStatus.VALID and check.detail == CHANGED_AFTER_SIGNING
-
-
-def refusal_reason(check: SignatureCheck) -> str:
-    """Why reuse refuses a paper whose signature does not hold, in the reuse plan's words."""
-    why = f" ({check.detail})" if check.detail else ""
-    if changed_after_signing(check):
-        return (
-            "signature valid only with changes made after signing (annotations, form "
-            "filling or a different-looking page)"
-        )
-    if check.status is SignatureStatus.INVALID:
-        return f"signature invalid{why}"
-    return f"signature not verifiable{why}"
-
-
 class SignatureService:
     def __init__(
         self,
-        documents: DocumentService,
+        content: ContentReader,
         *,
         max_age: timedelta = timedelta(hours=24),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._documents = documents
+        self._content = content
         self._checker: SignatureChecker | None = None
         self._max_age = max_age
         self._clock = clock
@@ -160,7 +128,7 @@ class SignatureService:
             too_large = SignatureVerdict(SignatureStatus.INDETERMINATE, "TOO_LARGE_TO_CHECK")
             return self.record(uow, document, too_large)
         try:
-            data = b"".join(self._documents.read_content(uow, document).chunks)
+            data = b"".join(self._content.read(uow, document).chunks)
             verdict = self._checker(data)
         except (SignatureCheckUnavailable, StorageUnavailable, IntegrityFailure) as exc:
             # Judged later; a download of the paper reports a storage fault as such.

@@ -37,7 +37,7 @@ from tests.signing.verify.conftest import LocalSigner
 from tests.signing.verify.pdfs import tamper
 from vault.domain import SignatureStatus, SignatureVerdict
 from vault.runtime import Vault
-from vault.services.signatures import CHANGED_AFTER_SIGNING
+from vault.services.reuse_rule import CHANGED_AFTER_SIGNING
 
 
 @pytest.fixture

@@ -74,6 +74,13 @@ class DossierRepository:
         row = self._s.scalar(select(DossierRow).where(DossierRow.code == code))
         return dossier_from_row(row) if row else None
 
+    def codes_starting(self, prefix: str) -> set[str]:
+        """Every dossier code that begins with `prefix` (exactly, case included): one query."""
+        found = self._s.scalars(
+            select(DossierRow.code).where(DossierRow.code.startswith(prefix, autoescape=True))
+        )
+        return {code for code in found if code.startswith(prefix)}
+
     def list_for_owner(
         self,
         owner_id: uuid.UUID,
