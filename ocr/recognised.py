@@ -17,11 +17,13 @@ from vault.auth import Actor
 from vault.domain import Document
 from vault.errors import NotFound
 from vault.jobs import OCR_KIND, Job, JobStatus
+from vault.services import jobs as jobs_service
+from vault.services import lookups
 from vault.services.derived_files import DerivedFileService
 from vault.texts import DerivedFile, DerivedKind, ExtractedPage, ExtractedText, Suggestion
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 
 class OcrStatus(StrEnum):
@@ -56,7 +58,7 @@ def _state(job: Job | None) -> OcrState:
 def ocr_states(uow: UnitOfWork, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OcrState]:
     """The OCR state of documents the caller has already been allowed to see (one query),
     e.g. for the `ocr_status` of document listings."""
-    latest = uow.jobs.latest_for(document_ids, OCR_KIND)
+    latest = jobs_service.latest_for(uow, document_ids, OCR_KIND)
     return {d: _state(latest.get(d)) for d in document_ids}
 
 
@@ -99,7 +101,7 @@ class OcrResults:
     def _document(
         self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID, action: str
     ) -> Document:
-        document = uow.documents.get(document_id)
+        document = lookups.document(uow, document_id)
         if document is None:
             raise NotFound("no such document")
         self._access.check_document(uow, actor, document, action)

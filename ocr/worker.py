@@ -48,6 +48,7 @@ from vault.jobs import (
     describe_error,
 )
 from vault.runtime import Vault
+from vault.services import lookups
 from vault.services.derived_files import DerivedFileService
 from vault.settings import Settings
 from vault.texts import DerivedKind, Suggestion, SuggestionKind
@@ -200,7 +201,7 @@ class OcrJobHandler:
     def _read(self, context: JobContext) -> tuple[Document, bytes]:
         document_id = context.job.document_id
         with self._vault.uows() as uow:
-            document = uow.documents.get(document_id) if document_id else None
+            document = lookups.document(uow, document_id) if document_id else None
             if document is None:
                 raise _DocumentGone("the document is gone")
             # The system reads it for itself; nothing is shown to anyone.

@@ -45,10 +45,10 @@ from signing.issuing.pades import SigningNotConfigured, SigningUnavailable
 from signing.issuing.staging import ScanStaging, StagedScans, StageExpired
 from signing.issuing.wiring import VaultSigning
 from vault.auth import Actor, Role
-from vault.db import UnitOfWork
 from vault.domain import Owner
 from vault.errors import InvalidInput, NotFound, VaultError
 from vault.runtime import Vault
+from vault.services import UnitOfWork, lookups
 from vault.services.dossiers import VIETNAM
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -172,7 +172,7 @@ def _idempotency_key(form_key: str) -> str:
 
 
 def _request(uow: UnitOfWork, fields: dict[str, str], scans: list[bytes], pin: str) -> CopyRequest:
-    paper = uow.paper_types.get(fields["paper_type"])
+    paper = lookups.paper_type(uow, fields["paper_type"])
     title = fields["title"].strip() or (paper.name_vi if paper else fields["paper_type"])
     return CopyRequest(
         paper_type=fields["paper_type"],
@@ -316,7 +316,7 @@ def _already_certified(uow: UnitOfWork, actor: Actor, form: CertifyForm) -> Resp
     first sending's copy, as any replay of the form's key."""
     if not _FORM_KEY.fullmatch(form.form_key):
         return None
-    seen = uow.documents.idempotent(actor.account_id, _idempotency_key(form.form_key))
+    seen = lookups.idempotent_request(uow, actor.account_id, _idempotency_key(form.form_key))
     if seen is None:
         return None
     return redirect(f"{PREFIX}/certified/{seen[1]}", flash="flash.certify_replayed")
@@ -347,7 +347,7 @@ def certified(
     copy = signing.copies.copy_of(uow, document) if signing is not None else None
     if copy is None:
         raise NotFound("this paper is not a certified copy")
-    owner = uow.owners.get(document.owner_id)  # open to this reader: the paper is
+    owner = lookups.owner(uow, document.owner_id)  # open to this reader: the paper is
     return render(
         request,
         "certified.html",

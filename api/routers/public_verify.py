@@ -53,7 +53,7 @@ from vault.ratelimit import RateLimiter
 from vault.services import lookups
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 router = APIRouter(tags=["public verification"], include_in_schema=False)
 

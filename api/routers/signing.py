@@ -49,7 +49,7 @@ from vault.errors import NotFound
 from vault.services import lookups
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 router = APIRouter(tags=["signing"])
 public_router = APIRouter(tags=["public verification"])

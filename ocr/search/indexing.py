@@ -18,9 +18,10 @@ from ocr.db import IndexEntry, SearchIndexRepository, TextRepository
 from ocr.folding import fold, tokenize
 from vault.domain import Document
 from vault.jobs import OCR_KIND, JobSubject
+from vault.services import jobs as jobs_service
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork, UnitOfWorkFactory
+    from vault.services import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +125,12 @@ def reindex(
                 index_document(uow, document, texts[document.id])
             if enqueue_missing_ocr:
                 extracted = uow.repository(TextRepository).extracted(ids)
-                jobs = uow.jobs.latest_for(ids, OCR_KIND)
+                jobs = jobs_service.latest_for(uow, ids, OCR_KIND)
                 for document_id in ids:
                     if document_id not in extracted and document_id not in jobs:
-                        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document_id))
+                        jobs_service.enqueue(
+                            uow, OCR_KIND, subject=JobSubject.document(document_id)
+                        )
                         enqueued += 1
             uow.commit()
         done += len(documents)

@@ -32,7 +32,7 @@ from vault.services import cursors
 from vault.texts import ExtractedPage
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 log = logging.getLogger(__name__)
 

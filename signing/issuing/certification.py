@@ -61,7 +61,7 @@ from vault.errors import ContentTooLarge, InvalidInput, NotFound
 from vault.services import DocumentService, NewDocument, lookups
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 
 def _fingerprint(owner_id: uuid.UUID, request: CopyRequest) -> str:

@@ -36,7 +36,7 @@ from vault.domain import Document, DocumentOrigin, DocumentStatus
 from vault.services import lookups
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 MAX_REVISIONS = 16  # revision ends looked up as a paper on record (the latest ones)
 _CODE = re.compile(r"[A-Za-z0-9_-]{16,43}")

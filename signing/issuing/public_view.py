@@ -22,7 +22,7 @@ from vault.errors import NotFound
 from vault.services import DocumentService, lookups
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 _CODE = re.compile(r"[A-Za-z0-9_-]{16,43}")
 

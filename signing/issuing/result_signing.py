@@ -27,7 +27,7 @@ from vault.errors import Conflict, InvalidInput
 from vault.services import DocumentService, NewDocument, lookups
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 
 class PdfSigner(Protocol):

@@ -33,7 +33,7 @@ PURGE_BATCH = 50
 _LENGTH = struct.Struct(">Q")
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 
 class StageExpired(InvalidInput):

@@ -34,7 +34,7 @@ from vault.services import DocumentService, lookups
 from vault.services.signatures import CHANGED_AFTER_SIGNING, SignatureService
 
 if TYPE_CHECKING:
-    from vault.db import UnitOfWork
+    from vault.services import UnitOfWork
 
 
 def verify_stored_document(

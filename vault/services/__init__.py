@@ -1,9 +1,10 @@
 """Use cases of the vault. Each takes a unit of work, flushes, and never commits.
 
-`UnitOfWork` is re-exported for the callers' annotations: code outside the vault names the
-type from here and reaches the database only through these services."""
+`UnitOfWork` and `UnitOfWorkFactory` are re-exported for the callers' annotations: code
+outside the vault names the types from here and reaches the database only through these
+services."""
 
-from vault.db import UnitOfWork
+from vault.db import UnitOfWork, UnitOfWorkFactory
 from vault.services.content_reader import ByteRange, ContentReader, ContentStream
 from vault.services.documents import (
     DocumentFilters,
@@ -30,6 +31,7 @@ __all__ = [
     "OwnerService",
     "ReconcileReport",
     "UnitOfWork",
+    "UnitOfWorkFactory",
     "reconcile",
     "reseal_identifiers",
     "rotate_keys",

@@ -9,12 +9,13 @@ data); its last error only to administrators and operators.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from vault.audit import AuditDraft, Outcome
 from vault.auth import Actor, Role
 from vault.errors import Conflict, NotFound, PermissionDenied
-from vault.jobs import Job, JobStatus, SubjectType
+from vault.jobs import Job, JobStatus, JobSubject, SubjectType
 from vault.metrics import QueueState
 
 if TYPE_CHECKING:
@@ -117,3 +118,23 @@ class JobService:
     def queue_states(self, uow: UnitOfWork) -> list[QueueState]:
         """What /metrics shows of the queues: no job's content, only counts and ages."""
         return uow.jobs.queue_states()
+
+
+def enqueue(
+    uow: UnitOfWork,
+    kind: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    subject: JobSubject | None = None,
+    requested_by: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Queues a job in this unit of work: it exists only if the unit of work commits (so it
+    is written with its subject, and never lost)."""
+    return uow.jobs.enqueue(kind, payload, subject=subject, requested_by=requested_by)
+
+
+def latest_for(
+    uow: UnitOfWork, document_ids: Sequence[uuid.UUID], kind: str
+) -> dict[uuid.UUID, Job]:
+    """The most recent job of `kind` of each document that has one."""
+    return uow.jobs.latest_for(document_ids, kind)

@@ -1,5 +1,6 @@
-"""Read-only look-ups of the vault's records for the packages built on it (the signing use
-cases): does an owner exist, a paper type, an agency's name, an account, a document version.
+"""Read-only look-ups of the vault's records for the packages built on it (signing, OCR, the
+console): does an owner exist, an owner, a paper type, an agency's name, an account, a document
+version, what an Idempotency-Key was first used for.
 
 No access check and no audit entry: the calling use case has checked its actor's role and
 decides what it shows. They keep `vault.db`'s repositories out of the packages' hands.
@@ -10,11 +11,22 @@ from __future__ import annotations
 import uuid
 
 from vault.db import UnitOfWork
-from vault.domain import Account, Document, PaperType
+from vault.domain import Account, Document, Owner, PaperType
 
 
 def owner_exists(uow: UnitOfWork, owner_id: uuid.UUID) -> bool:
     return uow.owners.get(owner_id) is not None
+
+
+def owner(uow: UnitOfWork, owner_id: uuid.UUID) -> Owner | None:
+    return uow.owners.get(owner_id)
+
+
+def idempotent_request(
+    uow: UnitOfWork, account_id: uuid.UUID, key: str
+) -> tuple[str, uuid.UUID] | None:
+    """What this account's Idempotency-Key was first used for, and the document it made."""
+    return uow.documents.idempotent(account_id, key)
 
 
 def paper_type(uow: UnitOfWork, code: str) -> PaperType | None:
