@@ -129,7 +129,7 @@ def test_a_stall_past_the_read_timeout_is_retried_and_counted_once(
 ) -> None:
     # The stand-in takes the events, then answers too late: the client times out and
     # delivers again; the portal's idempotency keys make it one delivery.
-    portal_standin.script(Stall(3, accept_first=True))
+    portal_standin.script(Stall(6, accept_first=True))
     adapter = portal_for(
         portal_standin,
         auth=BearerToken("portal-token"),
@@ -138,14 +138,14 @@ def test_a_stall_past_the_read_timeout_is_retried_and_counted_once(
     sent = events()
     started = time.monotonic()
     acks = adapter.send_dossier_events(sent)
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 5  # not waiting out the stall
     assert len(portal_standin.deliveries()) == 2
     assert {a.status for a in acks} == {"duplicate"}  # the first delivery was taken
     assert list(portal_standin.accepted) == [e.idempotency_key for e in sent]
 
 
 def test_the_call_deadline_bounds_every_attempt(portal_standin: PortalStandIn) -> None:
-    portal_standin.script(Stall(5), Stall(5), Stall(5))
+    portal_standin.script(Stall(8), Stall(8), Stall(8))
     adapter = portal_for(
         portal_standin,
         auth=BearerToken("portal-token"),
@@ -155,7 +155,7 @@ def test_the_call_deadline_bounds_every_attempt(portal_standin: PortalStandIn) -
     started = time.monotonic()
     with pytest.raises(IntegrationUnavailable):
         adapter.send_dossier_events(events())
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4  # the 1 s deadline, not a read timeout of 30
 
 
 def test_a_refusal_is_not_retried_and_carries_the_problem(
@@ -211,7 +211,7 @@ def test_a_retry_after_past_the_deadline_ends_the_call_at_once(
     with pytest.raises(IntegrationUnavailable) as unavailable:
         adapter.send_dossier_events(events())
     assert unavailable.value.retry_after == 120
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10  # not waiting two minutes
     assert len(portal_standin.deliveries()) == 1
 
 
