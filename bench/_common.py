@@ -15,7 +15,6 @@ The last line a benchmark prints is the one `./scripts/bench` documents:
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import ctypes
 import io
@@ -51,11 +50,8 @@ from tests.support.s3server import S3Server, start_seaweedfs
 from vault.auth import Role
 from vault.db import migrate
 from vault.domain import Account
-from vault.personal_data import IdentifierCipher
 from vault.runtime import Vault
 from vault.settings import (
-    DEVELOPMENT_MASTER_KEY,
-    DEVELOPMENT_MASTER_KEY_ID,
     Environment,
     Settings,
 )
@@ -91,61 +87,6 @@ TOKEN_KEY_PEM = (
     .decode()
 )
 
-
-@cache
-def _development_cipher() -> IdentifierCipher:
-    # The servers the benchmarks start run on the development master key.
-    key = base64.b64decode(DEVELOPMENT_MASTER_KEY)
-    return IdentifierCipher({DEVELOPMENT_MASTER_KEY_ID: key}, DEVELOPMENT_MASTER_KEY_ID)
-
-
-def owner_copy_line(owner_id: str, kind: str, identifier: str, name: str, created: str) -> str:
-    """One owners row in COPY text format, the identification number sealed and indexed as
-    the vault writes it (vault.personal_data)."""
-    sealed = _development_cipher().seal(uuid.UUID(owner_id), identifier)
-    return (
-        f"{owner_id}\t{kind}\t{sealed.key_id}\t\\\\x{sealed.sealed.hex()}\t"
-        f"\\\\x{sealed.index.hex()}\t{name}\t{created}\n"
-    )
-
-
-# Columns the bulk loaders COPY into (the migrations' tables, in this order).
-OWNER_COLUMNS = (
-    "id",
-    "kind",
-    "identifier_key_id",
-    "identifier_sealed",
-    "identifier_index",
-    "display_name",
-    "created_at",
-)
-BLOB_COLUMNS = (
-    "id",
-    "object_key",
-    "size",
-    "media_type",
-    "sha256",
-    "key_id",
-    "wrapped_key",
-    "created_at",
-)
-DOCUMENT_COLUMNS = (
-    "id",
-    "owner_id",
-    "paper_type",
-    "title",
-    "reference_number",
-    "issuer_agency_code",
-    "issue_date",
-    "valid_until",
-    "origin",
-    "status",
-    "lineage_id",
-    "version",
-    "supersedes_id",
-    "blob_id",
-    "created_at",
-)
 
 _STARTED = time.monotonic()
 
@@ -349,7 +290,8 @@ def api_server(
     env: dict[str, str],
     *,
     command: Sequence[str] | None = None,
-    timeout: float = 60,
+    # Importing the app alone takes over a minute when the shared machine is busy.
+    timeout: float = 180,
 ) -> Iterator[ApiServer]:
     """Starts the API server (default: `vault serve`) on a free loopback port; yields once
     /readyz answers 200. `command` may be another server line taking the same trailing flags,

@@ -25,7 +25,6 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ import psycopg
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bench import _common
+from bench import _common, _corpus, _pg_load
 from bench._common import log, percentile
 from vault.db import create_engine_for
 from vault.db.repositories import DocumentRepository
@@ -46,15 +45,8 @@ PAGE = 50  # the API's default limit; the repository is asked for one more row
 BATCH = 20_000  # documents (and as many blobs) per pair of COPY statements
 SUPERSEDED_SHARE = 0.05
 YEARS = 3
-KEY_ID = "dev-0"  # the development master key id
-AGENCIES = ("000.00.15.H57", "000.00.31.H29", "000.00.05.G01", "000.00.26.H48")
-ORIGINS = ("digitised", "certified_copy", "issued_result", "uploaded_by_owner")
-FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng")
-GIVEN = ("Thị Hương", "Văn Nam", "Minh Anh", "Quốc Bảo", "Thu Trang", "Đức Thắng", "Ngọc Lan")
-
-OWNER_COLUMNS, BLOB_COLUMNS = _common.OWNER_COLUMNS, _common.BLOB_COLUMNS
-DOCUMENT_COLUMNS = _common.DOCUMENT_COLUMNS
-NULL = r"\N"  # COPY text format
+AGENCIES = _corpus.AGENCIES[:4]
+LOADED_TABLES = ("owners", "blobs", "documents")
 
 
 @dataclass(frozen=True)
@@ -75,130 +67,97 @@ QUICK = Plan(owners=1_000, docs_per_owner=100, requests=2_000, warmup=200)
 FULL = Plan(owners=10_000, docs_per_owner=100, requests=2_000, warmup=200)
 
 
-# -- ids and rows ------------------------------------------------------------------------
-
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
-def time_ordered_ids(stamps_ms: Sequence[int]) -> list[str]:
-    """UUIDs in the layout of `vault.domain.new_id()` (48-bit ms time, version 7, RFC 4122
-    variant, random rest) as text, one per timestamp; random bytes drawn in one call."""
-    random_hex = os.urandom(10 * len(stamps_ms)).hex()
-    ids = []
-    for i, ms in enumerate(stamps_ms):
-        r = random_hex[20 * i : 20 * i + 20]
-        ids.append(f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-7{r[:3]}-{_VARIANT[r[3]]}{r[4:7]}-{r[7:19]}")
-    return ids
-
-
-def _check_ids() -> None:
-    """The string building above must agree with the layout of vault.domain.new_id."""
-    now = time.time_ns() // 1_000_000
-    u = uuid.UUID(time_ordered_ids([now])[0])
-    if u.version != 7 or u.variant != uuid.RFC_4122 or u.bytes[:6] != now.to_bytes(6, "big"):
-        raise AssertionError(f"malformed time-ordered id {u}")
-
-
-def _timestamp(ms: int) -> str:
-    return str(datetime.fromtimestamp(ms / 1000, UTC))
+# -- the corpus --------------------------------------------------------------------------
 
 
 @dataclass
 class Corpus:
-    """The structure of the documents to load, decided before any row is written: a reissue
-    must find the version it supersedes already marked as superseded."""
+    """The structure of the documents to load, decided before any row is written."""
 
     stamps: list[int]  # ms, strictly increasing: document i is created at stamps[i]
     owner_of: list[int]  # owner index of each document
     paper_type: list[int]  # index into the paper type catalogue
-    lineage: list[int]  # index of the lineage's first version
-    version: list[int]
-    supersedes: list[int]  # index of the superseded version, or -1
-    superseded: bytearray  # 1 where a later version replaced the document
+    lineages: _corpus.Lineages
 
 
 def plan_corpus(plan: Plan, types: int, rng: random.Random, end_ms: int) -> Corpus:
     n = plan.documents
     owner_of = [o for o in range(plan.owners) for _ in range(plan.docs_per_owner)]
     rng.shuffle(owner_of)  # owners interleaved in time, as real uploads arrive
-    step = YEARS * 365 * 86_400_000 // n
+    step = YEARS * 365 * _corpus.DAY_MS // n
     start = end_ms - step * n
     stamps = [start + i * step + rng.randrange(step) for i in range(n)]
-    corpus = Corpus(
+    planned = Corpus(
         stamps=stamps,
         owner_of=owner_of,
         paper_type=[rng.randrange(types) for _ in range(n)],
-        lineage=list(range(n)),
-        version=[1] * n,
-        supersedes=[-1] * n,
-        superseded=bytearray(n),
+        lineages=_corpus.Lineages.of(n),
     )
     newest = [-1] * plan.owners  # each owner's latest document so far: always current
     for i, owner in enumerate(owner_of):
         previous = newest[owner]
         if previous >= 0 and rng.random() < SUPERSEDED_SHARE:
             # A reissue (cấp lại) of the owner's latest paper: same type and lineage.
-            corpus.supersedes[i] = previous
-            corpus.superseded[previous] = 1
-            corpus.lineage[i] = corpus.lineage[previous]
-            corpus.version[i] = corpus.version[previous] + 1
-            corpus.paper_type[i] = corpus.paper_type[previous]
+            planned.lineages.reissue(i, previous)
+            planned.paper_type[i] = planned.paper_type[previous]
         newest[owner] = i
-    return corpus
-
-
-def owner_rows(owner_ids: Sequence[str], stamps: Sequence[int], rng: random.Random) -> str:
-    lines = []
-    for i, (owner_id, ms) in enumerate(zip(owner_ids, stamps, strict=True)):
-        # A valid personal identification number: province 001-096, a 1900s birth year,
-        # and a serial unique to this owner.
-        identifier = f"{1 + i % 96:03d}{rng.choice('01')}{rng.randrange(50, 100):02d}{i:06d}"
-        name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
-        lines.append(_common.owner_copy_line(owner_id, "citizen", identifier, name, _timestamp(ms)))
-    return "".join(lines)
+    return planned
 
 
 def document_batch(
-    corpus: Corpus,
+    planned: Corpus,
     lo: int,
     hi: int,
     doc_ids: list[str],
     owner_ids: Sequence[str],
     types: Sequence[tuple[str, str]],
     rng: random.Random,
+    clock: _corpus.Clock,
 ) -> tuple[str, str]:
     """COPY text for blobs and documents lo..hi-1; appends their ids to `doc_ids`."""
-    stamps = corpus.stamps[lo:hi]
-    doc_ids.extend(time_ordered_ids(stamps))
-    blob_ids = time_ordered_ids(stamps)
+    stamps = planned.stamps[lo:hi]
+    doc_ids.extend(_corpus.time_ordered_ids(stamps))
+    blob_ids = _corpus.time_ordered_ids(stamps)
     secrets_hex = os.urandom(92 * (hi - lo)).hex()  # 32 bytes of SHA-256, 60 of wrapped key
+    lineages = planned.lineages
     blobs = []
     documents = []
     for k, i in enumerate(range(lo, hi)):
-        ms = corpus.stamps[i]
-        created = _timestamp(ms)
+        ms = planned.stamps[i]
+        created = clock.stamp(ms)
         blob_id = blob_ids[k]
-        blob_hex = blob_id.replace("-", "")
-        sha256 = secrets_hex[184 * k : 184 * k + 64]
-        wrapped = secrets_hex[184 * k + 64 : 184 * k + 184]
-        pdf = rng.random() < 0.7
         blobs.append(
-            f"{blob_id}\tblobs/{blob_hex[-2:]}/{blob_hex}\t{rng.randrange(40_000, 8_000_000)}\t"
-            f"{'application/pdf' if pdf else 'image/jpeg'}\t{sha256}\t{KEY_ID}\t"
-            f"\\\\x{wrapped}\t{created}\n"
+            _corpus.blob_line(
+                blob_id,
+                rng.randrange(40_000, 8_000_000),
+                "application/pdf" if rng.random() < 0.7 else "image/jpeg",
+                secrets_hex[184 * k : 184 * k + 64],
+                secrets_hex[184 * k + 64 : 184 * k + 184],
+                created,
+            )
         )
-        code, title = types[corpus.paper_type[i]]
-        issued = ms // 86_400_000 + 719_163 - rng.randrange(3650)  # a day ordinal
-        valid = NULL if rng.random() < 0.7 else date.fromordinal(issued + 3650).isoformat()
-        supersedes = corpus.supersedes[i]
+        code, title = types[planned.paper_type[i]]
+        issued = ms // _corpus.DAY_MS + _corpus.EPOCH - rng.randrange(3650)  # a day ordinal
+        valid = None if rng.random() < 0.7 else clock.day(issued + 3650)
+        supersedes = lineages.supersedes[i]
         documents.append(
-            f"{doc_ids[i]}\t{owner_ids[corpus.owner_of[i]]}\t{code}\t{title}\t"
-            f"{f'{rng.randrange(1, 9999)}/QĐ-UBND' if rng.random() < 0.5 else NULL}\t"
-            f"{rng.choice(AGENCIES) if rng.random() < 0.6 else NULL}\t"
-            f"{date.fromordinal(issued).isoformat()}\t{valid}\t{rng.choice(ORIGINS)}\t"
-            f"{'superseded' if corpus.superseded[i] else 'current'}\t"
-            f"{doc_ids[corpus.lineage[i]]}\t{corpus.version[i]}\t"
-            f"{doc_ids[supersedes] if supersedes >= 0 else NULL}\t{blob_id}\t{created}\n"
+            _corpus.document_line(
+                doc_ids[i],
+                owner_ids[planned.owner_of[i]],
+                code,
+                title,
+                f"{rng.randrange(1, 9999)}/QĐ-UBND" if rng.random() < 0.5 else None,
+                rng.choice(AGENCIES) if rng.random() < 0.6 else None,
+                clock.day(issued),
+                valid,
+                rng.choice(_corpus.ORIGINS),
+                bool(lineages.superseded[i]),
+                doc_ids[lineages.lineage[i]],
+                lineages.version[i],
+                doc_ids[supersedes] if supersedes >= 0 else None,
+                blob_id,
+                created,
+            )
         )
     return "".join(blobs), "".join(documents)
 
@@ -206,68 +165,50 @@ def document_batch(
 # -- loading -----------------------------------------------------------------------------
 
 
-def _copy(cur: psycopg.Cursor[Any], table: str, columns: Sequence[str], data: str) -> None:
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with cur.copy(statement) as copy:
-        copy.write(data)
-
-
-def check_schema(conn: psycopg.Connection[Any]) -> None:
-    """Fails clearly if a migration added a required column this loader does not fill."""
-    for table, columns in (
-        ("owners", OWNER_COLUMNS),
-        ("blobs", BLOB_COLUMNS),
-        ("documents", DOCUMENT_COLUMNS),
-    ):
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
-            " AND is_nullable = 'NO' AND column_default IS NULL",
-            (table,),
-        ).fetchall()
-        missing = sorted({r[0] for r in rows} - set(columns))
-        if missing:
-            raise RuntimeError(f"{table} has required columns the loader does not fill: {missing}")
-
-
 def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> list[str]:
     """Loads owners, blobs and documents with COPY in one transaction; returns owner ids."""
-    _check_ids()
+    _corpus.check_ids()
+    clock = _corpus.Clock()
     with psycopg.connect(dsn) as conn:
-        check_schema(conn)
-        types = conn.execute("SELECT code, name_vi FROM paper_types ORDER BY code").fetchall()
-        for code, title in types:
-            if any(c in code + title for c in "\t\n\r\\"):
-                raise RuntimeError(f"paper type {code!r} needs COPY escaping")
+        _pg_load.check_schema(
+            conn,
+            {
+                "owners": _pg_load.OWNER_COLUMNS,
+                "blobs": _pg_load.BLOB_COLUMNS,
+                "documents": _pg_load.DOCUMENT_COLUMNS,
+            },
+        )
+        types = sorted(_pg_load.paper_type_titles(conn).items())
 
         now_ms = time.time_ns() // 1_000_000
-        first_ms = now_ms - (YEARS + 1) * 365 * 86_400_000
+        first_ms = now_ms - (YEARS + 1) * 365 * _corpus.DAY_MS
         owner_stamps = sorted(
-            rng.randrange(first_ms, first_ms + 86_400_000 * 300) for _ in range(plan.owners)
+            rng.randrange(first_ms, first_ms + _corpus.DAY_MS * 300) for _ in range(plan.owners)
         )
-        owner_ids = time_ordered_ids(owner_stamps)
-        corpus = plan_corpus(plan, len(types), rng, now_ms)
+        owner_ids = _corpus.time_ordered_ids(owner_stamps)
+        names = [_corpus.short_name(rng) for _ in owner_ids]
+        planned = plan_corpus(plan, len(types), rng, now_ms)
 
         with conn.cursor() as cur:
-            _copy(cur, "owners", OWNER_COLUMNS, owner_rows(owner_ids, owner_stamps, rng))
+            _pg_load.copy(
+                cur,
+                "owners",
+                _pg_load.OWNER_COLUMNS,
+                _corpus.owner_rows(owner_ids, owner_stamps, names, rng, clock),
+            )
             doc_ids: list[str] = []
             for lo in range(0, plan.documents, BATCH):
                 hi = min(lo + BATCH, plan.documents)
-                blobs, documents = document_batch(corpus, lo, hi, doc_ids, owner_ids, types, rng)
+                blobs, documents = document_batch(
+                    planned, lo, hi, doc_ids, owner_ids, types, rng, clock
+                )
                 # Blobs first: each documents COPY checks its foreign keys at its end.
-                _copy(cur, "blobs", BLOB_COLUMNS, blobs)
-                _copy(cur, "documents", DOCUMENT_COLUMNS, documents)
+                _pg_load.copy(cur, "blobs", _pg_load.BLOB_COLUMNS, blobs)
+                _pg_load.copy(cur, "documents", _pg_load.DOCUMENT_COLUMNS, documents)
                 if (hi // BATCH) % 10 == 0 or hi == plan.documents:
                     log(f"  {hi:>9,} documents copied")
         conn.commit()
     return owner_ids
-
-
-def vacuum_analyze(dsn: str) -> None:
-    # VACUUM as well as ANALYZE: it sets hint bits and the visibility map as a steady
-    # production table would have them, and keeps that work out of the measurement.
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for table in ("owners", "blobs", "documents"):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
 
 
 # -- the query -------------------------------------------------------------------------
@@ -415,15 +356,6 @@ def measure(
     return api, sql
 
 
-def table_sizes(dsn: str) -> str:
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class"
-            " WHERE relname IN ('owners', 'blobs', 'documents') ORDER BY relname"
-        ).fetchall()
-    return ", ".join(f"{name} {size}" for name, size in rows)
-
-
 def main() -> None:
     args = _common.parse_args(__doc__ or NAME)
     plan = QUICK if args.quick else FULL
@@ -437,11 +369,11 @@ def main() -> None:
         started = time.monotonic()
         owner_ids = bulk_load(dsn, plan, rng)
         loaded = time.monotonic()
-        vacuum_analyze(dsn)
+        _pg_load.vacuum_analyze(dsn, LOADED_TABLES)
         analysed = time.monotonic()
         log(
             f"loaded in {loaded - started:.1f} s (generate + COPY), VACUUM ANALYZE "
-            f"{analysed - loaded:.1f} s; sizes: {table_sizes(dsn)}"
+            f"{analysed - loaded:.1f} s; sizes: {_pg_load.table_sizes(dsn, LOADED_TABLES)}"
         )
         measured = rng.sample(owner_ids, plan.measured_owners)
         auth = _common.add_owner_accounts(db_url, base, measured)

@@ -42,7 +42,6 @@ PostgreSQL backends (less inflated by neighbours than latencies), the slowest st
 from __future__ import annotations
 
 import contextlib
-import queue
 import random
 import re
 import sys
@@ -53,7 +52,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,24 +61,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import psutil
 import psycopg
-from psycopg import sql as pgsql
 from sqlalchemy import event
 
-from bench import _common
+from bench import _common, _pg_load
 from bench._common import log, percentile
+from bench._corpus import (
+    AGENCIES,
+    DAY_MS,
+    EPOCH,
+    NULL,
+    ORIGINS,
+    Clock,
+    Lineages,
+    blob_line,
+    check_ids,
+    document_line,
+    owner_rows,
+    short_name,
+    uid,
+)
 from vault import identifiers
 from vault.services.dossiers import VIETNAM
 
 NAME = "reuse"
-DAY_MS = 86_400_000
 YEARS = 5  # documents are created over the last YEARS years
-KEY_ID = "dev-0"  # the development master key id
 # The officer's agency first: it issues papers and receives dossiers like the others.
-AGENCIES = (_common.AGENCY, "000.00.31.H29", "000.00.05.G01", "000.00.26.H48", "000.00.12.H10")
-ORIGINS = ("digitised", "certified_copy", "issued_result", "uploaded_by_owner")
 ORIGIN_WEIGHTS = (40, 10, 30, 20)
-FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng")
-GIVEN = ("Thị Hương", "Văn Nam", "Minh Anh", "Quốc Bảo", "Thu Trang", "Đức Thắng", "Ngọc Lan")
 PURPOSES = ("Hồ sơ vay vốn ngân hàng", "Tuyển dụng viên chức", "Đăng ký nhập học")
 REISSUE_SHARE = 0.05  # a paper of a non-singleton type that reissues the owner's last one
 RESULT_SHARE = 0.03  # papers that are the result of a past dossier ...
@@ -89,7 +96,6 @@ CONSENT_SHARE = 0.05  # owners who gave some agency a consent
 SECOND_DOSSIER_SHARE = 0.1  # measured owners with a second open dossier at the agency
 ATTACHED_SHARE = 0.4  # measured dossiers with a paper already attached
 MEASURED_CONSENT_SHARE = 0.2  # measured owners with an active consent for the agency
-NULL = r"\N"  # COPY text format
 BATCH = 100_000  # documents (and their blobs) per pair of COPY statements
 
 
@@ -130,8 +136,7 @@ RESULT_OF = {
     "household_business_registration": "2.000720",
 }
 
-OWNER_COLUMNS, BLOB_COLUMNS = _common.OWNER_COLUMNS, _common.BLOB_COLUMNS
-DOCUMENT_COLUMNS = (*_common.DOCUMENT_COLUMNS, "has_signature")
+DOCUMENT_COLUMNS = (*_pg_load.DOCUMENT_COLUMNS, "has_signature")
 DOSSIER_COLUMNS = (
     "id",
     "code",
@@ -191,11 +196,8 @@ QUICK = Plan(owners=100_000, documents=1_000_000, measured=200, requests=1_000, 
 FULL = Plan(owners=1_000_000, documents=10_000_000, measured=300, requests=2_000, warmup=200)
 
 
-# -- ids and text --------------------------------------------------------------------------
+# -- ids and dossier codes ----------------------------------------------------------------
 
-_LOW_BITS = (1 << 62) - 1
-_MULTIPLIER = 0x9E3779B97F4A7C15  # odd: serial -> low bits is a bijection modulo 2**62
-_VARIANT = 1 << 63  # the RFC 4122 variant, 0b10, over the 62 low bits
 OWNER_SALT, DOCUMENT_SALT, BLOB_SALT, DOSSIER_SALT, CONSENT_SALT, MEASURED_SALT = (
     0x1F3A5C7E9B2D4F6A,
     0x2B4D6F8A1C3E5A7C,
@@ -204,48 +206,6 @@ OWNER_SALT, DOCUMENT_SALT, BLOB_SALT, DOSSIER_SALT, CONSENT_SALT, MEASURED_SALT 
     0x3FEDCBA987654321,
     0x5A5A3C3C0F0F9696,
 )
-
-
-def uid(ms: int, serial: int, salt: int) -> str:
-    """A UUID in the layout of `vault.domain.new_id()` (48-bit ms time, version 7, RFC 4122
-    variant) as 32 hex digits, which PostgreSQL reads as a uuid. Its 62 low "random" bits
-    are a bijection of `serial`, so ids made with one salt never collide, and a row's id can
-    be made again from its index and time instead of being kept."""
-    low = ((serial * _MULTIPLIER) ^ salt) & _LOW_BITS
-    return f"{ms:012x}7{serial & 0xFFF:03x}{_VARIANT | low:016x}"
-
-
-def _check_ids() -> None:
-    """The arithmetic above must agree with the layout of vault.domain.new_id."""
-    now = time.time_ns() // 1_000_000
-    ids = {uuid.UUID(uid(now, serial, DOCUMENT_SALT)) for serial in range(1000)}
-    for u in ids:
-        if u.version != 7 or u.variant != uuid.RFC_4122 or u.bytes[:6] != now.to_bytes(6, "big"):
-            raise AssertionError(f"malformed time-ordered id {u}")
-    if len(ids) != 1000:
-        raise AssertionError("time-ordered ids collide")
-
-
-_HMS = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]
-_EPOCH = 719_163  # date(1970, 1, 1).toordinal()
-
-
-class Clock:
-    """COPY text for UTC timestamps and dates, from cached day and time-of-day strings."""
-
-    def __init__(self) -> None:
-        self._days: dict[int, str] = {}
-
-    def day(self, ordinal: int) -> str:
-        text = self._days.get(ordinal)
-        if text is None:
-            text = self._days[ordinal] = date.fromordinal(ordinal).isoformat()
-        return text
-
-    def stamp(self, ms: int) -> str:
-        days, rest = divmod(ms, DAY_MS)
-        seconds, milli = divmod(rest, 1000)
-        return f"{self.day(days + _EPOCH)} {_HMS[seconds]}.{milli:03d}+00"
 
 
 class DossierCodes:
@@ -257,7 +217,7 @@ class DossierCodes:
         self._last: defaultdict[tuple[str, int], int] = defaultdict(int)
 
     def next(self, agency: str, received_ms: int) -> str:
-        day = (received_ms + 7 * 3_600_000) // DAY_MS + _EPOCH
+        day = (received_ms + 7 * 3_600_000) // DAY_MS + EPOCH
         seq = self._last[agency, day] + 1
         if seq > 9999:
             raise RuntimeError(f"more than 9999 dossiers on day {day} at {agency}")
@@ -278,10 +238,7 @@ class Corpus:
     stamps: array[int]  # ms, increasing: document i is created at stamps[i]
     owner_of: array[int]
     paper: array[int]  # index into PAPERS
-    lineage: array[int]  # index of the lineage's first version
-    version: array[int]
-    supersedes: array[int]  # index of the superseded version, or -1
-    superseded: bytearray  # 1 where a later version replaced the document
+    lineages: Lineages
     result_agency: array[int]  # index into AGENCIES where the paper is a dossier's result
     results: list[tuple[int, int]] = field(default_factory=list)  # (result, ID card or -1)
 
@@ -298,10 +255,7 @@ def plan_corpus(plan: Plan, rng: random.Random, now_ms: int) -> Corpus:
         stamps=array("q", [start + i * step + int(rnd() * step) for i in range(n)]),
         owner_of=array("i", [int(rnd() * plan.owners) for _ in range(n)]),
         paper=array("b", rng.choices(range(len(PAPERS)), [p.weight for p in PAPERS], k=n)),
-        lineage=array("i", range(n)),
-        version=array("i", [1]) * n,
-        supersedes=array("i", [-1]) * n,
-        superseded=bytearray(n),
+        lineages=Lineages.of(n),
         result_agency=array("b", [-1]) * n,
     )
 
@@ -314,8 +268,7 @@ def plan_lineages(corpus: Corpus, rng: random.Random, replacing: dict[str, str])
     singleton = [p.singleton for p in PAPERS]
     result_share = [REPLACING_RESULT_SHARE if p.code in replacing else RESULT_SHARE for p in PAPERS]
     latest = array("i", [-1]) * (len(corpus.owner_stamps) * kinds)
-    owner_of, paper, lineage = corpus.owner_of, corpus.paper, corpus.lineage
-    version, supersedes, superseded = corpus.version, corpus.supersedes, corpus.superseded
+    owner_of, paper, reissue = corpus.owner_of, corpus.paper, corpus.lineages.reissue
     results = corpus.results
     agencies = len(AGENCIES)
     for i in range(len(owner_of)):
@@ -324,10 +277,7 @@ def plan_lineages(corpus: Corpus, rng: random.Random, replacing: dict[str, str])
         key = base + t
         previous = latest[key]
         if previous >= 0 and (singleton[t] or rnd() < REISSUE_SHARE):
-            supersedes[i] = previous
-            superseded[previous] = 1
-            lineage[i] = lineage[previous]
-            version[i] = version[previous] + 1
+            reissue(i, previous)
         if rnd() < result_share[t]:
             corpus.result_agency[i] = int(rnd() * agencies)
             results.append((i, latest[base + ID_CARD]))
@@ -335,19 +285,6 @@ def plan_lineages(corpus: Corpus, rng: random.Random, replacing: dict[str, str])
 
 
 # -- rows ----------------------------------------------------------------------------------
-
-
-def owner_rows(corpus: Corpus, owner_ids: Sequence[str], rng: random.Random, clock: Clock) -> str:
-    lines = []
-    for i, (owner_id, ms) in enumerate(zip(owner_ids, corpus.owner_stamps, strict=True)):
-        # A valid personal identification number: province 001-096, sex and 1900s century,
-        # a birth year, and a serial that with the province is unique to this owner.
-        identifier = f"{1 + i % 96:03d}{rng.choice('01')}{rng.randrange(50, 100):02d}{i // 96:06d}"
-        name = f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
-        lines.append(
-            _common.owner_copy_line(owner_id, "citizen", identifier, name, clock.stamp(ms))
-        )
-    return "".join(lines)
 
 
 def paper_rows(
@@ -363,8 +300,8 @@ def paper_rows(
     (a steady state: the vault has checked their signatures within the last day)."""
     rnd = rng.random
     stamps, owner_of, paper = corpus.stamps, corpus.owner_of, corpus.paper
-    lineage, version, supersedes = corpus.lineage, corpus.version, corpus.supersedes
-    superseded, result_agency = corpus.superseded, corpus.result_agency
+    lineages, result_agency = corpus.lineages, corpus.result_agency
+    lineage, version, supersedes = lineages.lineage, lineages.version, lineages.supersedes
     origins = rng.choices(ORIGINS, ORIGIN_WEIGHTS, k=hi - lo)
     secrets = rng.randbytes(92 * (hi - lo)).hex()  # 32 bytes of SHA-256, 60 of wrapped key
     day, stamp, agencies = clock.day, clock.stamp, len(AGENCIES)
@@ -378,9 +315,14 @@ def paper_rows(
         blob_id = uid(ms, i, BLOB_SALT)
         s = 184 * k
         blobs.append(
-            f"{blob_id}\tblobs/{blob_id[-2:]}/{blob_id}\t{40_000 + int(rnd() * 8_000_000)}\t"
-            f"{'application/pdf' if rnd() < 0.7 else 'image/jpeg'}\t{secrets[s : s + 64]}\t"
-            f"{KEY_ID}\t\\\\x{secrets[s + 64 : s + 184]}\t{created}\n"
+            blob_line(
+                blob_id,
+                40_000 + int(rnd() * 8_000_000),
+                "application/pdf" if rnd() < 0.7 else "image/jpeg",
+                secrets[s : s + 64],
+                secrets[s + 64 : s + 184],
+                created,
+            )
         )
         t = paper[i]
         kind = PAPERS[t]
@@ -391,23 +333,34 @@ def paper_rows(
             issuer = int(rnd() * agencies)
         v = version[i]
         if origin == "issued_result" or v > 1:
-            issued = ms // DAY_MS + _EPOCH - int(rnd() * 20)  # recorded when issued
+            issued = ms // DAY_MS + EPOCH - int(rnd() * 20)  # recorded when issued
         else:
-            issued = ms // DAY_MS + _EPOCH - int(rnd() * rnd() * 3650)  # an old paper
-        valid = NULL
+            issued = ms // DAY_MS + EPOCH - int(rnd() * rnd() * 3650)  # an old paper
+        valid = None
         if kind.valid_days is not None and rnd() < kind.valid_share:
             valid = day(issued + kind.valid_days)
         first = lineage[i]
         previous = supersedes[i]
         signed = origin == "issued_result" and rnd() < 0.6
         documents.append(
-            f"{doc_id}\t{owner_ids[owner_of[i]]}\t{kind.code}\t{titles[t]}\t"
-            f"{f'{int(rnd() * 9999) + 1}/QĐ-UBND' if rnd() < 0.5 else NULL}\t"
-            f"{AGENCIES[issuer] if issuer >= 0 else NULL}\t{day(issued)}\t{valid}\t{origin}\t"
-            f"{'superseded' if superseded[i] else 'current'}\t"
-            f"{doc_id if first == i else uid(stamps[first], first, DOCUMENT_SALT)}\t{v}\t"
-            f"{uid(stamps[previous], previous, DOCUMENT_SALT) if previous >= 0 else NULL}\t"
-            f"{blob_id}\t{created}\t{'t' if signed else 'f'}\n"
+            document_line(
+                doc_id,
+                owner_ids[owner_of[i]],
+                kind.code,
+                titles[t],
+                f"{int(rnd() * 9999) + 1}/QĐ-UBND" if rnd() < 0.5 else None,
+                AGENCIES[issuer] if issuer >= 0 else None,
+                day(issued),
+                valid,
+                origin,
+                bool(lineages.superseded[i]),
+                doc_id if first == i else uid(stamps[first], first, DOCUMENT_SALT),
+                v,
+                uid(stamps[previous], previous, DOCUMENT_SALT) if previous >= 0 else None,
+                blob_id,
+                created,
+                "t" if signed else "f",
+            )
         )
         if signed:
             verdicts.append(f"{doc_id}\t{secrets[s : s + 64]}\tvalid\t{NULL}\t{NULL}\t{checked}\n")
@@ -479,132 +432,6 @@ def consent_rows(
 # -- loading -------------------------------------------------------------------------------
 
 
-def _copy(cur: psycopg.Cursor[Any], table: str, columns: Sequence[str], data: str) -> None:
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FREEZE)") as copy:
-        copy.write(data)
-
-
-class Copier:
-    """Runs the COPY statements on a thread of its own, so the server parses one batch on
-    one core while Python formats the next on the other (libpq waits without the GIL)."""
-
-    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
-        self._cur = cur
-        self._queue: queue.Queue[list[tuple[str, Sequence[str], str]] | None] = queue.Queue(2)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="copier", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    for table, columns, data in batch:
-                        _copy(self._cur, table, columns, data)
-                except BaseException as exc:
-                    self._error = exc  # raised on the next put; keep draining the queue
-
-    def put(self, table: str, columns: Sequence[str], data: str) -> None:
-        self.put_many([(table, columns, data)])
-
-    def put_many(self, batch: list[tuple[str, Sequence[str], str]]) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(batch)
-
-    def finish(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-
-def check_schema(conn: psycopg.Connection[Any]) -> None:
-    """Fails clearly if a migration added a required column this loader does not fill."""
-    filled = {
-        "owners": OWNER_COLUMNS,
-        "blobs": BLOB_COLUMNS,
-        "documents": DOCUMENT_COLUMNS,
-        "dossiers": DOSSIER_COLUMNS,
-        "dossier_documents": ATTACHMENT_COLUMNS,
-        "consents": CONSENT_COLUMNS,
-        "signature_checks": SIGNATURE_CHECK_COLUMNS,
-    }
-    for table, columns in filled.items():
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
-            " AND is_nullable = 'NO' AND column_default IS NULL",
-            (table,),
-        ).fetchall()
-        missing = sorted({r[0] for r in rows} - set(columns))
-        if missing:
-            raise RuntimeError(f"{table} has required columns the loader does not fill: {missing}")
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """The indexes of the loaded tables that no foreign key depends on: dropped before the
-    load, made again after it from the definitions the migrations left."""
-
-    constraints: list[tuple[str, str, str]]  # (table, name, definition)
-    indexes: list[tuple[str, str]]  # (name, CREATE INDEX statement)
-
-
-_CATALOGUE = """
-SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated
-  FROM pg_constraint WHERE conrelid = ANY(%(tables)s::regclass[])
-UNION ALL
-SELECT 'index', indrelid::regclass::text, indexrelid::regclass::text,
-       pg_get_indexdef(indexrelid), indisvalid
-  FROM pg_index WHERE indrelid = ANY(%(tables)s::regclass[])
-ORDER BY 1, 2, 3
-"""
-
-
-def catalogue(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-    return conn.execute(_CATALOGUE, {"tables": list(LOADED_TABLES)}).fetchall()
-
-
-def drop_deferred(conn: psycopg.Connection[Any]) -> Deferred:
-    tables = {"tables": list(LOADED_TABLES)}
-    # Unique and primary key constraints whose index no foreign key references.
-    constraints = conn.execute(
-        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
-        " FROM pg_constraint c WHERE c.conrelid = ANY(%(tables)s::regclass[])"
-        " AND c.contype IN ('p', 'u') AND NOT EXISTS (SELECT 1 FROM pg_constraint f"
-        "  WHERE f.contype = 'f' AND f.conindid = c.conindid)"
-        " ORDER BY 1, 2",
-        tables,
-    ).fetchall()
-    indexes = conn.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
-        " WHERE i.indrelid = ANY(%(tables)s::regclass[]) AND NOT EXISTS"
-        " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
-        tables,
-    ).fetchall()
-    for table, name, _ in constraints:
-        conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _ in indexes:
-        conn.execute(f"DROP INDEX {name}")
-    conn.commit()
-    return Deferred(constraints, indexes)
-
-
-def rebuild_deferred(dsn: str, deferred: Deferred, expected: list[tuple[Any, ...]]) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET maintenance_work_mem = '1GB'")
-        for table, name, definition in deferred.constraints:
-            started = time.monotonic()
-            conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-            log(f"  {name} in {time.monotonic() - started:.1f} s")
-        for name, statement in deferred.indexes:
-            started = time.monotonic()
-            conn.execute(statement)
-            log(f"  {name} in {time.monotonic() - started:.1f} s")
-        if catalogue(conn) != expected:
-            raise RuntimeError("the rebuilt indexes and constraints differ from the migrations'")
-
-
 @dataclass(frozen=True)
 class Loaded:
     owner_ids: list[str]
@@ -614,22 +441,28 @@ class Loaded:
 
 def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
     """Loads the tables with COPY FREEZE in one transaction, then rebuilds the indexes."""
-    _check_ids()
+    check_ids()
     started = time.monotonic()
     clock = Clock()
     now_ms = time.time_ns() // 1_000_000
     with psycopg.connect(dsn) as conn:
-        check_schema(conn)
-        names: dict[str, str] = dict(
-            conn.execute("SELECT code, name_vi FROM paper_types").fetchall()
+        _pg_load.check_schema(
+            conn,
+            {
+                "owners": _pg_load.OWNER_COLUMNS,
+                "blobs": _pg_load.BLOB_COLUMNS,
+                "documents": DOCUMENT_COLUMNS,
+                "dossiers": DOSSIER_COLUMNS,
+                "dossier_documents": ATTACHMENT_COLUMNS,
+                "consents": CONSENT_COLUMNS,
+                "signature_checks": SIGNATURE_CHECK_COLUMNS,
+            },
         )
+        names = _pg_load.paper_type_titles(conn)
         missing = sorted({p.code for p in PAPERS} - set(names))
         if missing:
             raise RuntimeError(f"paper types not in the catalogue: {missing}")
         titles = [names[p.code] for p in PAPERS]
-        for text in titles:
-            if any(c in text for c in "\t\n\r\\"):
-                raise RuntimeError(f"paper type name {text!r} needs COPY escaping")
         procedures = [r[0] for r in conn.execute("SELECT code FROM procedures ORDER BY code")]
         replacing = {}
         for paper_type, codes in conn.execute(
@@ -637,8 +470,7 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
             " WHERE replacing_result_codes <> '' ORDER BY 1"
         ):
             replacing[paper_type] = codes.split(",")[0]
-        expected = catalogue(conn)
-        deferred = drop_deferred(conn)
+        deferred = _pg_load.drop_deferred(conn, LOADED_TABLES)
 
         corpus = plan_corpus(plan, rng, now_ms)
         plan_lineages(corpus, rng, replacing)
@@ -653,25 +485,15 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
             log("  not a superuser: foreign keys are checked row by row while loading")
         conn.autocommit = False
         with conn.cursor() as cur:
-            # COPY FREEZE needs the tables emptied in the same transaction, and TRUNCATE the
-            # tables that refer to them: all still empty in the fresh database.
-            referring = [
-                r[0]
-                for r in cur.execute(
-                    "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint"
-                    " WHERE contype = 'f' AND confrelid = ANY(%s::regclass[])",
-                    (list(LOADED_TABLES),),
-                )
-            ]
-            emptied = sorted(set(LOADED_TABLES) | set(referring))
-            for table in emptied:
-                exists = pgsql.SQL("SELECT EXISTS (SELECT FROM {})").format(pgsql.Identifier(table))
-                if cur.execute(exists).fetchone() != (False,):
-                    raise RuntimeError(f"{table} is not empty: not a fresh database")
-            cur.execute(f"TRUNCATE {', '.join(emptied)}")
-            copier = Copier(cur)
+            _pg_load.empty_for_freeze(cur, LOADED_TABLES)
+            copier = _pg_load.Copier(cur, freeze=True)
             try:
-                copier.put("owners", OWNER_COLUMNS, owner_rows(corpus, owner_ids, rng, clock))
+                names_of_owners = [short_name(rng) for _ in owner_ids]
+                copier.put(
+                    "owners",
+                    _pg_load.OWNER_COLUMNS,
+                    owner_rows(owner_ids, corpus.owner_stamps, names_of_owners, rng, clock),
+                )
                 for lo in range(0, plan.documents, BATCH):
                     hi = min(lo + BATCH, plan.documents)
                     blobs, documents, verdicts = paper_rows(
@@ -679,7 +501,7 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
                     )
                     copier.put_many(
                         [
-                            ("blobs", BLOB_COLUMNS, blobs),
+                            ("blobs", _pg_load.BLOB_COLUMNS, blobs),
                             ("documents", DOCUMENT_COLUMNS, documents),
                             ("signature_checks", SIGNATURE_CHECK_COLUMNS, verdicts),
                         ]
@@ -705,27 +527,8 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
                 copier.finish()
         conn.commit()
     log(f"  copied in {time.monotonic() - started:.1f} s; rebuilding indexes")
-    rebuild_deferred(dsn, deferred, expected)
+    _pg_load.rebuild_deferred(dsn, deferred)
     return Loaded(owner_ids, codes, time.monotonic() - started)
-
-
-def vacuum_analyze(dsn: str) -> None:
-    # The tables were loaded frozen: VACUUM finds nothing to do but resets the insert
-    # counters, so no autovacuum of ten million rows starts during the measurement.
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for table in LOADED_TABLES:
-            conn.execute(f"VACUUM (ANALYZE) {table}")
-        conn.execute("ANALYZE")
-
-
-def table_sizes(dsn: str) -> str:
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT relname, reltuples::bigint, pg_size_pretty(pg_total_relation_size(oid))"
-            " FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
-            (list(LOADED_TABLES),),
-        ).fetchall()
-    return ", ".join(f"{name} {rows:,} rows {size}" for name, rows, size in rows)
 
 
 # -- the measured dossiers -------------------------------------------------------------------
@@ -1078,10 +881,13 @@ def main() -> None:
         dsn = _common.libpq_dsn(db_url)
         loaded = bulk_load(dsn, plan, rng)
         vacuumed = time.monotonic()
-        vacuum_analyze(dsn)
+        # Loaded frozen: VACUUM finds nothing to do but resets the insert counters, so no
+        # autovacuum of ten million rows starts during the measurement.
+        _pg_load.vacuum_analyze(dsn, LOADED_TABLES, analyze_all=True)
+        sizes = _pg_load.table_sizes(dsn, LOADED_TABLES, rows=True)
         log(
             f"loaded in {loaded.seconds:.1f} s (generate + COPY + indexes), VACUUM ANALYZE"
-            f" {time.monotonic() - vacuumed:.1f} s; {table_sizes(dsn)}"
+            f" {time.monotonic() - vacuumed:.1f} s; {sizes}"
         )
         header = _common.add_officer(db_url, base)
         measured = add_measured(dsn, plan, loaded, rng)

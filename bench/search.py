@@ -42,9 +42,8 @@ import httpx
 import psycopg
 from sqlalchemy import event
 
-from bench import _common
+from bench import _common, _corpus, _pg_load
 from bench._common import log, percentile
-from bench.list_owner import time_ordered_ids
 from ocr.folding import fold
 from ocr.search import SearchFilters, SearchService, lexemes_of
 from vault.auth import Actor, ActorKind, Role
@@ -54,8 +53,7 @@ LIMIT = 20
 BATCH = 10_000  # documents per round of COPY statements
 AGENCY = _common.AGENCY  # the measured officer's agency
 OTHER_AGENCIES = tuple(f"000.00.{n:02d}.H{n + 40:02d}" for n in range(20, 29))
-KEY_ID = "dev-0"
-NULL = r"\N"
+NULL = _corpus.NULL
 
 
 @dataclass(frozen=True)
@@ -217,7 +215,9 @@ class Writer:
         return "\n".join(self.lines)
 
 
-class Corpus:
+class Texts:
+    """The words of the pages: names, dates, numbers, places, lines."""
+
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         family, weights = zip(*FAMILY, strict=True)
@@ -317,8 +317,16 @@ class Loaded:
     pages: int
 
 
-OWNER_COLUMNS, BLOB_COLUMNS = _common.OWNER_COLUMNS, _common.BLOB_COLUMNS
-DOCUMENT_COLUMNS = _common.DOCUMENT_COLUMNS
+LOADED_TABLES = (
+    "owners",
+    "blobs",
+    "documents",
+    "extracted_texts",
+    "extracted_pages",
+    "search_index",
+    "dossiers",
+    "consents",
+)
 TEXT_COLUMNS = ("document_id", "page_count", "confidence", "extracted_at")
 PAGE_COLUMNS = ("document_id", "page_number", "text", "confidence", "source")
 INDEX_COLUMNS = (
@@ -332,19 +340,6 @@ INDEX_COLUMNS = (
 )
 
 
-def _copy(cur: psycopg.Cursor[Any], table: str, columns: Sequence[str], rows: list[str]) -> None:
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write("".join(rows))
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _ts(ms: int) -> str:
-    return str(datetime.fromtimestamp(ms / 1000, UTC))
-
-
 def check_lexemes(samples: list[tuple[list[str], set[str]]]) -> None:
     """The cached per-phrase lexemes must be what the worker computes over a whole document."""
     for texts, fast in samples:
@@ -354,14 +349,15 @@ def check_lexemes(samples: list[tuple[list[str], set[str]]]) -> None:
 
 
 def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
-    corpus = Corpus(rng)
+    texts = Texts(rng)
+    clock = _corpus.Clock()
     now_ms = time.time_ns() // 1_000_000
     span_ms = 3 * 365 * 86_400_000
     owner_stamps = sorted(
         rng.randrange(now_ms - 2 * span_ms, now_ms - span_ms) for _ in range(plan.owners)
     )
-    owner_ids = time_ordered_ids(owner_stamps)
-    owner_names = [corpus.name() for _ in range(plan.owners)]
+    owner_ids = _corpus.time_ordered_ids(owner_stamps)
+    owner_names = [texts.name() for _ in range(plan.owners)]
     types, type_weights = zip(*((t, w) for t, _, w in TYPES), strict=True)
     titles = {t: title for t, title, _ in TYPES}
     loaded = Loaded(owner_ids, owner_names, [], [], 0, 0)
@@ -374,40 +370,29 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
             raise RuntimeError("the migration made no GIN index on search_index")
         # Built once after the load (as a reindex of a big vault would), not row by row.
         cur.execute("DROP INDEX ix_search_index_lexemes")
-        _copy(
+        _pg_load.copy(
             cur,
             "owners",
-            OWNER_COLUMNS,
-            [
-                _common.owner_copy_line(
-                    oid,
-                    "citizen",
-                    f"{1 + i % 96:03d}{rng.choice('01')}{rng.randrange(50, 100):02d}{i:06d}",
-                    name,
-                    _ts(ms),
-                )
-                for i, (oid, ms, name) in enumerate(
-                    zip(owner_ids, owner_stamps, owner_names, strict=True)
-                )
-            ],
+            _pg_load.OWNER_COLUMNS,
+            _corpus.owner_rows(owner_ids, owner_stamps, owner_names, rng, clock),
         )
         step = span_ms // (plan.pages // 2)  # about two pages a document
         stamp = now_ms - span_ms
         while loaded.pages < plan.pages:
-            blobs, documents, texts, pages, index = [], [], [], [], []
+            blobs, documents, extracted, pages, index = [], [], [], [], []
             stamps = []
             for _ in range(BATCH):
                 stamp += rng.randrange(1, step * 2)
                 stamps.append(stamp)
-            doc_ids = time_ordered_ids(stamps)
-            blob_ids = time_ordered_ids(stamps)
+            doc_ids = _corpus.time_ordered_ids(stamps)
+            blob_ids = _corpus.time_ordered_ids(stamps)
             for k, (doc_id, ms) in enumerate(zip(doc_ids, stamps, strict=True)):
                 if loaded.pages >= plan.pages:
                     break
                 owner = rng.randrange(plan.owners)
                 paper_type = rng.choices(types, type_weights)[0]
                 title = titles[paper_type]
-                number = corpus.number()
+                number = texts.number()
                 reference = number if rng.random() < 0.5 else None
                 issuer_roll = rng.random()
                 issuer = (
@@ -421,11 +406,11 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
                 page_texts = []
                 for page_number in range(1, n_pages + 1):
                     writer = Writer()
-                    corpus.page(writer, owner_names[owner], title, number, page_number == 1)
+                    texts.page(writer, owner_names[owner], title, number, page_number == 1)
                     text = writer.text()
                     page_texts.append(text)
                     lexemes |= writer.lexemes
-                    pages.append(f"{doc_id}\t{page_number}\t{_escape(text)}\t0.93\tocr\n")
+                    pages.append(f"{doc_id}\t{page_number}\t{_corpus.escape(text)}\t0.93\tocr\n")
                 loaded.pages += n_pages
                 loaded.documents += 1
                 if len(samples) < 200 and rng.random() < 0.01:
@@ -434,29 +419,46 @@ def bulk_load(dsn: str, plan: Plan, rng: random.Random) -> Loaded:
                     loaded.scoped_names.append(owner_names[owner])
                     if reference:
                         loaded.scoped_numbers.append(reference)
-                created = _ts(ms)
-                blob_hex = blob_ids[k].replace("-", "")
+                created = clock.stamp(ms)
                 blobs.append(
-                    f"{blob_ids[k]}\tblobs/{blob_hex[-2:]}/{blob_hex}\t"
-                    f"{rng.randrange(60_000, 900_000)}\timage/jpeg\t{'0' * 64}\t{KEY_ID}\t"
-                    f"\\\\x{'00' * 60}\t{created}\n"
+                    _corpus.blob_line(
+                        blob_ids[k],
+                        rng.randrange(60_000, 900_000),
+                        "image/jpeg",
+                        "0" * 64,
+                        "00" * 60,
+                        created,
+                    )
                 )
                 documents.append(
-                    f"{doc_id}\t{owner_ids[owner]}\t{paper_type}\t{title}\t{reference or NULL}\t"
-                    f"{issuer or NULL}\t{issued.isoformat()}\t{NULL}\t"
-                    f"{'issued_result' if issuer else 'digitised'}\tcurrent\t{doc_id}\t1\t{NULL}\t"
-                    f"{blob_ids[k]}\t{created}\n"
+                    _corpus.document_line(
+                        doc_id,
+                        owner_ids[owner],
+                        paper_type,
+                        title,
+                        reference,
+                        issuer,
+                        issued.isoformat(),
+                        None,
+                        "issued_result" if issuer else "digitised",
+                        False,
+                        doc_id,
+                        1,
+                        None,
+                        blob_ids[k],
+                        created,
+                    )
                 )
-                texts.append(f"{doc_id}\t{n_pages}\t0.93\t{created}\n")
+                extracted.append(f"{doc_id}\t{n_pages}\t0.93\t{created}\n")
                 index.append(
                     f"{doc_id}\t{owner_ids[owner]}\t{paper_type}\t{issuer or NULL}\t"
                     f"{issued.isoformat()}\t{' '.join(lexemes)}\t{created}\n"
                 )
-            _copy(cur, "blobs", BLOB_COLUMNS, blobs)
-            _copy(cur, "documents", DOCUMENT_COLUMNS, documents)
-            _copy(cur, "extracted_texts", TEXT_COLUMNS, texts)
-            _copy(cur, "extracted_pages", PAGE_COLUMNS, pages)
-            _copy(cur, "search_index", INDEX_COLUMNS, index)
+            _pg_load.copy(cur, "blobs", _pg_load.BLOB_COLUMNS, blobs)
+            _pg_load.copy(cur, "documents", _pg_load.DOCUMENT_COLUMNS, documents)
+            _pg_load.copy(cur, "extracted_texts", TEXT_COLUMNS, extracted)
+            _pg_load.copy(cur, "extracted_pages", PAGE_COLUMNS, pages)
+            _pg_load.copy(cur, "search_index", INDEX_COLUMNS, index)
             conn.commit()
             log(f"  {loaded.pages:>9,} pages in {loaded.documents:,} documents copied")
         check_lexemes(samples)
@@ -482,7 +484,7 @@ def add_grants(
         f"{now.isoformat()}\t{now.isoformat()}\topen\n"
         for i, owner in enumerate(chosen[: plan.dossiers])
     ]
-    _copy(
+    _pg_load.copy(
         cur,
         "dossiers",
         (
@@ -502,7 +504,7 @@ def add_grants(
         f"Vay vốn ngân hàng\t{now.isoformat()}\t{(now + timedelta(days=30)).isoformat()}\n"
         for owner in chosen[plan.dossiers :]
     ]
-    _copy(
+    _pg_load.copy(
         cur,
         "consents",
         ("id", "owner_id", "agency_code", "paper_types", "purpose", "created_at", "expires_at"),
@@ -510,30 +512,9 @@ def add_grants(
     )
 
 
-def vacuum_analyze(dsn: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for table in (
-            "owners",
-            "blobs",
-            "documents",
-            "extracted_texts",
-            "extracted_pages",
-            "search_index",
-            "dossiers",
-            "consents",
-        ):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
-
-
 def table_sizes(dsn: str) -> str:
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class"
-            " WHERE relname IN"
-            " ('extracted_pages', 'search_index', 'ix_search_index_lexemes', 'documents')"
-            " ORDER BY relname"
-        ).fetchall()
-    return ", ".join(f"{name} {size}" for name, size in rows)
+    relations = ("extracted_pages", "search_index", "ix_search_index_lexemes", "documents")
+    return _pg_load.table_sizes(dsn, relations)
 
 
 # -- queries -----------------------------------------------------------------------------
@@ -709,7 +690,7 @@ def main() -> None:
         started = time.monotonic()
         loaded = bulk_load(dsn, plan, rng)
         loaded_at = time.monotonic()
-        vacuum_analyze(dsn)
+        _pg_load.vacuum_analyze(dsn, LOADED_TABLES)
         log(
             f"loaded {loaded.pages:,} pages in {loaded.documents:,} documents in "
             f"{loaded_at - started:.1f} s, VACUUM ANALYZE {time.monotonic() - loaded_at:.1f} s; "

@@ -136,6 +136,29 @@ class Settings(BaseSettings):
     # (revocation can turn a good signature bad).
     signature_recheck_seconds: int = Field(default=86_400, ge=60)
 
+    # Outbound integrations (vault.integrations); each is off while its URL is unset.
+    # The National Public Service Portal's dossier sync, and the token endpoint it trusts.
+    portal_url: str | None = None
+    portal_token_url: str | None = None
+    # Other provinces' vaults, {"peer name": "base URL"}, and the federation's token endpoint.
+    peer_vault_urls: dict[str, str] = Field(default_factory=dict)
+    peer_token_url: str | None = None
+    # This vault as their client: its client id, and the private key (PEM: RSA, P-256 or
+    # Ed25519) signing its private_key_jwt assertions, whose public half is registered with
+    # them. Without a key (or token URL) calls carry no credentials: local stand-ins only.
+    integration_client_id: str = "vault"
+    integration_client_key: SecretStr | None = None
+    integration_client_key_id: str = "vault-1"
+    integration_scope: str | None = None
+    # Per attempt: connecting, and each read or write; per call (retries included): the
+    # deadline. Only calls safe to repeat are retried, with exponential backoff and jitter.
+    integration_connect_timeout_seconds: float = Field(default=5, gt=0)
+    integration_read_timeout_seconds: float = Field(default=30, gt=0)
+    integration_deadline_seconds: float = Field(default=60, gt=0)
+    integration_attempts: int = Field(default=4, ge=1, le=10)
+    integration_backoff_base_seconds: float = Field(default=0.5, ge=0)
+    integration_backoff_max_seconds: float = Field(default=30, ge=0)
+
     @field_validator("master_keys")
     @classmethod
     def _keys_are_256_bit(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:

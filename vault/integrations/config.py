@@ -1,0 +1,69 @@
+"""Builds the adapters from Settings: None for a system whose URL is not configured."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from vault.integrations.auth import PrivateKeyJwt
+from vault.integrations.base import ClientAuth, RetryPolicy, Timeouts
+from vault.integrations.http import HttpCaller
+from vault.integrations.peer import HttpPeerVault
+from vault.integrations.portal import HttpNationalPortal
+from vault.settings import Settings
+
+
+def national_portal(settings: Settings) -> HttpNationalPortal | None:
+    if not settings.portal_url:
+        return None
+    return HttpNationalPortal(
+        _caller(settings, "national_portal", settings.portal_url, settings.portal_token_url)
+    )
+
+
+def peer_vault(settings: Settings, name: str) -> HttpPeerVault | None:
+    url = settings.peer_vault_urls.get(name)
+    if not url:
+        return None
+    return HttpPeerVault(_caller(settings, f"peer_vault {name}", url, settings.peer_token_url))
+
+
+def timeouts(settings: Settings) -> Timeouts:
+    return Timeouts(
+        connect=settings.integration_connect_timeout_seconds,
+        read=settings.integration_read_timeout_seconds,
+        write=settings.integration_read_timeout_seconds,
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        attempts=settings.integration_attempts,
+        base_delay=settings.integration_backoff_base_seconds,
+        max_delay=settings.integration_backoff_max_seconds,
+        deadline=settings.integration_deadline_seconds,
+    )
+
+
+def _caller(settings: Settings, system: str, url: str, token_url: str | None) -> HttpCaller:
+    auth: ClientAuth | None = None
+    if settings.integration_client_key is not None and token_url:
+        key = serialization.load_pem_private_key(
+            settings.integration_client_key.get_secret_value().encode(), password=None
+        )
+        if not isinstance(
+            key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+        ):
+            raise ValueError("VAULT_INTEGRATION_CLIENT_KEY must be an RSA, EC or Ed25519 key")
+        auth = PrivateKeyJwt(
+            system=system,
+            client_id=settings.integration_client_id,
+            token_url=token_url,
+            private_key=key,
+            key_id=settings.integration_client_key_id,
+            scope=settings.integration_scope,
+            timeouts=timeouts(settings),
+        )
+    return HttpCaller(
+        system, url, timeouts=timeouts(settings), policy=retry_policy(settings), auth=auth
+    )
