@@ -38,7 +38,9 @@ from api.text_guard import ControlCharacterGuard
 from signing.issuing.signer_settings import SignerSettings
 from signing.issuing.stored import VerifierSignatureChecker
 from signing.issuing.wiring import VaultSigning
+from signing.verify import VerificationReport
 from signing.verify.verifier_settings import VerifySettings
+from vault import metrics as vault_metrics
 from vault.audit import AnchorTimer
 from vault.runtime import Vault
 from vault.settings import Environment, Settings
@@ -71,6 +73,7 @@ def create_app(
         if verifier is None:
             verifier = VerifySettings().verifier()  # its worker processes start on first use
         app.state.verifier = verifier
+        verifier.observer = count_verification
         owns_signing = given_signing is None
         if owns_signing:
             app.state.vault_signing = VaultSigning.build(
@@ -150,6 +153,11 @@ def create_app(
     # Outside everything: every answer is timed and carries its request id.
     app.add_middleware(RequestObservation)
     return app
+
+
+def count_verification(report: VerificationReport, seconds: float) -> None:
+    vault_metrics.verifications.labels(report.bottom_line.value).inc()
+    vault_metrics.verification_seconds.observe(seconds)
 
 
 def app_from_environment() -> FastAPI:

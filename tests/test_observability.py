@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from api import create_app
 from api.logs import JsonLogFormatter, RequestIdFilter
 from tests.conftest import Backend
-from tests.factories import CITIZEN_ID, create_owner, pdf_bytes, upload
+from tests.factories import CITIZEN_ID, create_owner, pdf_bytes, signed_pdf_bytes, upload
 from tests.people import People
 from tests.support.live import serve
 from vault.runtime import Vault
@@ -70,6 +70,18 @@ def test_metrics_count_requests_by_route_template_status_and_bytes(
     assert sum(samples(text, "vault_audit_lag_seconds_count").values()) >= 1
     assert samples(text, "vault_db_pool_size")[""] >= 1
     assert "vault_db_pool_checked_out" in text
+
+
+def test_metrics_count_verifications_by_indication(client: TestClient) -> None:
+    before = samples(client.get("/metrics").text, "vault_verifications_total")
+    key = 'indication="TOTAL_PASSED"'
+    answer = client.post(
+        "/api/v1/verifications", files={"file": ("ket-qua.pdf", signed_pdf_bytes())}
+    )
+    assert answer.status_code == 200, answer.text
+    text = client.get("/metrics").text
+    assert samples(text, "vault_verifications_total")[key] == before.get(key, 0) + 1
+    assert sum(samples(text, "vault_verification_duration_seconds_count").values()) >= 1
 
 
 @pytest.fixture

@@ -69,6 +69,7 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 from signing.issuing.pdf_text import ScaledGlyphAccumulatorFactory
 from signing.issuing.signer_settings import SignerSettings
 from signing.totp import totp, totp_step
+from vault import metrics
 from vault.errors import (
     Conflict,
     InvalidInput,
@@ -546,7 +547,15 @@ class RemotePdfSigner:
     def sign(self, pdf: bytes, specs: Sequence[SignatureSpec]) -> bytes:
         """Applies the signatures in order (each an incremental update) and returns the
         signed PDF. Nothing is returned half-signed: any failure raises."""
-        return self._run(self._sign(pdf, specs))
+        started = time.monotonic()
+        try:
+            signed = self._run(self._sign(pdf, specs))
+        except Exception:
+            metrics.signatures_made.labels("failed").inc(len(specs))
+            raise
+        metrics.signatures_made.labels("made").inc(len(specs))
+        metrics.signing_seconds.observe(time.monotonic() - started)
+        return signed
 
     # -- long-term -----------------------------------------------------------------------------
 

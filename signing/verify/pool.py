@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -178,6 +179,8 @@ class Verifier:
         self.queue_timeout = queue_timeout
         self.max_document_bytes = max_document_bytes
         self.offline = offline
+        # Told of every report (the API counts them for /metrics); none by default.
+        self.observer: Callable[[VerificationReport, float], None] | None = None
         policy_fields = dataclasses.asdict(self.policy)
         policy_fields["digest_algorithms"] = sorted(self.policy.digest_algorithms)
         self._init = json.dumps(
@@ -251,6 +254,7 @@ class Verifier:
                 offline=offline,
                 policy=name,
             )
+        started = time.monotonic()
         worker = self._take()
         try:
             report, worker = self._run(worker, data, offline=offline, time_limit=limit)
@@ -261,6 +265,8 @@ class Verifier:
             self._slots.put(None)
             raise
         self._slots.put(worker)
+        if self.observer is not None:
+            self.observer(report, time.monotonic() - started)
         return report
 
     def _run(

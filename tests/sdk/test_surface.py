@@ -62,6 +62,8 @@ ENDPOINTS: dict[tuple[str, str], list[str]] = {
     ("GET", "/api/v1/procedures"): ["catalogue.procedures"],
     ("GET", "/api/v1/procedures/{code}"): ["catalogue.procedure"],
     ("PUT", "/api/v1/procedures/{code}"): ["catalogue.put_procedure"],
+    ("GET", "/api/v1/jobs/{job_id}"): ["jobs.get"],
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): ["jobs.cancel"],
     ("GET", "/api/v1/indicators"): ["indicators.monthly", "indicators.monthly_csv"],
     ("POST", "/api/v1/me/consents"): ["consents.create"],
     ("GET", "/api/v1/me/consents"): ["consents.list"],

@@ -307,6 +307,31 @@ def test_consents_receipts_and_access_log(sdk: VaultClient, vault: Vault, people
         sdk.consents.create(agency_code=AGENCY, paper_types=["chip_id_card"], purpose="x")
 
 
+def test_jobs_status_and_cancel(sdk: VaultClient, vault: Vault) -> None:
+    owner = sdk.owners.create(kind="citizen", identifier=CITIZEN_ID, display_name="Hương")
+    document = issued(sdk, owner, pdf_bytes())
+    with vault.uows() as uow:
+        (ocr,) = uow.jobs.for_document(document.id)  # no worker runs here: it waits
+    admin = sdk.acting_for("admin")
+    job = admin.jobs.get(ocr.id)
+    assert (job.kind, job.status, job.finished) == ("ocr", "pending", False)
+    assert job.subject is not None and job.subject.id == document.id
+    assert job.progress.done == 0
+    # The upload's OCR was asked for by no one: only administrators see it.
+    with pytest.raises(PermissionDeniedError):
+        sdk.jobs.get(ocr.id)
+    with pytest.raises(NotFoundError):
+        admin.jobs.get(uuid.uuid4())
+    cancelled = admin.jobs.cancel(ocr.id)
+    assert (cancelled.status, cancelled.cancel_requested, cancelled.finished) == (
+        "cancelled",
+        True,
+        True,
+    )
+    with pytest.raises(ConflictError):
+        admin.jobs.cancel(ocr.id)
+
+
 def test_catalogue_and_indicators(sdk: VaultClient) -> None:
     types = {p.code: p for p in sdk.catalogue.paper_types()}
     assert "birth_certificate" in types and types["birth_certificate"].name_vi

@@ -29,6 +29,7 @@ from vault_client.resources.documents import AsyncDocuments, Documents
 from vault_client.resources.dossiers import AsyncDossiers, Dossiers
 from vault_client.resources.health import AsyncHealthResource, HealthResource
 from vault_client.resources.indicators import AsyncIndicatorsResource, IndicatorsResource
+from vault_client.resources.jobs import AsyncJobs, Jobs
 from vault_client.resources.ocr import AsyncOcr, Ocr
 from vault_client.resources.owners import AsyncOwners, Owners
 from vault_client.resources.reuse import AsyncReuseResource, ReuseResource
@@ -182,6 +183,11 @@ class VaultClient:
     def catalogue(self) -> Catalogue:
         """Paper types and procedures."""
         return Catalogue(self._api)
+
+    @cached_property
+    def jobs(self) -> Jobs:
+        """Background jobs you asked for: status, progress, cancelling."""
+        return Jobs(self._api)
 
     @cached_property
     def indicators(self) -> IndicatorsResource:
@@ -370,6 +376,11 @@ class AsyncVaultClient:
     def catalogue(self) -> AsyncCatalogue:
         """Paper types and procedures."""
         return AsyncCatalogue(self._api)
+
+    @cached_property
+    def jobs(self) -> AsyncJobs:
+        """Background jobs you asked for: status, progress, cancelling."""
+        return AsyncJobs(self._api)
 
     @cached_property
     def indicators(self) -> AsyncIndicatorsResource:

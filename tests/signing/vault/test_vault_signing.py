@@ -33,8 +33,11 @@ from tests.signing.vault.conftest import (
     page_text,
     pdfsig,
 )
+from vault import metrics
 from vault.auth import Role
 from vault.runtime import Vault
+
+MADE = "vault_signatures_made_total"
 
 ISSUER_PIN = PINS["h57-officer-binh"]
 
@@ -86,9 +89,13 @@ def test_signing_a_stored_result_stores_a_signed_version_and_keeps_the_draft(
     owner_id = new_owner(api, people)
     draft = stored_result(api, people, owner_id)
 
+    made_before = metrics.REGISTRY.get_sample_value(MADE, {"outcome": "made"}) or 0
     r = sign(api, people, draft["id"])
     assert r.status_code == 201, r.text
     signed = r.json()
+    # Counted for /metrics: one signature made, and how long it took.
+    assert metrics.REGISTRY.get_sample_value(MADE, {"outcome": "made"}) == made_before + 1
+    assert (metrics.REGISTRY.get_sample_value("vault_signing_duration_seconds_count") or 0) >= 1
     assert signed["origin"] == "issued_result"
     assert signed["has_signature"] is True
     assert signed["version"] == 2 and signed["supersedes_id"] == draft["id"]

@@ -39,6 +39,7 @@ from vault_client.types.enums import (
     Role,
 )
 from vault_client.types.health import Health, Readiness
+from vault_client.types.jobs import Job, JobProgress, JobSubject
 from vault_client.types.owners import Owner
 from vault_client.types.problems import FieldError, OAuthError, Problem
 from vault_client.types.search import (
@@ -128,6 +129,9 @@ __all__ = [
     "Indication",
     "Indicator",
     "Indicators",
+    "Job",
+    "JobProgress",
+    "JobSubject",
     "Jwk",
     "Jwks",
     "MatchKind",
