@@ -29,6 +29,7 @@ from tests.support.oidc_provider import CLIENT_ID, FakeIdentityProvider
 from tests.test_atomicity import settings_env
 from tests.test_auth import add_client, oauth_error
 from tests.test_cli import vault_cli
+from vault.auth.throttle import ThrottlePolicy
 from vault.db.auth_models import SignInThrottleRow
 from vault.domain import AuditEntry
 from vault.runtime import Vault
@@ -109,7 +110,9 @@ def age_throttle(vault: Vault, subject: str, seconds: float) -> None:
 
 
 def test_forty_wrong_passwords_then_the_right_one_is_refused(backend: Backend) -> None:
-    with api_process(backend) as (vault, client):
+    # A first wait of 10 s rather than 1 s: on a loaded machine one failed sign-in (Argon2,
+    # the audit commit) can outlast a 1 s backoff, and the next attempt would be heard.
+    with api_process(backend, signin_first_backoff_seconds=10) as (vault, client):
         People.make(vault)
         add_officer(vault)
         answers = [login(client, f"guess-{n}") for n in range(40)]
@@ -132,11 +135,18 @@ def test_forty_wrong_passwords_then_the_right_one_is_refused(backend: Backend) -
         assert not audit(vault, actor_name="nobody")
 
         # Once the backoff has passed, the right password signs in and clears the count.
-        age_throttle(vault, "user:lan", 2)
+        age_throttle(vault, "user:lan", 11)
         ok = login(client, PASSWORD)
         assert ok.status_code == 200, ok.text
         with vault.uows() as uow:
             assert uow.auth_state.throttle("user:lan") is None
+
+
+def test_the_backoff_doubles_from_its_first_wait_up_to_its_cap() -> None:
+    default = ThrottlePolicy()
+    assert [default.backoff(n) for n in range(4, 9)] == [0.0, 1.0, 2.0, 4.0, 8.0]
+    slow = ThrottlePolicy(first_backoff_seconds=10, max_backoff_seconds=60)
+    assert [slow.backoff(n) for n in range(5, 10)] == [10.0, 20.0, 40.0, 60.0, 60.0]
 
 
 def _account_id(vault: Vault, username: str) -> uuid.UUID:

@@ -165,6 +165,7 @@ class Vault:
                     lock_after=settings.signin_lock_after,
                     lockout_seconds=settings.signin_lockout_seconds,
                     max_backoff_seconds=settings.signin_max_backoff_seconds,
+                    first_backoff_seconds=settings.signin_first_backoff_seconds,
                 ),
             ),
             rate_limiter=build_rate_limiter(settings, engine),

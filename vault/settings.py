@@ -106,12 +106,14 @@ class Settings(BaseSettings):
 
     # Failed sign-ins per account and per client id, on every sign-in path, counted in the
     # database (shared by every API process): after `signin_free_failures` in a row each
-    # attempt waits 1, 2, 4 … s (at most `signin_max_backoff_seconds`); at
+    # attempt waits 1, 2, 4 … s (from `signin_first_backoff_seconds`, at most
+    # `signin_max_backoff_seconds`); at
     # `signin_lock_after` the account or client is locked out for `signin_lockout_seconds`.
     signin_free_failures: int = Field(default=5, ge=1)
     signin_lock_after: int = Field(default=10, ge=1)
     signin_lockout_seconds: int = Field(default=900, ge=1)
     signin_max_backoff_seconds: int = Field(default=60, ge=1)
+    signin_first_backoff_seconds: float = Field(default=1.0, gt=0, le=60)
 
     # OCR jobs, run by `vault worker` processes (or by one inside `vault serve`, see
     # `ocr_worker_embedded`). A file over the page limit fails its job (it stays stored).

@@ -31,12 +31,14 @@ class ThrottlePolicy:
     lock_after: int = 10
     lockout_seconds: int = 900
     max_backoff_seconds: int = 60
+    first_backoff_seconds: float = 1.0
 
     def backoff(self, failures: int) -> float:
         """Seconds after the last of `failures` failures in a row before another attempt."""
         if failures < self.free_failures:
             return 0.0
-        return float(min(2 ** (failures - self.free_failures), self.max_backoff_seconds))
+        delay = self.first_backoff_seconds * 2 ** (failures - self.free_failures)
+        return float(min(delay, self.max_backoff_seconds))
 
     @property
     def memory(self) -> timedelta:
