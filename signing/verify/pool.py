@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -179,6 +180,7 @@ class Verifier:
         self.queue_timeout = queue_timeout
         self.max_document_bytes = max_document_bytes
         self.offline = offline
+        self._spawner: ThreadPoolExecutor | None = None
         # Told of every report (the API counts them for /metrics); none by default.
         self.observer: Callable[[VerificationReport, float], None] | None = None
         policy_fields = dataclasses.asdict(self.policy)
@@ -221,7 +223,15 @@ class Verifier:
             raise VerifierBusy("every verification worker is busy", self.queue_timeout) from None
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._init)
+        # Started from one thread that lives as long as this verifier: a worker asks the
+        # kernel to kill it when its parent dies (PR_SET_PDEATHSIG), and Linux means the
+        # thread that started it. Started from a request's thread, it was killed mid-job
+        # once the server retired that idle thread while another thread was using it.
+        with self._lock:
+            if self._spawner is None:
+                self._spawner = ThreadPoolExecutor(1, thread_name_prefix="verifier-spawn")
+            spawner = self._spawner
+        worker = spawner.submit(_Worker, self._init).result()
         with self._lock:
             self._all.add(worker)
         return worker
@@ -331,8 +341,11 @@ class Verifier:
         with self._lock:
             workers = list(self._all)
             self._all.clear()
+            spawner, self._spawner = self._spawner, None
         for worker in workers:
             worker.close()
+        if spawner is not None:
+            spawner.shutdown(wait=False)
 
     def __enter__(self) -> Verifier:
         return self
