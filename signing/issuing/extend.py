@@ -105,15 +105,7 @@ def _extend_one(
             )
         extended = signer.add_archive_timestamp(pdf)
         actor = system_actor(current.issuer_agency_code)
-        meta = NewDocument(
-            paper_type=current.paper_type,
-            title=current.title,
-            origin=current.origin,
-            reference_number=current.reference_number,
-            issuer_agency_code=current.issuer_agency_code,
-            issue_date=current.issue_date,
-            valid_until=current.valid_until,
-        )
+        meta = NewDocument.same_as(current)
         new = vault.documents.new_version(uow, actor, current.id, meta, io.BytesIO(extended))
         uow.record(
             audit_draft(

@@ -117,15 +117,7 @@ class ResultSigningService:
                 )
             ],
         )
-        meta = NewDocument(
-            paper_type=draft.paper_type,
-            title=draft.title,
-            origin=DocumentOrigin.ISSUED_RESULT,
-            reference_number=draft.reference_number,
-            issuer_agency_code=draft.issuer_agency_code,
-            issue_date=draft.issue_date,
-            valid_until=draft.valid_until,
-        )
+        meta = NewDocument.same_as(draft, origin=DocumentOrigin.ISSUED_RESULT)
         signed_version = self._documents.new_version(uow, actor, draft.id, meta, io.BytesIO(signed))
         uow.record(
             audit_draft(

@@ -54,6 +54,20 @@ class NewDocument:
     issue_date: date | None = None
     valid_until: date | None = None
 
+    @classmethod
+    def same_as(cls, document: Document, origin: DocumentOrigin | None = None) -> NewDocument:
+        """A new version's metadata: the paper's own (signing or re-stamping changes the
+        bytes, not what the paper is)."""
+        return cls(
+            paper_type=document.paper_type,
+            title=document.title,
+            origin=origin or document.origin,
+            reference_number=document.reference_number,
+            issuer_agency_code=document.issuer_agency_code,
+            issue_date=document.issue_date,
+            valid_until=document.valid_until,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class DocumentFilters:
