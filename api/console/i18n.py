@@ -6,7 +6,11 @@ open sets, such as audit action names."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
+
+from api.console import words
 
 LANGUAGES = ("vi", "en")
 
@@ -719,6 +723,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The scans kept are for another owner: choose the scans again.",
     ),
 }
+
+
+def _merge_feature_words() -> None:
+    for module_info in sorted(pkgutil.iter_modules(words.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{words.__name__}.{module_info.name}")
+        feature: dict[str, tuple[str, str]] = module.MESSAGES
+        clash = MESSAGES.keys() & feature.keys()
+        if clash:
+            raise RuntimeError(f"console words defined twice: {sorted(clash)}")
+        MESSAGES.update(feature)
+
+
+_merge_feature_words()
 
 
 def translate(key: str, lang: str, **values: Any) -> str:
