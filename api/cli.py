@@ -339,6 +339,7 @@ def cmd_trust_roots(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from api import cli_backup, cli_jobs
+    from api.progress import progress_display
     from ocr import cli as ocr_cli
     from vault.auth.actors import Role
 
@@ -428,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     anchor.set_defaults(func=cmd_audit_anchor)
 
     cli_jobs.register(sub, _settings)  # worker, jobs
-    ocr_cli.register(sub, _settings)  # reindex, ocr
+    ocr_cli.register(sub, _settings, progress_display)  # reindex, ocr
     cli_backup.register(sub, _settings)  # backup, restore
 
     seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")

@@ -17,15 +17,25 @@ SettingsFactory = Callable[[], "Settings"]
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from vault.runtime import build_blob_store
-    from vault.services.backup import backup
+    from vault.errors import VaultError
+    from vault.runtime import Vault
+    from vault.services.backup import backup, record_backup
 
-    report = backup(
-        Path(args.folder),
-        database_url=settings.database_url,
-        store=build_blob_store(settings),
-        objects=args.objects,
-    )
+    vault = Vault.from_settings(settings)
+    try:
+        try:
+            report = backup(
+                Path(args.folder),
+                database_url=settings.database_url,
+                store=vault.uows.blobs,
+                objects=args.objects,
+            )
+        except VaultError as exc:
+            record_backup(vault.uows, Path(args.folder), None, error=str(exc))
+            raise
+        record_backup(vault.uows, Path(args.folder), report)
+    finally:
+        vault.close()
     print(json.dumps(asdict(report), indent=2))
     return 0
 
@@ -33,7 +43,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from vault.audit import verify_anchors, verify_chain
     from vault.runtime import Vault, build_blob_store
-    from vault.services.backup import restore, verify_contents
+    from vault.services.backup import record_restore, restore, verify_contents
 
     report = restore(
         Path(args.folder),
@@ -43,18 +53,21 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     )
     result: dict[str, object] = {"restore": asdict(report)}
     problems: list[str] = []
-    if not args.no_verify:
-        vault = Vault.from_settings(settings)
-        try:
+    vault = Vault.from_settings(settings)
+    try:
+        record_restore(vault.uows, Path(args.folder), report)
+        if not args.no_verify:
             chain = verify_chain(vault.uows)
             problems += verify_anchors(vault.uows)
             checked, content_problems = verify_contents(vault.uows, vault.keyring)
-        finally:
-            vault.close()
-        if not chain.ok:
-            problems.append(f"audit chain broken at entry {chain.first_bad_seq}: {chain.problem}")
-        problems += content_problems
-        result["verified"] = {"audit_entries": chain.entries, "blobs_decrypted": checked}
+            if not chain.ok:
+                problems.append(
+                    f"audit chain broken at entry {chain.first_bad_seq}: {chain.problem}"
+                )
+            problems += content_problems
+            result["verified"] = {"audit_entries": chain.entries, "blobs_decrypted": checked}
+    finally:
+        vault.close()
     result["problems"] = problems
     print(json.dumps(result, indent=2))
     for problem in problems:

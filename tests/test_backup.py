@@ -41,6 +41,7 @@ from tests.test_atomicity import settings_env
 from tests.test_cli import vault_cli
 from vault.audit import verify_chain
 from vault.db import migrate
+from vault.domain import AuditEntry
 from vault.errors import IntegrityFailure
 from vault.runtime import Vault
 from vault.services.backup import (
@@ -159,6 +160,12 @@ def _audit_entries(vault: Vault) -> int:
     return report.entries
 
 
+def _last_audit_entry(vault: Vault) -> AuditEntry:
+    with vault.uows() as uow:
+        *_, last = uow.audit.iter_all()
+        return last
+
+
 def test_restore_drill_documents_copies_and_audit_survive_losing_everything(
     stacks: Stacks,
     backend: Backend,
@@ -205,6 +212,12 @@ def test_restore_drill_documents_copies_and_audit_survive_losing_everything(
     assert made["objects"] == len(blobs_before) == len(manifest["objects"])
     assert sorted(e["key"] for e in manifest["objects"]) == blobs_before
     assert manifest["master_key_ids"] == [DEVELOPMENT_MASTER_KEY_ID]
+    # The backup is in the audit log of the vault it was taken of, naming its manifest.
+    backup_entry = _last_audit_entry(vault)
+    assert (backup_entry.action, backup_entry.outcome) == ("vault.backup", "ok")
+    assert backup_entry.actor_name == "vault command"
+    assert made["manifest_sha256"] == _sha256((folder / "manifest.json").read_bytes())
+    assert made["manifest_sha256"] in (backup_entry.detail or "")
     for entry in manifest["objects"]:  # the stored (encrypted) bytes, as the manifest says
         stored = b"".join(backend.store.get(entry["key"]))
         assert (len(stored), _sha256(stored)) == (entry["size"], entry["sha256"])
@@ -226,8 +239,10 @@ def test_restore_drill_documents_copies_and_audit_survive_losing_everything(
     assert result.returncode == 0, result.stdout + result.stderr
     restored_report = json.loads(result.stdout)
     assert restored_report["problems"] == []
+    # The restored chain is the backup's (taken before its own "vault.backup" entry), plus
+    # one entry that records the restore: it verifies whole.
     assert restored_report["verified"] == {
-        "audit_entries": entries,
+        "audit_entries": entries + 1,
         "blobs_decrypted": len(blobs_before),
     }
     print(
@@ -239,7 +254,10 @@ def test_restore_drill_documents_copies_and_audit_survive_losing_everything(
     restored = Vault.from_settings(target.settings, blobs=target.store)
     try:
         # The audit chain verifies, whole, and every blob decrypts to its recorded hash.
-        assert _audit_entries(restored) == entries
+        assert _audit_entries(restored) == entries + 1
+        restore_entry = _last_audit_entry(restored)
+        assert (restore_entry.action, restore_entry.outcome) == ("vault.restore", "ok")
+        assert made["manifest_sha256"] in (restore_entry.detail or "")
         checked, problems = verify_contents(restored.uows, restored.keyring)
         assert (checked, problems) == (len(blobs_before), [])
         # Every document reads back, through the API, as it was recorded.
@@ -253,7 +271,7 @@ def test_restore_drill_documents_copies_and_audit_survive_losing_everything(
             assert r.status_code == 201, r.text
             assert r.json()["certification"]["number"] == 3
             assert r.json()["certification"]["book"] == BOOK
-        assert _audit_entries(restored) > entries  # the chain grows on after the restore
+        assert _audit_entries(restored) > entries + 1  # the chain grows on after the restore
     finally:
         restored.close()
 
@@ -427,6 +445,14 @@ def test_a_backup_that_cannot_copy_an_object_says_which_and_stays_unfinished(
     with pytest.raises(IntegrityFailure, match=f"object {lost} of the snapshot is gone"):
         backup(folder, database_url=backend.settings.database_url, store=backend.store)
     assert not (folder / "manifest.json").exists()  # no manifest: never taken for a backup
+
+    # The command says so, and the failed attempt is in the audit log with its reason.
+    again = tmp_path / "backup-again"
+    result = vault_cli(["backup", str(again)], settings_env(backend.settings), tmp_path)
+    assert result.returncode != 0 and f"object {lost} of the snapshot is gone" in result.stderr
+    failed = _last_audit_entry(vault)
+    assert (failed.action, failed.outcome) == ("vault.backup", "failed")
+    assert f"object {lost} of the snapshot is gone" in (failed.detail or "")
 
 
 def test_every_table_of_encrypted_objects_is_backed_up_staged_scans_too(

@@ -339,6 +339,10 @@ class SearchIndexRepository:
             _FREQUENCIES[key] = (now + FREQUENCIES_TTL, known, floor)
         return known, floor
 
+    def count_documents(self) -> int:
+        """Every stored document (all versions): the total `vault reindex` walks."""
+        return int(self._s.scalar(select(func.count()).select_from(DocumentRow)) or 0)
+
     def documents_after(self, after_id: uuid.UUID | None, limit: int) -> list[Document]:
         """Every stored document (all versions), in id order: what `vault reindex` walks."""
         q = _select_documents().order_by(DocumentRow.id).limit(limit)

@@ -18,6 +18,7 @@ from ocr.db import IndexEntry, SearchIndexRepository, TextRepository
 from ocr.folding import fold, tokenize
 from vault.domain import Document
 from vault.jobs import OCR_KIND, JobSubject
+from vault.progress import Progress, no_progress
 from vault.services import jobs as jobs_service
 
 if TYPE_CHECKING:
@@ -106,13 +107,21 @@ class ReindexReport:
 
 
 def reindex(
-    uows: UnitOfWorkFactory, *, batch: int = 200, enqueue_missing_ocr: bool = False
+    uows: UnitOfWorkFactory,
+    *,
+    batch: int = 200,
+    enqueue_missing_ocr: bool = False,
+    progress: Progress = no_progress,
 ) -> ReindexReport:
     """Rebuilds the index from the stored documents and their extracted text, a batch per
     transaction (searches keep working meanwhile). With `enqueue_missing_ocr`, documents
-    that have neither text nor an OCR job (stored before OCR existed) get one."""
+    that have neither text nor an OCR job (stored before OCR existed) get one. `progress`
+    hears the documents done after each batch, against the count taken at the start."""
     done = enqueued = 0
     after: uuid.UUID | None = None
+    with uows() as uow:
+        total = uow.repository(SearchIndexRepository).count_documents()
+    progress(0, total)
     while True:
         with uows() as uow:
             index = uow.repository(SearchIndexRepository)
@@ -135,6 +144,8 @@ def reindex(
             uow.commit()
         done += len(documents)
         after = documents[-1].id
+        # Documents stored during the run are walked too: the total grows with them.
+        progress(done, max(total, done))
     with uows() as uow:
         uow.repository(SearchIndexRepository).optimise()
         uow.commit()

@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.cli_jobs import worker_main
+from api.progress import progress_display
 from ocr.classify import Classification
 from ocr.cli import ocr_main
 from ocr.db import TextRepository
@@ -509,8 +510,10 @@ def test_vault_ocr_prints_the_text_of_files(
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.7\n" + b"nothing here\n" * 20)
     args = argparse.Namespace(files=[str(scan), str(broken)], workers=1)
-    assert ocr_main(args, Settings(env=Environment.TEST)) == 1
+    assert ocr_main(args, Settings(env=Environment.TEST), progress_display) == 1
     out, err = capsys.readouterr()
+    # Not a terminal: the progress is a plain line on standard error, apart from the text.
+    assert "ocr: files: 2/2 done" in err and "ocr: files" not in out
     assert f"==> {scan} <==" in out and "Nguyễn Thị Hương" in out and "Đồng Nai" in out
     assert "--- page 1/1 (OCR, confidence" in out
     assert f"error: {broken}:" in err

@@ -4,14 +4,17 @@ typed, highlighted snippets, filters and paging, access rules, audit, and reinde
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import uuid
+from contextlib import AbstractContextManager
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
+from api.progress import progress_display
 from ocr.cli import reindex_main
 from ocr.db import SearchIndexRepository
 from ocr.folding import tokenize
@@ -43,6 +46,7 @@ from vault.db.job_models import JobRow
 from vault.domain import Document
 from vault.errors import InvalidInput, PermissionDenied
 from vault.jobs import JobStatus
+from vault.progress import Progress
 from vault.runtime import Vault
 
 CITIZEN = "079203001234"
@@ -316,7 +320,18 @@ def test_reindex_rebuilds_the_index_from_stored_documents(
         uow.commit()
     assert find(vault, clerk, "dong nai") == []
 
-    assert reindex_main(argparse.Namespace(batch=1, ocr_missing=False), backend.settings) == 0
+    shown = io.StringIO()
+
+    def display(label: str) -> AbstractContextManager[Progress]:
+        return progress_display(label, stream=shown, every=0)
+
+    args = argparse.Namespace(batch=1, ocr_missing=False)
+    assert reindex_main(args, backend.settings, display) == 0
+    # A line per batch of one, counted against the documents there are.
+    lines = shown.getvalue().splitlines()
+    assert lines[0].startswith("reindex: documents: 0/2 done")
+    assert lines[1].startswith("reindex: documents: 1/2 done")
+    assert lines[-1].startswith("reindex: documents: 2/2 done")
     assert ids(find(vault, clerk, "dong nai")) == [birth.id]
     assert ids(find(vault, clerk, "the can cuoc")) == [bare.id]
     with vault.uows() as uow:

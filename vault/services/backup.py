@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vault import crypto
+from vault.audit import AuditDraft, Outcome
 from vault.crypto import Keyring
 from vault.db import UnitOfWorkFactory
 from vault.errors import IntegrityFailure, VaultError
@@ -81,6 +82,7 @@ class BackupReport:
     objects_mode: str = "copy"
     master_key_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    manifest_sha256: str = ""  # names this backup in the audit log and in a restore's
 
 
 @dataclass
@@ -90,6 +92,8 @@ class RestoreReport:
     objects: int = 0
     object_bytes: int = 0
     seconds: float = 0.0
+    backup_created_at: str | None = None
+    manifest_sha256: str = ""
 
 
 # -- the database, per backend ------------------------------------------------------------------
@@ -378,6 +382,7 @@ def backup(
     tmp = destination / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     os.replace(tmp, destination / MANIFEST)  # its presence marks the backup complete
+    _, manifest_sha = _sha256_file(destination / MANIFEST)
     return BackupReport(
         path=str(destination),
         backend=backend,
@@ -388,6 +393,7 @@ def backup(
         objects_mode=objects,
         master_key_ids=sorted(probes),
         seconds=round(time.monotonic() - started, 3),
+        manifest_sha256=manifest_sha,
     )
 
 
@@ -535,7 +541,59 @@ def restore(
         objects=len(manifest["objects"]),
         object_bytes=total,
         seconds=round(time.monotonic() - started, 3),
+        backup_created_at=manifest.get("created_at"),
+        manifest_sha256=_sha256_file(source / MANIFEST)[1],
     )
+
+
+# -- the audit log ------------------------------------------------------------------------------
+
+# Backups and restores are run on the server by an operator, not through a signed-in account.
+_OPERATOR = "vault command"
+
+
+def record_backup(
+    uows: UnitOfWorkFactory, destination: Path, report: BackupReport | None, error: str = ""
+) -> None:
+    """Audits a backup in the database it was taken of: a copy of every paper left the
+    vault (encrypted), so the log says when, where to and which manifest; or that it
+    failed and why."""
+    if report is None:
+        draft = AuditDraft(
+            action="vault.backup",
+            outcome=Outcome.FAILED,
+            actor_name=_OPERATOR,
+            detail=f"to {destination}: {error}"[:500],
+        )
+    else:
+        draft = AuditDraft(
+            action="vault.backup",
+            actor_name=_OPERATOR,
+            detail=(
+                f"to {report.path}: {report.objects} objects ({report.objects_mode}), "
+                f"{report.object_bytes} bytes, manifest sha256 {report.manifest_sha256}"
+            ),
+        )
+    with uows() as uow:
+        uow.record(draft)
+        uow.commit()
+
+
+def record_restore(uows: UnitOfWorkFactory, source: Path, report: RestoreReport) -> None:
+    """Audits a restore in the restored database, as the entry after the backup's last one:
+    the chain shows the vault was rebuilt, from which backup, and continues unbroken."""
+    with uows() as uow:
+        uow.record(
+            AuditDraft(
+                action="vault.restore",
+                actor_name=_OPERATOR,
+                detail=(
+                    f"from {source} (backup of {report.backup_created_at}, manifest sha256 "
+                    f"{report.manifest_sha256}): {report.objects} objects"
+                ),
+            )
+        )
+        uow.commit()
 
 
 # -- after a restore ----------------------------------------------------------------------------
