@@ -21,11 +21,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
 from tests.conftest import empty_database, new_bucket
-from tests.factories import CITIZEN_ID, DEFAULT_FIELDS
+from tests.factories import CITIZEN_ID, DEFAULT_FIELDS, png_bytes
 from tests.ocr.vault_support import text_page
-from tests.people import People
+from tests.people import AGENCY, People
 from tests.support.live import free_port
 from tests.support.s3server import S3Server
+from tests.support.signing_process import signing_service_process
 from vault.audit import verify_chain
 from vault.jobs import JobStatus
 from vault.runtime import Vault
@@ -89,7 +90,9 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def api_processes(settings: Settings, log_path: Path, workers: int = 2) -> Iterator[str]:
+def api_processes(
+    settings: Settings, log_path: Path, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`vault serve --workers N` on a free port; yields its base URL once it answers."""
     port = free_port()
     with log_path.open("wb") as log:
@@ -104,7 +107,7 @@ def api_processes(settings: Settings, log_path: Path, workers: int = 2) -> Itera
                 "--port",
                 str(port),
             ],
-            env=_environment(settings),
+            env=env or _environment(settings),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -251,6 +254,90 @@ def test_two_api_processes_and_two_workers_lose_nothing_and_do_nothing_twice(
         assert all("job" in t for t in took), took
     finally:
         vault.close()
+
+
+def test_certification_numbers_stay_gapless_across_two_api_processes(
+    unlimited_settings: Settings, tmp_path: Path
+) -> None:
+    """Certified copies made at once through two API processes, signed by the signing
+    service in a third, each request sent twice with its Idempotency-Key on separate
+    connections: every copy gets one number, the book has no gap and no repeat, and a
+    retry gets the first answer back."""
+    vault = Vault.from_settings(unlimited_settings)
+    people = People.make(vault)
+    copies = 8
+    seal = "h57-seal-server"  # PIN only, as a busy office's seal: not one signature per OTP step
+    with signing_service_process(tmp_path / "signing") as service:
+        env_settings = _environment(unlimited_settings)
+        env_settings.update(
+            VAULT_SIGNER_SERVICE_URL=service.url,
+            VAULT_SIGNER_CLIENT_TOKEN=service.client_token,
+            VAULT_SIGNER_TSA_URL=service.tsa_url,
+            VAULT_SIGNER_TRUST_ROOTS=json.dumps([str(service.root)]),
+            VAULT_SIGNER_OFFICERS=json.dumps({"certifier": "h57-officer-an"}),
+            VAULT_SIGNER_SEALS=json.dumps(
+                {AGENCY: {"credential_id": seal, "pin": service.pin(seal)}}
+            ),
+            VAULT_SIGNER_PUBLIC_BASE_URL="https://vault.example.gov.vn",
+            VAULT_SIGNER_TIMEOUT_SECONDS="120",
+        )
+        try:
+            with api_processes(
+                unlimited_settings, tmp_path / "serve.log", env=env_settings
+            ) as base:
+                with httpx.Client(base_url=base, headers=people.auth("clerk"), timeout=60) as http:
+                    owner = http.post(
+                        "/api/v1/owners",
+                        json={
+                            "kind": "citizen",
+                            "identifier": CITIZEN_ID,
+                            "display_name": "Lê Văn Tám",
+                        },
+                    )
+                    assert owner.status_code == 201, owner.text
+                owner_id = owner.json()["id"]
+                pin = service.pin("h57-officer-an")
+
+                def certify_twice(i: int) -> list[tuple[int, str, str | None]]:
+                    answers = []
+                    for _ in range(2):  # the retry may land on the other process
+                        with httpx.Client(
+                            base_url=base, headers=people.auth("certifier"), timeout=300
+                        ) as http:
+                            r = http.post(
+                                f"/api/v1/owners/{owner_id}/certified-copies",
+                                data={
+                                    "paper_type": "marital_status_certificate",
+                                    "title": f"Giấy xác nhận {i}",
+                                    "book": "01/2026/SCT/BS",
+                                    "pin": pin,
+                                },
+                                files=[("pages", (f"trang-{i}.png", png_bytes(), "image/png"))],
+                                headers={"Idempotency-Key": f"certify-{i:03d}"},
+                            )
+                        assert r.status_code in (200, 201), r.text
+                        body = r.json()
+                        answers.append(
+                            (
+                                body["certification"]["number"],
+                                body["document"]["id"],
+                                r.headers.get("Idempotent-Replayed"),
+                            )
+                        )
+                    return answers
+
+                with ThreadPoolExecutor(max_workers=4) as pool:
+                    results = list(pool.map(certify_twice, range(copies)))
+        finally:
+            vault.close()
+
+    numbers = sorted(first[0] for first, _ in results)
+    assert numbers == list(range(1, copies + 1)), numbers  # no gap, no repeat
+    for first, again in results:
+        assert again[:2] == first[:2] and again[2] == "true", (first, again)
+    # One signature per copy in the service's log: a retry signed nothing twice.
+    signed = (tmp_path / "signing" / "signatures.jsonl").read_text().splitlines()
+    assert len(signed) >= copies
 
 
 def _api_processes(pid: int) -> list[int]:

@@ -20,11 +20,7 @@ Each test gets pytest-playwright's fresh context and page.
 from __future__ import annotations
 
 import io
-import json
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -47,9 +43,10 @@ from tests.factories import CITIZEN_ID, OTHER_CITIZEN_ID
 from tests.people import AGENCY, OTHER_AGENCY, People
 from tests.people import OFFICERS as PEOPLE
 from tests.support import postgres
-from tests.support.live import free_port, serve
+from tests.support.live import serve
 from tests.support.oidc_provider import FakeIdentityProvider
 from tests.support.s3server import S3Server
+from tests.support.signing_process import SigningProcess, signing_service_process
 from vault.auth import Actor, Role
 from vault.db import migrate
 from vault.domain import DocumentOrigin, OwnerKind
@@ -65,7 +62,6 @@ from .support import (
     OTHER_OWNER_NAME,
     OWNER_NAME,
     PASSWORD,
-    REPO_ROOT,
     Console,
     certify_through_api,
     paper_png,
@@ -157,62 +153,10 @@ def request_log(page: Page) -> list[str]:
 # -- remote signing in a process of its own --------------------------------------------------
 
 
-class SigningProcess:
-    def __init__(self, url: str, manifest: dict[str, Any]) -> None:
-        self.url = url
-        self.tsa_url: str = manifest["tsa_url"]
-        self.root = Path(manifest["root_certificate"])
-        seal = manifest["credentials"]["h57-seal"]
-        self.seal_pin: str = seal["pin"]
-        self.seal_otp_base32: str = seal["otp_secret_base32"]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, limit: float) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the signing service exited:\n{log.read_text(errors='replace')}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the signing service did not start:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture(scope="session")
 def signing_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningProcess]:
-    base = tmp_path_factory.mktemp("e2e-signing")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "SOFTHSM2_"))}
-    env.update(
-        VAULT_SIGNING_DEV_DIR=str(base / "dev"),
-        VAULT_SIGNING_DEV_PKI_PORT="0",
-        VAULT_SIGNING_SIGNATURE_LOG=str(base / "signatures.jsonl"),
-        VAULT_SIGNING_STATE_FILE=str(base / "credential-state.json"),
-        VAULT_SIGNING_FAILURE_DELAY_SECONDS="0",
-    )
-    log = base / "service.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "api.csc", "--port", str(port), "--log-level", "warning"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        # The manifest is written before uvicorn binds: the port answering means both.
-        _wait_for_port(port, process, log, limit=120)
-        manifest = json.loads((base / "dev" / "dev-credentials.json").read_text("utf-8"))
-        yield SigningProcess(f"http://127.0.0.1:{port}", manifest)
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+    with signing_service_process(tmp_path_factory.mktemp("e2e-signing")) as service:
+        yield service
 
 
 # -- the vault, its data and the live server ---------------------------------------------------
