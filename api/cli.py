@@ -9,6 +9,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -81,9 +82,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "log_config": None,  # configure_logging's handler: JSON lines or text, request ids
     }
     if args.workers > 1:
+        from vault.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
+
         # Each process imports the app from the environment (uvicorn's supervisor restarts a
-        # process that dies).
-        uvicorn.run("api.app:app_from_environment", factory=True, workers=args.workers, **common)
+        # process that dies), and counts its metrics into a folder they all share.
+        own_folder = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        folder = prepare_multiprocess_dir()
+        try:
+            uvicorn.run(
+                "api.app:app_from_environment", factory=True, workers=args.workers, **common
+            )
+        finally:
+            if own_folder:
+                remove_multiprocess_dir(folder)
     else:
         uvicorn.run(create_app(settings, signer_settings=signer_settings), **common)
     return 0

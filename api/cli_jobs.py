@@ -41,6 +41,16 @@ def worker_main(args: argparse.Namespace, settings: Settings) -> int:
     from vault.runtime import Vault
 
     configure_logging(settings.log_format)
+    metrics_server = None
+    if getattr(args, "metrics_port", None) is not None:
+        from api.worker_metrics import MetricsRefused, start_metrics_server
+
+        try:
+            metrics_server = start_metrics_server(settings, args.metrics_host, args.metrics_port)
+        except (MetricsRefused, OSError) as exc:
+            print(f"error: metrics: {exc}", file=sys.stderr)
+            return 2
+        log.info("metrics on http://%s:%d/metrics", args.metrics_host, metrics_server.server_port)
     vault = Vault.from_settings(settings)
     try:
         try:
@@ -62,6 +72,8 @@ def worker_main(args: argparse.Namespace, settings: Settings) -> int:
                 signal.signal(s, handler)
     finally:
         vault.close()
+        if metrics_server is not None:
+            metrics_server.shutdown()
     print(f"{done} jobs taken ({', '.join(runner.kinds)})", file=sys.stderr)
     return 0
 
@@ -141,6 +153,18 @@ def register(
 ) -> None:
     """Adds `worker` and `jobs` to the `vault` command's subcommands."""
     worker = sub.add_parser("worker", help="run background jobs (until stopped)")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve this worker's Prometheus metrics on http://HOST:PORT/metrics "
+        "(VAULT_METRICS_TOKEN as a bearer token)",
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="address of the metrics port (default: %(default)s)",
+    )
     worker.add_argument(
         "--kinds",
         metavar="KIND,...",

@@ -18,6 +18,7 @@ import psutil
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from tests.conftest import empty_database, new_bucket
@@ -146,8 +147,11 @@ def test_two_processes_serve_one_port_and_share_the_rate_limit(
 ) -> None:
     vault = Vault.from_settings(shared_settings)
     people = People.make(vault)
+    env = _environment(shared_settings)
+    env["VAULT_METRICS_TOKEN"] = "metrics-token-for-the-test"
+    scraped: list[float] = []
     try:
-        with api_processes(shared_settings, tmp_path / "serve.log") as base:
+        with api_processes(shared_settings, tmp_path / "serve.log", env=env) as base:
             # One client, many connections (each lands on either process): the limit is one.
             codes: list[int] = []
             started = time.monotonic()
@@ -155,8 +159,16 @@ def test_two_processes_serve_one_port_and_share_the_rate_limit(
                 with httpx.Client(base_url=base, headers=people.auth("clerk")) as http:
                     codes.append(http.get("/api/v1/me").status_code)
             refills = int((time.monotonic() - started) / 2) + 1
+            # Whichever process answers the scrape reports what both have served.
+            for _ in range(6):
+                auth = {"Authorization": "Bearer metrics-token-for-the-test"}
+                with httpx.Client(base_url=base, headers=auth) as http:
+                    answer = http.get("/metrics")
+                assert answer.status_code == 200, answer.text
+                scraped.append(_requests_counted(answer.text, "/api/v1/me"))
     finally:
         vault.close()
+    assert scraped == [12.0] * 6, scraped
     assert set(codes) <= {200, 429}, codes
     assert 3 <= codes.count(200) <= 3 + refills, (codes, refills)
     lines = (tmp_path / "serve.log").read_text().splitlines()
@@ -174,9 +186,14 @@ def test_two_api_processes_and_two_workers_lose_nothing_and_do_nothing_twice(
     people = People.make(vault)
     env = _environment(unlimited_settings)
     env["VAULT_OCR_POLL_SECONDS"] = "0.2"
+    env["VAULT_METRICS_TOKEN"] = "worker-metrics-token"
+    metrics_ports = [free_port(), free_port()]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "worker", "--kinds", "ocr"],
+            [
+                *(sys.executable, "-m", "api.cli", "worker", "--kinds", "ocr"),
+                *("--metrics-port", str(metrics_ports[i])),
+            ],
             env=env,
             stdout=(tmp_path / f"worker-{i}.log").open("wb"),
             stderr=subprocess.STDOUT,
@@ -234,6 +251,15 @@ def test_two_api_processes_and_two_workers_lose_nothing_and_do_nothing_twice(
             assert all(w.poll() is None for w in workers), "a worker died"
             assert time.monotonic() < deadline, "the workers did not finish the OCR jobs"
             time.sleep(1)
+        # Each worker serves the pages it read on its own metrics port, behind the token.
+        pages_read = []
+        for port in metrics_ports:
+            url = f"http://127.0.0.1:{port}/metrics"
+            assert httpx.get(url).status_code == 401
+            answer = httpx.get(url, headers={"Authorization": "Bearer worker-metrics-token"})
+            assert answer.status_code == 200, answer.text
+            pages_read.append(_sample(answer.text, "vault_ocr_pages_total"))
+        assert sum(pages_read) == uploads, pages_read  # one page per upload
     finally:
         for worker in workers:
             _stop(worker)
@@ -338,6 +364,27 @@ def test_certification_numbers_stay_gapless_across_two_api_processes(
     # One signature per copy in the service's log: a retry signed nothing twice.
     signed = (tmp_path / "signing" / "signatures.jsonl").read_text().splitlines()
     assert len(signed) >= copies
+
+
+def _requests_counted(exposition: str, route: str) -> float:
+    """The requests of `route` (every status) in a Prometheus text exposition."""
+    total = 0.0
+    for family in text_string_to_metric_families(exposition):
+        if family.name != "vault_http_request_duration_seconds":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_count") and sample.labels.get("route") == route:
+                total += sample.value
+    return total
+
+
+def _sample(exposition: str, name: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == name
+    )
 
 
 def _api_processes(pid: int) -> list[int]:

@@ -5,22 +5,65 @@ writer, the OCR handler, signing, verification) and the HTTP layer that serves `
 them without importing each other. Labels never carry personal data or ids: routes are labelled
 by their template (`/api/v1/documents/{document_id}`), never by the path a client sent.
 
-Each process keeps its own counters; with several API processes Prometheus scrapes each one
-(compose gives every replica its own address), and sums across them in its queries.
+Processes on one machine that share a folder named by PROMETHEUS_MULTIPROC_DIR (`vault serve
+--workers N` makes one for its processes) keep their counters in it, and whichever process
+answers `/metrics` reports the sum over all of them: one port, one scrape, whatever process
+the load balancer picks. Without it each process reports its own, and Prometheus scrapes
+each (compose gives every replica its own address) and sums in its queries.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_multiprocess_dir() -> Path:
+    """Before a server starts its processes: the folder they will share their counters in,
+    set in this process' environment for them to inherit. An operator's folder is emptied
+    (counters of an earlier run would add up with this one's); otherwise a new temporary
+    one."""
+    given = os.environ.get(MULTIPROCESS_DIR_ENV)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="vault-metrics-"))
+        os.environ[MULTIPROCESS_DIR_ENV] = str(folder)
+    return folder
+
+
+def remove_multiprocess_dir(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def exposition_registry() -> CollectorRegistry:
+    """What `/metrics` reports: the sum over the processes sharing a multiprocess folder
+    when there is one, else this process' own counters."""
+    if not os.environ.get(MULTIPROCESS_DIR_ENV):
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
 
 # Seconds; from a cached read (~1 ms) to a large upload or a verification (~10 s).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

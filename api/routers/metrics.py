@@ -70,5 +70,5 @@ def read_metrics(request: Request) -> Response:
     live = getattr(request.app.state, "live_metrics", None)
     if live is None:
         live = request.app.state.live_metrics = live_registry(vault)
-    body = generate_latest(metrics.REGISTRY) + generate_latest(live)
+    body = generate_latest(metrics.exposition_registry()) + generate_latest(live)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
