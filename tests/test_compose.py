@@ -87,7 +87,8 @@ def test_the_stack_has_the_production_shape(repo_root: Path) -> None:
     assert api["depends_on"]["vault-migrate"]["condition"] == "service_completed_successfully"
 
     # OCR workers scaled by replicas, outside the API; the API runs none of its own.
-    assert services["ocr-worker"]["command"] == ["vault", "worker"]
+    assert services["ocr-worker"]["command"][:2] == ["vault", "worker"]
+    assert "--metrics-port" in services["ocr-worker"]["command"]  # each replica is scraped
     assert services["ocr-worker"]["deploy"]["replicas"] == 2
     assert api["environment"]["VAULT_OCR_WORKER_EMBEDDED"] == "false"
 
