@@ -409,9 +409,9 @@ def reuse_request() -> ReuseRequest:
 def test_reuse_candidates_and_a_streamed_download(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
-    [candidate] = peer.reuse_candidates(reuse_request())
+    [candidate] = peer.reuse_candidates(reuse_request()).candidates
     assert candidate.paper_type == "birth_certificate"
-    with peer.fetch_document(candidate.ref) as stream:
+    with peer.fetch_document(candidate.ref, reuse_request()) as stream:
         chunks = list(stream)
     assert len(chunks) > 1
     data = b"".join(chunks)
@@ -423,26 +423,54 @@ def test_a_look_up_is_retried_and_recorded_once(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
     peer_standin.script(Fail(503, accept_first=True), Stall(0.1, accept_first=True))
-    assert len(peer.reuse_candidates(reuse_request())) == 1
+    assert len(peer.reuse_candidates(reuse_request()).candidates) == 1
     assert len(peer_standin.requests_to("/federation/reuse-candidates")) == 2
     assert len(peer_standin.lookups) == 1
+
+
+def test_a_look_up_names_the_purpose_and_reads_refusals(
+    peer_standin: PeerVaultStandIn, peer: HttpPeerVault
+) -> None:
+    request = ReuseRequest(
+        CITIZEN_ID,
+        ("birth_certificate", "land_use_right_certificate"),
+        "000.00.15.H57-250115-0001",
+        "Cấp Phiếu lý lịch tư pháp",
+        procedure_code="2.000488",
+        requesting_agency="000.00.15.H57",
+        officer_id="officer-1",
+        officer_name="Nguyễn Văn A",
+    )
+    answer = peer.reuse_candidates(request)
+    [asked] = peer_standin.lookups.values()
+    assert asked["requesting_agency"] == "000.00.15.H57"
+    assert asked["officer"] == {"id": "officer-1", "name": "Nguyễn Văn A"}
+    assert asked["procedure_code"] == "2.000488"
+    assert [c.paper_type for c in answer.candidates] == ["birth_certificate"]
+    assert [(r.paper_type, r.reason.code) for r in answer.refused] == [
+        ("land_use_right_certificate", "not_needed")
+    ]
+    with peer.fetch_document(answer.candidates[0].ref, request) as stream:
+        assert b"".join(stream).startswith(b"%PDF")
+    [download] = peer_standin.requests_to("/federation/documents/doc-1")
+    assert download.method == "POST" and CITIZEN_ID not in download.path
 
 
 def test_a_download_is_retried_until_its_headers_arrive(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
-    [candidate] = peer.reuse_candidates(reuse_request())
+    [candidate] = peer.reuse_candidates(reuse_request()).candidates
     peer_standin.script(Fail(504), Fail(503))
-    with peer.fetch_document(candidate.ref) as stream:
+    with peer.fetch_document(candidate.ref, reuse_request()) as stream:
         assert hashlib.sha256(b"".join(stream)).hexdigest() == candidate.ref.sha256
 
 
 def test_a_document_that_does_not_match_its_digest_is_a_protocol_error(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
-    [candidate] = peer.reuse_candidates(reuse_request())
+    [candidate] = peer.reuse_candidates(reuse_request()).candidates
     peer_standin.add_document("doc-1", "birth_certificate", b"%PDF-1.7 " + b"y" * 300_000)
-    with pytest.raises(IntegrationProtocolError), peer.fetch_document(candidate.ref) as stream:
+    with pytest.raises(IntegrationProtocolError), peer.fetch_document(candidate.ref, reuse_request()) as stream:
         list(stream)
 
 
@@ -471,8 +499,8 @@ def test_no_token_identifier_or_body_in_the_logs(caplog: pytest.LogCaptureFixtur
             HttpCaller("peer_vault", peer_standin.url, timeouts=SHORT, policy=FAST, auth=peer_auth)
         )
         peer_standin.script(Fail(503))
-        [candidate] = peer.reuse_candidates(reuse_request())
-        with peer.fetch_document(candidate.ref) as stream:
+        [candidate] = peer.reuse_candidates(reuse_request()).candidates
+        with peer.fetch_document(candidate.ref, reuse_request()) as stream:
             list(stream)
         tokens = portal_standin.tokens | peer_standin.tokens
         assertions = [portal_auth.assertion(), peer_auth.assertion()]
