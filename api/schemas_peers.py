@@ -182,7 +182,12 @@ class PeerOutcomeOut(BaseModel):
 
 class TakeFromPeerRequest(BaseModel):
     peer: str = Field(max_length=64, examples=["dong-nai"])
-    document_id: str = Field(max_length=128, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    document_id: str = Field(
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]{1,128}$",
+        examples=["01940b7c-6a3e-7c1a-9d2e-3f4a5b6c7d8e"],
+        description="The paper's id in the peer vault (a remote candidate's `document_id`)",
+    )
 
 
 class ProvenanceOut(BaseModel):

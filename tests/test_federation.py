@@ -11,7 +11,9 @@ silent costs only its own candidates, and both sides audit the exchange.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
+from vault_client import AsyncVaultClient, VaultClient
 
 from tests.conftest import new_bucket
 from tests.factories import CITIZEN_ID, signed_pdf_bytes, signer_certificate
@@ -48,6 +51,7 @@ A_AGENCY = "000.00.15.H57"  # a ward of province A
 B_AGENCY = "000.00.31.H75"  # the justice office of province B
 PROCEDURE = "2.000488"  # criminal record extract: needs chip_id_card and birth_certificate
 BUDGET = 4.0
+PASSWORD = "mat-khau-thu-nghiem-lien-tinh"
 
 
 def _province(name: str, label: str, agency: str, prefix: str, s3: S3Server) -> Province:
@@ -66,17 +70,20 @@ def _province(name: str, label: str, agency: str, prefix: str, s3: S3Server) -> 
     )
 
 
-def _officer(province: Province, username: str, roles: list[Role]) -> dict[str, str]:
+def _officer(
+    province: Province, username: str, roles: list[Role], agency: str | None = None
+) -> dict[str, str]:
     vault = Vault.from_settings(province.settings())
     try:
         with vault.uows() as uow:
-            vault.auth.add_agency(uow, province.agency, f"Cơ quan {province.label}")
+            vault.auth.add_agency(uow, agency or province.agency, f"Cơ quan {province.label}")
             account = vault.auth.add_officer(
                 uow,
                 username=username,
                 full_name=f"Cán bộ {username}",
-                agency_code=province.agency,
+                agency_code=agency or province.agency,
                 roles=roles,
+                password=PASSWORD,
             )
             uow.commit()
         return {"Authorization": f"Bearer {vault.auth.token_for(account).token}"}
@@ -304,6 +311,42 @@ def test_reuse_between_two_provinces(provinces: dict[str, Any]) -> None:
         local_only = in_a.get(f"/api/v1/dossiers/{dossier}/reuse", params={"peers": "false"})
         assert local_only.json()["remote"] == []
 
+        # The same through the SDK, typed, sync and async.
+        token = a_receiver["Authorization"].removeprefix("Bearer ")
+        with VaultClient(a.url, access_token=token, timeout=60) as sdk:
+            plan_sdk = sdk.reuse.needed_papers(dossier)
+            by_peer = {o.peer: o for o in plan_sdk.remote}
+            assert by_peer["tinh-b"].answered and not by_peer["tinh-c"].answered
+            [remote_birth] = by_peer["tinh-b"].candidates
+            assert remote_birth.source == "tỉnh B" and remote_birth.attached
+            again_sdk = sdk.reuse.take_from_peer(
+                dossier, peer=remote_birth.peer, document_id=remote_birth.document_id
+            )
+            assert str(again_sdk.document.id) == copy["id"]
+            assert again_sdk.taken_from.source == "tỉnh B"
+            assert sdk.reuse.needed_papers(dossier, peers=False).remote == []
+
+        async def through_async_sdk() -> None:
+            async with AsyncVaultClient(a.url, access_token=token, timeout=60) as client:
+                plan_async = await client.reuse.needed_papers(dossier)
+                assert any(o.answered for o in plan_async.remote)
+                taken_async = await client.reuse.take_from_peer(
+                    dossier, peer="tinh-b", document_id=birth
+                )
+                assert taken_async.attachment.reused == 1
+
+        asyncio.run(through_async_sdk())
+
+        # Another agency's officer in A: no plan, and nothing is asked of the peers.
+        lookups_before = _lookups_in(b)
+        stranger_officer = _officer(a, "a-other", [Role.RECEIVING_OFFICER], "000.00.16.H57")
+        no_plan = in_a.get(f"/api/v1/dossiers/{dossier}/reuse", headers=stranger_officer)
+        assert no_plan.status_code == 403, no_plan.text
+        assert _lookups_in(b) == lookups_before
+
+        # The console: remote candidates with their source, each peer's answer, both languages.
+        _console_checks(a, a_owner, dossier, a_receiver)
+
         # Altered in transit, announced digest kept: refused on the digest.
         altered = in_a.post(
             f"/api/v1/dossiers/{dossier}/peer-documents",
@@ -397,10 +440,83 @@ def test_reuse_between_two_provinces(provinces: dict[str, Any]) -> None:
         assert ("document.take_from_peer", "ok") in actions
         assert ("dossier.attach", "ok") in actions
         attach = next(
-            e for e in entries if e["action"] == "dossier.attach" and e["outcome"] == "ok"
+            e
+            for e in entries
+            if e["action"] == "dossier.attach"
+            and e["outcome"] == "ok"
+            and e["dossier_id"] == dossier
         )
-        assert attach["document_id"] == copy["id"] and attach["dossier_id"] == dossier
+        assert attach["document_id"] == copy["id"]
+        assert "taken from tỉnh B's vault" in attach["purpose"]
+        assert attach["dossier_code"] == code
         refused_here = [
             e for e in entries if e["action"] == "dossier.attach" and e["outcome"] == "denied"
         ]
         assert len(refused_here) == 2  # the altered and the forged paper
+
+
+def _lookups_in(b: Province) -> int:
+    """How many reuse look-ups B's audit log holds (B's database, read directly)."""
+    vault = Vault.from_settings(b.settings())
+    try:
+        with vault.uows() as uow:
+            return sum(1 for e in uow.audit.iter_all() if e.action == "peer.reuse_candidates")
+    finally:
+        vault.close()
+
+
+def _console_checks(a: Province, owner_id: str, dossier: str, api_headers: dict[str, str]) -> None:
+    with httpx.Client(base_url=a.url, timeout=60, follow_redirects=False) as browser:
+        login = browser.get("/console/login")
+        r = browser.post(
+            "/console/login",
+            data={"username": "a-receiver", "password": PASSWORD, "csrf_token": _csrf(login)},
+        )
+        assert r.status_code == 303, r.text
+        page = browser.get(f"/console/dossiers/{dossier}")
+        assert page.status_code == 200, page.text
+        text = page.text
+        assert "Kho dữ liệu của tỉnh khác" in text
+        assert "Từ kho của tỉnh B" in text  # the remote candidate, with its source
+        assert "Lấy từ kho của tỉnh B" in text  # the local copy, marked
+        assert "tỉnh C không trả lời kịp" in text and "tỉnh D không trả lời kịp" in text
+        assert "tỉnh B: đã trả lời" in text
+
+        # A second dossier of the same citizen: take the paper through the console's form.
+        with httpx.Client(base_url=a.url, headers=api_headers, timeout=60) as api:
+            second = _dossier(api, owner_id, seq=2)
+        page = browser.get(f"/console/dossiers/{second}")
+        assert 'class="take-button"' in page.text
+        r = browser.post(
+            f"/console/dossiers/{second}/take",
+            data={
+                "csrf_token": _csrf(page),
+                "peer": "tinh-b",
+                "document_id": _remote_id(page.text),
+                "paper_type": "birth_certificate",
+            },
+        )
+        assert r.status_code == 303, r.text
+        page = browser.get(f"/console/dossiers/{second}")
+        assert "Đã lấy giấy tờ từ kho của tỉnh khác" in page.text  # the flash
+        assert "Đã lấy về và đính kèm" in page.text
+
+        browser.get("/console/lang", params={"to": "en", "next": f"/console/dossiers/{second}"})
+        page = browser.get(f"/console/dossiers/{second}")
+        assert "Other provinces&#39; vaults" in page.text or "Other provinces' vaults" in page.text
+        assert "tỉnh D did not answer" in page.text
+        assert "Taken from tỉnh B" in page.text
+
+
+def _csrf(response: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', response.text)
+    assert found, "no csrf_token on the page"
+    return found[1]
+
+
+def _remote_id(text: str) -> str:
+    found = re.search(
+        r'class="take-form".*?name="document_id" value="([0-9a-f-]{36})"', text, re.DOTALL
+    )
+    assert found, "no take form on the page"
+    return found[1]

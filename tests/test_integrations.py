@@ -470,7 +470,10 @@ def test_a_document_that_does_not_match_its_digest_is_a_protocol_error(
 ) -> None:
     [candidate] = peer.reuse_candidates(reuse_request()).candidates
     peer_standin.add_document("doc-1", "birth_certificate", b"%PDF-1.7 " + b"y" * 300_000)
-    with pytest.raises(IntegrationProtocolError), peer.fetch_document(candidate.ref, reuse_request()) as stream:
+    with (
+        pytest.raises(IntegrationProtocolError),
+        peer.fetch_document(candidate.ref, reuse_request()) as stream,
+    ):
         list(stream)
 
 

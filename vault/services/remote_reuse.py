@@ -445,7 +445,8 @@ class RemoteReuseService:
                 owner_id=dossier.owner_id,
                 dossier_id=dossier.id,
                 document_id=document.id,
-                purpose=f"dossier {dossier.code} (procedure {dossier.procedure_code})",
+                purpose=f"dossier {dossier.code} (procedure {dossier.procedure_code}); "
+                f"taken from {label}'s vault",
                 detail=f"taken from {label}'s vault ({provenance.peer}: "
                 f"{provenance.remote_document_id})",
             )
