@@ -5,6 +5,7 @@ adapters promise in return (safe retries only, idempotent deliveries, clean logs
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 import uuid
@@ -525,7 +526,7 @@ def test_no_token_identifier_or_body_in_the_logs(caplog: pytest.LogCaptureFixtur
 def test_every_integration_is_off_without_a_url() -> None:
     settings = Settings()
     assert config.national_portal(settings) is None
-    assert config.peer_vault(settings, "hanoi") is None
+    assert config.peer_vaults(settings) == {}
 
 
 def test_the_settings_build_adapters_with_private_key_jwt(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -540,15 +541,37 @@ def test_the_settings_build_adapters_with_private_key_jwt(monkeypatch: pytest.Mo
     )
     monkeypatch.setenv("VAULT_PORTAL_URL", "https://dichvucong.example")
     monkeypatch.setenv("VAULT_PORTAL_TOKEN_URL", "https://dichvucong.example/oauth/token")
-    monkeypatch.setenv("VAULT_PEER_VAULT_URLS", '{"hanoi": "https://vault.hanoi.example"}')
+    monkeypatch.setenv(
+        "VAULT_PEERS",
+        '[{"name": "hanoi", "label": "thành phố Hà Nội", "agency_prefix": "000.00.01",'
+        ' "url": "https://vault.hanoi.example"}]',
+    )
     monkeypatch.setenv("VAULT_INTEGRATION_CLIENT_KEY", pem)
     monkeypatch.setenv("VAULT_INTEGRATION_ATTEMPTS", "3")
     settings = Settings()
     portal = config.national_portal(settings)
-    peer = config.peer_vault(settings, "hanoi")
-    assert portal is not None and peer is not None
+    peer = config.peer_vaults(settings)["hanoi"]
+    assert portal is not None
     assert isinstance(portal._caller.auth, PrivateKeyJwt)
-    assert peer._caller.auth is None  # no federation token URL configured
+    # The peer's own token endpoint, this vault's key; look-ups bounded by the plan's budget.
+    assert isinstance(peer._caller.auth, PrivateKeyJwt)
+    assert peer._caller.auth.token_url == "https://vault.hanoi.example/federation/token"
+    assert peer._lookups.policy.deadline == settings.peer_budget_seconds
     assert portal._caller.policy.attempts == 3
     portal.close()
     peer.close()
+
+
+def test_peers_are_checked_when_the_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    peer = {"name": "hanoi", "label": "Hà Nội", "agency_prefix": "000.00.01", "url": "https://h"}
+    monkeypatch.setenv("VAULT_PEERS", json.dumps([peer, peer]))
+    with pytest.raises(ValueError, match="two peers share a name"):
+        Settings()
+    for bad in ({"agency_prefix": "H57; DROP"}, {"url": "ftp://h"}, {"name": "a/b"}):
+        monkeypatch.setenv("VAULT_PEERS", json.dumps([{**peer, **bad}]))
+        with pytest.raises(ValueError):
+            Settings()
+    monkeypatch.setenv("VAULT_PEERS", json.dumps([peer]))
+    [read] = Settings().peers
+    assert read.keys_url == "https://h/.well-known/federation-jwks.json"
+    assert read.token_url == "https://h/federation/token"

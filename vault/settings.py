@@ -168,9 +168,6 @@ class Settings(BaseSettings):
     # The National Public Service Portal's dossier sync, and the token endpoint it trusts.
     portal_url: str | None = None
     portal_token_url: str | None = None
-    # Other provinces' vaults, {"peer name": "base URL"}, and the federation's token endpoint.
-    peer_vault_urls: dict[str, str] = Field(default_factory=dict)
-    peer_token_url: str | None = None
     # Peer vaults this one asks for reuse candidates and answers (a JSON list of
     # PeerSettings), this vault's own public base URL (the audience of the assertions peers
     # send it; federation is off without it), and how long a reuse plan waits for peers.

@@ -21,13 +21,6 @@ def national_portal(settings: Settings) -> HttpNationalPortal | None:
     )
 
 
-def peer_vault(settings: Settings, name: str) -> HttpPeerVault | None:
-    url = settings.peer_vault_urls.get(name)
-    if not url:
-        return None
-    return HttpPeerVault(_caller(settings, f"peer_vault {name}", url, settings.peer_token_url))
-
-
 def peer_vaults(settings: Settings) -> dict[str, HttpPeerVault]:
     """An adapter for every configured peer (`VAULT_PEERS`), authenticated by this vault's
     private_key_jwt assertions at the peer's own token endpoint. A look-up is bounded by the
