@@ -120,7 +120,7 @@ def _seed(a: Province, b: Province, citizens: int) -> tuple[dict[str, str], list
 
 
 def _measure(
-    a: Province, officer: dict[str, str], dossiers: list[str], rounds: int
+    a: Province, officer: dict[str, str], dossiers: list[str], rounds: int, *, strict: bool = True
 ) -> tuple[list[float], list[float], list[float]]:
     local: list[float] = []
     federated: list[float] = []
@@ -140,6 +140,8 @@ def _measure(
                     raise RuntimeError(f"the plan answered {r.status_code}: {r.text[:300]}")
                 if ask:
                     [answer] = r.json()["remote"]
+                    if not strict:
+                        continue
                     if answer["status"] != "answered":
                         raise RuntimeError(f"the peer did not answer: {answer['message']}")
                     if len(answer["candidates"]) != 2:
@@ -199,7 +201,16 @@ def main() -> None:
         ):
             officer, dossiers = _seed(a, b, citizens)
             log("warming up (token, verifiers, signature verdicts, connections)")
-            _measure(a, officer, dossiers, 2 * len(dossiers))
+            for url in (a.url, b.url):
+                # The verifiers start their worker processes on first use.
+                warm = httpx.post(
+                    url + "/api/v1/verifications",
+                    files={"file": ("x.pdf", signed_pdf_bytes(), "application/pdf")},
+                    timeout=300,
+                )
+                if warm.status_code != 200:
+                    raise RuntimeError(f"warming the verifier answered {warm.status_code}")
+            _measure(a, officer, dossiers, 3 * len(dossiers), strict=False)
             log(f"measuring {rounds} plans of each kind, interleaved")
             local, federated, peer = _measure(a, officer, dossiers, rounds)
     p99_local = percentile(local, 99)
@@ -218,7 +229,7 @@ def main() -> None:
     )
     log(
         "the extra time of a plan with a peer is the peer's look-up (B's access rule, its "
-        "catalogue, the owner's papers, recorded signature verdicts, two audit entries) less "
+        "catalogue, the owner's papers, recorded signature verdicts, its audit entry) less "
         "the local plan it overlaps with, plus A's provenance look-up and its own audit entry"
     )
     _common.print_result(

@@ -51,8 +51,11 @@ def peer_vaults(settings: Settings) -> dict[str, HttpPeerVault]:
 
 def signing_key(settings: Settings) -> SigningKey | None:
     """This vault's integration key (`VAULT_INTEGRATION_CLIENT_KEY`), None when unset."""
-    if settings.integration_client_key is None:
-        return None
+    if (
+        settings.integration_client_key is None
+        or not settings.integration_client_key.get_secret_value()
+    ):
+        return None  # unset, or set empty (compose passes an unset variable as "")
     key = serialization.load_pem_private_key(
         settings.integration_client_key.get_secret_value().encode(), password=None
     )
