@@ -167,12 +167,16 @@ class RemoteReuseService:
                 for name, adapter in self._peers.items()
             }
         local = self._reuse.plan(uow, actor, dossier_id)
+        if not self._peers:
+            # No federation: the local plan as it is, not one query more.
+            return FederatedPlan(local)
         outcomes = [self._outcome(name, f, started) for name, f in asked.items()]
         copies = uow.repository(PeerCopyRepository)
         local_ids = [c.document.id for n in local.needed for c in n.candidates]
         provenance = copies.of_documents(local_ids)
-        attached = {a.document_id for a in uow.dossiers.attachments(local.dossier.id)}
-        outcomes = [self._mark_attached(o, copies, attached) for o in outcomes]
+        if any(o.candidates for o in outcomes):
+            attached = {a.document_id for a in uow.dossiers.attachments(local.dossier.id)}
+            outcomes = [self._mark_attached(o, copies, attached) for o in outcomes]
         if asked:
             uow.record(
                 audit_draft(
