@@ -149,8 +149,18 @@ def provinces(s3_server: S3Server, tmp_path: Path) -> Iterator[dict[str, Any]]:
             token = b.url + "/federation/token"
             a_peers = [
                 b.as_peer(),
-                {**b.as_peer(altered.url), "name": "tinh-b-altered", "token_endpoint": token},
-                {**b.as_peer(forged.url), "name": "tinh-b-forged", "token_endpoint": token},
+                {
+                    **b.as_peer(altered.url),
+                    "name": "tinh-b-altered",
+                    "label": "tỉnh B (qua đường truyền bị sửa)",
+                    "token_endpoint": token,
+                },
+                {
+                    **b.as_peer(forged.url),
+                    "name": "tinh-b-forged",
+                    "label": "tỉnh B (qua đường truyền giả mạo)",
+                    "token_endpoint": token,
+                },
                 {
                     "name": "tinh-c",
                     "label": "tỉnh C",
@@ -506,6 +516,48 @@ def _console_checks(a: Province, owner_id: str, dossier: str, api_headers: dict[
         assert "Other provinces&#39; vaults" in page.text or "Other provinces' vaults" in page.text
         assert "tỉnh D did not answer" in page.text
         assert "Taken from tỉnh B" in page.text
+
+        # What the officer sees, in a real browser (Debian's Chromium), kept as an artefact.
+        browser.get("/console/lang", params={"to": "vi", "next": "/console/"})
+        _screenshot(a, browser, dossier)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _screenshot(a: Province, browser: httpx.Client, dossier: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / "federation-dossier-vi.png"
+    cookies = [
+        {"name": c.name, "value": c.value or "", "domain": "127.0.0.1", "path": c.path or "/"}
+        for c in browser.cookies.jar
+    ]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            context = chromium.new_context(viewport={"width": 1100, "height": 900})
+            context.add_cookies(cookies)  # type: ignore[arg-type]
+            page = context.new_page()
+            page.goto(f"{a.url}/console/dossiers/{dossier}")
+            remote = page.locator("li.remote-candidate").first
+            assert "Từ kho của tỉnh B" in remote.inner_text()
+            assert page.locator("li.peer-status.peer-no_answer").count() == 2
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            chromium.close()
+    assert path.stat().st_size > 10_000
 
 
 def _csrf(response: httpx.Response) -> str:
