@@ -24,6 +24,7 @@ from api.routers import (
     catalogue,
     documents,
     dossiers,
+    federation,
     health,
     jobs,
     me,
@@ -143,6 +144,7 @@ def create_app(
         dependencies=[Depends(limit_by_address), strict_query],
     )
     app.include_router(signing_routes.public_router)
+    app.include_router(federation.router)  # vault to vault: peers of other provinces
     console.mount(app)  # the officer web console under /console
     docs.mount(app)
     openapi.install(app)  # the complete contract: every status, problem+json, patterns

@@ -31,6 +31,11 @@ from vault.errors import (
     UnsupportedMediaType,
     VaultError,
 )
+from vault.integrations import (
+    IntegrationProtocolError,
+    IntegrationRefused,
+    IntegrationUnavailable,
+)
 
 log = logging.getLogger("api.problems")
 
@@ -51,6 +56,9 @@ ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
         "Signature check unavailable",
     ),
     (SigningUnavailable, 503, "signing-unavailable", "Signing service unavailable"),
+    (IntegrationUnavailable, 503, "peer-unavailable", "Outside system unavailable"),
+    (IntegrationRefused, 502, "peer-refused", "Outside system refused"),
+    (IntegrationProtocolError, 502, "peer-protocol-error", "Outside system answered badly"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
     (UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported media type"),

@@ -8,10 +8,12 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from api.schemas import DocumentOut, DossierOut
+from api.schemas_peers import PeerOutcomeOut, ProvenanceOut
 from vault.auth import Actor
 from vault.domain import Consent, Dossier, Procedure
 from vault.services.access_log import AccessRecord
 from vault.services.indicators import MonthlyIndicators
+from vault.services.remote_reuse import FederatedPlan
 from vault.services.reuse import ReusePlan
 from vault.services.reuse_rule import Reason
 
@@ -94,6 +96,10 @@ class CandidateOut(BaseModel):
     reuse: int = Field(description="The `reused` flag attaching it would record: 1 or 2")
     replacing_result_code: str | None
     attached: bool
+    taken_from: ProvenanceOut | None = Field(
+        default=None,
+        description="For a copy taken from another province's vault: which, and when",
+    )
 
 
 class NeededPaperOut(BaseModel):
@@ -111,9 +117,15 @@ class ReusePlanOut(BaseModel):
     procedure_name: str
     received_on: date
     needed: list[NeededPaperOut]
+    remote: list[PeerOutcomeOut] = Field(
+        default_factory=list,
+        description="What each peer vault (another province) offers for this dossier, or "
+        "that it did not answer in time; empty when no peer is configured or asked",
+    )
 
     @classmethod
-    def of(cls, plan: ReusePlan) -> ReusePlanOut:
+    def of(cls, plan: ReusePlan, federated: FederatedPlan | None = None) -> ReusePlanOut:
+        provenance = federated.provenance if federated is not None else {}
         return cls(
             dossier_id=plan.dossier.id,
             dossier_code=plan.dossier.code,
@@ -136,12 +148,16 @@ class ReusePlanOut(BaseModel):
                             reuse=int(c.reuse),
                             replacing_result_code=c.replacing_result_code,
                             attached=c.attached,
+                            taken_from=ProvenanceOut.of(provenance[c.document.id])
+                            if c.document.id in provenance
+                            else None,
                         )
                         for c in n.candidates
                     ],
                 )
                 for n in plan.needed
             ],
+            remote=[PeerOutcomeOut.of(o) for o in federated.peers] if federated else [],
         )
 
 

@@ -5,6 +5,7 @@ adapters promise in return (safe retries only, idempotent deliveries, clean logs
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 import uuid
@@ -409,9 +410,9 @@ def reuse_request() -> ReuseRequest:
 def test_reuse_candidates_and_a_streamed_download(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
-    [candidate] = peer.reuse_candidates(reuse_request())
+    [candidate] = peer.reuse_candidates(reuse_request()).candidates
     assert candidate.paper_type == "birth_certificate"
-    with peer.fetch_document(candidate.ref) as stream:
+    with peer.fetch_document(candidate.ref, reuse_request()) as stream:
         chunks = list(stream)
     assert len(chunks) > 1
     data = b"".join(chunks)
@@ -423,26 +424,57 @@ def test_a_look_up_is_retried_and_recorded_once(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
     peer_standin.script(Fail(503, accept_first=True), Stall(0.1, accept_first=True))
-    assert len(peer.reuse_candidates(reuse_request())) == 1
+    assert len(peer.reuse_candidates(reuse_request()).candidates) == 1
     assert len(peer_standin.requests_to("/federation/reuse-candidates")) == 2
     assert len(peer_standin.lookups) == 1
+
+
+def test_a_look_up_names_the_purpose_and_reads_refusals(
+    peer_standin: PeerVaultStandIn, peer: HttpPeerVault
+) -> None:
+    request = ReuseRequest(
+        CITIZEN_ID,
+        ("birth_certificate", "land_use_right_certificate"),
+        "000.00.15.H57-250115-0001",
+        "Cấp Phiếu lý lịch tư pháp",
+        procedure_code="2.000488",
+        requesting_agency="000.00.15.H57",
+        officer_id="officer-1",
+        officer_name="Nguyễn Văn A",
+    )
+    answer = peer.reuse_candidates(request)
+    [asked] = peer_standin.lookups.values()
+    assert asked["requesting_agency"] == "000.00.15.H57"
+    assert asked["officer"] == {"id": "officer-1", "name": "Nguyễn Văn A"}
+    assert asked["procedure_code"] == "2.000488"
+    assert [c.paper_type for c in answer.candidates] == ["birth_certificate"]
+    assert [(r.paper_type, r.reason.code) for r in answer.refused] == [
+        ("land_use_right_certificate", "not_needed")
+    ]
+    with peer.fetch_document(answer.candidates[0].ref, request) as stream:
+        assert b"".join(stream).startswith(b"%PDF")
+    [download] = peer_standin.requests_to("/federation/documents/doc-1")
+    assert download.method == "POST" and CITIZEN_ID not in download.path
 
 
 def test_a_download_is_retried_until_its_headers_arrive(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
-    [candidate] = peer.reuse_candidates(reuse_request())
+    [candidate] = peer.reuse_candidates(reuse_request()).candidates
     peer_standin.script(Fail(504), Fail(503))
-    with peer.fetch_document(candidate.ref) as stream:
+    with peer.fetch_document(candidate.ref, reuse_request()) as stream:
         assert hashlib.sha256(b"".join(stream)).hexdigest() == candidate.ref.sha256
 
 
 def test_a_document_that_does_not_match_its_digest_is_a_protocol_error(
     peer_standin: PeerVaultStandIn, peer: HttpPeerVault
 ) -> None:
-    [candidate] = peer.reuse_candidates(reuse_request())
+    [candidate] = peer.reuse_candidates(reuse_request()).candidates
     peer_standin.add_document("doc-1", "birth_certificate", b"%PDF-1.7 " + b"y" * 300_000)
-    with pytest.raises(IntegrationProtocolError), peer.fetch_document(candidate.ref) as stream:
+    with (
+        pytest.raises(IntegrationProtocolError),
+        peer.fetch_document(candidate.ref, reuse_request()) as stream,
+    ):
         list(stream)
 
 
@@ -471,8 +503,8 @@ def test_no_token_identifier_or_body_in_the_logs(caplog: pytest.LogCaptureFixtur
             HttpCaller("peer_vault", peer_standin.url, timeouts=SHORT, policy=FAST, auth=peer_auth)
         )
         peer_standin.script(Fail(503))
-        [candidate] = peer.reuse_candidates(reuse_request())
-        with peer.fetch_document(candidate.ref) as stream:
+        [candidate] = peer.reuse_candidates(reuse_request()).candidates
+        with peer.fetch_document(candidate.ref, reuse_request()) as stream:
             list(stream)
         tokens = portal_standin.tokens | peer_standin.tokens
         assertions = [portal_auth.assertion(), peer_auth.assertion()]
@@ -494,7 +526,7 @@ def test_no_token_identifier_or_body_in_the_logs(caplog: pytest.LogCaptureFixtur
 def test_every_integration_is_off_without_a_url() -> None:
     settings = Settings()
     assert config.national_portal(settings) is None
-    assert config.peer_vault(settings, "hanoi") is None
+    assert config.peer_vaults(settings) == {}
 
 
 def test_the_settings_build_adapters_with_private_key_jwt(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -509,15 +541,37 @@ def test_the_settings_build_adapters_with_private_key_jwt(monkeypatch: pytest.Mo
     )
     monkeypatch.setenv("VAULT_PORTAL_URL", "https://dichvucong.example")
     monkeypatch.setenv("VAULT_PORTAL_TOKEN_URL", "https://dichvucong.example/oauth/token")
-    monkeypatch.setenv("VAULT_PEER_VAULT_URLS", '{"hanoi": "https://vault.hanoi.example"}')
+    monkeypatch.setenv(
+        "VAULT_PEERS",
+        '[{"name": "hanoi", "label": "thành phố Hà Nội", "agency_prefix": "000.00.01",'
+        ' "url": "https://vault.hanoi.example"}]',
+    )
     monkeypatch.setenv("VAULT_INTEGRATION_CLIENT_KEY", pem)
     monkeypatch.setenv("VAULT_INTEGRATION_ATTEMPTS", "3")
     settings = Settings()
     portal = config.national_portal(settings)
-    peer = config.peer_vault(settings, "hanoi")
-    assert portal is not None and peer is not None
+    peer = config.peer_vaults(settings)["hanoi"]
+    assert portal is not None
     assert isinstance(portal._caller.auth, PrivateKeyJwt)
-    assert peer._caller.auth is None  # no federation token URL configured
+    # The peer's own token endpoint, this vault's key; look-ups bounded by the plan's budget.
+    assert isinstance(peer._caller.auth, PrivateKeyJwt)
+    assert peer._caller.auth.token_url == "https://vault.hanoi.example/federation/token"
+    assert peer._lookups.policy.deadline == settings.peer_budget_seconds
     assert portal._caller.policy.attempts == 3
     portal.close()
     peer.close()
+
+
+def test_peers_are_checked_when_the_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    peer = {"name": "hanoi", "label": "Hà Nội", "agency_prefix": "000.00.01", "url": "https://h"}
+    monkeypatch.setenv("VAULT_PEERS", json.dumps([peer, peer]))
+    with pytest.raises(ValueError, match="two peers share a name"):
+        Settings()
+    for bad in ({"agency_prefix": "H57; DROP"}, {"url": "ftp://h"}, {"name": "a/b"}):
+        monkeypatch.setenv("VAULT_PEERS", json.dumps([{**peer, **bad}]))
+        with pytest.raises(ValueError):
+            Settings()
+    monkeypatch.setenv("VAULT_PEERS", json.dumps([peer]))
+    [read] = Settings().peers
+    assert read.keys_url == "https://h/.well-known/federation-jwks.json"
+    assert read.token_url == "https://h/federation/token"

@@ -6,6 +6,9 @@ An officer of agency A sees owner X's papers only
 2. under X's consent for A: the consented paper types, until expiry or revocation;
 3. that A itself issued: a result A's issuing officers recorded or a copy A certified (and
    signed with its certificate). The issuer a scan states is unverified and grants nothing.
+An officer of another province's vault, asking through that trusted peer vault for a dossier
+their agency received, is treated as one of our own with that open dossier: the paper types
+its procedure needs (by our catalogue), nothing else (`peer_visibility`).
 An owner sees their own warehouse. Auditors and administrators read no papers.
 Every grant carries the purpose that the audit log records.
 """
@@ -35,6 +38,7 @@ class Basis:
     ISSUED_BY_AGENCY = "issued_by_agency"
     DOSSIER = "dossier"
     CONSENT = "consent"
+    PEER_DOSSIER = "peer_dossier"  # a dossier another province's vault received
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,74 @@ class AccessPolicy:
     ) -> PermissionDenied:
         uow.record(audit_draft(actor, action, Outcome.DENIED, detail=reason, **fields))
         return PermissionDenied(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerPurpose:
+    """What a peer vault's request names: the peer, its officer and agency, the dossier."""
+
+    peer: str
+    peer_label: str
+    agency_prefix: str  # the agencies the peer speaks for
+    agency_code: str
+    officer_id: str
+    officer_name: str
+    dossier_code: str
+    procedure_code: str
+
+    @property
+    def text(self) -> str:
+        return (
+            f"dossier {self.dossier_code} (procedure {self.procedure_code}) at "
+            f"{self.agency_code}, asked through {self.peer_label}'s vault"
+        )
+
+
+def peer_actor(purpose: PeerPurpose) -> Actor:
+    """The peer's officer as an actor of this vault: a receiving officer of their agency, so
+    the audit log (and the owner's access log) names them, their agency and the peer."""
+    account = uuid.uuid5(uuid.NAMESPACE_URL, f"peer:{purpose.peer}:{purpose.officer_id}")
+    return Actor(
+        account,
+        ActorKind.OFFICER,
+        purpose.officer_name,
+        roles=frozenset({Role.RECEIVING_OFFICER}),
+        agency_code=purpose.agency_code,
+        client_id=f"peer:{purpose.peer}",
+    )
+
+
+def peer_visibility(
+    uow: UnitOfWork, owner_id: uuid.UUID, purpose: PeerPurpose, procedure_types: frozenset[str]
+) -> Visibility:
+    """What a peer's officer may see of an owner here: as if their agency had received that
+    dossier here, the paper types its procedure needs (`procedure_types`, from our own
+    catalogue), nothing attached, no consent, nothing issued. The caller has checked that the
+    peer speaks for the agency (`check_peer_purpose`)."""
+    grant = Grant(Basis.PEER_DOSSIER, purpose.text)
+    return Visibility(owner_id, by_type={t: grant for t in sorted(procedure_types)})
+
+
+def check_peer_purpose(uow: UnitOfWork, purpose: PeerPurpose, owner_id: uuid.UUID | None) -> None:
+    """A peer speaks only for its own agencies, and only for a dossier one of them received:
+    else PermissionDenied, audited (with the owner, when known, so they see the attempt)."""
+    reason = None
+    if not purpose.agency_code.startswith(purpose.agency_prefix):
+        reason = f"{purpose.peer_label}'s vault does not speak for agency {purpose.agency_code}"
+    elif not purpose.dossier_code.startswith(purpose.agency_code + "-"):
+        reason = "the dossier code names another receiving agency"
+    if reason is not None:
+        uow.record(
+            audit_draft(
+                peer_actor(purpose),
+                "peer.reuse_candidates",
+                Outcome.DENIED,
+                owner_id=owner_id,
+                purpose=purpose.text,
+                detail=reason,
+            )
+        )
+        raise PermissionDenied(reason)
 
 
 def _reading_agency(actor: Actor) -> str | None:

@@ -276,3 +276,18 @@ class SignatureCheck:
     detail: str | None
     signer: str | None
     checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PeerCopy:
+    """A paper taken from another province's vault (lấy từ kho của tỉnh khác): the local
+    copy, and where it came from. Its signatures were verified here when it was taken."""
+
+    document_id: uuid.UUID  # the copy in this vault
+    peer: str  # the peer's name (VAULT_PEERS)
+    peer_label: str  # "tỉnh Đồng Nai", as configured when it was taken
+    remote_document_id: str
+    sha256: str
+    taken_at: datetime
+    taken_by: str  # the officer's account id
+    dossier_id: uuid.UUID  # the dossier it was first taken for

@@ -15,6 +15,8 @@ from vault.crypto import Keyring
 from vault.db import Engine, UnitOfWorkFactory, create_engine_for, ping, session_factory
 from vault.db.rate_limit_store import DatabaseRateStore
 from vault.errors import StorageUnavailable
+from vault.integrations import config as integrations
+from vault.integrations.federation_auth import FederationAuth, fetch_jwks
 from vault.personal_data import IdentifierCipher
 from vault.ratelimit import RateLimiter, SharedRateLimiter
 from vault.services import ContentReader, DocumentService, DossierService, OwnerService
@@ -22,6 +24,8 @@ from vault.services.access_log import AccessLogService
 from vault.services.catalogue import CatalogueService
 from vault.services.consents import ConsentService
 from vault.services.indicators import IndicatorService
+from vault.services.peer_answers import PeerAnswerService
+from vault.services.remote_reuse import RemoteReuseService
 from vault.services.reuse import ReuseService
 from vault.services.signatures import SignatureService
 from vault.settings import Settings
@@ -96,6 +100,21 @@ def build_oidc(settings: Settings) -> OidcConfig | None:
     return None
 
 
+def build_federation(settings: Settings) -> FederationAuth | None:
+    """The answering side of vault-to-vault authentication: on when this vault knows its own
+    public URL and has an integration key (whose public half it publishes)."""
+    key = integrations.signing_key(settings)
+    if key is None or not settings.federation_url:
+        return None
+    return FederationAuth(
+        own_key=key,
+        key_id=settings.integration_client_key_id,
+        base_url=settings.federation_url,
+        peers=settings.peers,
+        fetch=fetch_jwks(integrations.timeouts(settings)),
+    )
+
+
 def build_rate_limiter(settings: Settings, engine: Engine) -> RateLimiter | SharedRateLimiter:
     """Shared by every API process on PostgreSQL; in memory on the one-machine SQLite default."""
     if engine.dialect.name == "postgresql":
@@ -124,6 +143,9 @@ class Vault:
     indicators: IndicatorService
     access_log: AccessLogService
     signatures: SignatureService
+    remote_reuse: RemoteReuseService
+    peer_answers: PeerAnswerService
+    federation: FederationAuth | None
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore | None = None) -> Vault:
@@ -143,6 +165,7 @@ class Vault:
             content=content,
             signature_gate=signatures.require_acceptable,
         )
+        reuse = ReuseService(access, signatures)
         uows = UnitOfWorkFactory(
             session_factory(engine),
             blobs or build_blob_store(settings),
@@ -172,12 +195,23 @@ class Vault:
             owners=OwnerService(),
             documents=documents,
             dossiers=DossierService(access, signatures),
-            reuse=ReuseService(access, signatures),
+            reuse=reuse,
             consents=ConsentService(),
             catalogue=CatalogueService(),
             indicators=IndicatorService(),
             access_log=AccessLogService(),
             signatures=signatures,
+            remote_reuse=RemoteReuseService(
+                reuse=reuse,
+                documents=documents,
+                signatures=signatures,
+                peers=integrations.peer_vaults(settings),
+                settings={p.name: p for p in settings.peers},
+                budget_seconds=settings.peer_budget_seconds,
+                max_download_bytes=settings.max_upload_bytes,
+            ),
+            peer_answers=PeerAnswerService(signatures, content),
+            federation=build_federation(settings),
         )
 
     def check_ready(self) -> dict[str, str]:
@@ -196,5 +230,6 @@ class Vault:
         return status
 
     def close(self) -> None:
+        self.remote_reuse.close()
         self.uows.close()
         self.engine.dispose()

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Public on purpose: it encrypts the embedded default's data under ./var/ and nothing else.
@@ -20,6 +20,32 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class PeerSettings(BaseModel):
+    """Another province's vault this one trusts (kho dữ liệu của tỉnh khác).
+
+    `name` is the client id each side uses with the other (this vault's
+    `integration_client_id` is its name at the peer); `agency_prefix` is the start of the
+    agency codes the peer speaks for (e.g. "000.00.22" for its province's agencies), so an
+    officer it names must belong to one of them; its keys are read from `jwks_url` (default
+    `<url>/.well-known/federation-jwks.json`; the vault's own
+    access-token keys are at /.well-known/jwks.json)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    label: str = Field(min_length=1, max_length=200)  # "tỉnh Đồng Nai", shown to officers
+    agency_prefix: str = Field(pattern=r"^\d{3}(\.\d{2}(\.\d{2}(\.[A-Z]\d{0,2})?)?)?\.?$")
+    url: str = Field(pattern=r"^https?://")
+    jwks_url: str | None = None
+    token_endpoint: str | None = None  # default `<url>/federation/token`
+
+    @property
+    def keys_url(self) -> str:
+        return self.jwks_url or self.url.rstrip("/") + "/.well-known/federation-jwks.json"
+
+    @property
+    def token_url(self) -> str:
+        return self.token_endpoint or self.url.rstrip("/") + "/federation/token"
 
 
 class Settings(BaseSettings):
@@ -142,9 +168,12 @@ class Settings(BaseSettings):
     # The National Public Service Portal's dossier sync, and the token endpoint it trusts.
     portal_url: str | None = None
     portal_token_url: str | None = None
-    # Other provinces' vaults, {"peer name": "base URL"}, and the federation's token endpoint.
-    peer_vault_urls: dict[str, str] = Field(default_factory=dict)
-    peer_token_url: str | None = None
+    # Peer vaults this one asks for reuse candidates and answers (a JSON list of
+    # PeerSettings), this vault's own public base URL (the audience of the assertions peers
+    # send it; federation is off without it), and how long a reuse plan waits for peers.
+    peers: list[PeerSettings] = Field(default_factory=list)
+    federation_url: str | None = None
+    peer_budget_seconds: float = Field(default=3.0, gt=0, le=60)
     # This vault as their client: its client id, and the private key (PEM: RSA, P-256 or
     # Ed25519) signing its private_key_jwt assertions, whose public half is registered with
     # them. Without a key (or token URL) calls carry no credentials: local stand-ins only.
@@ -193,6 +222,9 @@ class Settings(BaseSettings):
                 )
             if not self.token_signing_keys:
                 raise ValueError("production needs VAULT_TOKEN_SIGNING_KEYS")
+        names = [p.name for p in self.peers]
+        if len(set(names)) != len(names):
+            raise ValueError("two peers share a name")
         if self.token_signing_keys and self.active_token_key_id not in self.token_signing_keys:
             raise ValueError("VAULT_ACTIVE_TOKEN_KEY_ID must name one of the token signing keys")
         return self

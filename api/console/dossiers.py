@@ -32,10 +32,12 @@ from vault.errors import (
     Conflict,
     ContentTooLarge,
     InvalidInput,
+    NotFound,
     UnreadableContent,
     UnsupportedMediaType,
     VaultError,
 )
+from vault.integrations import IntegrationError
 from vault.runtime import Vault
 from vault.services import NewDocument, UnitOfWork
 from vault.services.dossiers import NewDossier
@@ -147,7 +149,8 @@ def _dossier_view(
 ) -> Response:
     """The dossier page; `problem` is a refused attach or upload, shown beside the paper it
     was for, with what was typed kept."""
-    plan = vault.reuse.plan(uow, actor, dossier_id)
+    federated = vault.remote_reuse.plan(uow, actor, dossier_id)
+    plan = federated.local
     owner = vault.owners.get(uow, actor, plan.dossier.owner_id)
     t = t_for(request)
     lang = lang_of(request)
@@ -173,8 +176,27 @@ def _dossier_view(
         ]
         rejected.sort(key=lambda r: not r["attached"])  # the attached ones first
         state = "attached" if attached else ("on-file" if usable else "missing")
+        remote = [
+            {
+                "peer": c.peer,
+                "source": c.peer_label,
+                "c": c.candidate,
+                "attached": c.attached,
+                "reasons": [_reason(t, Reason(r.code, r.text)) for r in c.candidate.reasons],
+            }
+            for o in federated.peers
+            for c in o.candidates
+            if c.candidate.paper_type == n.paper_type
+        ]
         needed.append(
             {
+                "remote": remote,
+                "remote_refused": [
+                    o.label
+                    for o in federated.peers
+                    for r in o.refused
+                    if r.paper_type == n.paper_type
+                ],
                 "paper_type": n.paper_type,
                 "type_name": types.get(n.paper_type, n.paper_type),
                 "component_name": n.component_name,
@@ -198,6 +220,8 @@ def _dossier_view(
             "can_change": not closed and actor.has(Role.RECEIVING_OFFICER),
             "can_close": not closed and actor.has(Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER),
             "problem": problem,
+            "peers": federated.peers,
+            "provenance": {k: v.peer_label for k, v in federated.provenance.items()},
         },
         status=status,
     )
@@ -270,6 +294,27 @@ def attach(
         problem = {"paper_type": paper_type, "action": "attach"}
         return _refused(request, vault, uow, actor, dossier_id, exc, problem)
     return redirect(f"{PREFIX}/dossiers/{dossier_id}", flash="flash.attached")
+
+
+@router.post("/dossiers/{dossier_id}/take")
+def take_from_peer(
+    request: Request,
+    dossier_id: uuid.UUID,
+    _csrf: CsrfDep,
+    actor: ActorDep,
+    vault: VaultDep,
+    uow: UowDep,
+    peer: Annotated[str, Form(max_length=64)],
+    document_id: Annotated[str, Form(max_length=128)],
+    paper_type: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Takes a paper another province's vault offers (verified, copied, attached)."""
+    try:
+        vault.remote_reuse.take(uow, actor, dossier_id, peer, document_id)
+    except (*_FIXABLE, NotFound, IntegrationError) as exc:
+        problem = {"paper_type": paper_type, "action": "take"}
+        return _refused(request, vault, uow, actor, dossier_id, exc, problem)
+    return redirect(f"{PREFIX}/dossiers/{dossier_id}", flash="flash.taken_from_peer")
 
 
 def _optional_date(value: str, field: str) -> date | None:

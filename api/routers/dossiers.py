@@ -16,6 +16,7 @@ from api.schemas import (
     PageOut,
     ResultRequest,
 )
+from api.schemas_peers import TakeFromPeerRequest, TakenPaperOut
 from api.schemas_reuse import DossierRecordedOut, ReusePlanOut
 from vault.auth import Role
 from vault.domain import Reuse
@@ -103,9 +104,38 @@ def close_dossier(
     summary="Which papers the procedure needs are on file and valid, and why others are not",
 )
 def reuse_plan(
-    dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+    dossier_id: uuid.UUID,
+    vault: VaultDep,
+    uow: UowDep,
+    actor: ActorDep,
+    peers: Annotated[
+        bool, Query(description="Also ask the peer vaults (other provinces), within a budget")
+    ] = True,
 ) -> ReusePlanOut:
-    return ReusePlanOut.of(vault.reuse.plan(uow, actor, dossier_id))
+    plan = vault.remote_reuse.plan(uow, actor, dossier_id, ask_peers=peers)
+    return ReusePlanOut.of(plan.local, plan)
+
+
+@router.post(
+    "/dossiers/{dossier_id}/peer-documents",
+    status_code=status.HTTP_201_CREATED,
+    summary="Take a paper another province's vault offers into the owner's warehouse here "
+    "and attach it (signatures verified; idempotent)",
+    responses={200: {"description": "Already taken and attached", "model": TakenPaperOut}},
+    dependencies=[require_roles(Role.RECEIVING_OFFICER)],
+)
+def take_from_peer(
+    dossier_id: uuid.UUID,
+    body: TakeFromPeerRequest,
+    response: Response,
+    vault: VaultDep,
+    uow: UowDep,
+    actor: ActorDep,
+) -> TakenPaperOut:
+    taken = vault.remote_reuse.take(uow, actor, dossier_id, body.peer, body.document_id)
+    if not taken.created:
+        response.status_code = status.HTTP_200_OK
+    return TakenPaperOut.of(taken)
 
 
 @router.post(

@@ -58,6 +58,7 @@ ENDPOINTS: dict[tuple[str, str], list[str]] = {
     ("POST", "/api/v1/dossiers/{dossier_id}/results"): ["dossiers.add_result"],
     ("GET", "/api/v1/dossiers/{dossier_id}/reuse"): ["reuse.needed_papers"],
     ("POST", "/api/v1/dossiers/{dossier_id}/documents"): ["reuse.attach"],
+    ("POST", "/api/v1/dossiers/{dossier_id}/peer-documents"): ["reuse.take_from_peer"],
     ("GET", "/api/v1/paper-types"): ["catalogue.paper_types"],
     ("GET", "/api/v1/procedures"): ["catalogue.procedures"],
     ("GET", "/api/v1/procedures/{code}"): ["catalogue.procedure"],

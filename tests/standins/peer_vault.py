@@ -1,7 +1,9 @@
 """A stand-in for another province's vault: reuse look-ups and document downloads.
 
 `documents` maps a document id to (paper type, bytes); a look-up answers every document of
-the asked types. `lookups` records each look-up once by its idempotency key.
+the asked types, and refuses (as "not needed") the asked types in `refused_types`. `lookups`
+records each look-up once by its idempotency key. A download is a POST naming the purpose
+(the same body as the look-up).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class PeerVaultStandIn(StandIn):
         super().__init__(**kwargs)
         self.documents: dict[str, tuple[str, bytes]] = {}
         self.lookups: dict[str, dict[str, Any]] = {}  # by idempotency key
+        self.refused_types: set[str] = {"land_use_right_certificate"}
 
     def add_document(self, document_id: str, paper_type: str, data: bytes) -> None:
         with self.lock:
@@ -29,7 +32,7 @@ class PeerVaultStandIn(StandIn):
     def handle(self, request: Received, fault: Fault | None) -> Answer:
         if request.method == "POST" and request.path == CANDIDATES_PATH:
             return self._candidates(request)
-        if request.method == "GET" and request.path.startswith(DOCUMENTS_PATH):
+        if request.method in ("GET", "POST") and request.path.startswith(DOCUMENTS_PATH):
             return self._document(request.path.removeprefix(DOCUMENTS_PATH))
         return Answer.json(404, {"title": "Not Found", "status": 404})
 
@@ -52,9 +55,13 @@ class PeerVaultStandIn(StandIn):
                     "issued_on": "2024-05-01",
                 }
                 for document_id, (paper_type, data) in self.documents.items()
-                if paper_type in types
+                if paper_type in types and paper_type not in self.refused_types
             ]
-        return Answer.json(200, {"candidates": found})
+            refused = [
+                {"paper_type": t, "code": "not_needed", "text": "the procedure does not need it"}
+                for t in sorted(types & self.refused_types)
+            ]
+        return Answer.json(200, {"candidates": found, "refused": refused})
 
     def _document(self, document_id: str) -> Answer:
         with self.lock:

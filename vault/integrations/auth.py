@@ -103,7 +103,15 @@ class PrivateKeyJwt:
 
     def public_jwks(self) -> dict[str, Any]:
         """The JWK set to publish (or register with the peer): the public key only."""
-        public = self._key.public_key()
+        return self.jwks_of(self._key, self.key_id, self._algorithm)
+
+    @staticmethod
+    def algorithm_for(key: SigningKey) -> str:
+        return _algorithm(key)
+
+    @staticmethod
+    def jwks_of(key: SigningKey, key_id: str, algorithm: str) -> dict[str, Any]:
+        public = key.public_key()
         jwk: dict[str, Any]
         if isinstance(public, rsa.RSAPublicKey):
             jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
@@ -111,7 +119,7 @@ class PrivateKeyJwt:
             jwk = ECAlgorithm.to_jwk(public, as_dict=True)
         else:
             jwk = OKPAlgorithm.to_jwk(public, as_dict=True)
-        return {"keys": [{**jwk, "kid": self.key_id, "use": "sig", "alg": self._algorithm}]}
+        return {"keys": [{**jwk, "kid": key_id, "use": "sig", "alg": algorithm}]}
 
     def assertion(self) -> str:
         now = int(time.time())

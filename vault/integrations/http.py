@@ -141,12 +141,35 @@ class HttpCaller:
         )
         return self._json(body, operation)
 
-    def open_stream(self, path: str, *, operation: str) -> httpx.Response:
-        """GETs `path` and returns the response with its body not yet read (iterate it with
-        `read_stream`, which closes it). Retries cover getting the headers; a body that
-        breaks off later raises IntegrationUnavailable from `read_stream`: each read waits
-        at most the read timeout, the whole body is not bounded by the call's deadline."""
-        response, _ = self._call("GET", path, operation=operation, repeatable=True, stream=True)
+    def open_stream(
+        self,
+        path: str,
+        *,
+        operation: str,
+        body: Any = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        """GETs `path` (or POSTs `body` as JSON: a download whose request names a purpose,
+        repeated only with an idempotency key) and returns the response with its body not
+        yet read (iterate it with `read_stream`, which closes it). Retries cover getting the
+        headers; a body that breaks off later raises IntegrationUnavailable from
+        `read_stream`: each read waits at most the read timeout, the whole body is not
+        bounded by the call's deadline."""
+        if body is None:
+            response, _ = self._call("GET", path, operation=operation, repeatable=True, stream=True)
+            return response
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key is not None:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
+        response, _ = self._call(
+            "POST",
+            path,
+            operation=operation,
+            repeatable=idempotency_key is not None,
+            headers=headers,
+            stream=True,
+            content=json.dumps(body, ensure_ascii=False).encode(),
+        )
         return response
 
     def read_stream(self, response: httpx.Response, chunk_size: int) -> Iterator[bytes]:

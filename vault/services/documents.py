@@ -184,6 +184,56 @@ class DocumentService:
         )
         return document
 
+    def store_copy(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        meta: NewDocument,
+        source: BinaryIO,
+        *,
+        detail: str,
+    ) -> Document:
+        """Stores a copy of a paper taken from elsewhere (another province's vault) in the
+        owner's warehouse, encrypted like any upload. The caller has decided it may be taken
+        and checked its signatures; `detail` says where it came from in the audit log."""
+        meta = self._checked(uow, meta)
+        blob, wrapped, has_signature = self._store_recorded(
+            uow, actor, "document.take_from_peer", owner_id, source
+        )
+        document_id = new_id()
+        document = Document(
+            id=document_id,
+            owner_id=owner_id,
+            paper_type=meta.paper_type,
+            title=meta.title,
+            reference_number=meta.reference_number,
+            issuer_agency_code=meta.issuer_agency_code,
+            issue_date=meta.issue_date,
+            valid_until=meta.valid_until,
+            origin=meta.origin,
+            status=DocumentStatus.CURRENT,
+            lineage_id=document_id,
+            version=1,
+            supersedes_id=None,
+            blob=blob,
+            created_at=datetime.now(UTC),
+            has_signature=has_signature,
+        )
+        uow.documents.add(document, wrapped)
+        uow.flush()
+        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
+        uow.record(
+            audit_draft(
+                actor,
+                "document.take_from_peer",
+                owner_id=owner_id,
+                document_id=document.id,
+                detail=detail,
+            )
+        )
+        return document
+
     def check_may_upload(self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID) -> None:
         """What can be decided before an upload's body is read (its file is not read when
         this refuses): the owner exists, and the caller may store something for them (the

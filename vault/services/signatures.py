@@ -119,6 +119,16 @@ class SignatureService:
         if not acceptable(check):
             raise Conflict(f"this paper cannot be reused: {refusal_reason(check)}")
 
+    def judge(self, pdf: bytes) -> SignatureVerdict:
+        """Judges bytes not stored yet (a paper arriving from a peer vault) with the installed
+        checker: the one verifier built at start-up. SignatureCheckUnavailable when there is
+        none or it cannot judge now: a paper from elsewhere is never taken unjudged."""
+        if self._checker is None:
+            raise SignatureCheckUnavailable("no signature verifier is installed")
+        if len(pdf) > self._checker.max_document_bytes:
+            return SignatureVerdict(SignatureStatus.INDETERMINATE, "TOO_LARGE_TO_CHECK")
+        return self._checker(pdf)
+
     def check(self, uow: UnitOfWork, document: Document) -> SignatureCheck | None:
         """Checks a paper's signatures now and records the verdict; None when no checker is
         installed or it cannot judge now. The caller has authorised the read."""

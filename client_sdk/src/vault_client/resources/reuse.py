@@ -7,13 +7,21 @@ from typing import Literal
 
 from vault_client._request import Call, IdLike, api, id_of, parse_as
 from vault_client.resources._base import AsyncResource, SyncResource
-from vault_client.types.dossiers import Attachment, ReusePlan
+from vault_client.types.dossiers import Attachment, ReusePlan, TakenPaper
 from vault_client.types.enums import Reuse
 
 
-def _plan(dossier: IdLike) -> Call[ReusePlan]:
+def _plan(dossier: IdLike, peers: bool = True) -> Call[ReusePlan]:
     path = api(f"/dossiers/{id_of(dossier, 'dossier')}/reuse")
-    return Call("GET", path, parse_as(ReusePlan), idempotent=True)
+    params = None if peers else {"peers": "false"}
+    return Call("GET", path, parse_as(ReusePlan), params=params, idempotent=True)
+
+
+def _take(dossier: IdLike, peer: str, document_id: str) -> Call[TakenPaper]:
+    path = api(f"/dossiers/{id_of(dossier, 'dossier')}/peer-documents")
+    body = {"peer": peer, "document_id": document_id}
+    # Idempotent: taking the same paper again attaches the copy already taken.
+    return Call("POST", path, parse_as(TakenPaper), json=body, idempotent=True)
 
 
 def _attach(
@@ -37,12 +45,23 @@ def _attach(
 
 
 class ReuseResource(SyncResource):
-    def needed_papers(self, dossier: IdLike) -> ReusePlan:
+    def needed_papers(self, dossier: IdLike, *, peers: bool = True) -> ReusePlan:
         """For each paper the dossier's procedure needs: the candidates on file, whether
         each is usable on the day the dossier was received (valid, not superseded, signature
         checked) and why not, and the action: "attach", or "ask the owner" only when nothing
-        usable is on file. Only the receiving agency may ask."""
-        return self._client.execute(_plan(dossier))
+        usable is on file. Only the receiving agency may ask. With `peers` (the default) the
+        vault also asks the peer vaults of other provinces, within a time budget: `remote`
+        holds each one's candidates, or that it did not answer."""
+        return self._client.execute(_plan(dossier, peers))
+
+    def take_from_peer(self, dossier: IdLike, *, peer: str, document_id: str) -> TakenPaper:
+        """Takes a paper a peer vault offers (`RemoteCandidate.peer`, `.document_id`) into
+        the owner's warehouse here and attaches it with reused = 1: the peer decides again,
+        the paper's digest and signatures are verified here, and the copy keeps where it came
+        from (`taken_from`). Taking it again attaches the same copy. ConflictError when the
+        peer refuses it or it was altered on the way; ServiceUnavailableError when the peer
+        does not answer."""
+        return self._client.execute(_take(dossier, peer, document_id))
 
     def attach(
         self,
@@ -60,12 +79,23 @@ class ReuseResource(SyncResource):
 
 
 class AsyncReuseResource(AsyncResource):
-    async def needed_papers(self, dossier: IdLike) -> ReusePlan:
+    async def needed_papers(self, dossier: IdLike, *, peers: bool = True) -> ReusePlan:
         """For each paper the dossier's procedure needs: the candidates on file, whether
         each is usable on the day the dossier was received (valid, not superseded, signature
         checked) and why not, and the action: "attach", or "ask the owner" only when nothing
-        usable is on file. Only the receiving agency may ask."""
-        return await self._client.execute(_plan(dossier))
+        usable is on file. Only the receiving agency may ask. With `peers` (the default) the
+        vault also asks the peer vaults of other provinces, within a time budget: `remote`
+        holds each one's candidates, or that it did not answer."""
+        return await self._client.execute(_plan(dossier, peers))
+
+    async def take_from_peer(self, dossier: IdLike, *, peer: str, document_id: str) -> TakenPaper:
+        """Takes a paper a peer vault offers (`RemoteCandidate.peer`, `.document_id`) into
+        the owner's warehouse here and attaches it with reused = 1: the peer decides again,
+        the paper's digest and signatures are verified here, and the copy keeps where it came
+        from (`taken_from`). Taking it again attaches the same copy. ConflictError when the
+        peer refuses it or it was altered on the way; ServiceUnavailableError when the peer
+        does not answer."""
+        return await self._client.execute(_take(dossier, peer, document_id))
 
     async def attach(
         self,

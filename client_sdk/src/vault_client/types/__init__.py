@@ -27,6 +27,7 @@ from vault_client.types.dossiers import (
     NeededPaper,
     ReusePlan,
     ReuseReason,
+    TakenPaper,
 )
 from vault_client.types.enums import (
     ActorKind,
@@ -41,6 +42,13 @@ from vault_client.types.enums import (
 from vault_client.types.health import Health, Readiness
 from vault_client.types.jobs import Job, JobProgress, JobSubject
 from vault_client.types.owners import Owner
+from vault_client.types.peers import (
+    PeerOutcome,
+    PeerReason,
+    Provenance,
+    RefusedType,
+    RemoteCandidate,
+)
 from vault_client.types.problems import FieldError, OAuthError, Problem
 from vault_client.types.search import (
     DocumentText,
@@ -152,9 +160,12 @@ __all__ = [
     "PageSource",
     "PageText",
     "PaperType",
+    "PeerOutcome",
+    "PeerReason",
     "Problem",
     "ProblemCode",
     "Procedure",
+    "Provenance",
     "PublicCertifiedCopy",
     "PublicSignature",
     "Readiness",
@@ -165,6 +176,8 @@ __all__ = [
     "Refusal",
     "RefusalReason",
     "RefusalReasonInfo",
+    "RefusedType",
+    "RemoteCandidate",
     "Requirement",
     "Reuse",
     "ReusePlan",
@@ -185,6 +198,7 @@ __all__ = [
     "Suggestion",
     "SuggestionKind",
     "Summaries",
+    "TakenPaper",
     "Throttle",
     "TimestampKind",
     "TimestampReport",

@@ -8,6 +8,7 @@ from pydantic import Field
 from vault_client.types._base import VaultModel
 from vault_client.types.documents import Document
 from vault_client.types.enums import AttachmentRole, DossierStatus, Reuse
+from vault_client.types.peers import PeerOutcome, Provenance
 
 
 class Dossier(VaultModel):
@@ -70,6 +71,9 @@ class Candidate(VaultModel):
     reuse: Reuse = Field(description="The `reused` flag attaching it would record")
     replacing_result_code: str | None
     attached: bool
+    taken_from: Provenance | None = Field(
+        default=None, description="For a copy taken from another province's vault: which"
+    )
 
 
 class NeededPaper(VaultModel):
@@ -95,8 +99,20 @@ class ReusePlan(VaultModel):
     procedure_name: str
     received_on: date
     needed: list[NeededPaper]
+    remote: list[PeerOutcome] = Field(
+        default_factory=list,
+        description="What each peer vault (another province) offers, or that it did not answer",
+    )
 
     @property
     def to_ask(self) -> list[NeededPaper]:
         """Needs with nothing usable on file: only these may be asked of the owner."""
         return [n for n in self.needed if not n.on_file]
+
+
+class TakenPaper(VaultModel):
+    """A paper taken from a peer vault: attached (reused = 1), its copy here, and where from."""
+
+    attachment: Attachment
+    document: Document
+    taken_from: Provenance
