@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 
-from vault import content, crypto, identifiers
+from vault import content, crypto, identifiers, metrics
 from vault.access import AccessPolicy, audit_draft
 from vault.audit import Outcome
 from vault.auth import Actor, ActorKind, Role
@@ -77,6 +78,28 @@ class DocumentFilters:
     include_superseded: bool = False
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class AuthorisedUpload:
+    """What `authorise_upload` decided, before the file was read: `upload` in the same unit
+    of work stores under it without asking the database the same questions again."""
+
+    uow: UnitOfWork
+    account_id: uuid.UUID
+    owner_id: uuid.UUID
+    meta: NewDocument  # checked, with what the actor's role implies (origin, issuer)
+    dossier_id: uuid.UUID | None
+
+    def covers(
+        self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID, dossier_id: uuid.UUID | None
+    ) -> bool:
+        return (
+            self.uow is uow
+            and self.account_id == actor.account_id
+            and self.owner_id == owner_id
+            and self.dossier_id == dossier_id
+        )
+
+
 def object_key(blob_id: uuid.UUID) -> str:
     # Opaque: no owner, no identifier, no file name. The last hex digits are random and
     # spread keys over folders.
@@ -128,20 +151,43 @@ class DocumentService:
         source: BinaryIO,
         *,
         dossier_id: uuid.UUID | None = None,
+        authorised: AuthorisedUpload | None = None,
     ) -> Document:
         """Stores a new paper. `source` must be seekable (a spooled upload, a file).
 
         Who may store what: an owner, their own papers (origin `uploaded_by_owner`); a
         receiving officer, a scan digitised for an open dossier of their agency (attached to
         it); an issuing officer, a result their agency issued; a certifying officer, a
-        certified copy their office made."""
-        if uow.owners.get(owner_id) is None:
-            raise NotFound("no such owner")
-        meta = self._checked(uow, meta)
-        meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
+        certified copy their office made. With `authorised` (what `authorise_upload` said
+        in this unit of work for this actor, owner and dossier) its checked metadata is
+        stored and `meta` is not looked at again."""
+        if authorised is not None and authorised.covers(uow, actor, owner_id, dossier_id):
+            meta = authorised.meta
+        else:
+            with metrics.upload_stage("record"):
+                if uow.owners.get(owner_id) is None:
+                    raise NotFound("no such owner")
+                meta = self._checked(uow, meta)
+                meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
         blob, wrapped, blob_has_signature = self._store_recorded(
             uow, actor, "document.upload", owner_id, source
         )
+        with metrics.upload_stage("record"):
+            return self._record_upload(
+                uow, actor, owner_id, meta, dossier_id, blob, wrapped, blob_has_signature
+            )
+
+    def _record_upload(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        meta: NewDocument,
+        dossier_id: uuid.UUID | None,
+        blob: Blob,
+        wrapped: bytes,
+        blob_has_signature: bool,
+    ) -> Document:
         document_id = new_id()
         document = Document(
             id=document_id,
@@ -216,12 +262,17 @@ class DocumentService:
         owner_id: uuid.UUID,
         meta: NewDocument,
         dossier_id: uuid.UUID | None,
-    ) -> None:
+        *,
+        owner_checked: bool = False,
+    ) -> AuthorisedUpload:
         """Every check `upload` makes before it reads the file: the metadata, then who may
         store it (the dossier's agency and state for a scan). Run as soon as the metadata is
-        known, so that a refused upload's file is never read."""
-        self.check_may_upload(uow, actor, owner_id)
-        self._authorised_meta(uow, actor, owner_id, self._checked(uow, meta), dossier_id)
+        known, so that a refused upload's file is never read. `owner_checked`: the caller
+        already ran `check_may_upload` for this actor and owner in this unit of work."""
+        if not owner_checked:
+            self.check_may_upload(uow, actor, owner_id)
+        checked = self._authorised_meta(uow, actor, owner_id, self._checked(uow, meta), dossier_id)
+        return AuthorisedUpload(uow, actor.account_id, owner_id, checked, dossier_id)
 
     def check_may_reissue(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> None:
         """Before a reissue's body is read: the document exists and the caller is whoever
@@ -469,23 +520,32 @@ class DocumentService:
             raise
 
     def _store(self, uow: UnitOfWork, source: BinaryIO) -> tuple[Blob, bytes, bool]:
-        size = _measure(source)
-        if size > self._max_upload:
-            raise ContentTooLarge(
-                f"the file is {size} bytes; the limit is {self._max_upload}", self._max_upload
-            )
-        if size == 0:
-            raise UnreadableContent("the file is empty")
-        media_type = content.sniff(source.read(content.SNIFF_BYTES))
-        signed = content.inspect(source, media_type, self._limits).has_signature
+        with metrics.upload_stage("inspect"):
+            size = _measure(source)
+            if size > self._max_upload:
+                raise ContentTooLarge(
+                    f"the file is {size} bytes; the limit is {self._max_upload}", self._max_upload
+                )
+            if size == 0:
+                raise UnreadableContent("the file is empty")
+            media_type = content.sniff(source.read(content.SNIFF_BYTES))
+            signed = content.inspect(source, media_type, self._limits).has_signature
 
+        started = time.thread_time()
         blob_id = new_id()
         key = object_key(blob_id)
         data_key = os.urandom(32)
         key_id, wrapped = self._keyring.wrap(blob_id, data_key)
+        # One pass over the bytes: the store's reads pull each chunk through the hash and
+        # the cipher as it goes out (the S3 adapter does not hash it again).
         reader = crypto.EncryptingReader(source, data_key, max_size=size)
         uow.wrote_object(key)  # before the put: a put that fails late still gets cleaned up
-        uow.blobs.put(key, reader, crypto.ciphertext_size(size))
+        try:
+            uow.blobs.put(key, reader, crypto.ciphertext_size(size))
+        finally:
+            spent = time.thread_time() - started
+            metrics.upload_cpu_seconds.labels("seal").inc(reader.cpu_seconds)
+            metrics.upload_cpu_seconds.labels("store").inc(max(0.0, spent - reader.cpu_seconds))
         if reader.result.size != size:
             raise UnreadableContent("the file changed while it was being stored")
         blob = Blob(blob_id, key, size, media_type, reader.result.sha256, key_id)
