@@ -225,7 +225,7 @@ def metadata_header(request: Request, model: type[M]) -> M:
         return model.model_validate(fields)
     except ValidationError as exc:
         raise RequestValidationError(
-            [{**e, "loc": ("header", METADATA_HEADER, *e["loc"])} for e in exc.errors()]
+            [{**e, "loc": ("header", *e["loc"])} for e in exc.errors()]
         ) from exc
 
 
