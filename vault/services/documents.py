@@ -208,9 +208,10 @@ class DocumentService:
             has_signature=blob_has_signature,
         )
         uow.documents.add(document, wrapped)
-        uow.flush()
-        # In this transaction: the document never exists without its OCR job.
+        # In this transaction: the document never exists without its OCR job. One flush
+        # writes the blob, the document and the job.
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
+        uow.flush()
         if dossier_id is not None:
             # A signed file scanned in for a dossier meets reuse's rule before it is attached.
             if self._signature_gate is not None:
