@@ -5,9 +5,11 @@ inspected), refused with the same problem details, checked before the body is re
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,7 +20,10 @@ from tests.conftest import Backend
 from tests.factories import DEFAULT_FIELDS, create_owner, padded_pdf, pdf_bytes, png_bytes
 from tests.people import People
 from vault import crypto, metrics
+from vault.domain import DocumentOrigin
+from vault.errors import InvalidInput, PermissionDenied
 from vault.runtime import Vault
+from vault.services import NewDocument
 
 
 def raw(
@@ -258,3 +263,47 @@ def test_an_upload_counts_its_cpu_by_stage(client: TestClient) -> None:
             before,
             after,
         )
+
+
+def test_an_authorisation_covers_only_its_own_unit_of_work_actor_and_owner(
+    client: TestClient, vault: Vault, people: People
+) -> None:
+    """What `authorise_upload` decided is reused by `upload` (no second look-up) only for the
+    same unit of work, actor, owner and dossier: anything else is checked from scratch."""
+    owner_id = uuid.UUID(create_owner(client))
+    meta = NewDocument(
+        paper_type="birth_certificate", title="Giấy khai sinh", origin=DocumentOrigin.ISSUED_RESULT
+    )
+    clerk, other_clerk = people.actor("clerk"), people.actor("other_clerk")
+    with vault.uows() as uow:
+        decided = vault.documents.authorise_upload(uow, clerk, owner_id, meta, None)
+        assert decided.meta.issuer_agency_code == clerk.agency_code  # what the role implies
+        # Another agency's officer cannot ride on the clerk's decision: their own is checked
+        # (an issuer stores only what its own agency issued).
+        with pytest.raises(PermissionDenied):
+            vault.documents.upload(
+                uow,
+                other_clerk,
+                owner_id,
+                replace(meta, issuer_agency_code=clerk.agency_code),
+                io.BytesIO(pdf_bytes()),
+                authorised=decided,
+            )
+    with vault.uows() as uow:
+        # A decision from another unit of work is not taken either: the paper type is
+        # checked again, and refused.
+        unknown = replace(meta, paper_type="no_such_paper")
+        with pytest.raises(InvalidInput):
+            vault.documents.upload(
+                uow, clerk, owner_id, unknown, io.BytesIO(pdf_bytes()), authorised=decided
+            )
+        stored = vault.documents.upload(
+            uow,
+            clerk,
+            owner_id,
+            meta,
+            io.BytesIO(pdf_bytes()),
+            authorised=vault.documents.authorise_upload(uow, clerk, owner_id, meta, None),
+        )
+        uow.commit()
+    assert stored.issuer_agency_code == clerk.agency_code and stored.title == "Giấy khai sinh"
