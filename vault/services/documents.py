@@ -165,7 +165,7 @@ class DocumentService:
             meta = authorised.meta
         else:
             with metrics.upload_stage("record"):
-                if uow.owners.get(owner_id) is None:
+                if not uow.owners.exists(owner_id):
                     raise NotFound("no such owner")
                 meta = self._checked(uow, meta)
                 meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
@@ -235,7 +235,7 @@ class DocumentService:
         """What can be decided before an upload's body is read (its file is not read when
         this refuses): the owner exists, and the caller may store something for them (the
         owner themself, or an officer with a role that stores papers)."""
-        if uow.owners.get(owner_id) is None:
+        if not uow.owners.exists(owner_id):
             raise NotFound("no such owner")
         if actor.kind is ActorKind.OWNER:
             if actor.owner_id != owner_id:
