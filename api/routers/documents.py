@@ -29,8 +29,13 @@ from vault.auth import Actor
 from vault.domain import Document, DocumentOrigin, MediaType
 from vault.errors import RangeNotSatisfiable
 from vault.runtime import Vault
-from vault.services import ByteRange, DocumentFilters, NewDocument, UnitOfWork
-from vault.services.documents import AuthorisedUpload
+from vault.services import (
+    AuthorisedUpload,
+    ByteRange,
+    DocumentFilters,
+    NewDocument,
+    UnitOfWork,
+)
 
 router = APIRouter(tags=["documents"])
 

@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 
@@ -38,66 +38,10 @@ from vault.errors import (
 from vault.jobs import OCR_KIND, JobSubject
 from vault.services import cursors
 from vault.services.content_reader import ByteRange, ContentReader, ContentStream
+from vault.services.document_inputs import AuthorisedUpload, DocumentFilters, NewDocument
 
 # Checks a signed paper before it is attached to a dossier (Conflict when it cannot be reused).
 SignatureGate = Callable[[UnitOfWork, Document], None]
-
-
-@dataclass(frozen=True, slots=True)
-class NewDocument:
-    """Metadata an officer (or the owner) gives with an upload."""
-
-    paper_type: str
-    title: str
-    origin: DocumentOrigin
-    reference_number: str | None = None
-    issuer_agency_code: str | None = None
-    issue_date: date | None = None
-    valid_until: date | None = None
-
-    @classmethod
-    def same_as(cls, document: Document, origin: DocumentOrigin | None = None) -> NewDocument:
-        """A new version's metadata: the paper's own (signing or re-stamping changes the
-        bytes, not what the paper is)."""
-        return cls(
-            paper_type=document.paper_type,
-            title=document.title,
-            origin=origin or document.origin,
-            reference_number=document.reference_number,
-            issuer_agency_code=document.issuer_agency_code,
-            issue_date=document.issue_date,
-            valid_until=document.valid_until,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentFilters:
-    paper_type: str | None = None
-    origin: DocumentOrigin | None = None
-    valid_on: date | None = None
-    include_superseded: bool = False
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class AuthorisedUpload:
-    """What `authorise_upload` decided, before the file was read: `upload` in the same unit
-    of work stores under it without asking the database the same questions again."""
-
-    uow: UnitOfWork
-    account_id: uuid.UUID
-    owner_id: uuid.UUID
-    meta: NewDocument  # checked, with what the actor's role implies (origin, issuer)
-    dossier_id: uuid.UUID | None
-
-    def covers(
-        self, uow: UnitOfWork, actor: Actor, owner_id: uuid.UUID, dossier_id: uuid.UUID | None
-    ) -> bool:
-        return (
-            self.uow is uow
-            and self.account_id == actor.account_id
-            and self.owner_id == owner_id
-            and self.dossier_id == dossier_id
-        )
 
 
 def object_key(blob_id: uuid.UUID) -> str:
