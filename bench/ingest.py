@@ -1,12 +1,23 @@
 """Ingest throughput: 1 MiB documents uploaded through the API vs raw S3 PUTs of the same bytes.
 
 value    = documents/s uploaded through POST /api/v1/owners/{id}/documents (S3 backend,
-           PostgreSQL metadata), median over rounds;
+           PostgreSQL metadata) as the SDK sends them: the file as the raw body, the metadata
+           in the Document-Metadata header; median over rounds;
 baseline = objects/s stored by the `minio` SDK's put_object of the same bytes to the same
            S3 server and bucket, median over rounds;
 ratio    = value / baseline (the goal is >= 0.8).
 
-Both sides run with the same client concurrency (THREADS threads: one httpx.Client each for
+The same upload sent as multipart/form-data (what a browser form or `curl -F` sends) is
+measured beside it, for information.
+
+Where the API process's CPU goes, per document, comes from the server's own counters
+(`vault_upload_cpu_seconds{stage}` and the audit writer's, read from /metrics before and
+after each round): receive (reading and parsing the body), inspect (sniffing and checking the
+file), seal (hashing and encryption), store (the S3 put), record (authorisation, database
+rows), audit (the audit writer's commits); "other" is the rest of the process's CPU (HTTP
+server and framework, token check and rate limit, the commit, thread hand-offs).
+
+All sides run with the same client concurrency (THREADS threads: one httpx.Client each for
 the API, one shared Minio client for the raw PUTs). Rounds alternate which side goes first
 (API-raw, raw-API, ...), so drift on this shared, noisy machine hits both alike; a warm-up
 round of each is excluded. Every round uploads fresh random content.
@@ -16,6 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import secrets
 import statistics
 import sys
 import time
@@ -29,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import psutil
 from minio import Minio
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import _common
 from bench._common import MIB, log, percentile
@@ -37,6 +51,8 @@ from tests.support.s3server import S3Server
 NAME = "ingest"
 THREADS = 4
 DOC_SIZE = 1 * MIB
+METRICS_TOKEN = secrets.token_urlsafe(24)
+STAGES = ("receive", "inspect", "seal", "store", "record", "audit")
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,9 @@ class Side:
     latencies: list[float] = field(default_factory=list)  # seconds, one per document
     cpu: dict[str, float] = field(default_factory=dict)  # source -> CPU seconds in rounds
     documents: int = 0
+    # The API's own CPU counters by stage (None for the raw PUTs), and their totals in rounds.
+    stages: Callable[[], dict[str, float]] | None = None
+    stage_cpu: dict[str, float] = field(default_factory=dict)
 
     def _timed(self, action: Callable[[bytes], None]) -> Callable[[bytes], None]:
         def run(doc: bytes) -> None:
@@ -71,9 +90,14 @@ class Side:
 
     def run(self, docs: list[bytes], cpu: dict[str, Callable[[], float]]) -> float:
         before = {name: read() for name, read in cpu.items()}
+        stages_before = self.stages() if self.stages else {}
         elapsed = _common.run_parallel(docs, [self._timed(a) for a in self.actions])
         for name, read in cpu.items():
             self.cpu[name] = self.cpu.get(name, 0.0) + read() - before[name]
+        if self.stages:
+            for name, seconds in self.stages().items():
+                spent = seconds - stages_before.get(name, 0.0)
+                self.stage_cpu[name] = self.stage_cpu.get(name, 0.0) + spent
         self.documents += len(docs)
         return len(docs) / elapsed
 
@@ -96,6 +120,39 @@ def _machine_cpu() -> float:
     """CPU seconds the whole machine was busy so far (every process, all cores)."""
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def stage_reader(client: httpx.Client) -> Callable[[], dict[str, float]]:
+    """The API's CPU seconds so far by upload stage, from its /metrics."""
+
+    def read() -> dict[str, float]:
+        r = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        r.raise_for_status()
+        found = dict.fromkeys(STAGES, 0.0)
+        for family in text_string_to_metric_families(r.text):
+            for sample in family.samples:
+                if sample.name == "vault_upload_cpu_seconds_total":
+                    found[sample.labels["stage"]] = sample.value
+                elif sample.name == "vault_audit_writer_cpu_seconds_total":
+                    found["audit"] = sample.value
+        return found
+
+    return read
+
+
+def raw_api_worker(client: httpx.Client, owner_id: str) -> Callable[[bytes], None]:
+    """An upload as the SDK sends it: the file as the body, the metadata in a header."""
+    headers = {
+        "Content-Type": "application/pdf",
+        "Document-Metadata": json.dumps(_common.UPLOAD_FIELDS),
+    }
+
+    def upload(doc: bytes) -> None:
+        r = client.post(f"/api/v1/owners/{owner_id}/documents", content=doc, headers=headers)
+        if r.status_code != 201:
+            raise RuntimeError(f"upload answered {r.status_code}: {r.text[:500]}")
+
+    return upload
 
 
 def api_worker(client: httpx.Client, owner_id: str) -> Callable[[bytes], None]:
@@ -134,15 +191,17 @@ def main() -> None:
     ):
         bucket = _common.create_bucket(s3, "vault")
         officer = _common.add_officer(db_url, base)  # its Authorization header
-        env = _common.vault_env(database_url=db_url, s3=s3, bucket=bucket)
+        env = _common.vault_env(
+            database_url=db_url, s3=s3, bucket=bucket, extra={"VAULT_METRICS_TOKEN": METRICS_TOKEN}
+        )
         with _common.api_server(base, env) as server:
-            api, raw = run(plan, server, officer, s3, bucket)
-    report(api, raw)
+            api, multipart, raw = run(plan, server, officer, s3, bucket)
+    report(api, multipart, raw)
 
 
 def run(
     plan: Plan, server: _common.ApiServer, officer: dict[str, str], s3: S3Server, bucket: str
-) -> tuple[Side, Side]:
+) -> tuple[Side, Side, Side]:
     # One Minio client shared by the threads, as the vault's own S3 store does; its
     # connection pool (10) is bigger than THREADS.
     minio = _common.minio_client(s3)
@@ -161,38 +220,59 @@ def run(
         for client in clients:
             client.headers.update(officer)
         owner_id = _common.create_owner(clients[0])
-        api = Side("API", [api_worker(c, owner_id) for c in clients])
+        stages = stage_reader(clients[0])
+        api = Side("API", [raw_api_worker(c, owner_id) for c in clients], stages=stages)
+        multipart = Side("API form", [api_worker(c, owner_id) for c in clients], stages=stages)
         raw = Side("raw PUT", [raw_worker(minio, bucket) for _ in range(THREADS)])
-        measure(plan, api, raw, cpu)
+        measure(plan, (api, multipart), raw, cpu)
     stored = sum(1 for _ in minio.list_objects(bucket, "blobs/", recursive=True))
-    log(f"objects under blobs/ (the API's): {stored}; API uploads made: {api.documents}")
-    if stored != api.documents:
+    made = api.documents + multipart.documents
+    log(f"objects under blobs/ (the API's): {stored}; API uploads made: {made}")
+    if stored != made:
         raise RuntimeError("the API did not store one object per upload")
-    return api, raw
+    return api, multipart, raw
 
 
-def measure(plan: Plan, api: Side, raw: Side, cpu: dict[str, Callable[[], float]]) -> None:
+def measure(
+    plan: Plan, apis: tuple[Side, Side], raw: Side, cpu: dict[str, Callable[[], float]]
+) -> None:
+    sides = (*apis, raw)
     log(f"warm-up: {plan.warmup_docs} documents per side (not measured)")
     warmup = [_common.scan_pdf(DOC_SIZE) for _ in range(plan.warmup_docs)]
-    for side in (api, raw):
+    for side in sides:
         side.run(warmup, cpu)
-    for side in (api, raw):
+    for side in sides:
         side.latencies.clear()
         side.cpu.clear()
+        side.stage_cpu.clear()
 
     for number in range(plan.rounds):
         docs = [_common.scan_pdf(DOC_SIZE) for _ in range(plan.docs_per_round)]
-        order = (api, raw) if number % 2 == 0 else (raw, api)
+        # Rotate who goes first, so that drift hits every side alike.
+        order = sides[number % 3 :] + sides[: number % 3]
         for side in order:
             side.rates.append(side.run(docs, cpu))
         log(
-            f"round {number + 1}/{plan.rounds}: API {api.rates[-1]:6.1f} docs/s, "
-            f"raw PUT {raw.rates[-1]:6.1f} objects/s, ratio {api.rates[-1] / raw.rates[-1]:.2f}"
+            f"round {number + 1}/{plan.rounds}: "
+            + ", ".join(f"{s.name} {s.rates[-1]:6.1f}/s" for s in sides)
+            + f"; ratio {apis[0].rates[-1] / raw.rates[-1]:.2f}"
         )
 
 
-def report(api: Side, raw: Side) -> None:
-    for side in (api, raw):
+def report_stages(side: Side) -> None:
+    """The API process's CPU per document, by upload stage, and what is left for the rest."""
+    per_doc = len(side.latencies)
+    staged = {name: side.stage_cpu.get(name, 0.0) for name in STAGES}
+    other = side.cpu.get("api", 0.0) - sum(staged.values())
+    parts = ", ".join(f"{name} {1000 * s / per_doc:.2f}" for name, s in staged.items())
+    log(
+        f"{side.name:8}: API CPU ms/doc by stage: {parts}, other {1000 * other / per_doc:.2f} "
+        f"(total {1000 * side.cpu.get('api', 0.0) / per_doc:.2f})"
+    )
+
+
+def report(api: Side, multipart: Side, raw: Side) -> None:
+    for side in (api, multipart, raw):
         per_doc = len(side.latencies)
         cpu = ", ".join(f"{name} {1000 * s / per_doc:.1f}" for name, s in side.cpu.items())
         log(
@@ -202,6 +282,10 @@ def report(api: Side, raw: Side) -> None:
             f"p90 {1000 * percentile(side.latencies, 90):.1f} "
             f"max {1000 * max(side.latencies):.1f}; CPU ms/doc: {cpu}"
         )
+    for side in (api, multipart):
+        report_stages(side)
+    form = statistics.median(multipart.rates) / statistics.median(raw.rates)
+    log(f"multipart/form-data uploads: {form:.3f}x raw PUT")
     paired = [a / r for a, r in zip(api.rates, raw.rates, strict=True)]
     log(f"median of the per-round ratios: {statistics.median(paired):.3f}")
     value = statistics.median(api.rates)

@@ -137,3 +137,18 @@ def test_keyring_wrap_rewrap_and_binding() -> None:
     assert crypto.Keyring({"k2": new}, "k2").unwrap(blob, kid2, wrapped2) == data_key
     with pytest.raises(crypto.UnknownMasterKey):
         crypto.Keyring({"k2": new}, "k2").unwrap(blob, "k1", wrapped)
+
+
+@pytest.mark.parametrize("pattern", [[-1], [10**9], [16, 10**9], [5000, 1, 3000, 10**9]])
+def test_any_read_sizes_give_the_whole_ciphertext(pattern: list[int]) -> None:
+    """Object stores read a whole part at once (minio), or in pieces: the same stream."""
+    data, key = os.urandom(7 * CHUNK + 5), os.urandom(32)
+    reader = crypto.EncryptingReader(io.BytesIO(data), key, max_size=len(data), chunk_size=CHUNK)
+    out = bytearray()
+    for size in pattern:
+        out += reader.read(size)
+    assert reader.read(100) == b""
+    assert len(out) == crypto.ciphertext_size(len(data), CHUNK)
+    assert reader.result.sha256 == hashlib.sha256(data).hexdigest()
+    assert open_all(bytes(out), key, len(data), reader.result.sha256) == data
+    assert reader.cpu_seconds > 0

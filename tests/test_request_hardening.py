@@ -211,8 +211,9 @@ def test_fields_after_the_file_are_refused(client: TestClient, people: People) -
 def test_a_malformed_upload_body_is_a_422(client: TestClient) -> None:
     owner_id = create_owner(client)
     url = f"/api/v1/owners/{owner_id}/documents"
+    # Not multipart: a raw upload, whose metadata header is missing.
     r = client.post(url, content=b"not multipart", headers={"content-type": "text/plain"})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "Document-Metadata"
     r = client.post(url, data=DEFAULT_FIELDS)  # form-urlencoded: no file can be in it
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
     boundary = "b" + uuid.uuid4().hex

@@ -106,3 +106,28 @@ def test_unreachable_s3_is_storage_unavailable() -> None:
         store.check()
     with pytest.raises(StorageUnavailable):
         store.put("blobs/ee/x", io.BytesIO(b"x"), 1)
+
+
+def test_s3_puts_are_not_hashed_twice_and_still_authenticated(s3_server: S3Server) -> None:
+    """Object bodies go as UNSIGNED-PAYLOAD (the vault's chunks carry their own AES-GCM tags):
+    minio does not hash each uploaded byte again. The request itself is still signed."""
+    bucket = new_bucket(s3_server)
+    store = s3_store(s3_server, bucket, part_size=5 * 1024 * 1024)
+    trace = io.StringIO()
+    store._client.trace_on(trace)  # minio's own request trace: the headers it sent
+    data = os.urandom(6 * 1024 * 1024)  # two parts
+    store.put("blobs/ee/traced", io.BytesIO(data), len(data))
+    store._client.trace_off()
+    assert b"".join(store.get("blobs/ee/traced")) == data
+    sent = trace.getvalue().lower()
+    assert sent.count("x-amz-content-sha256: unsigned-payload") >= 2, sent[:2000]
+    assert "authorization: aws4-hmac-sha256" in sent
+    forged = s3_store(s3_server, bucket).__class__(
+        endpoint=s3_server.endpoint,
+        access_key=s3_server.access_key,
+        secret_key="not-the-secret",
+        bucket=bucket,
+    )
+    with pytest.raises(StorageUnavailable):
+        forged.put("blobs/ee/forged", io.BytesIO(data[:1000]), 1000)
+    assert [o.key for o in store.list()] == ["blobs/ee/traced"]

@@ -156,7 +156,9 @@ class AuditLog:
                     break
                 batch.append(more)
                 size += len(more.drafts)
+            started = time.thread_time()
             self._commit(batch)
+            metrics.audit_writer_cpu_seconds.inc(time.thread_time() - started)
 
     def _commit(self, batch: list[_Pending]) -> None:
         drafts = [d for p in batch for d in p.drafts]

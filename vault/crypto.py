@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -89,6 +90,8 @@ class EncryptingReader:
 
     Hashes and counts the plaintext as it goes; `result` is complete once read to the end.
     Never holds more than one chunk of plaintext plus what the caller asked for.
+    `cpu_seconds` is the thread CPU time spent reading, hashing and sealing so far (for the
+    upload's per-stage accounting).
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class EncryptingReader:
         self._pieces = self._generate()
         self._buffer = bytearray()
         self.result = EncryptionResult()
+        self.cpu_seconds = 0.0
 
     def _read_chunk(self) -> bytes:
         # read() on a pipe or socket may return less than asked: fill the chunk.
@@ -147,6 +151,32 @@ class EncryptingReader:
             chunk = ahead
 
     def read(self, size: int = -1) -> bytes:
+        started = time.thread_time()
+        try:
+            return self._read(size)
+        finally:
+            self.cpu_seconds += time.thread_time() - started
+
+    def _read(self, size: int) -> bytes:
+        if not self._buffer and size >= 0:
+            # The common case (the store asks for a whole part): the sealed chunks joined
+            # once, without going through the buffer.
+            pieces: list[bytes] = []
+            have = 0
+            while have < size:
+                piece = next(self._pieces, None)
+                if piece is None:
+                    break
+                pieces.append(piece)
+                have += len(piece)
+            if have <= size:
+                return b"".join(pieces)
+            self._buffer += pieces.pop()
+            head = b"".join(pieces)
+            cut = size - len(head)
+            out = head + bytes(self._buffer[:cut])
+            del self._buffer[:cut]
+            return out
         while size < 0 or len(self._buffer) < size:
             piece = next(self._pieces, None)
             if piece is None:

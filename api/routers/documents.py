@@ -15,12 +15,27 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import ActorDep, UowDep, VaultDep
 from api.schemas import DocumentForm, DocumentOut, PageOut
-from api.uploads import ReceivedFile, multipart_body, read_form_with_files
+from api.uploads import (
+    METADATA_HEADER,
+    ReceivedFile,
+    is_multipart,
+    metadata_header,
+    multipart_body,
+    read_form_with_files,
+    read_raw_upload,
+)
+from vault import metrics
 from vault.auth import Actor
 from vault.domain import Document, DocumentOrigin, MediaType
 from vault.errors import RangeNotSatisfiable
 from vault.runtime import Vault
-from vault.services import ByteRange, DocumentFilters, NewDocument, UnitOfWork
+from vault.services import (
+    AuthorisedUpload,
+    ByteRange,
+    DocumentFilters,
+    NewDocument,
+    UnitOfWork,
+)
 
 router = APIRouter(tags=["documents"])
 
@@ -45,42 +60,90 @@ IdempotencyKey = Annotated[
 
 @dataclass(frozen=True)
 class DocumentUpload:
-    """An upload's metadata and file, read after the caller was authorised for them."""
+    """An upload's metadata and file, read after the caller was authorised for them (with
+    what the authorisation decided, for the store to go on from)."""
 
     meta: DocumentForm
     file: ReceivedFile
+    authorised: AuthorisedUpload | None
 
 
+_FILE_DESCRIPTION = (
+    "PDF, JPEG, PNG or TIFF; sniffed, not trusted (the Content-Type is only a hint)."
+)
 _UPLOAD_BODY = multipart_body(
     DocumentForm,
     {
         "file": {
             "type": "string",
             "format": "binary",
-            "description": "PDF, JPEG, PNG or TIFF; sniffed, not trusted. Send it after the "
-            "other fields: they are checked before the file is read.",
+            "description": _FILE_DESCRIPTION + " Send it after the other fields: they are "
+            "checked before the file is read.",
         }
     },
 )
+# The raw form of the same upload: the body is the file, the metadata is in a header.
+_RAW = {"schema": {"type": "string", "format": "binary", "description": _FILE_DESCRIPTION}}
+_UPLOAD_BODY["requestBody"]["content"].update(
+    {kind: _RAW for kind in ("application/pdf", "image/jpeg", "image/png", "image/tiff")}
+)
+_UPLOAD_BODY["parameters"] = [
+    {
+        "name": METADATA_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "For a raw upload (the body is the file itself): the metadata fields "
+        "of the multipart form as one JSON object, in ASCII (other characters as JSON \\u "
+        'escapes), e.g. `{"paper_type": "birth_certificate", "title": "Gi\\u1ea5y khai '
+        'sinh"}`. Checked before the body is read; the fastest way to upload.',
+        "schema": {"type": "string"},
+    }
+]
+
+Authorise = Callable[[NewDocument, uuid.UUID | None], AuthorisedUpload | None]
 
 
 async def _authorised_upload(
-    request: Request,
-    before_body: Callable[[], None],
-    before_file: Callable[[NewDocument, uuid.UUID | None], None],
+    request: Request, before_body: Callable[[], None], before_file: Authorise
 ) -> AsyncIterator[DocumentUpload]:
     """An upload or a reissue, authorised before its body is read: `before_body` on what the
     path says (the caller, the owner or the document), `before_file` on the metadata before
-    the file is stored. Both run in the thread pool (they query the database)."""
-    await run_in_threadpool(before_body)
+    the file is stored. Both run in the thread pool (they query the database): one after
+    the other for a raw upload, whose metadata is known before its body."""
+    if not is_multipart(request):
+
+        def authorise_all() -> tuple[DocumentForm, AuthorisedUpload | None]:
+            with metrics.upload_stage("record"):
+                before_body()  # who may upload here at all comes before what they send
+                form = metadata_header(request, DocumentForm)
+                return form, before_file(_new_document(form), form.dossier_id)
+
+        form, authorised = await run_in_threadpool(authorise_all)
+        received = await read_raw_upload(request, "file")
+        try:
+            yield DocumentUpload(form, received, authorised)
+        finally:
+            received.file.close()
+        return
+
+    def check_body() -> None:
+        with metrics.upload_stage("record"):
+            before_body()
+
+    await run_in_threadpool(check_body)
+    decided: list[AuthorisedUpload | None] = []
+
+    def check_file(meta: DocumentForm) -> None:
+        with metrics.upload_stage("record"):
+            decided.append(before_file(_new_document(meta), meta.dossier_id))
 
     async def authorise(meta: DocumentForm) -> None:
-        await run_in_threadpool(before_file, _new_document(meta), meta.dossier_id)
+        await run_in_threadpool(check_file, meta)
 
     async for meta, files in read_form_with_files(
         request, DocumentForm, file_field="file", max_files=1, before_file=authorise
     ):
-        yield DocumentUpload(meta, files[0])
+        yield DocumentUpload(meta, files[0], decided[0] if decided else None)
 
 
 async def document_upload(
@@ -92,7 +155,9 @@ async def document_upload(
     async for upload in _authorised_upload(
         request,
         lambda: documents.check_may_upload(uow, actor, owner_id),
-        lambda meta, dossier_id: documents.authorise_upload(uow, actor, owner_id, meta, dossier_id),
+        lambda meta, dossier_id: documents.authorise_upload(
+            uow, actor, owner_id, meta, dossier_id, owner_checked=True
+        ),
     ):
         yield upload
 
@@ -143,12 +208,15 @@ def _new_document(form: DocumentForm) -> NewDocument:
 @router.post(
     "/owners/{owner_id}/documents",
     status_code=status.HTTP_201_CREATED,
-    summary="Store a paper in the owner's warehouse (multipart: file + metadata fields)",
+    summary="Store a paper in the owner's warehouse (raw file + metadata header, or multipart)",
     description=(
         "An owner stores their own papers; a receiving officer stores a scan digitised for an "
         "open dossier of their agency (`dossier_id`, origin `digitised`: it is attached to the "
         "dossier); an issuing officer stores a result, a certifying officer a certified copy, "
-        "that their agency issued. Who may store what is checked before the file is read."
+        "that their agency issued. Who may store what is checked before the file is read. "
+        "Send either the file itself as the body with the metadata in the "
+        f"`{METADATA_HEADER}` header (the faster way: what the SDK does), or "
+        "multipart/form-data with the metadata fields before the file."
     ),
     openapi_extra=_UPLOAD_BODY,
 )
@@ -170,7 +238,13 @@ def upload_document(
         idempotency_key,
         f"upload {owner_id}",
         lambda: vault.documents.upload(
-            uow, actor, owner_id, _new_document(meta), upload.file.file, dossier_id=meta.dossier_id
+            uow,
+            actor,
+            owner_id,
+            _new_document(meta),
+            upload.file.file,
+            dossier_id=meta.dossier_id,
+            authorised=upload.authorised,
         ),
     )
 

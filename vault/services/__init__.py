@@ -6,11 +6,8 @@ services."""
 
 from vault.db import UnitOfWork, UnitOfWorkFactory
 from vault.services.content_reader import ByteRange, ContentReader, ContentStream
-from vault.services.documents import (
-    DocumentFilters,
-    DocumentService,
-    NewDocument,
-)
+from vault.services.document_inputs import AuthorisedUpload, DocumentFilters, NewDocument
+from vault.services.documents import DocumentService
 from vault.services.dossiers import DossierService
 from vault.services.maintenance import (
     ReconcileReport,
@@ -21,6 +18,7 @@ from vault.services.maintenance import (
 from vault.services.owners import OwnerService
 
 __all__ = [
+    "AuthorisedUpload",
     "ByteRange",
     "ContentReader",
     "ContentStream",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 
-from vault import content, crypto, identifiers
+from vault import content, crypto, identifiers, metrics
 from vault.access import AccessPolicy, audit_draft
 from vault.audit import Outcome
 from vault.auth import Actor, ActorKind, Role
@@ -37,44 +38,10 @@ from vault.errors import (
 from vault.jobs import OCR_KIND, JobSubject
 from vault.services import cursors
 from vault.services.content_reader import ByteRange, ContentReader, ContentStream
+from vault.services.document_inputs import AuthorisedUpload, DocumentFilters, NewDocument
 
 # Checks a signed paper before it is attached to a dossier (Conflict when it cannot be reused).
 SignatureGate = Callable[[UnitOfWork, Document], None]
-
-
-@dataclass(frozen=True, slots=True)
-class NewDocument:
-    """Metadata an officer (or the owner) gives with an upload."""
-
-    paper_type: str
-    title: str
-    origin: DocumentOrigin
-    reference_number: str | None = None
-    issuer_agency_code: str | None = None
-    issue_date: date | None = None
-    valid_until: date | None = None
-
-    @classmethod
-    def same_as(cls, document: Document, origin: DocumentOrigin | None = None) -> NewDocument:
-        """A new version's metadata: the paper's own (signing or re-stamping changes the
-        bytes, not what the paper is)."""
-        return cls(
-            paper_type=document.paper_type,
-            title=document.title,
-            origin=origin or document.origin,
-            reference_number=document.reference_number,
-            issuer_agency_code=document.issuer_agency_code,
-            issue_date=document.issue_date,
-            valid_until=document.valid_until,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentFilters:
-    paper_type: str | None = None
-    origin: DocumentOrigin | None = None
-    valid_on: date | None = None
-    include_superseded: bool = False
 
 
 def object_key(blob_id: uuid.UUID) -> str:
@@ -128,20 +95,43 @@ class DocumentService:
         source: BinaryIO,
         *,
         dossier_id: uuid.UUID | None = None,
+        authorised: AuthorisedUpload | None = None,
     ) -> Document:
         """Stores a new paper. `source` must be seekable (a spooled upload, a file).
 
         Who may store what: an owner, their own papers (origin `uploaded_by_owner`); a
         receiving officer, a scan digitised for an open dossier of their agency (attached to
         it); an issuing officer, a result their agency issued; a certifying officer, a
-        certified copy their office made."""
-        if uow.owners.get(owner_id) is None:
-            raise NotFound("no such owner")
-        meta = self._checked(uow, meta)
-        meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
+        certified copy their office made. With `authorised` (what `authorise_upload` said
+        in this unit of work for this actor, owner and dossier) its checked metadata is
+        stored and `meta` is not looked at again."""
+        if authorised is not None and authorised.covers(uow, actor, owner_id, dossier_id):
+            meta = authorised.meta
+        else:
+            with metrics.upload_stage("record"):
+                if not uow.owners.exists(owner_id):
+                    raise NotFound("no such owner")
+                meta = self._checked(uow, meta)
+                meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
         blob, wrapped, blob_has_signature = self._store_recorded(
             uow, actor, "document.upload", owner_id, source
         )
+        with metrics.upload_stage("record"):
+            return self._record_upload(
+                uow, actor, owner_id, meta, dossier_id, blob, wrapped, blob_has_signature
+            )
+
+    def _record_upload(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        meta: NewDocument,
+        dossier_id: uuid.UUID | None,
+        blob: Blob,
+        wrapped: bytes,
+        blob_has_signature: bool,
+    ) -> Document:
         document_id = new_id()
         document = Document(
             id=document_id,
@@ -162,9 +152,10 @@ class DocumentService:
             has_signature=blob_has_signature,
         )
         uow.documents.add(document, wrapped)
-        uow.flush()
-        # In this transaction: the document never exists without its OCR job.
+        # In this transaction: the document never exists without its OCR job. One flush
+        # writes the blob, the document and the job.
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
+        uow.flush()
         if dossier_id is not None:
             # A signed file scanned in for a dossier meets reuse's rule before it is attached.
             if self._signature_gate is not None:
@@ -238,7 +229,7 @@ class DocumentService:
         """What can be decided before an upload's body is read (its file is not read when
         this refuses): the owner exists, and the caller may store something for them (the
         owner themself, or an officer with a role that stores papers)."""
-        if uow.owners.get(owner_id) is None:
+        if not uow.owners.exists(owner_id):
             raise NotFound("no such owner")
         if actor.kind is ActorKind.OWNER:
             if actor.owner_id != owner_id:
@@ -266,12 +257,17 @@ class DocumentService:
         owner_id: uuid.UUID,
         meta: NewDocument,
         dossier_id: uuid.UUID | None,
-    ) -> None:
+        *,
+        owner_checked: bool = False,
+    ) -> AuthorisedUpload:
         """Every check `upload` makes before it reads the file: the metadata, then who may
         store it (the dossier's agency and state for a scan). Run as soon as the metadata is
-        known, so that a refused upload's file is never read."""
-        self.check_may_upload(uow, actor, owner_id)
-        self._authorised_meta(uow, actor, owner_id, self._checked(uow, meta), dossier_id)
+        known, so that a refused upload's file is never read. `owner_checked`: the caller
+        already ran `check_may_upload` for this actor and owner in this unit of work."""
+        if not owner_checked:
+            self.check_may_upload(uow, actor, owner_id)
+        checked = self._authorised_meta(uow, actor, owner_id, self._checked(uow, meta), dossier_id)
+        return AuthorisedUpload(uow, actor.account_id, owner_id, checked, dossier_id)
 
     def check_may_reissue(self, uow: UnitOfWork, actor: Actor, document_id: uuid.UUID) -> None:
         """Before a reissue's body is read: the document exists and the caller is whoever
@@ -519,23 +515,32 @@ class DocumentService:
             raise
 
     def _store(self, uow: UnitOfWork, source: BinaryIO) -> tuple[Blob, bytes, bool]:
-        size = _measure(source)
-        if size > self._max_upload:
-            raise ContentTooLarge(
-                f"the file is {size} bytes; the limit is {self._max_upload}", self._max_upload
-            )
-        if size == 0:
-            raise UnreadableContent("the file is empty")
-        media_type = content.sniff(source.read(content.SNIFF_BYTES))
-        signed = content.inspect(source, media_type, self._limits).has_signature
+        with metrics.upload_stage("inspect"):
+            size = _measure(source)
+            if size > self._max_upload:
+                raise ContentTooLarge(
+                    f"the file is {size} bytes; the limit is {self._max_upload}", self._max_upload
+                )
+            if size == 0:
+                raise UnreadableContent("the file is empty")
+            media_type = content.sniff(source.read(content.SNIFF_BYTES))
+            signed = content.inspect(source, media_type, self._limits).has_signature
 
+        started = time.thread_time()
         blob_id = new_id()
         key = object_key(blob_id)
         data_key = os.urandom(32)
         key_id, wrapped = self._keyring.wrap(blob_id, data_key)
+        # One pass over the bytes: the store's reads pull each chunk through the hash and
+        # the cipher as it goes out (the S3 adapter does not hash it again).
         reader = crypto.EncryptingReader(source, data_key, max_size=size)
         uow.wrote_object(key)  # before the put: a put that fails late still gets cleaned up
-        uow.blobs.put(key, reader, crypto.ciphertext_size(size))
+        try:
+            uow.blobs.put(key, reader, crypto.ciphertext_size(size))
+        finally:
+            spent = time.thread_time() - started
+            metrics.upload_cpu_seconds.labels("seal").inc(reader.cpu_seconds)
+            metrics.upload_cpu_seconds.labels("store").inc(max(0.0, spent - reader.cpu_seconds))
         if reader.result.size != size:
             raise UnreadableContent("the file changed while it was being stored")
         blob = Blob(blob_id, key, size, media_type, reader.result.sha256, key_id)

@@ -7,12 +7,42 @@ from datetime import UTC, datetime
 
 import urllib3
 from minio import Minio
+from minio.credentials.credentials import Credentials
 from minio.error import MinioException, S3Error
+from minio.helpers import DictType
 
 from vault.errors import StorageUnavailable
 from vault.storage.base import READ_SIZE, ObjectMissing, Readable, StoredObject
 
 _MISSING = {"NoSuchKey", "NoSuchObject"}
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+
+class _UnsignedPayloadMinio(Minio):
+    """`Minio` that signs request bodies as UNSIGNED-PAYLOAD over plain HTTP too.
+
+    Over HTTP minio hashes every body with SHA-256 for its signature (over HTTPS it already
+    sends UNSIGNED-PAYLOAD): a second pass over every uploaded byte, after the one that
+    hashed the plaintext while encrypting it. The vault's objects need no such check: each
+    64 KiB chunk carries an AES-GCM tag bound to its position, so a byte changed on the way
+    fails authentication on every read, as a byte changed at rest does. The rest of the
+    request (method, key, headers, date) is still signed.
+    """
+
+    def _build_headers(
+        self,
+        host: str,
+        headers: DictType | None = None,
+        body: bytes | None = None,
+        creds: Credentials | None = None,
+    ) -> tuple[DictType, datetime]:
+        if not body or creds is None:
+            return super()._build_headers(host, headers, body, creds)
+        # Built as for an empty body (nothing hashed), then told the real length.
+        built, date = super()._build_headers(host, headers, None, creds)
+        built["Content-Length"] = str(len(body))
+        built["x-amz-content-sha256"] = UNSIGNED_PAYLOAD
+        return built, date
 
 
 class S3BlobStore:
@@ -35,7 +65,7 @@ class S3BlobStore:
             timeout=urllib3.Timeout(connect=5, read=60),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
         )
-        self._client = Minio(
+        self._client = _UnsignedPayloadMinio(
             endpoint,
             access_key=access_key,
             secret_key=secret_key,

@@ -91,8 +91,8 @@ class _Base:
 
     def _headers(self, call: Call[Any], token: str | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **call.headers}
-        if call.multipart is not None:
-            headers.update(call.multipart.headers())
+        if call.upload is not None:
+            headers.update(call.upload.headers())
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         return headers
@@ -100,7 +100,7 @@ class _Base:
     @staticmethod
     def _replayable(call: Call[Any]) -> bool:
         # A stream that cannot be rewound is sent once: a retry would send a truncated file.
-        return call.multipart is None or call.multipart.rewindable
+        return call.upload is None or call.upload.rewindable
 
     def _budget(self, call: Call[Any]) -> int:
         return self.retry.max_retries if self._replayable(call) else 0
@@ -151,7 +151,7 @@ class SyncAPIClient(_Base):
             headers=headers,
             json=call.json,
             data=call.form,
-            content=iter(call.multipart) if call.multipart is not None else None,
+            content=iter(call.upload) if call.upload is not None else None,
             timeout=self.timeout,
         )
 
@@ -320,7 +320,7 @@ class AsyncAPIClient(_Base):
             headers=headers,
             json=call.json,
             data=call.form,
-            content=call.multipart.__aiter__() if call.multipart is not None else None,
+            content=call.upload.__aiter__() if call.upload is not None else None,
             timeout=self.timeout,
         )
 

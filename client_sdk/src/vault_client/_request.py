@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from vault_client._constants import API_PREFIX
 from vault_client._exceptions import ResponseValidationError
-from vault_client._uploads import Multipart
+from vault_client._uploads import Multipart, RawUpload
 
 T = TypeVar("T")
 
@@ -33,7 +33,8 @@ class Call(Generic[T]):
     params: Params | None = None
     json: Any = None  # already JSON-ready (built from a model's dump)
     form: Mapping[str, str] | None = None
-    multipart: Multipart | None = None
+    # A streamed file: multipart/form-data, or the raw file with its metadata in a header.
+    upload: Multipart | RawUpload | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     # Safe to send twice with the same effect; see _retry for what that allows.
     idempotent: bool = False

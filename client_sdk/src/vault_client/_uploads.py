@@ -1,4 +1,5 @@
-"""Streaming multipart uploads from a path, a file object or bytes, with progress.
+"""Streaming uploads from a path, a file object or bytes, with progress: multipart, or the
+raw file with its metadata in a header (`RawUpload`, how documents are stored).
 
 httpx's own multipart encoder measures a file object with fstat, which counts from byte 0
 even when the object is positioned further on, and cannot report progress. This encoder
@@ -9,6 +10,7 @@ rewinds the source for a retry. Nothing is read whole.
 from __future__ import annotations
 
 import io
+import json
 import mimetypes
 import os
 import secrets
@@ -190,3 +192,54 @@ def _read(f: BinaryIO, size: int | None) -> Iterator[bytes]:
             break  # a short source: h11 refuses a body shorter than Content-Length
         done += len(chunk)
         yield chunk
+
+
+# The header a raw document upload carries its metadata in (JSON, ASCII).
+METADATA_HEADER = "Document-Metadata"
+
+
+class RawUpload:
+    """A file sent as the request body itself, its metadata as JSON in a header: no
+    multipart framing for the server to parse, and the metadata is checked before the first
+    byte of the file is read. `json.dumps` writes non-ASCII text as \\u escapes, so the
+    header is ASCII as HTTP wants it."""
+
+    def __init__(
+        self,
+        metadata: dict[str, str],
+        source: UploadSource,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self._metadata = json.dumps(metadata, separators=(",", ":"))
+        self._source = source
+        self._on_progress = on_progress
+        self.content_type = source.content_type
+
+    @property
+    def rewindable(self) -> bool:
+        return self._source.rewindable
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Content-Type": self.content_type, METADATA_HEADER: self._metadata}
+        if self._source.size is not None:
+            headers["Content-Length"] = str(self._source.size)
+        return headers
+
+    def _body(self) -> Iterator[bytes]:
+        total = self._source.size
+        done = 0
+        if self._on_progress is not None:
+            self._on_progress(0, total)
+        with self._source.open() as f:
+            for chunk in _read(f, total):
+                done += len(chunk)
+                yield chunk
+                if self._on_progress is not None:
+                    self._on_progress(done, total)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._body():  # as Multipart: blocking reads of local files
+            yield chunk

@@ -115,7 +115,8 @@ class DocumentRepository:
                 wrapped_key=wrapped_key,
             )
         )
-        self._s.flush()  # the blob row first: the document's foreign key points at it
+        # No flush in between: the session inserts the blob row before the document row
+        # (DocumentRow.blob orders them), in the caller's one flush.
         self._s.add(
             DocumentRow(
                 id=document.id,

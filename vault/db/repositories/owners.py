@@ -27,6 +27,11 @@ class OwnerRepository:
         row = self._s.get(OwnerRow, owner_id)
         return self._owner(row) if row else None
 
+    def exists(self, owner_id: uuid.UUID) -> bool:
+        """Whether the owner is on record, without loading the row or opening its sealed
+        personal number (an upload's check needs no more)."""
+        return self._s.scalar(select(OwnerRow.id).where(OwnerRow.id == owner_id)) is not None
+
     def by_identifier(self, identifier: str) -> Owner | None:
         """Exact match on the blind index (under each configured key, for rows a rotation
         has not reached yet): as fast as the unique index on the number was."""

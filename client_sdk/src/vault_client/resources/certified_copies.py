@@ -70,7 +70,7 @@ def _issue(
         "POST",
         path,
         parse_as(CertifiedCopy),
-        multipart=Multipart(fields, files, on_progress),
+        upload=Multipart(fields, files, on_progress),
         # One key per copy, the same on every retry: the vault numbers and signs it once and
         # answers a repeat with the first copy.
         headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},

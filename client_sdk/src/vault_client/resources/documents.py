@@ -12,7 +12,7 @@ from datetime import date
 from vault_client._downloads import DownloadTarget
 from vault_client._request import Call, IdLike, Params, api, id_of, parse_as, parse_none
 from vault_client._streams import AsyncContentStream, ContentStream
-from vault_client._uploads import FileSource, Multipart, ProgressCallback, UploadSource
+from vault_client._uploads import FileSource, ProgressCallback, RawUpload, UploadSource
 from vault_client.pagination import AsyncCursorPage, AsyncPaginator, CursorPage, WirePage
 from vault_client.resources._base import AsyncResource, SyncResource
 from vault_client.types.documents import Document, Download
@@ -61,7 +61,8 @@ def _store(
         "POST",
         path,
         parse_as(Document),
-        multipart=Multipart(fields, [("file", source)], on_progress),
+        # The file as the body, the metadata in a header: the vault's fastest way in.
+        upload=RawUpload(dict(fields), source, on_progress),
         # One key per logical upload, the same on every retry: the vault stores it once.
         headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},
         idempotent=True,
