@@ -59,7 +59,8 @@ from vault.integrations.peer import (
     ReuseCandidate,
     ReuseRequest,
 )
-from vault.services.documents import DocumentService, NewDocument
+from vault.services.document_inputs import NewDocument
+from vault.services.documents import DocumentService
 from vault.services.reuse import ReusePlan, ReuseService
 from vault.services.reuse_rule import acceptable, refusal_reason
 from vault.services.signatures import SignatureService
