@@ -197,4 +197,6 @@ class Vault:
 
     def close(self) -> None:
         self.uows.close()
+        if isinstance(self.rate_limiter, SharedRateLimiter):
+            self.rate_limiter.close()
         self.engine.dispose()

@@ -37,6 +37,7 @@ from vault.db.repositories import (
 from vault.db.signature_repository import SignatureCheckRepository
 from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
 from vault.personal_data import IdentifierCipher
+from vault.request_context import timed
 from vault.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ class UnitOfWork:
             drafts = [
                 replace(d, outcome=Outcome.FAILED) if d.outcome == Outcome.OK else d for d in drafts
             ]
-        self._audit_log.write(drafts)
+        with timed("audit"):
+            self._audit_log.write(drafts)
 
     def wrote_object(self, key: str) -> None:
         """Records a blob written in this transaction, to delete if it rolls back."""
@@ -125,7 +127,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            self.session.commit()
+            with timed("commit"):
+                self.session.commit()
         except IntegrityError as exc:
             self.rollback()
             raise Conflict("the change conflicts with what is already recorded") from exc

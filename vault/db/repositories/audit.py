@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import cast, column, exists, func, insert, select, update, values
 from sqlalchemy.orm import Session
 
 from vault.audit_types import Anchor
@@ -35,6 +35,27 @@ def audit_from_row(row: AuditEntryRow) -> AuditEntry:
     )
 
 
+def _entry_values(e: AuditEntry) -> dict[str, object]:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor_id": e.actor_id,
+        "actor_name": e.actor_name,
+        "client_id": e.client_id,
+        "agency_code": e.agency_code,
+        "role": e.role,
+        "action": e.action,
+        "owner_id": e.owner_id,
+        "document_id": e.document_id,
+        "dossier_id": e.dossier_id,
+        "purpose": e.purpose,
+        "outcome": e.outcome,
+        "detail": e.detail,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
 class AuditRepository:
     """Appends happen only through vault.audit.AuditLog, under the head lock."""
 
@@ -53,34 +74,47 @@ class AuditRepository:
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
         # Core, not ORM units: one multi-row INSERT, which keeps the head lock short.
-        self._s.execute(
-            insert(AuditEntryRow),
-            [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor_id": e.actor_id,
-                    "actor_name": e.actor_name,
-                    "client_id": e.client_id,
-                    "agency_code": e.agency_code,
-                    "role": e.role,
-                    "action": e.action,
-                    "owner_id": e.owner_id,
-                    "document_id": e.document_id,
-                    "dossier_id": e.dossier_id,
-                    "purpose": e.purpose,
-                    "outcome": e.outcome,
-                    "detail": e.detail,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                }
-                for e in entries
-            ],
-        )
+        self._s.execute(insert(AuditEntryRow), [_entry_values(e) for e in entries])
         last = entries[-1]
         self._s.execute(
             update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=last.seq, hash=last.hash)
         )
+
+    def append_after(self, head: tuple[int, str], entries: Sequence[AuditEntry]) -> bool:
+        """PostgreSQL: appends `entries`, which follow `head`, in one autocommitted
+        statement (one round trip, durable when it returns): a CTE moves the head row from
+        `head` to the last entry, and the rows are inserted only if it moved. False, with
+        nothing written, when another writer moved the head first. Call it first thing on a
+        fresh session."""
+        if self._s.get_bind().dialect.name != "postgresql":
+            return False
+        connection = self._s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        last = entries[-1]
+        moved = (
+            update(AuditHeadRow)
+            .where(AuditHeadRow.id == 1, AuditHeadRow.seq == head[0], AuditHeadRow.hash == head[1])
+            .values(seq=last.seq, hash=last.hash)
+            .returning(AuditHeadRow.id)
+            .cte("moved")
+        )
+        table = AuditEntryRow.__table__
+        names = [c.name for c in table.columns]
+        rows = values(*[column(c.name, c.type) for c in table.columns], name="new_entries").data(
+            [tuple(_entry_values(e)[n] for n in names) for e in entries]
+        )
+        stmt = (
+            insert(AuditEntryRow)
+            .from_select(
+                names,
+                # Cast each column: a column of NULLs in VALUES would otherwise be text.
+                select(*[cast(rows.c[c.name], c.type) for c in table.columns]).where(
+                    exists(select(moved.c.id))
+                ),
+            )
+            .add_cte(moved)
+        )
+        inserted = connection.execute(stmt.returning(AuditEntryRow.seq)).all()
+        return len(inserted) == len(entries)
 
     def head(self) -> tuple[int, str]:
         row = self._s.get(AuditHeadRow, 1)
