@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import cast, column, exists, func, insert, select, update, values
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vault.audit_types import Anchor
@@ -33,6 +33,24 @@ def audit_from_row(row: AuditEntryRow) -> AuditEntry:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+# `append_after`'s statement: the entries' columns as arrays through unnest, one fixed text
+# (nothing compiled per batch).
+_APPEND_AFTER = text(
+    "WITH moved AS (UPDATE audit_head SET seq = :new_seq, hash = :new_hash"
+    " WHERE id = 1 AND seq = :old_seq AND hash = :old_hash RETURNING id)"
+    " INSERT INTO audit_entries (seq, at, actor_id, actor_name, client_id, agency_code, role,"
+    " action, owner_id, document_id, dossier_id, purpose, outcome, detail, prev_hash, hash)"
+    " SELECT * FROM unnest("
+    "CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor_id AS varchar[]), "
+    "CAST(:actor_name AS varchar[]), CAST(:client_id AS varchar[]), "
+    "CAST(:agency_code AS varchar[]), CAST(:role AS varchar[]), CAST(:action AS varchar[]), "
+    "CAST(:owner_id AS uuid[]), CAST(:document_id AS uuid[]), CAST(:dossier_id AS uuid[]), "
+    "CAST(:purpose AS varchar[]), CAST(:outcome AS varchar[]), CAST(:detail AS varchar[]), "
+    "CAST(:prev_hash AS varchar[]), CAST(:hash AS varchar[])"
+    ") WHERE EXISTS (SELECT 1 FROM moved) RETURNING seq"
+)
 
 
 def _entry_values(e: AuditEntry) -> dict[str, object]:
@@ -90,30 +108,11 @@ class AuditRepository:
             return False
         connection = self._s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         last = entries[-1]
-        moved = (
-            update(AuditHeadRow)
-            .where(AuditHeadRow.id == 1, AuditHeadRow.seq == head[0], AuditHeadRow.hash == head[1])
-            .values(seq=last.seq, hash=last.hash)
-            .returning(AuditHeadRow.id)
-            .cte("moved")
-        )
-        table = AuditEntryRow.__table__
-        names = [c.name for c in table.columns]
-        rows = values(*[column(c.name, c.type) for c in table.columns], name="new_entries").data(
-            [tuple(_entry_values(e)[n] for n in names) for e in entries]
-        )
-        stmt = (
-            insert(AuditEntryRow)
-            .from_select(
-                names,
-                # Cast each column: a column of NULLs in VALUES would otherwise be text.
-                select(*[cast(rows.c[c.name], c.type) for c in table.columns]).where(
-                    exists(select(moved.c.id))
-                ),
-            )
-            .add_cte(moved)
-        )
-        inserted = connection.execute(stmt.returning(AuditEntryRow.seq)).all()
+        rows = [_entry_values(e) for e in entries]
+        # Column arrays through unnest: one fixed text, so nothing is compiled per batch.
+        params: dict[str, object] = {n: [r[n] for r in rows] for n in rows[0]}
+        params.update(old_seq=head[0], old_hash=head[1], new_seq=last.seq, new_hash=last.hash)
+        inserted = connection.execute(_APPEND_AFTER, params).all()
         return len(inserted) == len(entries)
 
     def head(self) -> tuple[int, str]:
