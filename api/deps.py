@@ -80,14 +80,20 @@ async def read_in_one_hop(
     vault: Vault,
     credentials: HTTPAuthorizationCredentials | None,
     read: Callable[[UnitOfWork, Actor], BaseModel],
+    *,
+    writes_nothing: bool = False,
 ) -> Response:
     """A hot read as one trip to a worker thread: the caller's check, the use case, the
     commit with its durable audit entry, and the JSON, where the usual dependencies
     (`UowDep`, `ActorDep`, a plain `def` route and its response check) take four. The route
-    declares its `response_model` for the contract; `read` returns an instance of it."""
+    declares its `response_model` for the contract; `read` returns an instance of it.
+    `writes_nothing`: the read (and the caller's check) only reads, so its statements may
+    each run on their own (`UnitOfWork.read_only`)."""
 
     def run() -> bytes:
         with vault.uows() as uow:
+            if writes_nothing:
+                uow.read_only()
             actor = check_caller(vault, credentials, uow)
             model = read(uow, actor)
             uow.commit()  # the audit entry is durable before the answer leaves

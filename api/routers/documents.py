@@ -201,7 +201,8 @@ async def list_documents(
             items=[DocumentOut.of(d) for d in page.items], next_cursor=page.next_cursor
         )
 
-    return await read_in_one_hop(vault, credentials, read)
+    # Listing writes nothing (the caller's check neither): no BEGIN/COMMIT round trips.
+    return await read_in_one_hop(vault, credentials, read, writes_nothing=True)
 
 
 @router.get("/documents/{document_id}", summary="A document's metadata")

@@ -115,6 +115,14 @@ class UnitOfWork:
         with timed("audit"):
             self._audit_log.write(drafts)
 
+    def read_only(self) -> None:
+        """For a read that writes nothing: on PostgreSQL each statement runs on its own,
+        with no BEGIN and COMMIT round trips (under READ COMMITTED, statements of one
+        transaction see fresh snapshots anyway). Call it before the first statement. Audit
+        entries still go through the audit log at `commit`, durable before it returns."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
     def wrote_object(self, key: str) -> None:
         """Records a blob written in this transaction, to delete if it rolls back."""
         self._written.append(key)
