@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from vault.auth import Actor, ActorKind, Role
 from vault.db import UnitOfWork
 from vault.errors import AuthenticationFailed, InvalidInput, PermissionDenied
-from vault.request_context import timed
+from vault.request_context import timed, timed_besides_sql
 from vault.runtime import Vault
 
 _bearer = HTTPBearer(
@@ -95,7 +95,8 @@ async def read_in_one_hop(
             if writes_nothing:
                 uow.read_only()
             actor = check_caller(vault, credentials, uow)
-            model = read(uow, actor)
+            with timed_besides_sql("service"):
+                model = read(uow, actor)
             uow.commit()  # the audit entry is durable before the answer leaves
         with timed("serialise"):
             return model.__pydantic_serializer__.to_json(model)

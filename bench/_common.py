@@ -525,10 +525,20 @@ def run_parallel(jobs: Sequence[T], workers: Sequence[Callable[[T], None]]) -> f
 
 class StageTimes:
     """Where the server says a request's time went: its Server-Timing header, per stage
-    (token, account, ratelimit, sql, commit, audit, serialise, other; total), collected over
+    (token, account, ratelimit, sql, service, commit, audit, serialise, other; total), over
     a run. The client's own latency adds the HTTP round trip and parsing to `total`."""
 
-    ORDER = ("token", "account", "ratelimit", "sql", "commit", "audit", "serialise", "other")
+    ORDER = (
+        "token",
+        "account",
+        "ratelimit",
+        "sql",
+        "service",
+        "commit",
+        "audit",
+        "serialise",
+        "other",
+    )
 
     def __init__(self) -> None:
         self.requests: list[dict[str, float]] = []

@@ -45,7 +45,7 @@ def test_server_timing_tells_where_an_audited_read_went(backend: Backend) -> Non
                 ).scalar_one()
             assert listed == 1
             timing = stages(answer.headers["server-timing"])
-            for stage in ("token", "account", "audit", "other", "total"):
+            for stage in ("token", "account", "service", "audit", "serialise", "total"):
                 assert stage in timing, timing
             assert timing["audit"] > 0
             named = sum(v for k, v in timing.items() if k != "total")

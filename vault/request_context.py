@@ -102,6 +102,23 @@ def timed(stage: str) -> Iterator[None]:
         timings.add(stage, time.perf_counter() - start)
 
 
+@contextmanager
+def timed_besides_sql(stage: str) -> Iterator[None]:
+    """Counts the block's time for `stage` less the statements run in it (those stay `sql`):
+    a use case's own work (ORM, rules, snippets, building the answer)."""
+    timings = _timings.get()
+    if timings is None:
+        yield
+        return
+    sql_before = timings.stages.get("sql", 0.0)
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        elapsed = time.perf_counter() - start
+        timings.add(stage, elapsed - (timings.stages.get("sql", 0.0) - sql_before))
+
+
 def count_statement(seconds: float) -> None:
     """A database statement's time: `sql`, unless a named stage around it takes it."""
     timings = _timings.get()
