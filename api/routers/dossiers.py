@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from api.deps import ActorDep, CredentialsDep, UowDep, VaultDep, read_in_one_hop, require_roles
+from api.deps import ActorDep, UowDep, VaultDep, require_roles
 from api.schemas import (
     AttachmentOut,
     AttachRequest,
@@ -17,9 +17,8 @@ from api.schemas import (
     ResultRequest,
 )
 from api.schemas_reuse import DossierRecordedOut, ReusePlanOut
-from vault.auth import Actor, Role
+from vault.auth import Role
 from vault.domain import Reuse
-from vault.services import UnitOfWork
 from vault.services.dossiers import NewDossier
 
 router = APIRouter(tags=["dossiers"])
@@ -102,15 +101,11 @@ def close_dossier(
 @router.get(
     "/dossiers/{dossier_id}/reuse",
     summary="Which papers the procedure needs are on file and valid, and why others are not",
-    response_model=ReusePlanOut,
 )
-async def reuse_plan(
-    dossier_id: uuid.UUID, vault: VaultDep, credentials: CredentialsDep
-) -> Response:
-    def read(uow: UnitOfWork, actor: Actor) -> ReusePlanOut:
-        return ReusePlanOut.of(vault.reuse.plan(uow, actor, dossier_id))
-
-    return await read_in_one_hop(vault, credentials, read)
+def reuse_plan(
+    dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> ReusePlanOut:
+    return ReusePlanOut.of(vault.reuse.plan(uow, actor, dossier_id))
 
 
 @router.post(
