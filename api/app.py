@@ -153,7 +153,7 @@ def create_app(
     # Outermost: its headers are on every answer, the body limit's 413 included.
     app.add_middleware(SecurityHeaders, production=settings.env is Environment.PRODUCTION)
     # Outside everything: every answer is timed and carries its request id.
-    app.add_middleware(RequestObservation)
+    app.add_middleware(RequestObservation, server_timing=settings.server_timing)
     return app
 
 

@@ -17,9 +17,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vault import metrics
-from vault.request_context import acceptable_request_id, bound_request_id, new_request_id
+from vault.request_context import (
+    acceptable_request_id,
+    bound_request_id,
+    collecting_timings,
+    new_request_id,
+)
 
 REQUEST_ID_HEADER = "X-Request-Id"
+SERVER_TIMING_HEADER = "Server-Timing"
 
 
 def _route_label(scope: Scope) -> str:
@@ -33,8 +39,9 @@ def _route_label(scope: Scope) -> str:
 
 
 class RequestObservation:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, server_timing: bool = False) -> None:
         self.app = app
+        self.server_timing = server_timing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,13 +70,17 @@ class RequestObservation:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                if self.server_timing:
+                    # Sent once the app answers: the commit and the audit write are done.
+                    headers[SERVER_TIMING_HEADER] = timings.header(time.perf_counter() - started)
             elif message["type"] == "http.response.body":
                 bytes_out += len(message.get("body", b""))
             await send(message)
 
         try:
-            with bound_request_id(request_id):
+            with bound_request_id(request_id), collecting_timings() as timings:
                 await self.app(scope, counting_receive, observing_send)
         finally:
             route = _route_label(scope)

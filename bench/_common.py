@@ -261,6 +261,8 @@ def vault_env(
         VAULT_TOKEN_SIGNING_KEYS=json.dumps({TOKEN_KEY_ID: TOKEN_KEY_PEM}),
         VAULT_ACTIVE_TOKEN_KEY_ID=TOKEN_KEY_ID,
         VAULT_TOKEN_TTL_SECONDS=str(TOKEN_TTL_SECONDS),
+        # Every answer says where its time went (Server-Timing); `StageTimes` reads it.
+        VAULT_SERVER_TIMING="1",
     )
     if s3 is not None:
         env.update(
@@ -519,6 +521,68 @@ def run_parallel(jobs: Sequence[T], workers: Sequence[Callable[[T], None]]) -> f
     if errors:
         raise errors[0]
     return elapsed
+
+
+class StageTimes:
+    """Where the server says a request's time went: its Server-Timing header, per stage
+    (token, account, ratelimit, sql, service, commit, audit, serialise, other; total), over
+    a run. The client's own latency adds the HTTP round trip and parsing to `total`."""
+
+    ORDER = (
+        "token",
+        "account",
+        "ratelimit",
+        "sql",
+        "service",
+        "commit",
+        "audit",
+        "serialise",
+        "other",
+    )
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, float]] = []
+
+    def add(self, response: httpx.Response) -> None:
+        header = response.headers.get("server-timing")
+        if not header:
+            return
+        stages: dict[str, float] = {}
+        for part in header.split(","):
+            name, _, rest = part.strip().partition(";")
+            if rest.startswith("dur="):
+                stages[name] = stages.get(name, 0.0) + float(rest[4:])
+        self.requests.append(stages)
+
+    def report(self, label: str, client_ms: Sequence[float] | None = None) -> list[str]:
+        """Lines: each stage's mean, p50 and p99 (ms), and the mean make-up of the slowest
+        1 % of requests (by server total), which is where a p99 goes."""
+        if not self.requests:
+            return [f"{label}: the server sent no Server-Timing"]
+        names = [n for n in self.ORDER if any(n in r for r in self.requests)]
+        names += sorted({n for r in self.requests for n in r} - {*names, "total"})
+        slow = sorted(self.requests, key=lambda r: r.get("total", 0.0))
+        slow = slow[-max(1, len(slow) // 100) :]
+        lines = [
+            f"{label}: where a request's time goes, per stage (ms; {len(self.requests)} requests)"
+        ]
+        lines.append(f"    {'stage':<10} {'mean':>7} {'p50':>7} {'p99':>7}  {'slowest 1 %':>11}")
+        for name in [*names, "total"]:
+            values = [r.get(name, 0.0) for r in self.requests]
+            slow_mean = sum(r.get(name, 0.0) for r in slow) / len(slow)
+            lines.append(
+                f"    {name:<10} {sum(values) / len(values):7.3f} {percentile(values, 50):7.3f} "
+                f"{percentile(values, 99):7.3f}  {slow_mean:11.3f}"
+            )
+        if client_ms:
+            server = [r.get("total", 0.0) for r in self.requests]
+            outside = sum(client_ms) / len(client_ms) - sum(server) / len(server)
+            lines.append(
+                f"    {'client':<10} {sum(client_ms) / len(client_ms):7.3f} "
+                f"{percentile(client_ms, 50):7.3f} {percentile(client_ms, 99):7.3f}  "
+                f"(HTTP and the client: mean {outside:.3f})"
+            )
+        return lines
 
 
 # -- content -----------------------------------------------------------------------------

@@ -284,12 +284,19 @@ def owner_cycle(owners: Sequence[str], rng: random.Random) -> Iterator[str]:
         yield from order
 
 
-def api_request(client: httpx.Client, owner_id: str, auth: dict[str, str]) -> float:
+def api_request(
+    client: httpx.Client,
+    owner_id: str,
+    auth: dict[str, str],
+    stages: _common.StageTimes | None = None,
+) -> float:
     start = time.perf_counter()
     r = client.get(f"/api/v1/owners/{owner_id}/documents", headers=auth)
     elapsed = time.perf_counter() - start
     if r.status_code != 200:
         raise RuntimeError(f"listing answered {r.status_code}: {r.text[:500]}")
+    if stages is not None:
+        stages.add(r)
     return elapsed
 
 
@@ -330,6 +337,7 @@ def measure(
     query: Query,
     auth: dict[str, dict[str, str]],
     rng: random.Random,
+    stages: _common.StageTimes,
 ) -> tuple[list[float], list[float]]:
     """`auth`: each measured owner's Authorization header; each lists their own papers."""
     api: list[float] = []
@@ -349,7 +357,7 @@ def measure(
                 for _ in range(plan.block):
                     owner_id = next(cycle)
                     if side == "api":
-                        api.append(api_request(client, owner_id, auth[owner_id]))
+                        api.append(api_request(client, owner_id, auth[owner_id], stages))
                     else:
                         sql.append(sql_query(cur, query, owner_id))
         explain(cur, query, owners[0])
@@ -387,7 +395,10 @@ def main() -> None:
             _common.api_server(base, env) as server,
             _common.http_client(server.base_url) as client,
         ):
-            api, sql = measure(plan, client, dsn, query, auth, rng)
+            stages = _common.StageTimes()
+            api, sql = measure(plan, client, dsn, query, auth, rng, stages)
+    for line in stages.report("API", [1000 * s for s in api]):
+        log(line)
     log(summary("API", api))
     log(summary("SQL", sql))
     value = 1000 * percentile(api, 99)

@@ -697,12 +697,16 @@ def dossier_cycle(measured: Sequence[Measured], rng: random.Random) -> Iterator[
         yield from order
 
 
-def api_request(client: httpx.Client, dossier: Measured) -> float:
+def api_request(
+    client: httpx.Client, dossier: Measured, stages: _common.StageTimes | None = None
+) -> float:
     start = time.perf_counter()
     r = client.get(f"/api/v1/dossiers/{dossier.id}/reuse")
     elapsed = time.perf_counter() - start
     if r.status_code != 200:
         raise RuntimeError(f"the reuse plan answered {r.status_code}: {r.text[:500]}")
+    if stages is not None:
+        stages.add(r)
     return elapsed
 
 
@@ -714,6 +718,7 @@ def check_plan(client: httpx.Client, dossier: Measured) -> None:
 
 @dataclass
 class Samples:
+    stages: _common.StageTimes = field(default_factory=_common.StageTimes)
     api: list[float] = field(default_factory=list)
     sql: list[float] = field(default_factory=list)
     api_by_procedure: defaultdict[str, list[float]] = field(
@@ -819,7 +824,7 @@ def measure(
             for _ in range(plan.block):
                 dossier = next(cycle)
                 if side == "api":
-                    took = api_request(client, dossier)
+                    took = api_request(client, dossier, samples.stages)
                     samples.api.append(took)
                     samples.api_by_procedure[dossier.procedure].append(took)
                 else:
@@ -848,6 +853,8 @@ def explain(sql: SqlSide, statement: Statement) -> None:
 
 
 def report(samples: Samples, sql: SqlSide) -> None:
+    for line in samples.stages.report("API", [1000 * s for s in samples.api]):
+        log(line)
     log(summary("API GET /dossiers/{id}/reuse", samples.api))
     log(summary("SQL of the plan", samples.sql))
     cpu = {

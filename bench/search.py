@@ -597,12 +597,16 @@ def cycle(items: Sequence[str], rng: random.Random) -> Iterator[str]:
         yield from order
 
 
-def api_request(client: httpx.Client, q: str, auth: dict[str, str]) -> float:
+def api_request(
+    client: httpx.Client, q: str, auth: dict[str, str], stages: _common.StageTimes | None = None
+) -> float:
     start = time.perf_counter()
     r = client.get("/api/v1/search", params={"q": q, "limit": LIMIT}, headers=auth)
     elapsed = time.perf_counter() - start
     if r.status_code != 200:
         raise RuntimeError(f"search answered {r.status_code}: {r.text[:500]}")
+    if stages is not None:
+        stages.add(r)
     return elapsed
 
 
@@ -621,6 +625,7 @@ def measure(
     auth: dict[str, str],
     sql: dict[str, list[Statement]],
     rng: random.Random,
+    stages: _common.StageTimes,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     api: dict[str, list[float]] = {q: [] for q in sql}
     raw: dict[str, list[float]] = {q: [] for q in sql}
@@ -635,7 +640,7 @@ def measure(
                 for _ in range(plan.block):
                     q = next(order)
                     if side == "api":
-                        api[q].append(api_request(client, q, auth))
+                        api[q].append(api_request(client, q, auth, stages))
                     else:
                         raw[q].append(sql_request(cur, sql[q]))
         worst = max(sql, key=lambda q: percentile(raw[q], 99) if raw[q] else 0)
@@ -706,8 +711,11 @@ def main() -> None:
             _common.api_server(base, env, command=command) as server,
             _common.http_client(server.base_url) as client,
         ):
-            api, raw = measure(plan, client, dsn, auth, sql, rng)
+            stages = _common.StageTimes()
+            api, raw = measure(plan, client, dsn, auth, sql, rng, stages)
     api_ms = [1000 * s for v in api.values() for s in v]
+    for line in stages.report("API", api_ms):
+        log(line)
     sql_ms = [1000 * s for v in raw.values() for s in v]
     for q in sorted(api, key=lambda q: -percentile(api[q], 99)):
         log(

@@ -40,6 +40,8 @@ class RateLimiter:
 class RateStore(Protocol):
     def take(self, key: str, now: float, interval: float, window: float) -> float | None: ...
 
+    def close(self) -> None: ...
+
 
 class SharedRateLimiter:
     """The same limit, kept in the metadata database so that every API process counts
@@ -54,3 +56,6 @@ class SharedRateLimiter:
         wait = self._store.take(key, time.time(), self.interval, self.burst * self.interval)
         if wait is not None:
             raise RateLimited("too many requests: slow down", retry_after=max(1, math.ceil(wait)))
+
+    def close(self) -> None:
+        self._store.close()

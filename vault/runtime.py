@@ -232,4 +232,6 @@ class Vault:
     def close(self) -> None:
         self.remote_reuse.close()
         self.uows.close()
+        if isinstance(self.rate_limiter, SharedRateLimiter):
+            self.rate_limiter.close()
         self.engine.dispose()

@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     # Log lines of `vault serve` and `vault worker`: "json" (one object per line, for a log
     # shipper) or "text" (for a terminal).
     log_format: Literal["text", "json"] = "text"
+    # A Server-Timing header on every API answer: where its time went (token, account,
+    # queries, commit, the durable audit write, serialisation). For benchmarks and tuning;
+    # off by default, since it tells a caller how long the server's steps take.
+    server_timing: bool = False
 
     # Requests per minute per client (token subject or address), with bursts of a tenth.
     rate_limit_per_minute: int = Field(default=1200, ge=1)

@@ -7,14 +7,16 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.deps import ActorDep, UowDep, VaultDep
+from api.deps import ActorDep, CredentialsDep, UowDep, VaultDep, read_in_one_hop
 from api.schemas import DocumentOut, PageOut
 from ocr.recognised import OcrResults, OcrState, OcrStatus
 from ocr.search import MatchKind, SearchFilters, SearchService, Snippet
+from vault.auth import Actor
+from vault.services import UnitOfWork
 from vault.services.derived_files import DerivedFileService
 from vault.texts import PageSource, SuggestionKind
 
@@ -64,11 +66,11 @@ def _results(vault: VaultDep) -> OcrResults:
         "within each group. Only papers open to you are searched; every search is audited "
         "(the query text itself is not recorded)."
     ),
+    response_model=PageOut[SearchHitOut],
 )
-def search(
+async def search(
     vault: VaultDep,
-    uow: UowDep,
-    actor: ActorDep,
+    credentials: CredentialsDep,
     q: Annotated[str, Query(min_length=1, max_length=200, examples=["nguyen thi huong"])],
     owner_id: uuid.UUID | None = None,
     paper_type: Annotated[str | None, Query(max_length=64)] = None,
@@ -81,21 +83,26 @@ def search(
     include_superseded: bool = False,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> PageOut[SearchHitOut]:
+) -> Response:
     filters = SearchFilters(owner_id, paper_type, issued_from, issued_to, include_superseded)
-    page = SearchService(vault.access).search(uow, actor, q, filters, cursor=cursor, limit=limit)
-    return PageOut[SearchHitOut](
-        items=[
-            SearchHitOut(
-                document=DocumentOut.of(h.document),
-                match=h.match,
-                page=h.page,
-                snippet=SnippetOut.of(h.snippet),
-            )
-            for h in page.items
-        ],
-        next_cursor=page.next_cursor,
-    )
+
+    def read(uow: UnitOfWork, actor: Actor) -> PageOut[SearchHitOut]:
+        service = SearchService(vault.access)
+        page = service.search(uow, actor, q, filters, cursor=cursor, limit=limit)
+        return PageOut[SearchHitOut](
+            items=[
+                SearchHitOut(
+                    document=DocumentOut.of(h.document),
+                    match=h.match,
+                    page=h.page,
+                    snippet=SnippetOut.of(h.snippet),
+                )
+                for h in page.items
+            ],
+            next_cursor=page.next_cursor,
+        )
+
+    return await read_in_one_hop(vault, credentials, read)
 
 
 class OcrStateOut(BaseModel):

@@ -52,8 +52,8 @@ def revoke_all(uow: UnitOfWork, key: str, now: datetime, ttl_seconds: int) -> No
     uow.auth_state.forget_revocations(now)
 
 
-def is_revoked(uow: UnitOfWork, claims: dict[str, Any]) -> str | None:
-    """Why the token with these claims is revoked, or None."""
+def keys_of(claims: dict[str, Any]) -> list[str]:
+    """The revocation keys that may cover a token: its id, its account, its client."""
     keys = [account_key(claims["sub"])]
     jti = claims.get("jti")
     if isinstance(jti, str) and jti:
@@ -61,7 +61,16 @@ def is_revoked(uow: UnitOfWork, claims: dict[str, Any]) -> str | None:
     client_id = claims.get("client_id")
     if isinstance(client_id, str) and client_id:
         keys.append(client_key(client_id))
-    found = uow.auth_state.revocations(keys)
+    return keys
+
+
+def is_revoked(uow: UnitOfWork, claims: dict[str, Any]) -> str | None:
+    """Why the token with these claims is revoked, or None."""
+    return why_revoked(claims, uow.auth_state.revocations(keys_of(claims)))
+
+
+def why_revoked(claims: dict[str, Any], found: dict[str, datetime]) -> str | None:
+    """Why the token is revoked, given the revocations found under its `keys_of`, or None."""
     if not found:
         return None
     if any(key.startswith("jti:") for key in found):

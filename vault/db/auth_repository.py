@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from vault.db.auth_models import SignInThrottleRow, TokenRevocationRow
 from vault.db.models import AccountRow, ApiClientRow, AuditEntryRow
 from vault.db.repositories import audit_from_row
-from vault.domain import AuditEntry, ThrottleState
+from vault.db.repositories.accounts import account_from_row
+from vault.domain import Account, AuditEntry, ThrottleState
 
 
 class AuthStateRepository:
@@ -90,6 +91,22 @@ class AuthStateRepository:
             )
         )
         return {str(key): at for key, at in rows}
+
+    def account_and_revocations(
+        self, account_id: uuid.UUID, keys: Sequence[str]
+    ) -> tuple[Account | None, dict[str, datetime]]:
+        """An account and the revocations among `keys`, in one statement (a request's
+        token check): the account's row once per revocation found, or once with none."""
+        revoked = TokenRevocationRow
+        rows = self._s.execute(
+            select(AccountRow, revoked.key, revoked.revoked_at)
+            .outerjoin(revoked, revoked.key.in_(list(keys)))
+            .where(AccountRow.id == account_id)
+        ).all()
+        if not rows:
+            return None, {}
+        found = {str(key): at for _, key, at in rows if key is not None}
+        return account_from_row(rows[0][0]), found
 
     def forget_revocations(self, now: datetime) -> None:
         self._s.execute(delete(TokenRevocationRow).where(TokenRevocationRow.expires_at < now))

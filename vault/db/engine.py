@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from vault.errors import InvalidInput
+from vault.request_context import count_statement
 
 
 def _strings(parameters: Any) -> Iterator[str]:
@@ -32,8 +34,25 @@ def _refuse_nul(
         raise InvalidInput("text", "a NUL character is not allowed in text")
 
 
+def _start_clock(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    conn.info["statement_started"] = time.perf_counter()
+
+
+def _stop_clock(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    # Where a request's time goes: its statements' time, round trip included.
+    started = conn.info.pop("statement_started", None)
+    if started is not None:
+        count_statement(time.perf_counter() - started)
+
+
 def _guarded(engine: Engine) -> Engine:
     event.listen(engine, "before_cursor_execute", _refuse_nul)
+    event.listen(engine, "before_cursor_execute", _start_clock)
+    event.listen(engine, "after_cursor_execute", _stop_clock)
     return engine
 
 

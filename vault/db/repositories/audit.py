@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from vault.audit_types import Anchor
@@ -35,6 +35,45 @@ def audit_from_row(row: AuditEntryRow) -> AuditEntry:
     )
 
 
+# `append_after`'s statement: the entries' columns as arrays through unnest, one fixed text
+# (nothing compiled per batch).
+_APPEND_AFTER = text(
+    "WITH moved AS (UPDATE audit_head SET seq = :new_seq, hash = :new_hash"
+    " WHERE id = 1 AND seq = :old_seq AND hash = :old_hash RETURNING id)"
+    " INSERT INTO audit_entries (seq, at, actor_id, actor_name, client_id, agency_code, role,"
+    " action, owner_id, document_id, dossier_id, purpose, outcome, detail, prev_hash, hash)"
+    " SELECT * FROM unnest("
+    "CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor_id AS varchar[]), "
+    "CAST(:actor_name AS varchar[]), CAST(:client_id AS varchar[]), "
+    "CAST(:agency_code AS varchar[]), CAST(:role AS varchar[]), CAST(:action AS varchar[]), "
+    "CAST(:owner_id AS uuid[]), CAST(:document_id AS uuid[]), CAST(:dossier_id AS uuid[]), "
+    "CAST(:purpose AS varchar[]), CAST(:outcome AS varchar[]), CAST(:detail AS varchar[]), "
+    "CAST(:prev_hash AS varchar[]), CAST(:hash AS varchar[])"
+    ") WHERE EXISTS (SELECT 1 FROM moved) RETURNING seq"
+)
+
+
+def _entry_values(e: AuditEntry) -> dict[str, object]:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor_id": e.actor_id,
+        "actor_name": e.actor_name,
+        "client_id": e.client_id,
+        "agency_code": e.agency_code,
+        "role": e.role,
+        "action": e.action,
+        "owner_id": e.owner_id,
+        "document_id": e.document_id,
+        "dossier_id": e.dossier_id,
+        "purpose": e.purpose,
+        "outcome": e.outcome,
+        "detail": e.detail,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
 class AuditRepository:
     """Appends happen only through vault.audit.AuditLog, under the head lock."""
 
@@ -53,34 +92,28 @@ class AuditRepository:
 
     def append(self, entries: Sequence[AuditEntry]) -> None:
         # Core, not ORM units: one multi-row INSERT, which keeps the head lock short.
-        self._s.execute(
-            insert(AuditEntryRow),
-            [
-                {
-                    "seq": e.seq,
-                    "at": e.at,
-                    "actor_id": e.actor_id,
-                    "actor_name": e.actor_name,
-                    "client_id": e.client_id,
-                    "agency_code": e.agency_code,
-                    "role": e.role,
-                    "action": e.action,
-                    "owner_id": e.owner_id,
-                    "document_id": e.document_id,
-                    "dossier_id": e.dossier_id,
-                    "purpose": e.purpose,
-                    "outcome": e.outcome,
-                    "detail": e.detail,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                }
-                for e in entries
-            ],
-        )
+        self._s.execute(insert(AuditEntryRow), [_entry_values(e) for e in entries])
         last = entries[-1]
         self._s.execute(
             update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=last.seq, hash=last.hash)
         )
+
+    def append_after(self, head: tuple[int, str], entries: Sequence[AuditEntry]) -> bool:
+        """PostgreSQL: appends `entries`, which follow `head`, in one autocommitted
+        statement (one round trip, durable when it returns): a CTE moves the head row from
+        `head` to the last entry, and the rows are inserted only if it moved. False, with
+        nothing written, when another writer moved the head first. Call it first thing on a
+        fresh session."""
+        if self._s.get_bind().dialect.name != "postgresql":
+            return False
+        connection = self._s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        last = entries[-1]
+        rows = [_entry_values(e) for e in entries]
+        # Column arrays through unnest: one fixed text, so nothing is compiled per batch.
+        params: dict[str, object] = {n: [r[n] for r in rows] for n in rows[0]}
+        params.update(old_seq=head[0], old_hash=head[1], new_seq=last.seq, new_hash=last.hash)
+        inserted = connection.execute(_APPEND_AFTER, params).all()
+        return len(inserted) == len(entries)
 
     def head(self) -> tuple[int, str]:
         row = self._s.get(AuditHeadRow, 1)
