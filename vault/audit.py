@@ -122,6 +122,8 @@ class AuditLog:
         self._thread: threading.Thread | None = None
         # The chain head as this writer last left it (only its thread touches it).
         self._head: tuple[int, str] | None = None
+        # The batch as last sent to the database, whether or not its commit was answered.
+        self._attempted: list[AuditEntry] | None = None
 
     def write(self, drafts: list[AuditDraft]) -> list[AuditEntry]:
         """Blocks until the entries are committed; raises AuditUnavailable otherwise."""
@@ -164,19 +166,27 @@ class AuditLog:
 
     def _commit(self, batch: list[_Pending]) -> None:
         drafts = [d for p in batch for d in p.drafts]
+        self._attempted = None
         entries = self._append_after_known_head(drafts)
         for attempt in range(3):
             if entries is not None:
                 break
             try:
+                # A commit whose answer was lost may have been durable all the same: the
+                # retry must not write the batch a second time.
+                entries = self._written(self._attempted)
+                if entries is not None:
+                    self._head = (entries[-1].seq, entries[-1].hash)
+                    break
                 with self._uows() as uow:
                     seq, prev = uow.audit.lock_head()
-                    entries = chain(drafts, seq, prev)
+                    entries = self._attempted = chain(drafts, seq, prev)
                     uow.audit.append(entries)
                     uow.commit()
                 self._head = (entries[-1].seq, entries[-1].hash)
                 break
             except Exception as exc:
+                entries = None
                 # Another process may have taken the same sequence numbers (SQLite has no
                 # row lock): retry with a fresh head.
                 if attempt == 2:
@@ -199,7 +209,7 @@ class AuditLog:
         locking path reads it afresh), or on any error (the locking path retries)."""
         if self._head is None:
             return None
-        entries = chain(drafts, *self._head)
+        entries = self._attempted = chain(drafts, *self._head)
         try:
             with self._uows() as uow:
                 if not uow.audit.append_after(self._head, entries):
@@ -212,6 +222,15 @@ class AuditLog:
             return None
         self._head = (entries[-1].seq, entries[-1].hash)
         return entries
+
+    def _written(self, entries: list[AuditEntry] | None) -> list[AuditEntry] | None:
+        """`entries` if they are in the chain already (the last one's hash is at its seq:
+        the hash covers the previous hash and the content, so it is this batch)."""
+        if entries is None:
+            return None
+        with self._uows() as uow:
+            found = uow.audit.hash_at(entries[-1].seq)
+        return entries if found == entries[-1].hash else None
 
     def close(self) -> None:
         with self._lock:
