@@ -128,17 +128,22 @@ class DocumentService:
         source: BinaryIO,
         *,
         dossier_id: uuid.UUID | None = None,
+        reviewed_batch: bool = False,
     ) -> Document:
         """Stores a new paper. `source` must be seekable (a spooled upload, a file).
 
         Who may store what: an owner, their own papers (origin `uploaded_by_owner`); a
         receiving officer, a scan digitised for an open dossier of their agency (attached to
-        it); an issuing officer, a result their agency issued; a certifying officer, a
-        certified copy their office made."""
+        it), or (`reviewed_batch`) a paper of a scanned batch they reviewed, which may belong
+        to no open dossier (a result issued before the warehouse existed); an issuing
+        officer, a result their agency issued; a certifying officer, a certified copy their
+        office made."""
         if uow.owners.get(owner_id) is None:
             raise NotFound("no such owner")
         meta = self._checked(uow, meta)
-        meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
+        meta = self._authorised_meta(
+            uow, actor, owner_id, meta, dossier_id, reviewed_batch=reviewed_batch
+        )
         blob, wrapped, blob_has_signature = self._store_recorded(
             uow, actor, "document.upload", owner_id, source
         )
@@ -297,6 +302,8 @@ class DocumentService:
         owner_id: uuid.UUID,
         meta: NewDocument,
         dossier_id: uuid.UUID | None,
+        *,
+        reviewed_batch: bool = False,
     ) -> NewDocument:
         def deny(reason: str) -> PermissionDenied:
             return self._access.deny(uow, actor, "document.upload", reason, owner_id=owner_id)
@@ -310,6 +317,8 @@ class DocumentService:
         agency = actor.require_agency()
         if meta.origin is DocumentOrigin.DIGITISED:
             actor.require(Role.RECEIVING_OFFICER)
+            if dossier_id is None and reviewed_batch:
+                return meta
             if dossier_id is None:
                 raise InvalidInput(
                     "dossier_id", "a digitised paper is stored for a dossier: give its id"

@@ -1,0 +1,120 @@
+"""The `import` job: reads a batch's pages in worker processes, stores them as they come
+(so an interrupted batch resumes after its last stored page), then cuts the batch into parts
+and queues them for review.
+
+    registry.register(ImportJobHandler(vault))   # api/job_handlers.py
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ocr.batches.model import IMPORT_KIND, BatchStatus, PageReading
+from ocr.batches.pages import PageDamaged, ReadOptions, page_count, read_pages
+from ocr.batches.service import BatchService
+from ocr.db.batches import BatchRepository
+from ocr.pipeline import Limits, OcrOptions
+from vault.errors import IntegrityFailure
+from vault.jobs import JobContext, JobInterrupted, JobPolicy, PermanentJobError
+from vault.runtime import Vault
+
+log = logging.getLogger(__name__)
+
+# Stored (and the progress written) at least this often: an interruption loses little.
+SAVE_EVERY_PAGES = 8
+SAVE_EVERY_SECONDS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class ImportConfig:
+    workers: int
+    page_timeout: float = 60.0
+
+    @classmethod
+    def default(cls, vault: Vault) -> ImportConfig:
+        # Every core: an import is the one big job of a scanning station's worker.
+        return cls(
+            workers=max(1, os.cpu_count() or 1),
+            page_timeout=vault.settings.ocr_page_timeout_seconds,
+        )
+
+    def read_options(self) -> ReadOptions:
+        limits = Limits(max_pages=1, page_timeout=self.page_timeout)
+        return ReadOptions(
+            ocr=OcrOptions(limits=limits, searchable_pdf=False, workers=1),
+            workers=self.workers,
+        )
+
+
+class ImportJobHandler:
+    kind = IMPORT_KIND
+    policy = JobPolicy(lease=timedelta(minutes=2), max_attempts=5, retry_base_seconds=10)
+
+    def __init__(
+        self, vault: Vault, service: BatchService | None = None, config: ImportConfig | None = None
+    ) -> None:
+        self._vault = vault
+        self._service = service or BatchService(vault.keyring, vault.documents)
+        self.config = config or ImportConfig.default(vault)
+
+    def run(self, context: JobContext) -> None:
+        batch_id = uuid.UUID(str(context.payload["batch_id"]))
+        uows = self._vault.uows
+        with uows() as uow:
+            batch = uow.repository(BatchRepository).batch(batch_id)
+            if batch is None:
+                raise PermanentJobError("the batch is gone")
+            if batch.status is BatchStatus.DONE:
+                context.finish(uow)
+                uow.commit()
+                return
+            try:
+                data, media_type = self._service.read_file(uow, batch_id)
+            except IntegrityFailure as exc:
+                raise PermanentJobError("the batch's stored file is damaged") from exc
+            done = uow.repository(BatchRepository).page_numbers_read(batch_id)
+        try:
+            total = page_count(data, media_type)
+        except PageDamaged as exc:
+            with uows() as uow:
+                self._service.fail_batch(uow, batch_id, str(exc))
+                context.finish(uow)
+                uow.commit()
+            return
+        todo = [n for n in range(1, total + 1) if n not in done]
+        context.progress(len(done), total)
+        started = time.monotonic()
+        buffer: list[PageReading] = []
+        saved_at = time.monotonic()
+        count = len(done)
+        for reading in read_pages(data, media_type, todo, self.config.read_options()):
+            buffer.append(reading)
+            if len(buffer) >= SAVE_EVERY_PAGES or time.monotonic() - saved_at > SAVE_EVERY_SECONDS:
+                count += len(buffer)
+                self._save(batch_id, buffer)
+                buffer, saved_at = [], time.monotonic()
+                if not context.progress(count, total):
+                    raise JobInterrupted
+        with uows() as uow:
+            if buffer:
+                self._service.record_pages(uow, batch_id, buffer)
+            parts = self._service.finish_batch(uow, batch_id)
+            context.finish(uow)
+            uow.commit()
+        log.info(
+            "import job %s: %d pages read in %.1f s, %d parts queued for review",
+            context.job_id,
+            len(todo),
+            time.monotonic() - started,
+            len(parts),
+        )
+
+    def _save(self, batch_id: uuid.UUID, readings: list[PageReading]) -> None:
+        with self._vault.uows() as uow:
+            self._service.record_pages(uow, batch_id, readings)
+            uow.commit()
