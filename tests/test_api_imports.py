@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api.job_handlers import job_runner
+from signing.verify import Verifier
 from tests.conftest import api_app
 from tests.factories import CITIZEN_ID, create_owner
 from tests.ocr.batch_support import ScanPage, blank_page, scanned_pdf, text_page
 from tests.people import People
-from signing.verify import Verifier
 from vault.runtime import Vault
 
 DECISION = ("QUYẾT ĐỊNH", "Số: 15/QĐ-UBND", "Về việc cấp giấy phép xây dựng")
