@@ -142,6 +142,10 @@ def _check_images(page: pypdfium2.PdfPage, number: int) -> int | None:
                 raw = bytes(obj.get_data(decode_simple=True))
                 ImageFile.LOAD_TRUNCATED_IMAGES = False
                 with Image.open(io.BytesIO(raw)) as jpeg:
+                    # Decoded at 1/8 scale (the DCT's own scaling): every entropy-coded
+                    # segment is still read, so a cut or garbled stream still fails, at a
+                    # fraction of the cost of a full decode (PDFium decodes it again anyway).
+                    jpeg.draft("L", (max(1, jpeg.width // 8), max(1, jpeg.height // 8)))
                     jpeg.load()
             else:
                 obj.get_bitmap(render=False).close()
@@ -230,7 +234,8 @@ def read_pages(
     data: bytes, media_type: MediaType, numbers: Sequence[int], options: ReadOptions
 ) -> Iterator[PageReading]:
     """Each of `numbers` read, in order. With `options.workers` > 1, in that many processes,
-    at most twice as many pages in flight (a long batch never queues all its pages)."""
+    with a window of pages queued ahead: a slow page at the head must not leave the other
+    workers idle (results are small: text), yet a long batch never queues all its pages."""
     if options.workers <= 1 or len(numbers) <= 1:
         source = BatchSource(data, media_type, options.render_dpi)
         try:
@@ -247,7 +252,7 @@ def read_pages(
         initializer=_worker_init,
         initargs=(data, media_type, options),
     ) as pool:
-        window = options.workers * 2
+        window = max(16, options.workers * 8)
         pending: list[Future[PageReading]] = []
         todo = iter(numbers)
         try:

@@ -151,7 +151,7 @@ class SyncAPIClient(_Base):
             headers=headers,
             json=call.json,
             data=call.form,
-            content=iter(call.multipart) if call.multipart is not None else None,
+            content=iter(call.multipart) if call.multipart is not None else call.body,
             timeout=self.timeout,
         )
 
@@ -320,7 +320,7 @@ class AsyncAPIClient(_Base):
             headers=headers,
             json=call.json,
             data=call.form,
-            content=call.multipart.__aiter__() if call.multipart is not None else None,
+            content=call.multipart.__aiter__() if call.multipart is not None else call.body,
             timeout=self.timeout,
         )
 

@@ -34,6 +34,7 @@ class Call(Generic[T]):
     json: Any = None  # already JSON-ready (built from a model's dump)
     form: Mapping[str, str] | None = None
     multipart: Multipart | None = None
+    body: bytes | None = None  # a raw request body (a file as it is; give its Content-Type)
     headers: Mapping[str, str] = field(default_factory=dict)
     # Safe to send twice with the same effect; see _retry for what that allows.
     idempotent: bool = False

@@ -39,6 +39,13 @@ from vault_client.types.enums import (
     Role,
 )
 from vault_client.types.health import Health, Readiness
+from vault_client.types.imports import (
+    ImportBatch,
+    ImportField,
+    ImportPart,
+    ImportProgress,
+    SeparatorSheet,
+)
 from vault_client.types.jobs import Job, JobProgress, JobSubject
 from vault_client.types.owners import Owner
 from vault_client.types.problems import FieldError, OAuthError, Problem
@@ -126,6 +133,10 @@ __all__ = [
     "FoundBy",
     "Health",
     "Identity",
+    "ImportBatch",
+    "ImportField",
+    "ImportPart",
+    "ImportProgress",
     "Indication",
     "Indicator",
     "Indicators",
@@ -174,6 +185,7 @@ __all__ = [
     "RevocationStatus",
     "Role",
     "SearchHit",
+    "SeparatorSheet",
     "Severity",
     "SignInEvent",
     "SignatureLevel",
