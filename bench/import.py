@@ -30,28 +30,28 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 # The repo root first: this file's own folder is on the path too.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import AGENCY, fresh_database, local_vault, log, parse_args, print_result
-from ocr.batches.model import BatchStatus, SheetFields
-from ocr.batches.service import BatchService
-from ocr.batches.sheets import new_ref
-from ocr.batches.worker import ImportConfig, ImportJobHandler
-from tests.ocr import corpus
-from tests.ocr.batch_support import ScanPage, blank_page, scanned_pdf, sheet_page
-from vault.auth import Role
-from vault.domain import OwnerKind
-from vault.jobs import JobRegistry, JobRunner
+# Nothing heavy at module level: the import's worker processes start from a fork server
+# that imports this module (as `vault worker`'s would import the light `vault` script).
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from tests.ocr.batch_support import ScanPage
 
 WORKERS = os.cpu_count() or 1
 
 
 def build_batch(pages: int, owner_id: uuid.UUID) -> list[ScanPage]:
     """Papers of 1-3 pages, each after a separator sheet; a blank page after every fifth."""
+    from ocr.batches.model import SheetFields
+    from ocr.batches.sheets import new_ref
+    from tests.ocr import corpus
+    from tests.ocr.batch_support import ScanPage, blank_page, sheet_page
+
     documents = corpus.DOCUMENTS
     images = [corpus.typeset(d) for d in documents]
     out: list[ScanPage] = []
@@ -91,6 +91,17 @@ def baseline(paths: list[Path]) -> float:
 
 
 def main() -> None:
+    from PIL import Image
+
+    from bench._common import AGENCY, fresh_database, local_vault, log, parse_args, print_result
+    from ocr.batches.model import BatchStatus
+    from ocr.batches.service import BatchService
+    from ocr.batches.worker import ImportConfig, ImportJobHandler
+    from tests.ocr.batch_support import scanned_pdf
+    from vault.auth import Role
+    from vault.domain import OwnerKind
+    from vault.jobs import JobRegistry, JobRunner
+
     args = parse_args(__doc__ or "")
     pages = 30 if args.quick else 500
     with (

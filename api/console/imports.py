@@ -5,11 +5,14 @@ cases are `ocr.batches.service`'s, as in the API."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
+from api.console.i18n import MESSAGES
 from api.console.owners import paper_type_names
 from api.console.web import (
     PREFIX,
@@ -20,6 +23,7 @@ from api.console.web import (
     redirect,
     render,
     require_officer,
+    t_for,
 )
 from api.deps import UowDep, VaultDep
 from ocr.batches.model import Part, PartStatus
@@ -30,6 +34,45 @@ from vault.runtime import Vault
 from vault.services import UnitOfWork, lookups
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+
+# The reasons a part waits, as the service words them, and their keys in the console's words.
+_PROBLEMS = {
+    "no separator sheet before these pages: name the owner and the paper type": "no_sheet",
+    "the batch has no separator sheets (cut at blank pages): name the owner": "no_sheets",
+    "the separator sheet's QR code could not be read": "unreadable_qr",
+    "the separator sheet was not printed by this vault": "foreign_sheet",
+    "the separator sheet does not match the one printed under its ref": "altered_sheet",
+    "the separator sheet names an owner the vault does not know": "unknown_owner",
+    "the separator sheet names an unknown paper type": "unknown_type",
+    "the separator sheet names a dossier not of this owner": "other_dossier",
+    "no paper type: the sheet gave none and none was recognised": "no_type",
+    "no text could be read from this part": "no_text",
+    "the personal number on the paper is not the owner's": "other_number",
+}
+_DAMAGED = re.compile(r"^page (\d+)(?::| is damaged)")
+
+
+def problem_words(t: Callable[..., str]) -> Callable[[str], str]:
+    """A reason in the page's language (a reason the console has no words for, as is)."""
+
+    def words(problem: str) -> str:
+        if problem in _PROBLEMS:
+            return t(f"imports.problem.{_PROBLEMS[problem]}")
+        if problem.startswith("fields to check: "):
+            names = problem.removeprefix("fields to check: ").split(", ")
+            known = [
+                t(f"imports.field.{n}") if f"imports.field.{n}" in MESSAGES else n for n in names
+            ]
+            return t("imports.problem.fields", names=", ".join(known))
+        if problem.startswith("rejected: "):
+            return t("imports.problem.rejected", why=problem.removeprefix("rejected: "))
+        damaged = _DAMAGED.match(problem)
+        if damaged:
+            return t("imports.problem.damaged", n=damaged.group(1), detail=problem)
+        return problem
+
+    return words
 
 
 def _service(vault: Vault) -> BatchService:
@@ -123,6 +166,7 @@ def part_page(
             "review_fields": REVIEW_FIELDS,
             "values": {f.name: f for f in part.fields},
             "pending": part.status is PartStatus.PENDING,
+            "problem_words": problem_words(t_for(request)),
         },
     )
 

@@ -245,6 +245,10 @@ def read_pages(
             source.close()
         return
     context = multiprocessing.get_context("forkserver")
+    # The fork server imports this module once, and every worker forks with it (PDFium,
+    # Pillow, the pipeline) loaded: a worker starts in milliseconds, not seconds. (Only
+    # where the server is not running yet; `__main__` as by default.)
+    context.set_forkserver_preload(["__main__", __name__])
     deadline = options.ocr.limits.page_timeout * 5 + 30
     with ProcessPoolExecutor(
         max_workers=options.workers,

@@ -72,6 +72,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imports.field.id_number": ("Số định danh cá nhân", "Personal number"),
     "imports.field.reference_number": ("Số, ký hiệu", "Reference number"),
     "imports.field.issue_date": ("Ngày cấp", "Issue date"),
+    "imports.problem.no_sheet": (
+        "Không có tờ phân cách trước các trang này: chọn chủ sở hữu và loại giấy tờ",
+        "No separator sheet before these pages: name the owner and the paper type",
+    ),
+    "imports.problem.no_sheets": (
+        "Lô không có tờ phân cách (đã tách theo trang trắng): chọn chủ sở hữu",
+        "The batch has no separator sheets (cut at blank pages): name the owner",
+    ),
+    "imports.problem.unreadable_qr": (
+        "Không đọc được mã QR của tờ phân cách",
+        "The separator sheet's QR code could not be read",
+    ),
+    "imports.problem.foreign_sheet": (
+        "Tờ phân cách không do hệ thống này in",
+        "The separator sheet was not printed by this vault",
+    ),
+    "imports.problem.altered_sheet": (
+        "Tờ phân cách không khớp với tờ đã in theo mã tham chiếu",
+        "The separator sheet does not match the one printed under its ref",
+    ),
+    "imports.problem.unknown_owner": (
+        "Tờ phân cách ghi một chủ sở hữu không có trong hệ thống",
+        "The separator sheet names an owner the vault does not know",
+    ),
+    "imports.problem.unknown_type": (
+        "Tờ phân cách ghi một loại giấy tờ không có trong danh mục",
+        "The separator sheet names an unknown paper type",
+    ),
+    "imports.problem.other_dossier": (
+        "Tờ phân cách ghi một hồ sơ không thuộc chủ sở hữu này",
+        "The separator sheet names a dossier not of this owner",
+    ),
+    "imports.problem.no_type": (
+        "Chưa có loại giấy tờ: tờ phân cách không ghi và hệ thống không nhận ra",
+        "No paper type: the sheet gave none and none was recognised",
+    ),
+    "imports.problem.no_text": (
+        "Không đọc được chữ nào từ giấy tờ này",
+        "No text could be read from this part",
+    ),
+    "imports.problem.other_number": (
+        "Số định danh trên giấy tờ không phải của chủ sở hữu",
+        "The personal number on the paper is not the owner's",
+    ),
+    "imports.problem.fields": ("Trường cần kiểm tra: {names}", "Fields to check: {names}"),
+    "imports.problem.rejected": ("Đã từ chối: {why}", "Rejected: {why}"),
+    "imports.problem.damaged": ("Trang {n} bị hỏng ({detail})", "Page {n} is damaged ({detail})"),
     "imports.partstatus.pending": ("Chờ duyệt", "Pending"),
     "imports.partstatus.approved": ("Đã duyệt", "Approved"),
     "imports.partstatus.rejected": ("Đã từ chối", "Rejected"),

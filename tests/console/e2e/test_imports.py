@@ -127,6 +127,7 @@ def test_import_a_batch_and_review_it_in_the_console(
     page.reload()
     expect(row).to_have_attribute("data-status", "done")
     expect(row).to_contain_text("12/12")
+    console.shot(page, "import-batches")
 
     # The queue: four parts; the unknown owner's waits with its reason.
     page.locator("#open-queue").click()
@@ -137,7 +138,7 @@ def test_import_a_batch_and_review_it_in_the_console(
 
     # Part 2 (Bình's): the page image beside the fields; split off the damaged page, reject it.
     rows.nth(1).locator("a.part-link").click()
-    expect(page.locator("#problems")).to_contain_text("page 7")
+    expect(page.locator("#problems")).to_contain_text("Trang 7 bị hỏng")
     expect_loaded(page.locator("img.page-image").first)
     expect(page.locator("#paper_type")).to_have_value("criminal_record_extract")
     console.shot(page, "import-review-part")
@@ -152,13 +153,15 @@ def test_import_a_batch_and_review_it_in_the_console(
     expect(rows).to_have_count(4)  # the split-off damaged page is a part of its own now
     damaged = rows.nth(1)
     damaged.locator("a.part-link").click()
-    expect(page.locator("#problems")).to_contain_text("broken")
+    expect(page.locator("#problems")).to_contain_text("Trang 7 bị hỏng")
     page.locator("#reason").fill("trang hỏng, cần quét lại")
     submit(page, page.locator("#reject"))
 
     # The unknown owner's part: cannot be approved until the officer names the owner.
     page.locator("tr.part-row").nth(1).locator("a.part-link").click()
-    expect(page.locator("#problems")).to_contain_text("owner the vault does not know")
+    expect(page.locator("#problems")).to_contain_text(
+        "Tờ phân cách ghi một chủ sở hữu không có trong hệ thống"
+    )
     expect(page.locator("#owner-name")).to_have_text(re.compile("Chưa xác định"))
     page.locator("#paper_type").select_option("procedure_result")
     response = submit(page, page.locator("#approve"))
