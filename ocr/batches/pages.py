@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import multiprocessing
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 import pypdfium2
@@ -33,6 +34,10 @@ BLANK_INK_SHARE = 0.0015
 # A batch is a day of scanning at most: more pages are refused at submission.
 MAX_BATCH_PAGES = 2000
 _DECODE_ERRORS = (OSError, EOFError, ValueError, SyntaxError, UnidentifiedImageError)
+
+
+class ReadingStopped(Exception):
+    """The caller's heartbeat said to stop while pages were being read."""
 
 
 class PageDamaged(Exception):
@@ -230,9 +235,30 @@ def _worker_read(number: int) -> PageReading:
     return read_page(source, number, options)
 
 
+def _wait(
+    future: Future[PageReading], deadline: float, heartbeat: Callable[[], bool] | None
+) -> PageReading:
+    """The page's reading; the heartbeat is called every few seconds meanwhile (a job keeps
+    its lease behind a slow page), ReadingStopped when it says to stop."""
+    waited = 0.0
+    while True:
+        try:
+            return future.result(timeout=2.0)
+        except FutureTimeout:
+            waited += 2.0
+            if waited >= deadline:
+                raise
+            if heartbeat is not None and not heartbeat():
+                raise ReadingStopped from None
+
+
 def read_pages(
-    data: bytes, media_type: MediaType, numbers: Sequence[int], options: ReadOptions
-) -> Iterator[PageReading]:
+    data: bytes,
+    media_type: MediaType,
+    numbers: Sequence[int],
+    options: ReadOptions,
+    heartbeat: Callable[[], bool] | None = None,
+) -> Generator[PageReading, None, None]:
     """Each of `numbers` read, in order. With `options.workers` > 1, in that many processes,
     with a window of pages queued ahead: a slow page at the head must not leave the other
     workers idle (results are small: text), yet a long batch never queues all its pages."""
@@ -263,9 +289,9 @@ def read_pages(
             for number in todo:
                 pending.append(pool.submit(_worker_read, number))
                 if len(pending) >= window:
-                    yield pending.pop(0).result(timeout=deadline)
+                    yield _wait(pending.pop(0), deadline, heartbeat)
             while pending:
-                yield pending.pop(0).result(timeout=deadline)
+                yield _wait(pending.pop(0), deadline, heartbeat)
         finally:
             for future in pending:
                 future.cancel()

@@ -11,11 +11,12 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from ocr.batches.model import IMPORT_KIND, BatchStatus, PageReading
-from ocr.batches.pages import PageDamaged, ReadOptions, page_count, read_pages
+from ocr.batches.pages import PageDamaged, ReadingStopped, ReadOptions, page_count, read_pages
 from ocr.batches.service import BatchService
 from ocr.db.batches import BatchRepository
 from ocr.pipeline import Limits, OcrOptions
@@ -92,27 +93,19 @@ class ImportJobHandler:
         todo = [n for n in range(1, total + 1) if n not in done]
         context.progress(len(done), total)
         started = time.monotonic()
-        buffer: list[PageReading] = []
-        saved_at = time.monotonic()
         count = len(done)
         stats: dict[str, float] = {"page_seconds": 0.0, "ocr_seconds": 0.0, "store_seconds": 0.0}
-        for reading in read_pages(data, media_type, todo, self.config.read_options()):
-            stats["page_seconds"] += reading.seconds
-            stats["ocr_seconds"] += reading.ocr_seconds
-            stats[f"pages_{reading.kind.value}"] = stats.get(f"pages_{reading.kind.value}", 0) + 1
-            buffer.append(reading)
-            if len(buffer) >= SAVE_EVERY_PAGES or time.monotonic() - saved_at > SAVE_EVERY_SECONDS:
-                count += len(buffer)
-                saving = time.monotonic()
-                self._save(batch_id, buffer)
-                stats["store_seconds"] += time.monotonic() - saving
-                buffer, saved_at = [], time.monotonic()
-                if not context.progress(count, total):
-                    raise JobInterrupted
+        pages = read_pages(
+            data, media_type, todo, self.config.read_options(), heartbeat=context.heartbeat
+        )
+        try:
+            self._read(context, batch_id, pages, total, count, stats)
+        except ReadingStopped as exc:
+            raise JobInterrupted from exc
+        finally:
+            pages.close()  # an early exit stops the worker processes
         finishing = time.monotonic()
         with uows() as uow:
-            if buffer:
-                self._service.record_pages(uow, batch_id, buffer)
             parts = self._service.finish_batch(uow, batch_id)
             context.finish(uow)
             uow.commit()
@@ -129,6 +122,34 @@ class ImportJobHandler:
             stats["page_seconds"] - stats["ocr_seconds"],
             len(parts),
         )
+
+    def _read(
+        self,
+        context: JobContext,
+        batch_id: uuid.UUID,
+        pages: Iterator[PageReading],
+        total: int,
+        count: int,
+        stats: dict[str, float],
+    ) -> None:
+        """Stores the pages as they come, a few at a time, reporting progress."""
+        buffer: list[PageReading] = []
+        saved_at = time.monotonic()
+        for reading in pages:
+            stats["page_seconds"] += reading.seconds
+            stats["ocr_seconds"] += reading.ocr_seconds
+            stats[f"pages_{reading.kind.value}"] = stats.get(f"pages_{reading.kind.value}", 0) + 1
+            buffer.append(reading)
+            if len(buffer) >= SAVE_EVERY_PAGES or time.monotonic() - saved_at > SAVE_EVERY_SECONDS:
+                count += len(buffer)
+                saving = time.monotonic()
+                self._save(batch_id, buffer)
+                stats["store_seconds"] += time.monotonic() - saving
+                buffer, saved_at = [], time.monotonic()
+                if not context.progress(count, total):
+                    raise JobInterrupted
+        if buffer:
+            self._save(batch_id, buffer)
 
     def _save(self, batch_id: uuid.UUID, readings: list[PageReading]) -> None:
         with self._vault.uows() as uow:
