@@ -13,6 +13,7 @@ from api import console, docs, openapi, problems
 from api.body_limit import MULTIPART_OVERHEAD, BodySizeLimit, Limit
 from api.console import certify as console_certify
 from api.console import dossiers as console_dossiers
+from api.console import imports as console_imports
 from api.console import verify as console_verify
 from api.deps import limit_by_address, only_declared_query
 from api.headers import SecurityHeaders
@@ -26,6 +27,7 @@ from api.routers import (
     dossiers,
     federation,
     health,
+    imports,
     jobs,
     me,
     metrics,
@@ -130,6 +132,7 @@ def create_app(
         catalogue.router,
         me.router,
         jobs.router,
+        imports.router,
         search.router,
         signing_routes.router,
         verifications.stored_router,
@@ -183,9 +186,11 @@ def upload_limits(app: FastAPI, settings: Settings) -> dict[Callable[..., Any], 
     return {
         documents.upload_document: upload,
         documents.new_version: upload,
+        imports.submit_batch: upload,
         signing_routes.make_certified_copy: upload,
         verifications.verify_document: verification,
         console_dossiers.upload: upload,
+        console_imports.submit: upload,
         console_certify.certify_preview: upload,
         console_certify.certify: upload,
         console_verify.verify_file: verification,

@@ -3,13 +3,14 @@ of the packages it is built from (`vault serve`'s embedded worker and `vault wor
 
 from __future__ import annotations
 
+from ocr.batches.worker import ImportJobHandler
 from ocr.worker import OcrJobHandler
 from vault.jobs import BackgroundRunner, JobRegistry, JobRunner, embedded_worker_wanted
 from vault.runtime import Vault
 
 
 def job_registry(vault: Vault) -> JobRegistry:
-    return JobRegistry([OcrJobHandler(vault)])
+    return JobRegistry([OcrJobHandler(vault), ImportJobHandler(vault)])
 
 
 def job_runner(vault: Vault, kinds: list[str] | None = None) -> JobRunner:

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 # Every package's tables, so the comparison below covers them all: the vault's (its models
 # module imports the rest of vault.db's) and OCR's. Alembic's env.py imports only the vault's
 # (vault.db may not import the packages built on it); the migrations are written by hand.
+import ocr.db.batch_models
 import ocr.db.models  # noqa: F401
 import vault.db.models  # noqa: F401
 from signing.issuing.db import certification_models, staging_models  # noqa: F401 - their tables

@@ -279,6 +279,7 @@ def menu(actor: Actor) -> dict[str, bool]:
     return {
         "owners": actor.has(*READING_ROLES, Role.ADMINISTRATOR),
         "certify": actor.has(Role.CERTIFYING_OFFICER),
+        "imports": actor.has(Role.RECEIVING_OFFICER),
         "verify": actor.is_officer,
         "search": actor.has(*READING_ROLES),
         "indicators": actor.is_officer and actor.agency_code is not None,

@@ -231,3 +231,8 @@ def test_the_readme_examples_run_as_written_twice(dev_run: DevRun) -> None:
         assert "username='kiemtra' active=False\nusername='kiemtra' active=True\n" in accounts
         assert "signed in again as Cán bộ Tiếp Nhận\n" in accounts, accounts
         assert accounts.endswith("401 invalid_client - unknown client or wrong secret\n")
+        # Batch import: the scan has no separator sheet, so the officer names the owner.
+        assert "scan.pdf: done, 1 pages, 1 parts, 0 damaged" in out["example 11"]
+    # Filed once: the same file again is the same batch, with nothing left to review.
+    assert "filed as " in first["example 11"], first["example 11"]
+    assert "filed as " not in second["example 11"], second["example 11"]

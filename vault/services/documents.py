@@ -96,15 +96,18 @@ class DocumentService:
         *,
         dossier_id: uuid.UUID | None = None,
         authorised: AuthorisedUpload | None = None,
+        reviewed_batch: bool = False,
     ) -> Document:
         """Stores a new paper. `source` must be seekable (a spooled upload, a file).
 
         Who may store what: an owner, their own papers (origin `uploaded_by_owner`); a
         receiving officer, a scan digitised for an open dossier of their agency (attached to
-        it); an issuing officer, a result their agency issued; a certifying officer, a
-        certified copy their office made. With `authorised` (what `authorise_upload` said
-        in this unit of work for this actor, owner and dossier) its checked metadata is
-        stored and `meta` is not looked at again."""
+        it), or (`reviewed_batch`) a paper of a scanned batch they reviewed, which may belong
+        to no open dossier (a result issued before the warehouse existed); an issuing
+        officer, a result their agency issued; a certifying officer, a certified copy their
+        office made. With `authorised` (what `authorise_upload` said in this unit of work
+        for this actor, owner and dossier) its checked metadata is stored and `meta` is not
+        looked at again."""
         if authorised is not None and authorised.covers(uow, actor, owner_id, dossier_id):
             meta = authorised.meta
         else:
@@ -112,7 +115,9 @@ class DocumentService:
                 if not uow.owners.exists(owner_id):
                     raise NotFound("no such owner")
                 meta = self._checked(uow, meta)
-                meta = self._authorised_meta(uow, actor, owner_id, meta, dossier_id)
+                meta = self._authorised_meta(
+                    uow, actor, owner_id, meta, dossier_id, reviewed_batch=reviewed_batch
+                )
         blob, wrapped, blob_has_signature = self._store_recorded(
             uow, actor, "document.upload", owner_id, source
         )
@@ -343,6 +348,8 @@ class DocumentService:
         owner_id: uuid.UUID,
         meta: NewDocument,
         dossier_id: uuid.UUID | None,
+        *,
+        reviewed_batch: bool = False,
     ) -> NewDocument:
         def deny(reason: str) -> PermissionDenied:
             return self._access.deny(uow, actor, "document.upload", reason, owner_id=owner_id)
@@ -356,6 +363,8 @@ class DocumentService:
         agency = actor.require_agency()
         if meta.origin is DocumentOrigin.DIGITISED:
             actor.require(Role.RECEIVING_OFFICER)
+            if dossier_id is None and reviewed_batch:
+                return meta
             if dossier_id is None:
                 raise InvalidInput(
                     "dossier_id", "a digitised paper is stored for a dossier: give its id"

@@ -151,7 +151,7 @@ class SyncAPIClient(_Base):
             headers=headers,
             json=call.json,
             data=call.form,
-            content=iter(call.upload) if call.upload is not None else None,
+            content=iter(call.upload) if call.upload is not None else call.body,
             timeout=self.timeout,
         )
 
@@ -320,7 +320,7 @@ class AsyncAPIClient(_Base):
             headers=headers,
             json=call.json,
             data=call.form,
-            content=call.upload.__aiter__() if call.upload is not None else None,
+            content=call.upload.__aiter__() if call.upload is not None else call.body,
             timeout=self.timeout,
         )
 

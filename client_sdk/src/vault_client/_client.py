@@ -28,6 +28,7 @@ from vault_client.resources.consents import AsyncConsents, Consents
 from vault_client.resources.documents import AsyncDocuments, Documents
 from vault_client.resources.dossiers import AsyncDossiers, Dossiers
 from vault_client.resources.health import AsyncHealthResource, HealthResource
+from vault_client.resources.imports import AsyncImports, Imports
 from vault_client.resources.indicators import AsyncIndicatorsResource, IndicatorsResource
 from vault_client.resources.jobs import AsyncJobs, Jobs
 from vault_client.resources.ocr import AsyncOcr, Ocr
@@ -188,6 +189,11 @@ class VaultClient:
     def jobs(self) -> Jobs:
         """Background jobs you asked for: status, progress, cancelling."""
         return Jobs(self._api)
+
+    @cached_property
+    def imports(self) -> Imports:
+        """Batch import: separator sheets, scanned batches, the review queue."""
+        return Imports(self._api)
 
     @cached_property
     def indicators(self) -> IndicatorsResource:
@@ -381,6 +387,11 @@ class AsyncVaultClient:
     def jobs(self) -> AsyncJobs:
         """Background jobs you asked for: status, progress, cancelling."""
         return AsyncJobs(self._api)
+
+    @cached_property
+    def imports(self) -> AsyncImports:
+        """Batch import: separator sheets, scanned batches, the review queue."""
+        return AsyncImports(self._api)
 
     @cached_property
     def indicators(self) -> AsyncIndicatorsResource:

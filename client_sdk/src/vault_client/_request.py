@@ -35,6 +35,7 @@ class Call(Generic[T]):
     form: Mapping[str, str] | None = None
     # A streamed file: multipart/form-data, or the raw file with its metadata in a header.
     upload: Multipart | RawUpload | None = None
+    body: bytes | None = None  # a raw request body (a file as it is; give its Content-Type)
     headers: Mapping[str, str] = field(default_factory=dict)
     # Safe to send twice with the same effect; see _retry for what that allows.
     idempotent: bool = False

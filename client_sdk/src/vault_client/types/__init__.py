@@ -40,6 +40,13 @@ from vault_client.types.enums import (
     Role,
 )
 from vault_client.types.health import Health, Readiness
+from vault_client.types.imports import (
+    ImportBatch,
+    ImportField,
+    ImportPart,
+    ImportProgress,
+    SeparatorSheet,
+)
 from vault_client.types.jobs import Job, JobProgress, JobSubject
 from vault_client.types.owners import Owner
 from vault_client.types.peers import (
@@ -134,6 +141,10 @@ __all__ = [
     "FoundBy",
     "Health",
     "Identity",
+    "ImportBatch",
+    "ImportField",
+    "ImportPart",
+    "ImportProgress",
     "Indication",
     "Indicator",
     "Indicators",
@@ -187,6 +198,7 @@ __all__ = [
     "RevocationStatus",
     "Role",
     "SearchHit",
+    "SeparatorSheet",
     "Severity",
     "SignInEvent",
     "SignatureLevel",
