@@ -142,6 +142,8 @@ class Dossier:
     received_at: datetime
     created_at: datetime
     status: DossierStatus = DossierStatus.OPEN
+    returned_at: datetime | None = None  # the result was handed back (NgayTra)
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

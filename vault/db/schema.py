@@ -14,6 +14,7 @@ from vault.db import (
     job_models,
     models,
     signature_models,
+    sync_models,
 )
 from vault.db.base import Base
 
@@ -24,6 +25,7 @@ MODEL_MODULES = (
     derived_models,
     job_models,
     signature_models,
+    sync_models,
 )
 
 __all__ = ["MODEL_MODULES", "Base"]
