@@ -15,6 +15,11 @@ from sqlalchemy.orm import Session
 
 from vault.db.job_models import JobRow
 from vault.db.models import DossierDocumentRow, DossierRow
+from vault.db.repositories.indicators import (
+    DossierFacts,
+    dossier_fact_columns,
+    received_dossiers,
+)
 from vault.db.sync_models import PortalOutboxRow
 from vault.domain import new_id
 from vault.jobs.model import JobStatus
@@ -119,16 +124,17 @@ class OutboxRepository:
         )
         return event_id, sequence
 
-    def dossiers_with_document(self, document_id: uuid.UUID, role: str) -> list[uuid.UUID]:
-        """The dossiers `document_id` is attached to in `role` (component, result)."""
-        return list(
-            self._s.scalars(
-                select(DossierDocumentRow.dossier_id).where(
-                    DossierDocumentRow.document_id == document_id,
-                    DossierDocumentRow.role == role,
-                )
-            )
+    def dossiers_with_document(
+        self, document_id: uuid.UUID, role: str, *, digitised: bool = False
+    ) -> list[uuid.UUID]:
+        """The dossiers `document_id` is attached to in `role` (component, result); with
+        `digitised`, only those it was scanned in for."""
+        q = select(DossierDocumentRow.dossier_id).where(
+            DossierDocumentRow.document_id == document_id, DossierDocumentRow.role == role
         )
+        if digitised:
+            q = q.where(DossierDocumentRow.digitised.is_(True))
+        return list(self._s.scalars(q))
 
     def job_waiting(self, kind: str) -> bool:
         """Whether a job of `kind` is already queued and not yet started."""
@@ -219,6 +225,21 @@ class OutboxRepository:
                 .execution_options(synchronize_session=False)
             )
 
+    def release(self, event_ids: Collection[uuid.UUID]) -> None:
+        """Gives events back unsent (held behind an earlier one of their dossier): no
+        attempt is counted."""
+        if not event_ids:
+            return
+        self._s.execute(
+            update(PortalOutboxRow)
+            .where(
+                PortalOutboxRow.id.in_(list(event_ids)),
+                PortalOutboxRow.status == OutboxStatus.SENDING.value,
+            )
+            .values(status=OutboxStatus.PENDING.value, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
     def failed(
         self,
         event_ids: Collection[uuid.UUID],
@@ -291,6 +312,19 @@ class OutboxRepository:
             .order_by(PortalOutboxRow.dossier_id, PortalOutboxRow.sequence)
         )
         return [_event(r) for r in self._s.scalars(q)]
+
+    def dossier_facts(
+        self, agency: str, start: datetime, end: datetime
+    ) -> list[tuple[uuid.UUID, str, DossierFacts]]:
+        """The vault's 766 facts of each dossier `agency` received in [start, end), with the
+        dossier's id and code (the indicators' own query, one row per dossier)."""
+        q = received_dossiers(
+            select(DossierRow.id, DossierRow.code, *dossier_fact_columns()), agency, start, end
+        ).order_by(DossierRow.code)
+        return [
+            (row[0], row[1], DossierFacts(*(bool(v) for v in row[2:])))
+            for row in self._s.execute(q)
+        ]
 
     def replay(self, event_ids: Collection[uuid.UUID] | None = None) -> int:
         """Puts dead events (these, or all) back in the queue with fresh attempts."""

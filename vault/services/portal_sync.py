@@ -99,8 +99,10 @@ def record_document_event(
     by: str = SYSTEM_OFFICER,
 ) -> int:
     """`record_event` for every dossier `document_id` is attached to with `role` (a scan
-    read by OCR, a result signed); the number of events written."""
-    dossiers = uow.repository(OutboxRepository).dossiers_with_document(document_id, role.value)
+    read by OCR: only the dossiers it was scanned in for); the number of events written."""
+    dossiers = uow.repository(OutboxRepository).dossiers_with_document(
+        document_id, role.value, digitised=kind is EventKind.SCAN_DIGITISED
+    )
     for dossier_id in dossiers:
         record_event(uow, dossier_id, kind, by=by)
     return len(dossiers)
@@ -167,28 +169,31 @@ class PortalSync:
         }
         acks: list[Acknowledgement] = []
         refused: dict[uuid.UUID, str] = {}
+        held: set[uuid.UUID] = set()
         error: str | None = None
         retry_after: float | None = None
         try:
             acks = self._portal.send_dossier_events([wire[e.id] for e in claimed])
         except IntegrationRefused:
             # One bad event refuses its batch: find it by sending them one at a time.
-            acks, refused, error = self._one_by_one(claimed, wire)
+            acks, refused, held, error = self._one_by_one(claimed, wire)
         except IntegrationError as exc:
             error = str(exc)
             if isinstance(exc, IntegrationUnavailable):
                 retry_after = exc.retry_after
-        return self._settle(claimed, acks, refused, error, retry_after)
+        return self._settle(claimed, acks, refused, held, error, retry_after)
 
     def _one_by_one(
         self, claimed: Sequence[OutboxEvent], wire: dict[uuid.UUID, DossierEvent]
-    ) -> tuple[list[Acknowledgement], dict[uuid.UUID, str], str | None]:
+    ) -> tuple[list[Acknowledgement], dict[uuid.UUID, str], set[uuid.UUID], str | None]:
         acks: list[Acknowledgement] = []
         refused: dict[uuid.UUID, str] = {}
-        stopped: set[uuid.UUID] = set()  # dossiers with an earlier event not taken
+        held: set[uuid.UUID] = set()  # not sent: an earlier event of the dossier was not taken
+        stopped: set[uuid.UUID] = set()
         error: str | None = None
         for event in claimed:
             if event.dossier_id in stopped:
+                held.add(event.id)
                 continue
             try:
                 got = self._portal.send_dossier_events([wire[event.id]])
@@ -201,20 +206,23 @@ class PortalSync:
             acks.extend(got)
             if not got:
                 stopped.add(event.dossier_id)
-        return acks, refused, error
+        return acks, refused, held, error
 
     def _settle(
         self,
         claimed: Sequence[OutboxEvent],
         acks: Sequence[Acknowledgement],
         refused: dict[uuid.UUID, str],
+        held: set[uuid.UUID],
         error: str | None,
         retry_after: float | None,
     ) -> PassReport:
         acked = {a.event_id: a for a in acks}
         # An event acknowledged while an earlier one of its dossier was not is still
         # delivered (the portal holds it); the earlier one is sent again.
-        missed = [e.id for e in claimed if e.id not in acked and e.id not in refused]
+        missed = [
+            e.id for e in claimed if e.id not in acked and e.id not in refused and e.id not in held
+        ]
         policy = self.policy
 
         def delay(attempts: int) -> float:
@@ -223,6 +231,7 @@ class PortalSync:
         with self._uows() as uow:
             outbox = uow.repository(OutboxRepository)
             outbox.delivered([(a.event_id, a.status, a.reference) for a in acked.values()])
+            outbox.release(held)
             dead: list[uuid.UUID] = []
             for event_id, why in refused.items():
                 dead += outbox.failed([event_id], why, max_attempts=1, delay=delay, dead=True)
