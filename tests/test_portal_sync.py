@@ -22,7 +22,8 @@ from tests.people import AGENCY, People
 from tests.standins import Fail, Refuse, RepeatAcks, Restart, ShuffleAcks, Stall
 from tests.standins.portal import PortalStandIn
 from tests.test_indicators import make_dossier, result_for, scan_for
-from vault.db.outbox_repository import OutboxEvent, OutboxRepository, OutboxStatus
+from vault.db.outbox_repository import OutboxRepository
+from vault.domain import OutboxEvent, OutboxStatus
 from vault.integrations.auth import BearerToken
 from vault.integrations.base import RetryPolicy, Timeouts
 from vault.integrations.http import HttpCaller
@@ -206,9 +207,10 @@ def test_a_refused_event_waits_as_a_dead_letter_and_holds_its_dossier_back(
     assert "refused with 422" in (dead.last_error or "")
     assert state.counts[OutboxStatus.DEAD] == 1
     assert state.blocked == 1  # the first dossier's "closed" waits behind it
-    assert sorted(e["dossier_code"] for e in standin.accepted.values()) == [
-        f"{AGENCY}-250106-0002"
-    ] * 2
+    assert (
+        sorted(e["dossier_code"] for e in standin.accepted.values())
+        == [f"{AGENCY}-250106-0002"] * 2
+    )
     sync.deliver_once()  # nothing of the first dossier leaves while its head is dead
     assert len(standin.accepted) == 2
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -21,37 +19,10 @@ from vault.db.repositories.indicators import (
     received_dossiers,
 )
 from vault.db.sync_models import PortalOutboxRow
-from vault.domain import new_id
+from vault.domain import OutboxEvent, OutboxStatus, new_id
 from vault.jobs.model import JobStatus
 
 _ERROR_LENGTH = 1000
-
-
-class OutboxStatus(StrEnum):
-    PENDING = "pending"  # waiting for its turn (new, or a retry after its backoff)
-    SENDING = "sending"  # a delivery pass holds it under a lease
-    DELIVERED = "delivered"  # the portal acknowledged it
-    DEAD = "dead"  # refused, or out of attempts: waits for an operator's replay
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEvent:
-    id: uuid.UUID
-    dossier_id: uuid.UUID
-    dossier_code: str
-    agency_code: str
-    owner_id: uuid.UUID
-    sequence: int
-    kind: str
-    status: OutboxStatus
-    attempts: int
-    next_attempt_at: datetime
-    created_at: datetime
-    last_error: str | None = None
-    delivered_at: datetime | None = None
-    ack_status: str | None = None
-    portal_reference: str | None = None
-    payload: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
 
 def _event(row: PortalOutboxRow) -> OutboxEvent:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from vault import identifiers
 from vault.auth import Actor, Role
-from vault.db.outbox_repository import OutboxEvent, OutboxRepository, OutboxStatus
+from vault.db.outbox_repository import OutboxRepository
 from vault.db.repositories.indicators import DossierFacts
+from vault.domain import OutboxEvent, OutboxStatus
 from vault.errors import PermissionDenied
 from vault.services.indicators import Indicator, compute, month_bounds
 from vault.services.portal_payload import implied_facts
@@ -92,12 +93,19 @@ def _synced(facts: DossierFacts, acknowledged: OutboxEvent | None) -> DossierFac
 
 
 def reconcile(uow: UnitOfWork, actor: Actor, agency_code: str, month: str) -> Reconciliation:
+    """The report, for auditors, administrators and the agency's own officers."""
     agency_code = identifiers.agency_code(agency_code)
     if not (
         actor.has(Role.AUDITOR, Role.ADMINISTRATOR)
         or (actor.is_officer and actor.agency_code == agency_code)
     ):
         raise PermissionDenied("another agency's reconciliation is for auditors")
+    return build_reconciliation(uow, agency_code, month)
+
+
+def build_reconciliation(uow: UnitOfWork, agency_code: str, month: str) -> Reconciliation:
+    """The report itself (the operator's CLI, which runs with the database's own rights)."""
+    agency_code = identifiers.agency_code(agency_code)
     start, end = month_bounds(month)
     outbox = uow.repository(OutboxRepository)
     rows = outbox.dossier_facts(agency_code, start, end)

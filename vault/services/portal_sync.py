@@ -28,12 +28,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from vault import metrics
-from vault.db.outbox_repository import OutboxEvent, OutboxRepository, OutboxStatus
-from vault.domain import AttachmentRole, Owner
+from vault.db.outbox_repository import OutboxRepository
+from vault.domain import AttachmentRole, OutboxEvent, OutboxStatus, Owner
 from vault.integrations.base import IntegrationError, IntegrationRefused, IntegrationUnavailable
 from vault.integrations.portal import Acknowledgement, DossierEvent, NationalPortal
 from vault.jobs import JobContext, JobPolicy, backoff_seconds
 from vault.services.portal_payload import EventKind, Step, build_payload, with_owner
+from vault.settings import Settings
 
 if TYPE_CHECKING:
     from vault.db import UnitOfWork
@@ -123,6 +124,15 @@ class SyncPolicy:
     linger_seconds: float = 2.0
     poll_seconds: float = 0.05
     budget_seconds: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SyncPolicy:
+        return cls(
+            batch_size=settings.portal_sync_batch_size,
+            max_attempts=settings.portal_sync_max_attempts,
+            backoff_base_seconds=settings.portal_sync_backoff_base_seconds,
+            backoff_max_seconds=settings.portal_sync_backoff_max_seconds,
+        )
 
     def backoff(self, attempts: int) -> float:
         return backoff_seconds(attempts, self.backoff_base_seconds, self.backoff_max_seconds)
