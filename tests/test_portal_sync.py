@@ -11,16 +11,20 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ocr.worker import ocr_runner
+from tests.conftest import Backend
 from tests.factories import CITIZEN_ID, create_owner, upload
 from tests.people import AGENCY, People
 from tests.standins import Fail, Refuse, RepeatAcks, Restart, ShuffleAcks, Stall
 from tests.standins.portal import PortalStandIn
+from tests.test_atomicity import settings_env
+from tests.test_cli import vault_cli
 from tests.test_indicators import make_dossier, result_for, scan_for
 from vault.db.outbox_repository import OutboxRepository
 from vault.domain import OutboxEvent, OutboxStatus
@@ -280,3 +284,128 @@ def test_reconciliation_lists_what_the_portal_does_not_know_dossier_by_dossier(
     drain(sync, vault)
     with vault.uows() as uow:
         assert reconcile(uow, people.actor("clerk"), AGENCY, "2025-01").agrees
+
+
+# -- the operator's API and CLI ------------------------------------------------------------
+
+
+def dead_letter(client: TestClient, vault: Vault, standin: PortalStandIn) -> str:
+    """A dossier whose first event the portal refuses: one dead letter, one blocked."""
+    owner = create_owner(client)
+    dossier = make_dossier(client, owner, "1.001193", 1, "2025-01-06T08:00:00+07:00")
+    client.post(f"/api/v1/dossiers/{dossier}/close")
+    standin.script(Refuse(422), Refuse(422))
+    drain(PortalSync(vault.uows, adapter(standin), QUICK), vault)
+    return dossier
+
+
+def test_operators_see_dead_letters_and_replay_them_through_the_api(
+    client: TestClient, vault: Vault, people: People, standin: PortalStandIn
+) -> None:
+    dossier = dead_letter(client, vault, standin)
+    admin, auditor = people.auth("admin"), people.auth("auditor")
+    status = client.get("/api/v1/sync/status", headers=auditor)
+    assert status.status_code == 200, status.text
+    assert (status.json()["dead"], status.json()["blocked"]) == (1, 1)
+    listed = client.get("/api/v1/sync/dead-letters", headers=admin)
+    assert listed.status_code == 200, listed.text
+    [event] = listed.json()
+    assert (event["dossier_id"], event["sequence"], event["kind"]) == (dossier, 1, "received")
+    assert "refused with 422" in event["last_error"]
+    assert "payload" not in event and CITIZEN_ID not in listed.text
+    # Officers, even of the agency, neither see nor replay the queue; auditors only read it.
+    assert client.get("/api/v1/sync/dead-letters").status_code == 403
+    assert client.post("/api/v1/sync/dead-letters/replay", json={}).status_code == 403
+    r = client.post("/api/v1/sync/dead-letters/replay", json={}, headers=auditor)
+    assert r.status_code == 403
+    missing = {"event_ids": ["00000000-0000-4000-8000-000000000000"]}
+    r = client.post("/api/v1/sync/dead-letters/replay", json=missing, headers=admin)
+    assert r.status_code == 404
+    r = client.post(
+        "/api/v1/sync/dead-letters/replay", json={"event_ids": [event["id"]]}, headers=admin
+    )
+    assert r.status_code == 200 and r.json() == {"replayed": 1}
+    drain(PortalSync(vault.uows, adapter(standin), QUICK), vault)
+    assert_once_and_in_order(standin, vault)
+    assert client.get("/api/v1/sync/dead-letters", headers=admin).json() == []
+
+
+def test_the_reconciliation_api_is_the_agencys_or_an_auditors(
+    client: TestClient, vault: Vault, people: People, standin: PortalStandIn
+) -> None:
+    dead_letter(client, vault, standin)
+    params = {"agency_code": AGENCY, "month": "2025-01"}
+    r = client.get("/api/v1/sync/reconciliation", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["agrees"], body["dossiers"], body["dead"], body["pending"]) == (False, 1, 1, 1)
+    [difference] = body["differences"]
+    assert difference["reasons"] == ["not_synced", "pending:1", "dead:1"]
+    assert all(i["agrees"] for i in body["indicators"])  # nothing counted on either side yet
+    other = client.get(
+        "/api/v1/sync/reconciliation", params=params, headers=people.auth("other_clerk")
+    )
+    assert other.status_code == 403
+    assert (
+        client.get(
+            "/api/v1/sync/reconciliation", params=params, headers=people.auth("auditor")
+        ).status_code
+        == 200
+    )
+    bad = client.get("/api/v1/sync/reconciliation", params={**params, "month": "2025-13"})
+    assert bad.status_code == 422
+
+
+def test_the_cli_lists_replays_and_reconciles(
+    backend: Backend, client: TestClient, vault: Vault, tmp_path: Path
+) -> None:
+    standin = PortalStandIn()  # no credentials needed: the command runs with none
+    standin.start()
+    try:
+        cli_round(backend, client, vault, standin, tmp_path)
+    finally:
+        standin.stop()
+
+
+def cli_round(
+    backend: Backend, client: TestClient, vault: Vault, standin: PortalStandIn, tmp_path: Path
+) -> None:
+    dead_letter(client, vault, standin)
+    env = settings_env(backend.settings)
+    dead = vault_cli(["sync", "dead"], env, tmp_path)
+    assert dead.returncode == 0, dead.stderr
+    [line] = dead.stdout.splitlines()
+    assert line.split("\t")[3:5] == ["received", "dead"]
+    assert CITIZEN_ID not in dead.stdout + dead.stderr
+    behind = vault_cli(
+        ["sync", "reconcile", "--agency", AGENCY, "--month", "2025-01", "--json"], env, tmp_path
+    )
+    assert behind.returncode == 1, behind.stderr
+    assert json.loads(behind.stdout)["differences"][0]["reasons"][0] == "not_synced"
+    replay = vault_cli(["sync", "replay", "--all"], env, tmp_path)
+    assert replay.returncode == 0 and "1 event(s) queued again" in replay.stderr
+    # Delivered by the command itself, through the portal the settings name.
+    deliver = vault_cli(["sync", "deliver"], {**env, "VAULT_PORTAL_URL": standin.url}, tmp_path)
+    assert deliver.returncode == 0, deliver.stderr
+    assert "2 event(s) delivered" in deliver.stderr
+    status = vault_cli(["sync", "status"], env, tmp_path)
+    assert "delivered\t2" in status.stdout and "dead\t0" in status.stdout
+    ok = vault_cli(["sync", "reconcile", "--agency", AGENCY, "--month", "2025-01"], env, tmp_path)
+    assert ok.returncode == 0, ok.stdout
+
+
+def test_refused_credentials_are_retried_not_dead_lettered(
+    client: TestClient, vault: Vault, standin: PortalStandIn
+) -> None:
+    owner = create_owner(client)
+    make_dossier(client, owner, "1.001193", 1, "2025-01-06T08:00:00+07:00")
+    caller = HttpCaller(
+        "national_portal", standin.url, policy=FAST, auth=BearerToken("not-the-token")
+    )
+    report = PortalSync(vault.uows, HttpNationalPortal(caller), QUICK).deliver_once()
+    assert (report.claimed, report.delivered, report.dead) == (1, 0, 0)
+    [event] = outbox(vault)
+    assert event.status is OutboxStatus.PENDING and event.attempts == 1
+    assert "refused with 401" in (event.last_error or "")
+    drain(PortalSync(vault.uows, adapter(standin), QUICK), vault)
+    assert_once_and_in_order(standin, vault)

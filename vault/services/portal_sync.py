@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 SYNC_KIND: Final = "portal_sync"
 SYSTEM_OFFICER = "Hệ thống"
+# Refusals that say nothing about the events (our credentials, a wrong URL): retried.
+_NOT_THE_EVENTS = frozenset({401, 403, 404})
 
 
 def record_event(
@@ -184,9 +186,12 @@ class PortalSync:
         retry_after: float | None = None
         try:
             acks = self._portal.send_dossier_events([wire[e.id] for e in claimed])
-        except IntegrationRefused:
-            # One bad event refuses its batch: find it by sending them one at a time.
-            acks, refused, held, error = self._one_by_one(claimed, wire)
+        except IntegrationRefused as exc:
+            if exc.status in _NOT_THE_EVENTS:
+                error = str(exc)  # our credentials, not the events: retry, never dead
+            else:
+                # One bad event refuses its batch: find it by sending them one at a time.
+                acks, refused, held, error = self._one_by_one(claimed, wire)
         except IntegrationError as exc:
             error = str(exc)
             if isinstance(exc, IntegrationUnavailable):
@@ -208,7 +213,10 @@ class PortalSync:
             try:
                 got = self._portal.send_dossier_events([wire[event.id]])
             except IntegrationRefused as exc:
-                refused[event.id] = str(exc)
+                if exc.status in _NOT_THE_EVENTS:
+                    error = str(exc)
+                else:
+                    refused[event.id] = str(exc)
                 got = []
             except IntegrationError as exc:
                 error = str(exc)
