@@ -12,14 +12,23 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from vault.db.job_models import JobRow
-from vault.db.models import DossierDocumentRow, DossierRow
+from vault.db.models import DocumentRow, DossierDocumentRow, DossierRow, OwnerRow, ProcedureRow
+from vault.db.repositories.documents import document_from_row
+from vault.db.repositories.dossiers import attachment_from_row, dossier_from_row
 from vault.db.repositories.indicators import (
     DossierFacts,
     dossier_fact_columns,
     received_dossiers,
 )
 from vault.db.sync_models import PortalOutboxRow
-from vault.domain import OutboxEvent, OutboxStatus, new_id
+from vault.domain import (
+    Document,
+    Dossier,
+    DossierAttachment,
+    OutboxEvent,
+    OutboxStatus,
+    new_id,
+)
 from vault.jobs.model import JobStatus
 
 _ERROR_LENGTH = 1000
@@ -94,6 +103,35 @@ class OutboxRepository:
             )
         )
         return event_id, sequence
+
+    def snapshot(
+        self, dossier_id: uuid.UUID
+    ) -> tuple[Dossier, str, str, list[tuple[DossierAttachment, Document]]] | None:
+        """What an event's payload is made of, in two queries: the dossier (its row locked on
+        PostgreSQL, so two changes of one dossier number their events in commit order), its
+        owner's kind, its procedure's name, and its attachments with their documents."""
+        row = self._s.execute(
+            select(DossierRow, OwnerRow.kind, ProcedureRow.name_vi)
+            .join(OwnerRow, OwnerRow.id == DossierRow.owner_id)
+            .outerjoin(ProcedureRow, ProcedureRow.code == DossierRow.procedure_code)
+            .where(DossierRow.id == dossier_id)
+            .with_for_update(of=DossierRow)
+        ).first()
+        if row is None:
+            return None
+        dossier_row, owner_kind, procedure_name = row
+        attached = self._s.execute(
+            select(DossierDocumentRow, DocumentRow)
+            .join(DocumentRow, DocumentRow.id == DossierDocumentRow.document_id)
+            .where(DossierDocumentRow.dossier_id == dossier_id)
+            .order_by(DossierDocumentRow.attached_at, DocumentRow.id)
+        ).all()
+        return (
+            dossier_from_row(dossier_row),
+            owner_kind,
+            procedure_name or "",
+            [(attachment_from_row(a), document_from_row(d)) for a, d in attached],
+        )
 
     def dossiers_with_document(
         self, document_id: uuid.UUID, role: str, *, digitised: bool = False
@@ -179,22 +217,26 @@ class OutboxRepository:
     def delivered(
         self, acks: Sequence[tuple[uuid.UUID, str, str | None]], now: datetime | None = None
     ) -> None:
-        """Marks acknowledged events (event id, ack status, the portal's reference)."""
+        """Marks acknowledged events (event id, ack status, the portal's reference): one
+        executemany by primary key."""
+        if not acks:
+            return
         now = now or _now()
-        for event_id, status, reference in acks:
-            self._s.execute(
-                update(PortalOutboxRow)
-                .where(PortalOutboxRow.id == event_id)
-                .values(
-                    status=OutboxStatus.DELIVERED.value,
-                    delivered_at=now,
-                    lease_until=None,
-                    ack_status=status,
-                    portal_reference=reference,
-                    last_error=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
+        self._s.execute(
+            update(PortalOutboxRow),
+            [
+                {
+                    "id": event_id,
+                    "status": OutboxStatus.DELIVERED.value,
+                    "delivered_at": now,
+                    "lease_until": None,
+                    "ack_status": status,
+                    "portal_reference": reference,
+                    "last_error": None,
+                }
+                for event_id, status, reference in acks
+            ],
+        )
 
     def release(self, event_ids: Collection[uuid.UUID]) -> None:
         """Gives events back unsent (held behind an earlier one of their dossier): no

@@ -29,7 +29,6 @@ from vault.domain import (
     DossierStatus,
     Owner,
     OwnerKind,
-    Procedure,
 )
 
 # Vietnam's time (UTC+7), as vault.services.dossiers has it (not imported: dossiers uses this).
@@ -94,7 +93,7 @@ class Step:
 
 def build_payload(
     dossier: Dossier,
-    procedure: Procedure | None,
+    procedure_name: str,
     owner_kind: OwnerKind,
     attached: Sequence[tuple[DossierAttachment, Document]],
     step: Step,
@@ -106,7 +105,7 @@ def build_payload(
     ho_so: dict[str, Any] = {
         "MaHoSo": dossier.code,
         "MaTTHC": dossier.procedure_code,
-        "TenTTHC": procedure.name_vi if procedure else "",
+        "TenTTHC": procedure_name,
         "MaLinhVuc": "",
         "TenLinhVuc": "",
         "KenhThucHien": "1",

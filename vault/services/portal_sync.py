@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Final
 
 from vault import metrics
 from vault.db.outbox_repository import OutboxRepository
-from vault.domain import AttachmentRole, OutboxEvent, OutboxStatus, Owner
+from vault.domain import AttachmentRole, OutboxEvent, OutboxStatus, Owner, OwnerKind
 from vault.integrations.base import IntegrationError, IntegrationRefused, IntegrationUnavailable
 from vault.integrations.portal import Acknowledgement, DossierEvent, NationalPortal
 from vault.jobs import JobContext, JobPolicy, backoff_seconds
@@ -54,31 +54,23 @@ def record_event(
     *,
     by: str = SYSTEM_OFFICER,
     title: str = "",
-) -> OutboxEvent | None:
+) -> uuid.UUID | None:
     """Appends the dossier's next event (the dossier as it now stands) to the outbox, in
-    this unit of work, and makes sure a sync job is queued. The one way into the outbox."""
+    this unit of work, and makes sure a sync job is queued; the event's id. The one way into
+    the outbox."""
     uow.flush()
-    dossier = uow.dossiers.get(dossier_id)
-    if dossier is None:
+    outbox = uow.repository(OutboxRepository)
+    found = outbox.snapshot(dossier_id)
+    if found is None:
         return None
-    owner = uow.owners.get(dossier.owner_id)
-    if owner is None:
-        return None
-    procedure = uow.procedures.get(dossier.procedure_code)
-    attachments = {a.document_id: a for a in uow.dossiers.attachments(dossier_id)}
-    attached = [
-        (attachments[d.id], d)
-        for d in uow.dossiers.attached_documents(dossier_id)
-        if d.id in attachments
-    ]
+    dossier, owner_kind, procedure_name, attached = found
     payload = build_payload(
         dossier,
-        procedure,
-        owner.kind,
+        procedure_name,
+        OwnerKind(owner_kind),
         attached,
         Step(kind, datetime.now(UTC), by, title),
     )
-    outbox = uow.repository(OutboxRepository)
     event_id, _ = outbox.append(
         dossier_id=dossier.id,
         dossier_code=dossier.code,
@@ -89,8 +81,7 @@ def record_event(
     )
     if not outbox.job_waiting(SYNC_KIND):
         uow.jobs.enqueue(SYNC_KIND)
-    uow.flush()
-    return outbox.get(event_id)
+    return event_id
 
 
 def record_document_event(
@@ -165,11 +156,7 @@ class PortalSync:
         with self._uows() as uow:
             outbox = uow.repository(OutboxRepository)
             claimed = outbox.claim(self.policy.batch_size, self.policy.lease)
-            owners: dict[uuid.UUID, Owner] = {}
-            for owner_id in {e.owner_id for e in claimed}:
-                owner = uow.owners.get(owner_id)
-                if owner is not None:
-                    owners[owner_id] = owner
+            owners: dict[uuid.UUID, Owner] = uow.owners.get_many({e.owner_id for e in claimed})
             uow.commit()
         if not claimed:
             return PassReport()
