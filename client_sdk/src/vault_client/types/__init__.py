@@ -66,6 +66,14 @@ from vault_client.types.signing import (
     RefusalReason,
     RefusalReasonInfo,
 )
+from vault_client.types.sync import (
+    DossierDifference,
+    IndicatorCheck,
+    IndicatorFigures,
+    Reconciliation,
+    SyncEvent,
+    SyncStatus,
+)
 from vault_client.types.verification import (
     AdesResult,
     CertificateInfo,
@@ -119,6 +127,7 @@ __all__ = [
     "DocumentStatus",
     "DocumentText",
     "Dossier",
+    "DossierDifference",
     "DossierStatus",
     "Download",
     "FieldError",
@@ -128,6 +137,8 @@ __all__ = [
     "Identity",
     "Indication",
     "Indicator",
+    "IndicatorCheck",
+    "IndicatorFigures",
     "Indicators",
     "Job",
     "JobProgress",
@@ -161,6 +172,7 @@ __all__ = [
     "ReceiptBody",
     "ReceiptController",
     "ReceiptService",
+    "Reconciliation",
     "RecordKind",
     "Refusal",
     "RefusalReason",
@@ -185,6 +197,8 @@ __all__ = [
     "Suggestion",
     "SuggestionKind",
     "Summaries",
+    "SyncEvent",
+    "SyncStatus",
     "Throttle",
     "TimestampKind",
     "TimestampReport",
