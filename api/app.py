@@ -34,6 +34,7 @@ from api.routers import (
     owners,
     public_verify,
     search,
+    sync,
     verifications,
 )
 from api.routers import signing as signing_routes
@@ -136,6 +137,7 @@ def create_app(
         search.router,
         signing_routes.router,
         verifications.stored_router,
+        sync.router,
     )
     strict_query = Depends(only_declared_query)
     for router in routers:

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from ocr.batches.worker import ImportJobHandler
 from ocr.worker import OcrJobHandler
+from vault.integrations import config as integrations_config
 from vault.jobs import BackgroundRunner, JobRegistry, JobRunner, embedded_worker_wanted
 from vault.runtime import Vault
+from vault.services.portal_sync import PortalSyncHandler, SyncPolicy
 
 
 def job_registry(vault: Vault) -> JobRegistry:
-    return JobRegistry([OcrJobHandler(vault), ImportJobHandler(vault)])
+    registry = JobRegistry([OcrJobHandler(vault), ImportJobHandler(vault)])
+    # The portal sync runs where the portal is configured (VAULT_PORTAL_URL); until then
+    # its events wait in the outbox, and its one queued job waits for a worker that has it.
+    portal = integrations_config.national_portal(vault.settings)
+    if portal is not None:
+        policy = SyncPolicy.from_settings(vault.settings)
+        registry.register(PortalSyncHandler(vault.uows, portal, policy))
+    return registry
 
 
 def job_runner(vault: Vault, kinds: list[str] | None = None) -> JobRunner:

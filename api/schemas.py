@@ -205,6 +205,7 @@ class DossierOut(BaseModel):
     received_at: datetime
     created_at: datetime
     status: DossierStatus
+    returned_at: datetime | None = None
 
     @classmethod
     def of(cls, d: Dossier) -> DossierOut:
@@ -217,6 +218,7 @@ class DossierOut(BaseModel):
             received_at=d.received_at,
             created_at=d.created_at,
             status=d.status,
+            returned_at=d.returned_at,
         )
 
 

@@ -34,7 +34,7 @@ from ocr.search import index_document, is_indexed
 from vault import metrics
 from vault.audit import AuditDraft
 from vault.content import ContentLimits
-from vault.domain import Document, MediaType
+from vault.domain import AttachmentRole, Document, MediaType
 from vault.errors import IntegrityFailure
 from vault.jobs import (
     OCR_KIND,
@@ -50,6 +50,8 @@ from vault.jobs import (
 from vault.runtime import Vault
 from vault.services import lookups
 from vault.services.derived_files import DerivedFileService
+from vault.services.portal_payload import EventKind
+from vault.services.portal_sync import record_document_event
 from vault.settings import Settings
 from vault.texts import DerivedKind, Suggestion, SuggestionKind
 
@@ -227,6 +229,10 @@ class OcrJobHandler:
                 _suggestions(recognised.classification),
             )
             index_document(uow, document, [p.text for p in recognised.pages])
+            # A scan of a dossier's component is now digitised: the portal hears of it.
+            record_document_event(
+                uow, document.id, EventKind.SCAN_DIGITISED, AttachmentRole.COMPONENT
+            )
             # Raises LeaseLost if the job is no longer ours: leaving the block rolls back,
             # derived blob included.
             context.finish(uow)

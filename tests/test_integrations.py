@@ -27,6 +27,7 @@ from tests.standins import (
     ShuffleAcks,
     Stall,
 )
+from tests.standins.portal import sample_payload
 from vault.integrations import (
     DossierEvent,
     IntegrationProtocolError,
@@ -52,7 +53,7 @@ SHORT = Timeouts(connect=1, read=2, write=2)
 
 def events(dossier: str = "000.00.15.H57-241207-0001", count: int = 3) -> list[DossierEvent]:
     return [
-        DossierEvent(uuid.uuid4(), dossier, n, "status_changed", {"status": f"step-{n}"})
+        DossierEvent(uuid.uuid4(), dossier, n, "received", sample_payload(dossier))
         for n in range(1, count + 1)
     ]
 
@@ -275,7 +276,8 @@ def test_a_restart_halfway_loses_nothing(portal_standin: PortalStandIn) -> None:
         auth=BearerToken("portal-token"),
         policy=RetryPolicy(attempts=8, base_delay=0.1, max_delay=0.4, deadline=15),
     )
-    first, second = events("D-1"), events("D-2")
+    first = events("000.00.15.H57-241207-0001")
+    second = events("000.00.15.H57-241207-0002")
     adapter.send_dossier_events(first)
     # The portal takes the second batch, drops the connection and is down for a while.
     portal_standin.script(Restart(down_seconds=0.8))
@@ -334,7 +336,7 @@ def test_private_key_jwt_verifies_against_the_published_key(kind: str) -> None:
         auth = jwt_auth(standin, key)
         adapter = portal_for(standin, auth=auth)
         adapter.send_dossier_events(events())
-        adapter.send_dossier_events(events())
+        adapter.send_dossier_events(events("000.00.15.H57-241207-0002"))
         assert standin.token_requests == 1  # the access token is cached
         [claims] = standin.verified_assertions
         assert claims["iss"] == claims["sub"] == CLIENT_ID
@@ -494,7 +496,9 @@ def test_no_token_identifier_or_body_in_the_logs(caplog: pytest.LogCaptureFixtur
         portal_standin.script(Fail(503), Refuse(422))
         portal_auth = jwt_auth(portal_standin, key)
         portal = portal_for(portal_standin, auth=portal_auth)
-        event = DossierEvent(uuid.uuid4(), "D-1", 1, "received", {"owner": secret_payload})
+        payload = sample_payload("000.00.15.H57-241207-0001")
+        payload["hoSo"]["ChuHoSo"] = secret_payload
+        event = DossierEvent(uuid.uuid4(), "000.00.15.H57-241207-0001", 1, "received", payload)
         with pytest.raises(IntegrationRefused):
             portal.send_dossier_events([event])
         portal.send_dossier_events([event])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum, StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -142,6 +143,8 @@ class Dossier:
     received_at: datetime
     created_at: datetime
     status: DossierStatus = DossierStatus.OPEN
+    returned_at: datetime | None = None  # the result was handed back (NgayTra)
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,3 +294,33 @@ class PeerCopy:
     taken_at: datetime
     taken_by: str  # the officer's account id
     dossier_id: uuid.UUID  # the dossier it was first taken for
+
+
+# -- the portal sync's outbox (vault.services.portal_sync) ------------------------------
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for its turn (new, or a retry after its backoff)
+    SENDING = "sending"  # a delivery pass holds it under a lease
+    DELIVERED = "delivered"  # the portal acknowledged it
+    DEAD = "dead"  # refused, or out of attempts: waits for an operator's replay
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    id: uuid.UUID
+    dossier_id: uuid.UUID
+    dossier_code: str
+    agency_code: str
+    owner_id: uuid.UUID
+    sequence: int
+    kind: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    ack_status: str | None = None
+    portal_reference: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)

@@ -103,6 +103,12 @@ ocr_pages = Counter("vault_ocr_pages", "Pages recognised by OCR jobs.", registry
 ocr_seconds = Counter(
     "vault_ocr_seconds", "Seconds spent recognising documents in OCR jobs.", registry=REGISTRY
 )
+portal_events = Counter(
+    "vault_portal_sync_events",
+    "Dossier events settled by the portal sync, by outcome (delivered, dead).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 signatures_made = Counter(
     "vault_signatures_made",
     "PDF signatures made through the remote signing service, by outcome.",

@@ -193,6 +193,12 @@ class Settings(BaseSettings):
     integration_attempts: int = Field(default=4, ge=1, le=10)
     integration_backoff_base_seconds: float = Field(default=0.5, ge=0)
     integration_backoff_max_seconds: float = Field(default=30, ge=0)
+    # The portal sync's outbox (vault.services.portal_sync): events per call, the delivery
+    # attempts an event gets before it is a dead letter, and the backoff between them.
+    portal_sync_batch_size: int = Field(default=200, ge=1, le=1000)
+    portal_sync_max_attempts: int = Field(default=12, ge=1)
+    portal_sync_backoff_base_seconds: float = Field(default=2, ge=0)
+    portal_sync_backoff_max_seconds: float = Field(default=900, ge=0)
 
     @field_validator("master_keys")
     @classmethod

@@ -17,6 +17,7 @@ from api.console import (
     owners,
     reports,
     session,
+    sync,
     verify,
 )
 from api.console.web import PREFIX, STATIC_DIR, ConsoleRoute, StaticHeaders, render
@@ -31,7 +32,18 @@ def not_found(request: Request, rest: str) -> Response:
 
 
 router = APIRouter()
-for _module in (session, oidc, owners, dossiers, documents, certify, verify, reports, imports):
+for _module in (
+    session,
+    oidc,
+    owners,
+    dossiers,
+    documents,
+    certify,
+    verify,
+    reports,
+    imports,
+    sync,
+):
     router.include_router(_module.router)
 router.include_router(_fallback)  # last: only what nothing else matched
 

@@ -92,6 +92,16 @@ def get_dossier(dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: Acto
     return DossierOut.of(vault.dossiers.get(uow, actor, dossier_id))
 
 
+@router.post(
+    "/dossiers/{dossier_id}/return",
+    summary="Record that the result was handed back to the owner (trả kết quả)",
+)
+def return_dossier(
+    dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> DossierOut:
+    return DossierOut.of(vault.dossiers.mark_returned(uow, actor, dossier_id))
+
+
 @router.post("/dossiers/{dossier_id}/close", summary="End the dossier (its access ends too)")
 def close_dossier(
     dossier_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorDep

@@ -25,6 +25,7 @@ from vault.auth import Actor, Role
 from vault.domain import Document, DocumentOrigin, DocumentStatus, MediaType, new_id
 from vault.errors import Conflict, InvalidInput
 from vault.services import DocumentService, NewDocument, lookups
+from vault.services.dossiers import carry_result_to_signed_version
 
 if TYPE_CHECKING:
     from vault.services import UnitOfWork
@@ -119,6 +120,8 @@ class ResultSigningService:
         )
         meta = NewDocument.same_as(draft, origin=DocumentOrigin.ISSUED_RESULT)
         signed_version = self._documents.new_version(uow, actor, draft.id, meta, io.BytesIO(signed))
+        # The dossiers it was recorded for now have a signed result (766 indicator 4.1).
+        carry_result_to_signed_version(uow, actor, draft.id, signed_version.id)
         uow.record(
             audit_draft(
                 actor,

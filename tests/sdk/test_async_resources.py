@@ -196,3 +196,20 @@ async def test_consents_access_log_auth_and_probes(
         await client.acting_for("other_receiver").auth.me()
     with pytest.raises(NotFoundError):
         await client.owners.lookup("001099012345")
+
+
+async def test_portal_sync_from_the_async_client(async_sdk: AsyncVaultClient) -> None:
+    client = async_sdk
+    owner = await client.owners.create(kind="citizen", identifier=CITIZEN_ID, display_name="H")
+    await client.dossiers.create(
+        dossier_code=f"{AGENCY}-250115-0001",
+        procedure_code="1.001193",
+        owner=owner,
+        received_at=RECEIVED,
+    )
+    admin = client.acting_for("admin")
+    assert (await admin.portal_sync.status()).pending == 1
+    assert await admin.portal_sync.dead_letters(agency_code=AGENCY) == []
+    assert await admin.portal_sync.replay() == 0
+    report = await client.portal_sync.reconciliation(agency_code=AGENCY, month="2025-01")
+    assert report.differences[0].reasons == ["not_synced", "pending:1"]

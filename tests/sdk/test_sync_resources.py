@@ -428,3 +428,28 @@ def test_ids_and_dates_are_typed_on_the_way_out(sdk: VaultClient) -> None:
     assert owner.created_at.tzinfo is not None and owner.created_at <= datetime.now(UTC)
     with pytest.raises(NotFoundError):
         sdk.documents.get(uuid.uuid4())
+
+
+def test_portal_sync_queue_and_reconciliation(sdk: VaultClient) -> None:
+    owner = sdk.owners.create(kind="citizen", identifier=CITIZEN_ID, display_name="H")
+    dossier = sdk.dossiers.create(
+        dossier_code=f"{AGENCY}-250115-0001",
+        procedure_code="1.001193",
+        owner=owner,
+        received_at=RECEIVED,
+    )
+    with pytest.raises(ConflictError):
+        sdk.dossiers.mark_returned(dossier)  # no result recorded yet
+    admin = sdk.acting_for("admin")
+    # No portal is configured here: the event waits in the outbox.
+    status = admin.portal_sync.status()
+    assert (status.pending, status.delivered, status.dead) == (1, 0, 0)
+    assert admin.portal_sync.dead_letters() == []
+    assert admin.portal_sync.replay() == 0
+    with pytest.raises(PermissionDeniedError):
+        sdk.portal_sync.status()  # the queue is for administrators and auditors
+    report = sdk.portal_sync.reconciliation(agency_code=AGENCY, month=date(2025, 1, 15))
+    assert not report.agrees and report.dossiers == 1 and report.pending == 1
+    [difference] = report.differences
+    assert difference.dossier_id == dossier.id
+    assert difference.reasons == ["not_synced", "pending:1"]

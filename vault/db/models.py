@@ -121,6 +121,7 @@ class DossierRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ngày trả kết quả
 
 
 class DossierDocumentRow(Base):

@@ -15,6 +15,7 @@ from vault.db import (
     models,
     peer_models,
     signature_models,
+    sync_models,
 )
 from vault.db.base import Base
 
@@ -26,6 +27,7 @@ MODEL_MODULES = (
     job_models,
     peer_models,
     signature_models,
+    sync_models,
 )
 
 __all__ = ["MODEL_MODULES", "Base"]

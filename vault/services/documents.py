@@ -39,6 +39,8 @@ from vault.jobs import OCR_KIND, JobSubject
 from vault.services import cursors
 from vault.services.content_reader import ByteRange, ContentReader, ContentStream
 from vault.services.document_inputs import AuthorisedUpload, DocumentFilters, NewDocument
+from vault.services.portal_payload import EventKind
+from vault.services.portal_sync import record_event
 
 # Checks a signed paper before it is attached to a dossier (Conflict when it cannot be reused).
 SignatureGate = Callable[[UnitOfWork, Document], None]
@@ -169,6 +171,7 @@ class DocumentService:
                 DossierAttachment(dossier_id, document.id, datetime.now(UTC), digitised=True)
             )
             uow.flush()
+            record_event(uow, dossier_id, EventKind.COMPONENT_ATTACHED, by=actor.name)
         uow.record(
             audit_draft(
                 actor,

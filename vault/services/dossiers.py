@@ -24,6 +24,8 @@ from vault.domain import (
 )
 from vault.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from vault.services import cursors
+from vault.services.portal_payload import EventKind
+from vault.services.portal_sync import record_event
 from vault.services.signatures import SignatureService
 
 # Dossier codes carry the receiving day in Vietnam's time zone (UTC+7, no daylight saving).
@@ -52,6 +54,32 @@ def next_dossier_code(agency: str, day: date, taken: Collection[str]) -> str:
         if code not in taken:
             return code
     raise Conflict("every dossier number of today is taken")
+
+
+def carry_result_to_signed_version(
+    uow: UnitOfWork, actor: Actor, draft_id: uuid.UUID, signed_id: uuid.UUID
+) -> int:
+    """A signed result replaces its draft as the result of the dossiers the draft was
+    recorded for (same result code; the draft stays attached, on record), and the portal
+    hears of the signature. The number of dossiers."""
+    dossiers = 0
+    for dossier_id in uow.dossiers.dossiers_with_result(draft_id):
+        draft = uow.dossiers.attachment(dossier_id, draft_id)
+        if draft is None or uow.dossiers.attachment(dossier_id, signed_id) is not None:
+            continue
+        uow.dossiers.attach(
+            DossierAttachment(
+                dossier_id,
+                signed_id,
+                datetime.now(UTC),
+                role=AttachmentRole.RESULT,
+                result_code=draft.result_code,
+            )
+        )
+        uow.flush()
+        record_event(uow, dossier_id, EventKind.RESULT_SIGNED, by=actor.name)
+        dossiers += 1
+    return dossiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +175,7 @@ class DossierService:
         )
         uow.dossiers.add(dossier)
         uow.flush()
+        record_event(uow, dossier.id, EventKind.RECEIVED, by=actor.name)
         uow.record(
             audit_draft(actor, "dossier.create", owner_id=dossier.owner_id, dossier_id=dossier.id)
         )
@@ -245,6 +274,7 @@ class DossierService:
         )
         uow.dossiers.attach(attachment)
         uow.flush()
+        record_event(uow, dossier_id, EventKind.COMPONENT_ATTACHED, by=actor.name)
         return attachment, True
 
     def add_result(
@@ -277,6 +307,7 @@ class DossierService:
         )
         uow.dossiers.attach(attachment)
         uow.flush()
+        record_event(uow, dossier_id, EventKind.RESULT_RECORDED, by=actor.name)
         uow.record(
             audit_draft(
                 actor,
@@ -296,8 +327,28 @@ class DossierService:
             return dossier
         uow.dossiers.set_status(dossier_id, DossierStatus.CLOSED, datetime.now(UTC))
         uow.flush()
+        record_event(uow, dossier_id, EventKind.CLOSED, by=actor.name)
         uow.record(
             audit_draft(actor, "dossier.close", owner_id=dossier.owner_id, dossier_id=dossier.id)
+        )
+        return self.get(uow, actor, dossier_id)
+
+    def mark_returned(self, uow: UnitOfWork, actor: Actor, dossier_id: uuid.UUID) -> Dossier:
+        """Trả kết quả: the result was handed back to the owner (NgayTra). Once only; the
+        dossier stays open until it is closed."""
+        actor.require(Role.RECEIVING_OFFICER, Role.ISSUING_OFFICER)
+        dossier = self.get(uow, actor, dossier_id)
+        if dossier.status is DossierStatus.CLOSED:
+            raise Conflict("the dossier is closed")
+        if dossier.returned_at is not None:
+            return dossier
+        if not any(a.role is AttachmentRole.RESULT for a in uow.dossiers.attachments(dossier_id)):
+            raise Conflict("record the dossier's result before returning it")
+        uow.dossiers.set_returned(dossier_id, datetime.now(UTC))
+        uow.flush()
+        record_event(uow, dossier_id, EventKind.RETURNED, by=actor.name)
+        uow.record(
+            audit_draft(actor, "dossier.return", owner_id=dossier.owner_id, dossier_id=dossier.id)
         )
         return self.get(uow, actor, dossier_id)
 

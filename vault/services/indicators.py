@@ -11,12 +11,14 @@ computed from the recorded facts: dossiers received, their components' flags, th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from vault import identifiers
 from vault.auth import Actor, Role
 from vault.db import UnitOfWork
+from vault.db.repositories.indicators import DossierFacts
 from vault.errors import InvalidInput, PermissionDenied
 from vault.services.dossiers import VIETNAM
 
@@ -57,6 +59,36 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return to_utc[0], to_utc[1]
 
 
+def compute(facts: Sequence[DossierFacts]) -> tuple[Indicator, ...]:
+    """The four indicators over one agency-month's dossier facts (the vault's own, or those
+    the portal sync implies: vault.services.portal_reconcile)."""
+    total = len(facts)
+    with_result = [f for f in facts if f.returns_result]
+    return (
+        Indicator(
+            "4.1",
+            "Hồ sơ có kết quả điện tử",
+            sum(f.signed_result for f in with_result),
+            len(with_result),
+        ),
+        Indicator(
+            "4.2",
+            "Hồ sơ được số hóa",
+            sum(f.digitised_component and f.signed_result for f in facts),
+            total,
+        ),
+        Indicator(
+            "4.3", "Tái sử dụng dữ liệu số hóa", sum(f.reused_component for f in facts), total
+        ),
+        Indicator(
+            "4.4",
+            "Dữ liệu số hóa được kết nối để tái sử dụng",
+            sum(f.warehouse_component or f.result_stored for f in facts),
+            total,
+        ),
+    )
+
+
 class IndicatorService:
     def monthly(
         self, uow: UnitOfWork, actor: Actor, agency_code: str, month: str
@@ -69,29 +101,4 @@ class IndicatorService:
             raise PermissionDenied("another agency's indicators are for auditors")
         start, end = month_bounds(month)
         facts = uow.indicators.dossier_facts(agency_code, start, end)
-        total = len(facts)
-        with_result = [f for f in facts if f.returns_result]
-        indicators = (
-            Indicator(
-                "4.1",
-                "Hồ sơ có kết quả điện tử",
-                sum(f.signed_result for f in with_result),
-                len(with_result),
-            ),
-            Indicator(
-                "4.2",
-                "Hồ sơ được số hóa",
-                sum(f.digitised_component and f.signed_result for f in facts),
-                total,
-            ),
-            Indicator(
-                "4.3", "Tái sử dụng dữ liệu số hóa", sum(f.reused_component for f in facts), total
-            ),
-            Indicator(
-                "4.4",
-                "Dữ liệu số hóa được kết nối để tái sử dụng",
-                sum(f.warehouse_component or f.result_stored for f in facts),
-                total,
-            ),
-        )
-        return MonthlyIndicators(agency_code, month, total, indicators)
+        return MonthlyIndicators(agency_code, month, len(facts), compute(facts))

@@ -36,6 +36,7 @@ from vault_client.resources.owners import AsyncOwners, Owners
 from vault_client.resources.reuse import AsyncReuseResource, ReuseResource
 from vault_client.resources.search import AsyncSearchResource, SearchResource
 from vault_client.resources.signatures import AsyncSignatures, Signatures
+from vault_client.resources.sync import AsyncPortalSyncResource, PortalSyncResource
 from vault_client.resources.verifications import AsyncVerifications, Verifications
 
 
@@ -199,6 +200,11 @@ class VaultClient:
     def indicators(self) -> IndicatorsResource:
         """The 766 digitisation indicators of an agency and month."""
         return IndicatorsResource(self._api)
+
+    @cached_property
+    def portal_sync(self) -> PortalSyncResource:
+        """The dossier sync to the national portal: queue, dead letters, reconciliation."""
+        return PortalSyncResource(self._api)
 
     @cached_property
     def auth(self) -> Auth:
@@ -397,6 +403,11 @@ class AsyncVaultClient:
     def indicators(self) -> AsyncIndicatorsResource:
         """The 766 digitisation indicators of an agency and month."""
         return AsyncIndicatorsResource(self._api)
+
+    @cached_property
+    def portal_sync(self) -> AsyncPortalSyncResource:
+        """The dossier sync to the national portal: queue, dead letters, reconciliation."""
+        return AsyncPortalSyncResource(self._api)
 
     @cached_property
     def auth(self) -> AsyncAuth:

@@ -311,3 +311,49 @@ def test_signer_settings_refuse_what_cannot_work(tmp_path: Path) -> None:
         SignerSettings(
             seals={"000.00.15.H57": {"credential_id": "s", "pin": "1", "otp_secret": "!!"}}
         )
+
+
+def test_signing_a_recorded_result_makes_it_the_dossiers_signed_result_and_tells_the_portal(
+    api: TestClient, people: People, vault: Vault
+) -> None:
+    from vault.db.outbox_repository import OutboxRepository
+
+    owner_id = new_owner(api, people)
+    r = api.post(
+        "/api/v1/dossiers",
+        json={
+            "dossier_code": f"{AGENCY}-250106-0001",
+            "procedure_code": "1.001193",
+            "owner_id": owner_id,
+            "received_at": "2025-01-06T08:00:00+07:00",
+        },
+        headers=people.auth("clerk"),
+    )
+    dossier = r.json()["id"]
+    draft = stored_result(api, people, owner_id)
+    r = api.post(
+        f"/api/v1/dossiers/{dossier}/results",
+        json={"document_id": draft["id"], "result_code": "KQ.G15.000031"},
+        headers=people.auth("issuer"),
+    )
+    assert r.status_code == 201, r.text
+    monthly = {"agency_code": AGENCY, "month": "2025-01"}
+    before = api.get("/api/v1/indicators", params=monthly, headers=people.auth("clerk")).json()
+    assert before["indicators"][0]["numerator"] == 0  # 4.1: an unsigned result
+    signed = sign(api, people, draft["id"])
+    assert signed.status_code == 201, signed.text  # type: ignore[attr-defined]
+    signed_id = signed.json()["id"]  # type: ignore[attr-defined]
+
+    results = api.get(f"/api/v1/dossiers/{dossier}/documents", headers=people.auth("issuer"))
+    by_document = {a["document_id"]: a for a in results.json()}
+    assert by_document[signed_id]["result_code"] == "KQ.G15.000031"
+    after = api.get("/api/v1/indicators", params=monthly, headers=people.auth("clerk")).json()
+    assert after["indicators"][0]["numerator"] == 1
+    with vault.uows() as uow:
+        events = uow.repository(OutboxRepository).find(limit=100)
+    last = max(events, key=lambda e: e.sequence)
+    assert last.kind == "result_signed"
+    signed_results = [
+        r for r in last.payload["hoSo"]["DanhSachGiayToKetQua"] if r["GiayToId"] == signed_id
+    ]
+    assert [(r["DaKySo"], r["MaGiayToKetQua"]) for r in signed_results] == [("1", "KQ.G15.000031")]

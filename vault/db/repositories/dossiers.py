@@ -45,6 +45,8 @@ def dossier_from_row(row: DossierRow) -> Dossier:
         row.received_at,
         row.created_at,
         DossierStatus(row.status),
+        row.returned_at,
+        row.closed_at,
     )
 
 
@@ -129,6 +131,21 @@ class DossierRepository:
             update(DossierRow)
             .where(DossierRow.id == dossier_id)
             .values(status=status.value, closed_at=at if status is DossierStatus.CLOSED else None)
+        )
+
+    def dossiers_with_result(self, document_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            self._s.scalars(
+                select(DossierDocumentRow.dossier_id).where(
+                    DossierDocumentRow.document_id == document_id,
+                    DossierDocumentRow.role == AttachmentRole.RESULT.value,
+                )
+            )
+        )
+
+    def set_returned(self, dossier_id: uuid.UUID, at: datetime) -> None:
+        self._s.execute(
+            update(DossierRow).where(DossierRow.id == dossier_id).values(returned_at=at)
         )
 
     def open_for(self, owner_id: uuid.UUID, agency_code: str) -> list[Dossier]:

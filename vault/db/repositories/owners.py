@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +32,13 @@ class OwnerRepository:
         """Whether the owner is on record, without loading the row or opening its sealed
         personal number (an upload's check needs no more)."""
         return self._s.scalar(select(OwnerRow.id).where(OwnerRow.id == owner_id)) is not None
+
+    def get_many(self, owner_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Owner]:
+        """Several owners in one query (the portal sync's batch of events)."""
+        if not owner_ids:
+            return {}
+        rows = self._s.scalars(select(OwnerRow).where(OwnerRow.id.in_(list(owner_ids))))
+        return {row.id: self._owner(row) for row in rows}
 
     def by_identifier(self, identifier: str) -> Owner | None:
         """Exact match on the blind index (under each configured key, for rows a rotation

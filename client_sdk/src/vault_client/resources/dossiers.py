@@ -55,6 +55,12 @@ def _close(dossier: IdLike) -> Call[Dossier]:
     return Call("POST", path, parse_as(Dossier), idempotent=True)
 
 
+def _mark_returned(dossier: IdLike) -> Call[Dossier]:
+    # Returning a returned dossier answers it unchanged: safe to retry.
+    path = api(f"/dossiers/{id_of(dossier, 'dossier')}/return")
+    return Call("POST", path, parse_as(Dossier), idempotent=True)
+
+
 def _attachments(dossier: IdLike) -> Call[list[Attachment]]:
     path = api(f"/dossiers/{id_of(dossier, 'dossier')}/documents")
     return Call("GET", path, parse_as(list[Attachment]), idempotent=True)
@@ -105,6 +111,11 @@ class Dossiers(SyncResource):
         """Ends the dossier; the access to the owner's papers it opened ends with it."""
         return self._client.execute(_close(dossier))
 
+    def mark_returned(self, dossier: IdLike) -> Dossier:
+        """Records that the result was handed back (trả kết quả; the portal is told);
+        ConflictError before a result is recorded, or once the dossier is closed."""
+        return self._client.execute(_mark_returned(dossier))
+
     def attachments(self, dossier: IdLike) -> builtins.list[Attachment]:
         """The dossier's components and results, with the national sync flags."""
         return self._client.execute(_attachments(dossier))
@@ -154,6 +165,11 @@ class AsyncDossiers(AsyncResource):
     async def close(self, dossier: IdLike) -> Dossier:
         """Ends the dossier; the access to the owner's papers it opened ends with it."""
         return await self._client.execute(_close(dossier))
+
+    async def mark_returned(self, dossier: IdLike) -> Dossier:
+        """Records that the result was handed back (trả kết quả; the portal is told);
+        ConflictError before a result is recorded, or once the dossier is closed."""
+        return await self._client.execute(_mark_returned(dossier))
 
     async def attachments(self, dossier: IdLike) -> builtins.list[Attachment]:
         """The dossier's components and results, with the national sync flags."""

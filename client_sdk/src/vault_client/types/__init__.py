@@ -81,6 +81,14 @@ from vault_client.types.signing import (
     RefusalReason,
     RefusalReasonInfo,
 )
+from vault_client.types.sync import (
+    DossierDifference,
+    IndicatorCheck,
+    IndicatorFigures,
+    Reconciliation,
+    SyncEvent,
+    SyncStatus,
+)
 from vault_client.types.verification import (
     AdesResult,
     CertificateInfo,
@@ -134,6 +142,7 @@ __all__ = [
     "DocumentStatus",
     "DocumentText",
     "Dossier",
+    "DossierDifference",
     "DossierStatus",
     "Download",
     "FieldError",
@@ -147,6 +156,8 @@ __all__ = [
     "ImportProgress",
     "Indication",
     "Indicator",
+    "IndicatorCheck",
+    "IndicatorFigures",
     "Indicators",
     "Job",
     "JobProgress",
@@ -183,6 +194,7 @@ __all__ = [
     "ReceiptBody",
     "ReceiptController",
     "ReceiptService",
+    "Reconciliation",
     "RecordKind",
     "Refusal",
     "RefusalReason",
@@ -210,6 +222,8 @@ __all__ = [
     "Suggestion",
     "SuggestionKind",
     "Summaries",
+    "SyncEvent",
+    "SyncStatus",
     "TakenPaper",
     "Throttle",
     "TimestampKind",

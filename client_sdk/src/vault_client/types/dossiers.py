@@ -22,6 +22,7 @@ class Dossier(VaultModel):
     received_at: datetime
     created_at: datetime
     status: DossierStatus
+    returned_at: datetime | None = None  # the result was handed back (NgayTra)
     already_recorded: bool = Field(
         default=False,
         description="Only from `dossiers.create`: True when the vault already had this open "

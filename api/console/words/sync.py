@@ -1,0 +1,71 @@
+"""The console's words for the portal sync page (đồng bộ Cổng DVC quốc gia)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "nav.sync": ("Đồng bộ DVC quốc gia", "Portal sync"),
+    "sync.title": ("Đồng bộ hồ sơ lên Cổng DVC quốc gia", "Dossier sync to the national portal"),
+    "sync.queue": ("Hàng đợi đồng bộ", "The sync queue"),
+    "sync.pending": ("Chờ gửi", "Waiting"),
+    "sync.sending": ("Đang gửi", "Being sent"),
+    "sync.delivered": ("Cổng đã nhận", "Acknowledged by the portal"),
+    "sync.dead": ("Gửi không thành công (chờ xử lý)", "Dead letters (waiting for you)"),
+    "sync.blocked": (
+        "Sự kiện bị giữ lại sau một sự kiện lỗi của cùng hồ sơ",
+        "Events held back behind a dead letter of their dossier",
+    ),
+    "sync.oldest_due": ("Sự kiện chờ lâu nhất đến hạn gửi", "Oldest waiting event due at"),
+    "sync.dead_title": ("Sự kiện gửi không thành công", "Dead letters"),
+    "sync.dead_help": (
+        "Cổng từ chối hoặc không trả lời sau nhiều lần thử. Các sự kiện sau của cùng hồ sơ "
+        "chờ cho đến khi gửi lại thành công.",
+        "The portal refused these, or did not answer after every attempt. Later events of "
+        "the same dossier wait until they go through.",
+    ),
+    "sync.none_dead": ("Không có sự kiện nào gửi không thành công.", "No dead letters."),
+    "sync.dossier": ("Hồ sơ", "Dossier"),
+    "sync.sequence": ("Thứ tự", "No."),
+    "sync.kind": ("Sự kiện", "Event"),
+    "sync.attempts": ("Số lần thử", "Attempts"),
+    "sync.error": ("Lỗi cuối", "Last error"),
+    "sync.created": ("Thời điểm ghi", "Recorded"),
+    "sync.replay": ("Gửi lại", "Send again"),
+    "sync.replay_all": ("Gửi lại tất cả", "Send all again"),
+    "sync.kind.received": ("Tiếp nhận", "Received"),
+    "sync.kind.component_attached": ("Thêm thành phần hồ sơ", "Component attached"),
+    "sync.kind.scan_digitised": ("Số hóa xong", "Scan digitised"),
+    "sync.kind.result_recorded": ("Có kết quả", "Result recorded"),
+    "sync.kind.result_signed": ("Kết quả được ký số", "Result signed"),
+    "sync.kind.returned": ("Trả kết quả", "Result returned"),
+    "sync.kind.closed": ("Kết thúc", "Closed"),
+    "sync.reconcile_title": ("Đối soát với Cổng DVC quốc gia", "Reconciliation with the portal"),
+    "sync.agency": ("Mã cơ quan", "Agency code"),
+    "sync.month": ("Tháng", "Month"),
+    "sync.show": ("Đối soát", "Reconcile"),
+    "sync.summary": (
+        "{dossiers} hồ sơ, {synced} đã đồng bộ đủ; {events} sự kiện: {acknowledged} cổng đã "
+        "nhận, {pending} chờ gửi, {dead} lỗi.",
+        "{dossiers} dossiers, {synced} fully synced; {events} events: {acknowledged} "
+        "acknowledged, {pending} waiting, {dead} dead.",
+    ),
+    "sync.agrees": ("Số liệu của kho và của Cổng khớp nhau.", "The vault and the portal agree."),
+    "sync.differs": ("Số liệu chưa khớp: xem từng hồ sơ bên dưới.", "They differ: see below."),
+    "sync.indicator": ("Chỉ tiêu", "Indicator"),
+    "sync.vault_figure": ("Theo kho", "The vault's"),
+    "sync.synced_figure": ("Theo dữ liệu đã đồng bộ", "From the synced data"),
+    "sync.match": ("Khớp", "Agree"),
+    "sync.yes": ("Có", "Yes"),
+    "sync.no": ("Không", "No"),
+    "sync.differences": ("Chênh lệch theo hồ sơ", "Differences, dossier by dossier"),
+    "sync.reasons": ("Lý do", "Why"),
+    "sync.moves": ("Ảnh hưởng chỉ tiêu", "Moves indicators"),
+    "sync.reason.not_synced": ("chưa đồng bộ", "not synced"),
+    "sync.reason.pending": ("còn {n} sự kiện chờ gửi", "{n} event(s) waiting"),
+    "sync.reason.dead": ("{n} sự kiện lỗi", "{n} dead letter(s)"),
+    "sync.reason.digitised_component": ("thành phần số hóa khác", "digitised component differs"),
+    "sync.reason.reused_component": ("tái sử dụng khác", "reuse differs"),
+    "sync.reason.warehouse_component": ("lấy từ kho khác", "taken from the warehouse differs"),
+    "sync.reason.result_stored": ("kết quả khác", "result differs"),
+    "sync.reason.signed_result": ("kết quả ký số khác", "signed result differs"),
+    "flash.sync_replayed": ("Đã đưa các sự kiện vào hàng đợi gửi lại.", "Queued to send again."),
+}
