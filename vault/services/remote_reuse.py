@@ -61,6 +61,8 @@ from vault.integrations.peer import (
 )
 from vault.services.document_inputs import NewDocument
 from vault.services.documents import DocumentService
+from vault.services.portal_payload import EventKind
+from vault.services.portal_sync import record_event
 from vault.services.reuse import ReusePlan, ReuseService
 from vault.services.reuse_rule import acceptable, refusal_reason
 from vault.services.signatures import SignatureService
@@ -443,6 +445,8 @@ class RemoteReuseService:
         )
         uow.dossiers.attach(attachment)
         uow.flush()
+        # The portal hears of it like any component: reused = 1, from the warehouse.
+        record_event(uow, dossier.id, EventKind.COMPONENT_ATTACHED, by=actor.name)
         uow.record(
             audit_draft(
                 actor,
