@@ -4,12 +4,15 @@ of the packages it is built from (`vault serve`'s embedded worker and `vault wor
 from __future__ import annotations
 
 from ocr.worker import OcrJobHandler
+from signing.issuing.export_job import ExportJobHandler, VaultSealer
+from signing.issuing.signer_settings import SignerSettings
 from vault.jobs import BackgroundRunner, JobRegistry, JobRunner, embedded_worker_wanted
 from vault.runtime import Vault
 
 
-def job_registry(vault: Vault) -> JobRegistry:
-    return JobRegistry([OcrJobHandler(vault)])
+def job_registry(vault: Vault, signer_settings: SignerSettings | None = None) -> JobRegistry:
+    sealer = VaultSealer(signer_settings or SignerSettings())
+    return JobRegistry([OcrJobHandler(vault), ExportJobHandler(vault, sealer)])
 
 
 def job_runner(vault: Vault, kinds: list[str] | None = None) -> JobRunner:

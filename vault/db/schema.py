@@ -11,6 +11,7 @@ from vault.db import (
     anchor_models,
     auth_models,
     derived_models,
+    export_models,
     job_models,
     models,
     signature_models,
@@ -22,6 +23,7 @@ MODEL_MODULES = (
     anchor_models,
     auth_models,
     derived_models,
+    export_models,
     job_models,
     signature_models,
 )

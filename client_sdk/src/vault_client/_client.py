@@ -27,6 +27,7 @@ from vault_client.resources.certified_copies import AsyncCertifiedCopies, Certif
 from vault_client.resources.consents import AsyncConsents, Consents
 from vault_client.resources.documents import AsyncDocuments, Documents
 from vault_client.resources.dossiers import AsyncDossiers, Dossiers
+from vault_client.resources.exports import AsyncExports, Exports
 from vault_client.resources.health import AsyncHealthResource, HealthResource
 from vault_client.resources.indicators import AsyncIndicatorsResource, IndicatorsResource
 from vault_client.resources.jobs import AsyncJobs, Jobs
@@ -188,6 +189,11 @@ class VaultClient:
     def jobs(self) -> Jobs:
         """Background jobs you asked for: status, progress, cancelling."""
         return Jobs(self._api)
+
+    @cached_property
+    def exports(self) -> Exports:
+        """Your own copy of your warehouse: ask, wait, download once (owners)."""
+        return Exports(self._api)
 
     @cached_property
     def indicators(self) -> IndicatorsResource:
@@ -381,6 +387,11 @@ class AsyncVaultClient:
     def jobs(self) -> AsyncJobs:
         """Background jobs you asked for: status, progress, cancelling."""
         return AsyncJobs(self._api)
+
+    @cached_property
+    def exports(self) -> AsyncExports:
+        """Your own copy of your warehouse: ask, wait, download once (owners)."""
+        return AsyncExports(self._api)
 
     @cached_property
     def indicators(self) -> AsyncIndicatorsResource:

@@ -38,6 +38,7 @@ from vault_client.types.enums import (
     Reuse,
     Role,
 )
+from vault_client.types.exports import Export, ExportDownload, ExportLink
 from vault_client.types.health import Health, Readiness
 from vault_client.types.jobs import Job, JobProgress, JobSubject
 from vault_client.types.owners import Owner
@@ -121,6 +122,9 @@ __all__ = [
     "Dossier",
     "DossierStatus",
     "Download",
+    "Export",
+    "ExportDownload",
+    "ExportLink",
     "FieldError",
     "Finding",
     "FoundBy",
