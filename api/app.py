@@ -30,6 +30,7 @@ from api.routers import (
     me,
     metrics,
     owners,
+    proof_bundles,
     public_verify,
     search,
     verifications,
@@ -134,17 +135,17 @@ def create_app(
         exports.download_router,
         search.router,
         signing_routes.router,
+        proof_bundles.router,
         verifications.stored_router,
     )
     strict_query = Depends(only_declared_query)
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[strict_query])
     # Public: anyone holding a signed paper may check it; rate-limited by address.
-    app.include_router(
-        verifications.router,
-        prefix="/api/v1",
-        dependencies=[Depends(limit_by_address), strict_query],
-    )
+    for public in (verifications.router, proof_bundles.public_router):
+        app.include_router(
+            public, prefix="/api/v1", dependencies=[Depends(limit_by_address), strict_query]
+        )
     app.include_router(signing_routes.public_router)
     console.mount(app)  # the officer web console under /console
     docs.mount(app)

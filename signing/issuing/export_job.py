@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from signing.issuing.pades import RemotePdfSigner, SignatureSpec, SigningUnavailable, TotpSource
-from signing.issuing.signer_settings import SignerSettings
+from signing.issuing.signer_settings import SealCredential, SignerSettings
 from vault.errors import IntegrityFailure, NotFound, PermissionDenied
 from vault.jobs import (
     FailureOutcome,
@@ -42,10 +43,20 @@ class VaultSealer:
     """Signs the vault's own statements with its seal: one per process (its one-time
     passwords must never repeat a step)."""
 
-    def __init__(self, settings: SignerSettings, signer: RemotePdfSigner | None = None) -> None:
+    def __init__(
+        self,
+        settings: SignerSettings,
+        signer: RemotePdfSigner | None = None,
+        *,
+        otp_source: Callable[[SealCredential], TotpSource | None] | None = None,
+    ) -> None:
+        """`otp_source`: where the seal's one-time passwords come from when another user of
+        the same seal lives in this process (the certified copies' service): one source per
+        seal, or two users would send the same step and one be refused."""
         self._settings = settings
         self._signer = signer
         self._owns = signer is None
+        self._otp_source = otp_source
         self._otp: TotpSource | None = None
         self._lock = threading.Lock()
 
@@ -59,8 +70,9 @@ class VaultSealer:
         with self._lock:
             if self._signer is None:
                 self._signer = RemotePdfSigner(self._settings)
-            secret = seal.otp_secret_bytes()
-            if secret is not None and self._otp is None:
+            if self._otp_source is not None:
+                self._otp = self._otp_source(seal)
+            elif self._otp is None and (secret := seal.otp_secret_bytes()) is not None:
                 self._otp = TotpSource(secret)
         spec = SignatureSpec(
             credential_id=seal.credential_id,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from signing.issuing.certification_model import ELECTRONIC_SUFFIX
 from signing.issuing.db.certification_repository import CertificationRepository
 from signing.issuing.pades import RemotePdfSigner, SigningNotConfigured, protection
 from signing.issuing.result_signing import read_all
@@ -83,7 +84,7 @@ class ProofBundleService:
         copy = uow.repository(CertificationRepository).by_document(document.lineage_id)
         if copy is not None:
             kind = "certified_copy"
-            number: str | None = f"{copy.number}/{copy.year}"
+            number: str | None = f"{copy.number}{ELECTRONIC_SUFFIX}"
             book: str | None = copy.book
             office = copy.office_agency_code
             date = copy.certified_on.isoformat()
@@ -116,7 +117,7 @@ class ProofBundleService:
             "ltv_level": level,
             "status_at_issue": document.status.value,
             "issued_at": now.isoformat(),
-            "status_url": self._settings.public_base_url + status_path(document.lineage_id),
+            "status_url": self._settings.public_base_url + status_path(document.id),
         }
         body = json.dumps(statement, ensure_ascii=False, indent=1, sort_keys=True).encode()
         signature = self._sealer(body)

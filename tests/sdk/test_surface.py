@@ -69,6 +69,8 @@ ENDPOINTS: dict[tuple[str, str], list[str]] = {
     ("GET", "/api/v1/exports/{export_id}"): ["exports.get", "exports.wait"],
     ("POST", "/api/v1/exports/{export_id}/link"): ["exports.link"],
     ("GET", "/api/v1/export-downloads/{token}"): ["exports.download"],
+    ("GET", "/api/v1/documents/{document_id}/proof-bundle"): ["proofs.bundle"],
+    ("GET", "/api/v1/public/proof-status/{document_id}"): ["proofs.status"],
     ("GET", "/api/v1/indicators"): ["indicators.monthly", "indicators.monthly_csv"],
     ("POST", "/api/v1/me/consents"): ["consents.create"],
     ("GET", "/api/v1/me/consents"): ["consents.list"],

@@ -33,6 +33,7 @@ from vault_client.resources.indicators import AsyncIndicatorsResource, Indicator
 from vault_client.resources.jobs import AsyncJobs, Jobs
 from vault_client.resources.ocr import AsyncOcr, Ocr
 from vault_client.resources.owners import AsyncOwners, Owners
+from vault_client.resources.proofs import AsyncProofs, Proofs
 from vault_client.resources.reuse import AsyncReuseResource, ReuseResource
 from vault_client.resources.search import AsyncSearchResource, SearchResource
 from vault_client.resources.signatures import AsyncSignatures, Signatures
@@ -194,6 +195,11 @@ class VaultClient:
     def exports(self) -> Exports:
         """Your own copy of your warehouse: ask, wait, download once (owners)."""
         return Exports(self._api)
+
+    @cached_property
+    def proofs(self) -> Proofs:
+        """Proof bundles of signed results and certified copies, and their status now."""
+        return Proofs(self._api)
 
     @cached_property
     def indicators(self) -> IndicatorsResource:
@@ -392,6 +398,11 @@ class AsyncVaultClient:
     def exports(self) -> AsyncExports:
         """Your own copy of your warehouse: ask, wait, download once (owners)."""
         return AsyncExports(self._api)
+
+    @cached_property
+    def proofs(self) -> AsyncProofs:
+        """Proof bundles of signed results and certified copies, and their status now."""
+        return AsyncProofs(self._api)
 
     @cached_property
     def indicators(self) -> AsyncIndicatorsResource:

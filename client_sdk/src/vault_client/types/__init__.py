@@ -43,6 +43,7 @@ from vault_client.types.health import Health, Readiness
 from vault_client.types.jobs import Job, JobProgress, JobSubject
 from vault_client.types.owners import Owner
 from vault_client.types.problems import FieldError, OAuthError, Problem
+from vault_client.types.proofs import ProofStatus
 from vault_client.types.search import (
     DocumentText,
     MatchKind,
@@ -159,6 +160,7 @@ __all__ = [
     "Problem",
     "ProblemCode",
     "Procedure",
+    "ProofStatus",
     "PublicCertifiedCopy",
     "PublicSignature",
     "Readiness",
