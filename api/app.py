@@ -91,7 +91,7 @@ def create_app(
         gc.freeze()
         # The embedded default runs jobs (OCR of uploads) in this process; production runs
         # `vault worker`.
-        worker = start_embedded_worker(app.state.vault)
+        worker = start_embedded_worker(app.state.vault, app.state.vault_signing.sealer)
         try:
             yield
         finally:

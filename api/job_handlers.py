@@ -10,24 +10,30 @@ from vault.jobs import BackgroundRunner, JobRegistry, JobRunner, embedded_worker
 from vault.runtime import Vault
 
 
-def job_registry(vault: Vault, signer_settings: SignerSettings | None = None) -> JobRegistry:
-    sealer = VaultSealer(signer_settings or SignerSettings())
+def job_registry(vault: Vault, sealer: VaultSealer | None = None) -> JobRegistry:
+    """`sealer`: the vault's seal for export manifests (the API process hands in its
+    signing's, so both share the seal's one-time passwords); else one from VAULT_SIGNER_*."""
+    sealer = sealer or VaultSealer(SignerSettings())
     return JobRegistry([OcrJobHandler(vault), ExportJobHandler(vault, sealer)])
 
 
-def job_runner(vault: Vault, kinds: list[str] | None = None) -> JobRunner:
+def job_runner(
+    vault: Vault, kinds: list[str] | None = None, *, sealer: VaultSealer | None = None
+) -> JobRunner:
     """A runner of `kinds` (every registered kind when None); ValueError for an unknown one."""
     return JobRunner(
         vault.uows,
-        job_registry(vault),
+        job_registry(vault, sealer),
         kinds=kinds,
         poll_seconds=vault.settings.ocr_poll_seconds,
     )
 
 
-def start_embedded_worker(vault: Vault) -> BackgroundRunner | None:
+def start_embedded_worker(
+    vault: Vault, sealer: VaultSealer | None = None
+) -> BackgroundRunner | None:
     """The development default: `vault serve` runs every kind of job in itself (production
     runs `vault worker` processes)."""
     if not embedded_worker_wanted(vault.settings):
         return None
-    return BackgroundRunner(job_runner(vault)).start()
+    return BackgroundRunner(job_runner(vault, sealer=sealer)).start()

@@ -36,6 +36,7 @@ class VaultSigning:
     signer: RemotePdfSigner | None
     verifier: Verifier | None
     bundles: ProofBundleService
+    sealer: VaultSealer
     _owns_verifier: bool = False
 
     @classmethod
@@ -76,6 +77,7 @@ class VaultSigning:
             signer=signer,
             verifier=verifier,
             bundles=ProofBundleService(vault.documents, settings, signer, sealer),
+            sealer=sealer,
             _owns_verifier=owns,
         )
 
