@@ -58,7 +58,7 @@ def ask_export(
     _owner_only(actor)
     exports_of(vault).request(uow, actor, include_superseded=include_superseded == "on")
     uow.commit()
-    return redirect(f"{PREFIX}/exports", flash="export.requested")
+    return redirect(f"{PREFIX}/exports", flash="flash.export_requested")
 
 
 @router.post("/exports/{export_id}/download")

@@ -55,7 +55,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "export.status.expired": ("Hết hạn (đã xoá)", "Expired (deleted)"),
     "export.status.failed": ("Lỗi", "Failed"),
     "export.download": ("Tải về (một lần)", "Download (once)"),
-    "export.requested": (
+    "flash.export_requested": (
         "Đã ghi nhận yêu cầu; gói đang được tạo.",
         "Your request is recorded; the package is being built.",
     ),
