@@ -178,12 +178,12 @@ def main() -> None:
                 worker.terminate()
                 worker.wait(30)
                 worker_log.close()
-    if digest.hexdigest() != state["sha256"]:
-        raise RuntimeError("the downloaded package's SHA-256 is not the vault's")
-    with zipfile.ZipFile(path) as z:
-        listed = len(json.loads(z.read("manifest.json"))["documents"])
-    if listed != count:
-        raise RuntimeError(f"the manifest lists {listed} papers, not {count}")
+        if digest.hexdigest() != state["sha256"]:
+            raise RuntimeError("the downloaded package's SHA-256 is not the vault's")
+        with zipfile.ZipFile(path) as z:
+            listed = len(json.loads(z.read("manifest.json"))["documents"])
+        if listed != count:
+            raise RuntimeError(f"the manifest lists {listed} papers, not {count}")
     build, download = t1 - t0, t2 - t1
     zip_mib = state["size"] / MIB
     log(

@@ -27,6 +27,7 @@ from vault_client.packages import verify_export
 from signing.csc_server.dev_pki import DevPki
 from signing.issuing.export_job import ExportJobHandler, VaultSealer
 from signing.issuing.signer_settings import SignerSettings
+from tests.conftest import Backend
 from tests.factories import pdf_bytes, png_bytes, signer_certificate, upload
 from tests.people import People
 from tests.signing.vault.conftest import PINS
@@ -300,10 +301,16 @@ def test_an_unused_link_expires_and_the_package_is_deleted(
 
 
 def test_packages_are_written_and_read_as_streams(
-    api: TestClient, people: People, vault: Vault, signer_settings: SignerSettings
+    api: TestClient,
+    people: People,
+    vault: Vault,
+    signer_settings: SignerSettings,
+    backend: Backend,
 ) -> None:
-    """Sixty papers of 1 MiB: building and downloading the package never allocates more
-    than a few MiB in Python at once (tracemalloc's peak), whatever the package's size."""
+    """Sixty papers of 1 MiB: building and downloading the package allocates a bounded
+    amount in Python at once (tracemalloc's peak), not the package. The bound is the
+    store's: the folder store writes 256 KiB at a time; the S3 client buffers one 8 MiB part
+    of a multipart upload (and copies of it while it signs and sends it)."""
     owner_id = new_owner(api, people)
     people.owner_account(owner_id, OWNER)
     import os
@@ -328,5 +335,6 @@ def test_packages_are_written_and_read_as_streams(
     finally:
         tracemalloc.stop()
     assert received > 60 * 1024 * 1024
-    assert build_peak < 16 * 1024 * 1024, build_peak
+    bound = (40 if backend.name == "postgres+s3" else 16) * 1024 * 1024
+    assert build_peak < bound, build_peak
     assert download_peak < 16 * 1024 * 1024, download_peak
