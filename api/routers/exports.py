@@ -113,6 +113,7 @@ def get_export(export_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorD
     "/exports/{export_id}/link",
     summary="A one-time download link for a ready export (an earlier link stops working)",
     dependencies=[require_owner()],
+    responses={410: {}},
 )
 def export_link(
     export_id: uuid.UUID, request: Request, vault: VaultDep, uow: UowDep, actor: ActorDep

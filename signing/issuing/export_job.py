@@ -134,7 +134,13 @@ class ExportJobHandler:
         except Exception:
             store.delete(built.object_key)  # nobody will ever be given a link to it
             raise
-        log.info("export %s: %d papers, %d bytes", export_id, built.documents, built.size)
+        log.info(
+            "export %s: %d papers, %d bytes; seconds: %s",
+            export_id,
+            built.documents,
+            built.size,
+            ", ".join(f"{k} {v:.2f}" for k, v in built.timings.items()),
+        )
 
     def _fail(
         self, context: JobContext, export_id: uuid.UUID, error: str, *, permanent: bool
