@@ -269,12 +269,15 @@ class PackageBuilder:
         small = {MANIFEST: manifest_bytes, SIGNATURE: signature, **contents.side_files}
         entries = [Entry(name, len(data), _constant(data)) for name, data in small.items()]
         total = len(contents.documents)
-        step = max(1, total // 50)
+        reported = [0.0]
 
         def paper(index: int, document: Document) -> Callable[[], Iterator[bytes]]:
             def read() -> Iterator[bytes]:
-                if index % step == 0:
+                # Each report is a database write: at most one a second (it also keeps the
+                # job's lease and hears a cancel request).
+                if time.monotonic() - reported[0] >= 1.0:
                     progress(index, total)
+                    reported[0] = time.monotonic()
                 # A unit of work per paper: no transaction stays open for the whole package.
                 with uows() as uow:
                     yield from self._content.read(uow, document).chunks
