@@ -87,7 +87,6 @@ REASONS = {
     403: "The caller may not do this",
     404: "No such resource, or none the caller may see",
     409: "Conflicts with what is already recorded",
-    410: "Gone: the one-time link is used up or expired, or the package is deleted",
     413: "The request or its file is too large",
     415: "Unsupported media type",
     416: "The range is outside the content",

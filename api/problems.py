@@ -31,7 +31,6 @@ from vault.errors import (
     UnsupportedMediaType,
     VaultError,
 )
-from vault.services.exports import ExportGone
 
 log = logging.getLogger("api.problems")
 
@@ -52,7 +51,6 @@ ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
         "Signature check unavailable",
     ),
     (SigningUnavailable, 503, "signing-unavailable", "Signing service unavailable"),
-    (ExportGone, 410, "gone", "Gone"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
     (UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported media type"),

@@ -113,7 +113,6 @@ def get_export(export_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: ActorD
     "/exports/{export_id}/link",
     summary="A one-time download link for a ready export (an earlier link stops working)",
     dependencies=[require_owner()],
-    responses={410: {}},
 )
 def export_link(
     export_id: uuid.UUID, request: Request, vault: VaultDep, uow: UowDep, actor: ActorDep
@@ -149,7 +148,7 @@ def _stream(vault: Vault, stream: PackageStream) -> Iterator[bytes]:
     name="download_export",
     summary="Download an export package (one-time link; Range to resume)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}, 206: {}, 410: {}},
+    responses={200: {"content": {"application/zip": {}}}, 206: {}},
 )
 def download_export(
     token: str,

@@ -24,7 +24,7 @@ from vault.audit import AuditDraft, Outcome
 from vault.auth import Actor, ActorKind
 from vault.db.export_repository import ExportRepository
 from vault.domain import Export, ExportStatus, new_id
-from vault.errors import NotFound, PermissionDenied, RangeNotSatisfiable, VaultError
+from vault.errors import Conflict, NotFound, PermissionDenied, RangeNotSatisfiable
 from vault.jobs import JobSubject, SubjectType
 from vault.services import jobs
 from vault.services.content_reader import ByteRange
@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 EXPORT_KIND = "export"
 
 
-class ExportGone(VaultError):
-    """The export's package is no longer there: downloaded already, expired, or never built.
-    (Answered 410: the link was good once.)"""
+class ExportGone(NotFound):
+    """No package behind this link: used up (delivered once), expired, or never issued.
+    A 404 like any unknown address: a used link tells nobody whether it ever worked."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class ExportService:
         """A fresh one-time download token for a ready package (an earlier one stops working)."""
         export = self.get(uow, actor, export_id)
         if export.status is not ExportStatus.READY:
-            raise ExportGone(f"the export is {export.status.value}: no package to download")
+            raise Conflict(f"the export is {export.status.value}: no package to download")
         token = secrets.token_urlsafe(32)
         uow.repository(ExportRepository).set_token(export.id, token_digest(token))
         uow.record(
@@ -243,7 +243,7 @@ class ExportService:
             ready_at=now,
             expires_at=now + self._ttl,
         ):
-            raise ExportGone("the export is no longer pending")
+            raise Conflict("the export is no longer pending")
         export = repo.get(export_id)
         assert export is not None
         uow.record(

@@ -132,7 +132,7 @@ def test_an_owner_exports_their_warehouse_downloads_it_once_and_verifies_it_offl
     assert hashlib.sha256(package).hexdigest() == ready["sha256"]
     # Delivered whole once: the link is used up and the package deleted.
     code, _, _ = download(api, url)
-    assert code == 410
+    assert code == 404
     assert stored_exports(vault) == []
     after = api.get(f"/api/v1/exports/{export['id']}", headers=people.auth(OWNER)).json()
     assert after["status"] == "downloaded" and after["downloaded_at"]
@@ -268,9 +268,9 @@ def test_only_the_owner_may_ask_see_or_take_a_link(
     assert api.get("/api/v1/exports", headers=people.auth("binh")).json() == []
     # Not built yet: no link.
     r = api.post(f"/api/v1/exports/{export['id']}/link", headers=people.auth(OWNER))
-    assert r.status_code == 410
+    assert r.status_code == 409
     # A made-up token opens nothing.
-    assert api.get(f"/api/v1/export-downloads/{uuid.uuid4().hex}").status_code == 410
+    assert api.get(f"/api/v1/export-downloads/{uuid.uuid4().hex}").status_code == 404
     # The request and the refusals are in the audit log.
     with vault.uows() as uow:
         entries = uow.audit.for_owner(uuid.UUID(owner_id), before_seq=None, limit=500)
@@ -287,7 +287,7 @@ def test_an_unused_link_expires_and_the_package_is_deleted(
     link = api.post(f"/api/v1/exports/{export['id']}/link", headers=people.auth(OWNER)).json()
     # A second link replaces the first.
     second = api.post(f"/api/v1/exports/{export['id']}/link", headers=people.auth(OWNER)).json()
-    assert api.get(link["url"]).status_code == 410
+    assert api.get(link["url"]).status_code == 404
     assert len(stored_exports(vault)) == 1
     service = ExportService(vault.keyring, link_hours=vault.settings.export_link_hours)
     with vault.uows() as uow:
@@ -295,7 +295,7 @@ def test_an_unused_link_expires_and_the_package_is_deleted(
         assert service.sweep(uow, datetime.now(UTC) + timedelta(days=4)) == 1
         uow.commit()
     assert stored_exports(vault) == []
-    assert api.get(second["url"]).status_code == 410
+    assert api.get(second["url"]).status_code == 404
     got = api.get(f"/api/v1/exports/{export['id']}", headers=people.auth(OWNER)).json()
     assert got["status"] == "expired"
 
