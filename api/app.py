@@ -25,6 +25,7 @@ from api.routers import (
     catalogue,
     documents,
     dossiers,
+    exports,
     federation,
     health,
     imports,
@@ -32,6 +33,7 @@ from api.routers import (
     me,
     metrics,
     owners,
+    proof_bundles,
     public_verify,
     search,
     sync,
@@ -93,7 +95,7 @@ def create_app(
         gc.freeze()
         # The embedded default runs jobs (OCR of uploads) in this process; production runs
         # `vault worker`.
-        worker = start_embedded_worker(app.state.vault)
+        worker = start_embedded_worker(app.state.vault, app.state.vault_signing.sealer)
         try:
             yield
         finally:
@@ -134,8 +136,11 @@ def create_app(
         me.router,
         jobs.router,
         imports.router,
+        exports.router,
+        exports.download_router,
         search.router,
         signing_routes.router,
+        proof_bundles.router,
         verifications.stored_router,
         sync.router,
     )
@@ -143,11 +148,10 @@ def create_app(
     for router in routers:
         app.include_router(router, prefix="/api/v1", dependencies=[strict_query])
     # Public: anyone holding a signed paper may check it; rate-limited by address.
-    app.include_router(
-        verifications.router,
-        prefix="/api/v1",
-        dependencies=[Depends(limit_by_address), strict_query],
-    )
+    for public in (verifications.router, proof_bundles.public_router):
+        app.include_router(
+            public, prefix="/api/v1", dependencies=[Depends(limit_by_address), strict_query]
+        )
     app.include_router(signing_routes.public_router)
     app.include_router(federation.router)  # vault to vault: peers of other provinces
     console.mount(app)  # the officer web console under /console

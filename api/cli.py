@@ -459,6 +459,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
     # These commands' options, --help included, belong to their own parsers.
+    if argv[:1] == ["verify"] and {"--export", "--bundle"} & {a.split("=")[0] for a in argv}:
+        from api.cli_packages import cli_main as packages_main
+
+        return packages_main(argv[1:])
     if argv[:1] == ["verify"]:
         from signing.verify.cli import cli_main as verify_main
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from ocr.batches.worker import ImportJobHandler
 from ocr.worker import OcrJobHandler
+from signing.issuing.export_job import ExportJobHandler, VaultSealer
+from signing.issuing.signer_settings import SignerSettings
 from vault.integrations import config as integrations_config
 from vault.jobs import BackgroundRunner, JobRegistry, JobRunner, embedded_worker_wanted
 from vault.runtime import Vault
 from vault.services.portal_sync import PortalSyncHandler, SyncPolicy
 
 
-def job_registry(vault: Vault) -> JobRegistry:
-    registry = JobRegistry([OcrJobHandler(vault), ImportJobHandler(vault)])
+def job_registry(vault: Vault, sealer: VaultSealer | None = None) -> JobRegistry:
+    """`sealer`: the vault's seal for export manifests (the API process hands in its
+    signing's, so both share the seal's one-time passwords); else one from VAULT_SIGNER_*."""
+    sealer = sealer or VaultSealer(SignerSettings())
+    registry = JobRegistry(
+        [OcrJobHandler(vault), ImportJobHandler(vault), ExportJobHandler(vault, sealer)]
+    )
     # The portal sync runs where the portal is configured (VAULT_PORTAL_URL); until then
     # its events wait in the outbox, and its one queued job waits for a worker that has it.
     portal = integrations_config.national_portal(vault.settings)
@@ -22,19 +29,23 @@ def job_registry(vault: Vault) -> JobRegistry:
     return registry
 
 
-def job_runner(vault: Vault, kinds: list[str] | None = None) -> JobRunner:
+def job_runner(
+    vault: Vault, kinds: list[str] | None = None, *, sealer: VaultSealer | None = None
+) -> JobRunner:
     """A runner of `kinds` (every registered kind when None); ValueError for an unknown one."""
     return JobRunner(
         vault.uows,
-        job_registry(vault),
+        job_registry(vault, sealer),
         kinds=kinds,
         poll_seconds=vault.settings.ocr_poll_seconds,
     )
 
 
-def start_embedded_worker(vault: Vault) -> BackgroundRunner | None:
+def start_embedded_worker(
+    vault: Vault, sealer: VaultSealer | None = None
+) -> BackgroundRunner | None:
     """The development default: `vault serve` runs every kind of job in itself (production
     runs `vault worker` processes)."""
     if not embedded_worker_wanted(vault.settings):
         return None
-    return BackgroundRunner(job_runner(vault)).start()
+    return BackgroundRunner(job_runner(vault, sealer=sealer)).start()

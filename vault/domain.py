@@ -324,3 +324,35 @@ class OutboxEvent:
     ack_status: str | None = None
     portal_reference: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
+
+
+class ExportStatus(StrEnum):
+    PENDING = "pending"  # asked for; the job is building it
+    READY = "ready"  # built, waiting for its one download
+    DOWNLOADED = "downloaded"  # delivered whole once; the package is deleted
+    EXPIRED = "expired"  # not downloaded in time; the package is deleted
+    FAILED = "failed"  # the job could not build it
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """An export of an owner's warehouse (bản sao kho dữ liệu), one package, one download."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    requested_by: uuid.UUID
+    job_id: uuid.UUID | None
+    include_superseded: bool
+    status: ExportStatus
+    created_at: datetime
+    object_key: str | None = None
+    key_id: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    documents: int | None = None
+    bytes_sent: int = 0
+    error: str | None = None
+    ready_at: datetime | None = None
+    expires_at: datetime | None = None
+    downloaded_at: datetime | None = None
+    deleted_at: datetime | None = None

@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     # default, ./scripts/run), off otherwise (run `vault worker` processes).
     ocr_worker_embedded: bool | None = None
 
+    # How long an export package waits for its one download before it is deleted.
+    export_link_hours: float = Field(default=72, gt=0, le=24 * 30)
+
     # How long a stored paper's signature verdict stands before reuse checks it again
     # (revocation can turn a good signature bad).
     signature_recheck_seconds: int = Field(default=86_400, ge=60)

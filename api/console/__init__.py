@@ -12,6 +12,7 @@ from api.console import (
     certify,
     documents,
     dossiers,
+    exports,
     imports,
     oidc,
     owners,
@@ -43,6 +44,7 @@ for _module in (
     reports,
     imports,
     sync,
+    exports,
 ):
     router.include_router(_module.router)
 router.include_router(_fallback)  # last: only what nothing else matched

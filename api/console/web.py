@@ -285,6 +285,7 @@ def menu(actor: Actor) -> dict[str, bool]:
         "indicators": actor.is_officer and actor.agency_code is not None,
         "access_log": actor.kind is ActorKind.OWNER,
         "sync": actor.has(Role.ADMINISTRATOR, Role.AUDITOR),
+        "exports": actor.kind is ActorKind.OWNER,
     }
 
 

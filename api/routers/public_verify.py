@@ -24,6 +24,8 @@ app's state; the verifier is the costly part), on top of the verifier pool's own
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -45,6 +47,8 @@ from api.verification_wording import (
     word,
 )
 from signing.issuing.on_record import file_check
+from signing.issuing.package_check import check_seal
+from signing.issuing.proof_bundle import is_bundle, open_bundle
 from signing.issuing.public_view import PublicView
 from signing.verify import VerifierBusy, VerifierClosed
 from signing.verify.sniff import sniff_pdf
@@ -109,6 +113,7 @@ def page(
         "report": None,
         "match": None,
         "no_record": None,
+        "bundle": None,
         "filename": "",
         "error": None,
         "status": status,
@@ -148,6 +153,10 @@ def check_file(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise Refused(413, "verify.too_large")
+    bundle = None
+    if is_bundle(data):  # a proof bundle: its statement, then its PDF as any other
+        bundle = bundle_context(data, verifier.trust.roots, lang)
+        data = bundle.pop("pdf") or b""
     if not sniff_pdf(data):
         raise Refused(415, "verify.not_pdf")
     try:
@@ -164,6 +173,27 @@ def check_file(
         "match": describe_match(match, lang) if match else None,
         "no_record": word("record.none", lang) if match is None and code is None else None,
         "filename": file.filename or "",
+        "bundle": bundle,
+    }
+
+
+def bundle_context(data: bytes, roots: tuple[bytes, ...], lang: Lang) -> dict[str, Any]:
+    """What the page shows of a proof bundle's record statement (offline: the seal against
+    the verifier's roots, and the hashes)."""
+    opened = open_bundle(data)
+    problems = list(opened.problems)
+    seal = None
+    if opened.statement is not None:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            seal = check_seal(z.read("statement.json"), z.read("statement.json.p7s"), roots)
+        problems += seal.problems
+    return {
+        "pdf": opened.pdf,
+        "statement": opened.statement or {},
+        "sealed_by": seal.signer if seal else None,
+        "sealed_at": seal.timestamp if seal else None,
+        "passed": not problems,
+        "problems": problems,
     }
 
 

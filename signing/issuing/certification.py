@@ -116,7 +116,8 @@ class CertificationService:
             raise NoSigningCredential(f"no digital seal is configured for office {office}")
         return seal
 
-    def _seal_otp(self, seal: SealCredential) -> TotpSource | None:
+    def seal_otp(self, seal: SealCredential) -> TotpSource | None:
+        """This process's one source of the seal's one-time passwords (None: PIN only)."""
         secret = seal.otp_secret_bytes()
         if secret is None:
             return None
@@ -251,7 +252,7 @@ class CertificationService:
                 SignatureSpec(
                     credential_id=seal.credential_id,
                     pin=seal.pin.get_secret_value(),
-                    otp=self._seal_otp(seal),
+                    otp=self.seal_otp(seal),
                     field_name=copy_pdf.SEAL_FIELD,
                     level=PadesLevel.B_LT,
                     stamp=stamp,

@@ -557,6 +557,31 @@ class RemotePdfSigner:
         metrics.signing_seconds.observe(time.monotonic() - started)
         return signed
 
+    async def _sign_data(self, data: bytes, spec: SignatureSpec) -> bytes:
+        vc = self._validation_context()
+        info = await self._checked(spec.credential_id, vc)
+        manager = _Authorization(
+            self._session_info(spec.credential_id), info, self._http(), spec, self._timeout
+        )
+        csc = CSCSigner(self._http(), auth_manager=manager, sign_timeout=int(self._timeout))
+        try:
+            cms = await csc.async_sign_general_data(
+                data, MD_ALGORITHM, detached=True, use_cades=True, timestamper=self._tsa()
+            )
+        except SigningError as exc:
+            if manager.failure is not None:
+                raise manager.failure from exc
+            raise SigningUnavailable(f"signing failed: {exc}") from exc
+        except TimestampRequestError as exc:
+            raise SigningUnavailable("the timestamp authority did not answer") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise SigningUnavailable("a signing dependency could not be reached") from exc
+        return bytes(cms.dump())
+
+    def sign_data(self, data: bytes, spec: SignatureSpec) -> bytes:
+        """A detached CMS (CAdES-T: a signature timestamp from the TSA) over `data`, DER."""
+        return self._run(self._sign_data(data, spec))
+
     # -- long-term -----------------------------------------------------------------------------
 
     async def _archive(self, pdf: bytes) -> bytes:

@@ -74,6 +74,9 @@ class SignerSettings(BaseSettings):
 
     officers: dict[str, str] = Field(default_factory=dict)  # username -> credential id
     seals: dict[str, SealCredential] = Field(default_factory=dict)  # agency code -> seal
+    # The seal that signs the vault's own statements (export manifests, record statements of
+    # proof bundles): an agency code among `seals`; None: the only seal configured.
+    vault_seal: str | None = None
 
     # Printed in the QR code of certified copies: where anyone can check one.
     public_base_url: str = "http://127.0.0.1:8000"
@@ -116,3 +119,11 @@ class SignerSettings(BaseSettings):
     @property
     def enabled(self) -> bool:
         return self.service_url is not None
+
+    def vault_seal_credential(self) -> SealCredential | None:
+        """The seal of the vault's own statements; None when none can be told apart."""
+        if self.vault_seal is not None:
+            return self.seals.get(self.vault_seal)
+        if len(self.seals) == 1:
+            return next(iter(self.seals.values()))
+        return None

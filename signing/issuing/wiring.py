@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from signing.issuing.certification import CertificationService
+from signing.issuing.export_job import VaultSealer
 from signing.issuing.pades import RemotePdfSigner
+from signing.issuing.proof_bundle import ProofBundleService
 from signing.issuing.public_view import verifier_checker
 from signing.issuing.result_signing import ResultSigningService
 from signing.issuing.signer_settings import SignerSettings
@@ -33,6 +35,8 @@ class VaultSigning:
     copies: CertificationService
     signer: RemotePdfSigner | None
     verifier: Verifier | None
+    bundles: ProofBundleService
+    sealer: VaultSealer
     _owns_verifier: bool = False
 
     @classmethod
@@ -55,20 +59,25 @@ class VaultSigning:
             return [who.common_name for who in signer.preflight(credential_ids)]
 
         limits = ContentLimits(vault.settings.max_image_pixels, vault.settings.max_pdf_pages)
+        copies = CertificationService(
+            vault.documents,
+            settings,
+            signer,
+            limits,
+            max_total_bytes=vault.settings.max_upload_bytes,
+            checker=verifier_checker(verifier) if verifier is not None else None,
+            identify=identify if signer is not None else None,
+        )
+        # The vault's own statements share the seal's one-time passwords with the copies.
+        sealer = VaultSealer(settings, signer, otp_source=copies.seal_otp)
         return cls(
             settings=settings,
             results=ResultSigningService(vault.documents, vault.access, settings, signer),
-            copies=CertificationService(
-                vault.documents,
-                settings,
-                signer,
-                limits,
-                max_total_bytes=vault.settings.max_upload_bytes,
-                checker=verifier_checker(verifier) if verifier is not None else None,
-                identify=identify if signer is not None else None,
-            ),
+            copies=copies,
             signer=signer,
             verifier=verifier,
+            bundles=ProofBundleService(vault.documents, settings, signer, sealer),
+            sealer=sealer,
             _owns_verifier=owns,
         )
 

@@ -340,7 +340,7 @@ def test_the_navigation_shows_each_role_only_what_it_can_use(
     assert _nav(console.browser("c_other")) == everything - {"nav-certify"}
     assert _nav(console.browser("c_verifier")) == everything - {"nav-certify"}
     citizen = console.browser("c_citizen")
-    assert _nav(citizen) == {"nav-access-log"}
+    assert _nav(citizen) == {"nav-access-log", "nav-exports"}
     # The start page's tiles follow the same rule.
     tiles = page(console.browser("c_receiver").get("/console/")).xpath(
         "//ul[@class='tiles']//a/@href"

@@ -27,12 +27,14 @@ from vault_client.resources.certified_copies import AsyncCertifiedCopies, Certif
 from vault_client.resources.consents import AsyncConsents, Consents
 from vault_client.resources.documents import AsyncDocuments, Documents
 from vault_client.resources.dossiers import AsyncDossiers, Dossiers
+from vault_client.resources.exports import AsyncExports, Exports
 from vault_client.resources.health import AsyncHealthResource, HealthResource
 from vault_client.resources.imports import AsyncImports, Imports
 from vault_client.resources.indicators import AsyncIndicatorsResource, IndicatorsResource
 from vault_client.resources.jobs import AsyncJobs, Jobs
 from vault_client.resources.ocr import AsyncOcr, Ocr
 from vault_client.resources.owners import AsyncOwners, Owners
+from vault_client.resources.proofs import AsyncProofs, Proofs
 from vault_client.resources.reuse import AsyncReuseResource, ReuseResource
 from vault_client.resources.search import AsyncSearchResource, SearchResource
 from vault_client.resources.signatures import AsyncSignatures, Signatures
@@ -195,6 +197,16 @@ class VaultClient:
     def imports(self) -> Imports:
         """Batch import: separator sheets, scanned batches, the review queue."""
         return Imports(self._api)
+
+    @cached_property
+    def exports(self) -> Exports:
+        """Your own copy of your warehouse: ask, wait, download once (owners)."""
+        return Exports(self._api)
+
+    @cached_property
+    def proofs(self) -> Proofs:
+        """Proof bundles of signed results and certified copies, and their status now."""
+        return Proofs(self._api)
 
     @cached_property
     def indicators(self) -> IndicatorsResource:
@@ -398,6 +410,16 @@ class AsyncVaultClient:
     def imports(self) -> AsyncImports:
         """Batch import: separator sheets, scanned batches, the review queue."""
         return AsyncImports(self._api)
+
+    @cached_property
+    def exports(self) -> AsyncExports:
+        """Your own copy of your warehouse: ask, wait, download once (owners)."""
+        return AsyncExports(self._api)
+
+    @cached_property
+    def proofs(self) -> AsyncProofs:
+        """Proof bundles of signed results and certified copies, and their status now."""
+        return AsyncProofs(self._api)
 
     @cached_property
     def indicators(self) -> AsyncIndicatorsResource:

@@ -173,7 +173,7 @@ def test_the_citizen_reads_her_access_log_in_vietnamese_and_sees_no_officer_page
 
     console.sign_in(page, citizen)
     expect(page).to_have_url(re.compile(r"/console/access-log$"))
-    assert _nav(page) == ["nav-access-log"]
+    assert _nav(page) == ["nav-access-log", "nav-exports"]
     table = page.locator("table#access-log")
     expect(table).to_be_visible()
     read = table.locator("tr.access-row[data-action='document.read']").filter(

@@ -39,6 +39,7 @@ from vault_client.types.enums import (
     Reuse,
     Role,
 )
+from vault_client.types.exports import Export, ExportDownload, ExportLink
 from vault_client.types.health import Health, Readiness
 from vault_client.types.imports import (
     ImportBatch,
@@ -57,6 +58,7 @@ from vault_client.types.peers import (
     RemoteCandidate,
 )
 from vault_client.types.problems import FieldError, OAuthError, Problem
+from vault_client.types.proofs import ProofStatus
 from vault_client.types.search import (
     DocumentText,
     MatchKind,
@@ -145,6 +147,9 @@ __all__ = [
     "DossierDifference",
     "DossierStatus",
     "Download",
+    "Export",
+    "ExportDownload",
+    "ExportLink",
     "FieldError",
     "Finding",
     "FoundBy",
@@ -187,6 +192,7 @@ __all__ = [
     "Problem",
     "ProblemCode",
     "Procedure",
+    "ProofStatus",
     "Provenance",
     "PublicCertifiedCopy",
     "PublicSignature",
