@@ -6,10 +6,21 @@ from __future__ import annotations
 from ocr.worker import OcrJobHandler
 from vault.jobs import BackgroundRunner, JobRegistry, JobRunner, embedded_worker_wanted
 from vault.runtime import Vault
+from vault.services.retention_jobs import DisposalHandler, DisposalListHandler, RecordMaker
 
 
-def job_registry(vault: Vault) -> JobRegistry:
-    return JobRegistry([OcrJobHandler(vault)])
+def job_registry(vault: Vault, record_maker: RecordMaker | None = None) -> JobRegistry:
+    if record_maker is None:
+        from signing.issuing.disposal_record import record_maker_from_settings
+
+        record_maker = record_maker_from_settings(vault)
+    return JobRegistry(
+        [
+            OcrJobHandler(vault),
+            DisposalListHandler(vault.uows, vault.retention),
+            DisposalHandler(vault.uows, vault.retention, record_maker),
+        ]
+    )
 
 
 def job_runner(vault: Vault, kinds: list[str] | None = None) -> JobRunner:

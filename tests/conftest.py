@@ -39,7 +39,8 @@ TABLES = (
     "api_clients, agencies, audit_anchors, audit_entries, owners, jobs, extracted_texts, "
     "extracted_pages, derived_files, metadata_suggestions, search_index, certified_copies, "
     "certification_counters, certification_refusals, signature_checks, staged_scans, "
-    "sign_in_throttles, token_revocations, rate_limits"
+    "sign_in_throttles, token_revocations, rate_limits, document_corrections, tombstones, "
+    "disposal_items, disposal_batches, legal_holds"
 )
 
 

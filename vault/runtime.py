@@ -22,6 +22,7 @@ from vault.services.access_log import AccessLogService
 from vault.services.catalogue import CatalogueService
 from vault.services.consents import ConsentService
 from vault.services.indicators import IndicatorService
+from vault.services.retention import RetentionService
 from vault.services.reuse import ReuseService
 from vault.services.signatures import SignatureService
 from vault.settings import Settings
@@ -41,6 +42,7 @@ def build_blob_store(settings: Settings) -> BlobStore:
             secure=settings.s3_secure,
             region=settings.s3_region,
             part_size=settings.s3_part_size,
+            object_lock=settings.s3_object_lock,
         )
     return FilesystemBlobStore(settings.storage_path)
 
@@ -124,6 +126,7 @@ class Vault:
     indicators: IndicatorService
     access_log: AccessLogService
     signatures: SignatureService
+    retention: RetentionService
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore | None = None) -> Vault:
@@ -178,6 +181,7 @@ class Vault:
             indicators=IndicatorService(),
             access_log=AccessLogService(),
             signatures=signatures,
+            retention=RetentionService(keyring),
         )
 
     def check_ready(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ from vault.db import (
     derived_models,
     job_models,
     models,
+    retention_models,
     signature_models,
 )
 from vault.db.base import Base
@@ -23,6 +24,7 @@ MODEL_MODULES = (
     auth_models,
     derived_models,
     job_models,
+    retention_models,
     signature_models,
 )
 

@@ -37,6 +37,7 @@ from vault.errors import (
 from vault.jobs import OCR_KIND, JobSubject
 from vault.services import cursors
 from vault.services.content_reader import ByteRange, ContentReader, ContentStream
+from vault.services.retention import RetentionService
 
 # Checks a signed paper before it is attached to a dossier (Conflict when it cannot be reused).
 SignatureGate = Callable[[UnitOfWork, Document], None]
@@ -162,6 +163,7 @@ class DocumentService:
             has_signature=blob_has_signature,
         )
         uow.documents.add(document, wrapped)
+        RetentionService.lock_object(uow, document)  # S3 Object Lock, where the bucket has it
         uow.flush()
         # In this transaction: the document never exists without its OCR job.
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
@@ -383,6 +385,7 @@ class DocumentService:
         )
         uow.documents.mark_superseded(locked.id)
         uow.documents.add(document, wrapped)
+        RetentionService.lock_object(uow, document)  # S3 Object Lock, where the bucket has it
         uow.flush()
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         uow.record(
