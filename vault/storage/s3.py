@@ -134,12 +134,22 @@ class S3BlobStore:
 
     def lock_state(self, key: str) -> tuple[datetime | None, bool]:
         """The object's retain-until date and legal hold, as the server reports them."""
+        until: datetime | None = None
+        held = False
         try:
-            retention = self._client.get_object_retention(self.bucket, key)
-            held = self._client.is_object_legal_hold_enabled(self.bucket, key)
+            try:
+                retention = self._client.get_object_retention(self.bucket, key)
+                until = retention.retain_until_date if retention is not None else None
+            except S3Error as exc:
+                if exc.code != "NoSuchObjectLockConfiguration":
+                    raise
+            try:
+                held = self._client.is_object_legal_hold_enabled(self.bucket, key)
+            except S3Error as exc:
+                if exc.code != "NoSuchObjectLegalHold":  # never set: not held
+                    raise
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"could not read the object's lock: {exc}") from exc
-        until = retention.retain_until_date if retention is not None else None
         return until, held
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
