@@ -30,6 +30,7 @@ from api.routers import (
     metrics,
     owners,
     public_verify,
+    retention,
     search,
     verifications,
 )
@@ -127,6 +128,7 @@ def create_app(
         documents.router,
         dossiers.router,
         catalogue.router,
+        retention.router,
         me.router,
         jobs.router,
         search.router,

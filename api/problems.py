@@ -31,6 +31,7 @@ from vault.errors import (
     UnsupportedMediaType,
     VaultError,
 )
+from vault.retention import DocumentDisposed, RetainedRecord
 
 log = logging.getLogger("api.problems")
 
@@ -52,6 +53,8 @@ ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
     ),
     (SigningUnavailable, 503, "signing-unavailable", "Signing service unavailable"),
     (NotFound, 404, "not-found", "Not found"),
+    (RetainedRecord, 409, "retained-record", "Retained record"),
+    (DocumentDisposed, 410, "disposed", "Disposed of"),
     (Conflict, 409, "conflict", "Conflict"),
     (UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported media type"),
     (UnreadableContent, 422, "unreadable-content", "Unreadable content"),
