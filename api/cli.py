@@ -338,7 +338,7 @@ def cmd_trust_roots(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from api import cli_backup, cli_jobs
+    from api import cli_backup, cli_jobs, cli_retention
     from ocr import cli as ocr_cli
     from vault.auth.actors import Role
 
@@ -430,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_jobs.register(sub, _settings)  # worker, jobs
     ocr_cli.register(sub, _settings)  # reindex, ocr
     cli_backup.register(sub, _settings)  # backup, restore
+    cli_retention.register(sub, _settings)  # retention: holds, disposal
 
     seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")
     seed.add_argument(

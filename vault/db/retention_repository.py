@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -63,6 +63,16 @@ def _tombstone(r: TombstoneRow) -> Tombstone:
         r.approved_at,
         r.disposed_at,
     )
+
+
+_CANDIDATE_COLUMNS = (
+    DocumentRow.id,
+    DocumentRow.owner_id,
+    DocumentRow.lineage_id,
+    DocumentRow.paper_type,
+    DocumentRow.issue_date,
+    DocumentRow.created_at,
+)
 
 
 def _candidate(r: Any) -> Candidate:
@@ -198,29 +208,22 @@ class RetentionRepository:
 
     # -- the disposal pass -----------------------------------------------------------------
 
-    def candidates(self, after: uuid.UUID | None, limit: int) -> list[Candidate]:
-        """Document versions not yet disposed of, in id order after `after` (keyset paging)."""
+    def stream_candidates(self, page: int) -> Iterator[list[Candidate]]:
+        """Every document version not yet disposed of, in id order, a page at a time, read
+        by one server-side cursor in this transaction's snapshot."""
         q = (
-            select(
-                DocumentRow.id,
-                DocumentRow.owner_id,
-                DocumentRow.lineage_id,
-                DocumentRow.paper_type,
-                DocumentRow.issue_date,
-                DocumentRow.created_at,
-            )
+            select(*_CANDIDATE_COLUMNS)
             .where(~exists().where(TombstoneRow.document_id == DocumentRow.id))
             .order_by(DocumentRow.id)
-            .limit(limit)
+            .execution_options(yield_per=page)
         )
-        if after is not None:
-            q = q.where(DocumentRow.id > after)
-        return [
-            Candidate(
-                r.id, r.owner_id, r.lineage_id, r.paper_type, r.issue_date, r.created_at.date()
-            )
-            for r in self._s.execute(q)
-        ]
+        for part in self._s.execute(q).partitions():
+            yield [_candidate(r) for r in part]
+
+    def writes_while_reading(self) -> bool:
+        """Whether another transaction may commit while this one reads (not SQLite's
+        single-writer file)."""
+        return self._s.get_bind().dialect.name != "sqlite"
 
     def candidate(self, document_id: uuid.UUID) -> Candidate | None:
         r = self._s.execute(

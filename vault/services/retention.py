@@ -355,8 +355,10 @@ class RetentionService:
         progress: Progress = no_progress,
         page: int = PASS_BATCH,
     ) -> PassReport:
-        """Examines every document version not yet disposed of, in id order, and lists in
-        the batch those due on its day and not held. Commits a page at a time."""
+        """Examines every document version not yet disposed of and lists in the batch those
+        due on its day and not held. One server-side cursor reads them in id order; the list
+        is written a page at a time by another transaction (at the end on SQLite, whose one
+        writer would wait for the reader)."""
         import time as clock
 
         timings = {"read": 0.0, "examine": 0.0, "write": 0.0}
@@ -369,18 +371,28 @@ class RetentionService:
             years = uow.retention.years_by_type()
             lineages, owners = uow.retention.held_sets()
         examined = listed = held = 0
-        after: uuid.UUID | None = None
-        while True:
-            with uows() as uow:
+        pending: list[tuple[uuid.UUID, date]] = []
+
+        def write() -> None:
+            started = clock.perf_counter()
+            with uows() as writer:
+                for start in range(0, len(pending), PASS_BATCH):
+                    writer.retention.add_items(batch_id, pending[start : start + PASS_BATCH])
+                writer.retention.set_examined(batch_id, examined)
+                writer.commit()
+            pending.clear()
+            timings["write"] += clock.perf_counter() - started
+
+        with uows() as reader:
+            concurrent = reader.retention.writes_while_reading()
+            pages = reader.retention.stream_candidates(page)
+            while True:
                 started = clock.perf_counter()
-                rows = uow.retention.candidates(after, page)
+                rows = next(pages, None)
                 timings["read"] += clock.perf_counter() - started
-                if not rows:
-                    uow.retention.set_examined(batch_id, examined)
-                    uow.commit()
+                if rows is None:
                     break
                 started = clock.perf_counter()
-                due: list[tuple[uuid.UUID, date]] = []
                 for c in rows:
                     until = is_due(c, years, batch.as_of)
                     if until is None:
@@ -388,17 +400,14 @@ class RetentionService:
                     if c.lineage_id in lineages or c.owner_id in owners:
                         held += 1
                         continue
-                    due.append((c.id, until))
-                timings["examine"] += clock.perf_counter() - started
-                started = clock.perf_counter()
-                uow.retention.add_items(batch_id, due)
+                    pending.append((c.id, until))
+                    listed += 1
                 examined += len(rows)
-                listed += len(due)
-                uow.retention.set_examined(batch_id, examined)
-                uow.commit()
-                timings["write"] += clock.perf_counter() - started
-                after = rows[-1].id
-            progress(examined, None)
+                timings["examine"] += clock.perf_counter() - started
+                if concurrent:
+                    write()
+                progress(examined, None)
+        write()
         return PassReport(examined, listed, held, {k: round(v, 3) for k, v in timings.items()})
 
     # -- disposal: the decision ----------------------------------------------------------
