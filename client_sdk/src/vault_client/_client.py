@@ -32,6 +32,7 @@ from vault_client.resources.indicators import AsyncIndicatorsResource, Indicator
 from vault_client.resources.jobs import AsyncJobs, Jobs
 from vault_client.resources.ocr import AsyncOcr, Ocr
 from vault_client.resources.owners import AsyncOwners, Owners
+from vault_client.resources.retention import AsyncRetention, Retention
 from vault_client.resources.reuse import AsyncReuseResource, ReuseResource
 from vault_client.resources.search import AsyncSearchResource, SearchResource
 from vault_client.resources.signatures import AsyncSignatures, Signatures
@@ -173,6 +174,11 @@ class VaultClient:
     def consents(self) -> Consents:
         """The signed-in owner's consents (an owner's token only)."""
         return Consents(self._api)
+
+    @cached_property
+    def retention(self) -> Retention:
+        """Retention periods, legal holds, disposal lists and their signed record."""
+        return Retention(self._api)
 
     @cached_property
     def access_log(self) -> AccessLog:
@@ -366,6 +372,11 @@ class AsyncVaultClient:
     def consents(self) -> AsyncConsents:
         """The signed-in owner's consents (an owner's token only)."""
         return AsyncConsents(self._api)
+
+    @cached_property
+    def retention(self) -> AsyncRetention:
+        """Retention periods, legal holds, disposal lists and their signed record."""
+        return AsyncRetention(self._api)
 
     @cached_property
     def access_log(self) -> AsyncAccessLog:

@@ -42,6 +42,15 @@ from vault_client.types.health import Health, Readiness
 from vault_client.types.jobs import Job, JobProgress, JobSubject
 from vault_client.types.owners import Owner
 from vault_client.types.problems import FieldError, OAuthError, Problem
+from vault_client.types.retention import (
+    DisposalBatch,
+    DisposalDetail,
+    DisposalItem,
+    DocumentRetention,
+    LegalHold,
+    RetentionRule,
+    Tombstone,
+)
 from vault_client.types.search import (
     DocumentText,
     MatchKind,
@@ -113,9 +122,13 @@ __all__ = [
     "ConsentReceipt",
     "ContentInfo",
     "Coverage",
+    "DisposalBatch",
+    "DisposalDetail",
+    "DisposalItem",
     "Document",
     "DocumentInfo",
     "DocumentOrigin",
+    "DocumentRetention",
     "DocumentStatus",
     "DocumentText",
     "Dossier",
@@ -134,6 +147,7 @@ __all__ = [
     "JobSubject",
     "Jwk",
     "Jwks",
+    "LegalHold",
     "MatchKind",
     "Modifications",
     "NeededPaper",
@@ -166,6 +180,7 @@ __all__ = [
     "RefusalReason",
     "RefusalReasonInfo",
     "Requirement",
+    "RetentionRule",
     "Reuse",
     "ReusePlan",
     "ReuseReason",
@@ -189,6 +204,7 @@ __all__ = [
     "TimestampKind",
     "TimestampReport",
     "Token",
+    "Tombstone",
     "ValidationProblem",
     "VerificationReport",
 ]
