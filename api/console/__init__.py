@@ -8,7 +8,17 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import certify, documents, dossiers, oidc, owners, reports, session, verify
+from api.console import (
+    certify,
+    documents,
+    dossiers,
+    oidc,
+    owners,
+    reports,
+    retention,
+    session,
+    verify,
+)
 from api.console.web import PREFIX, STATIC_DIR, ConsoleRoute, StaticHeaders, render
 
 _fallback = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -21,7 +31,7 @@ def not_found(request: Request, rest: str) -> Response:
 
 
 router = APIRouter()
-for _module in (session, oidc, owners, dossiers, documents, certify, verify, reports):
+for _module in (session, oidc, owners, dossiers, documents, certify, verify, reports, retention):
     router.include_router(_module.router)
 router.include_router(_fallback)  # last: only what nothing else matched
 

@@ -283,6 +283,7 @@ def menu(actor: Actor) -> dict[str, bool]:
         "search": actor.has(*READING_ROLES),
         "indicators": actor.is_officer and actor.agency_code is not None,
         "access_log": actor.kind is ActorKind.OWNER,
+        "retention": actor.has(Role.RECORDS_OFFICER, Role.ADMINISTRATOR, Role.AUDITOR),
     }
 
 
