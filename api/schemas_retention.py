@@ -186,3 +186,14 @@ class DisposalDetailOut(BaseModel):
     batch: DisposalBatchOut
     items: list[DisposalItemOut]
     tombstones: list[TombstoneOut]
+
+
+class CorrectionIn(BaseModel):
+    """Only the fields given change; `reason` and `requested_by` are kept with the version."""
+
+    reason: Text = Field(min_length=3, max_length=500)
+    requested_by: Text = Field(min_length=1, max_length=255, description="who asked")
+    title: Text | None = Field(default=None, min_length=1, max_length=500)
+    reference_number: Text | None = Field(default=None, max_length=100)
+    issue_date: date | None = None
+    valid_until: date | None = None

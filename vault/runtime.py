@@ -21,6 +21,7 @@ from vault.services import ContentReader, DocumentService, DossierService, Owner
 from vault.services.access_log import AccessLogService
 from vault.services.catalogue import CatalogueService
 from vault.services.consents import ConsentService
+from vault.services.corrections import CorrectionService
 from vault.services.indicators import IndicatorService
 from vault.services.retention import RetentionService
 from vault.services.reuse import ReuseService
@@ -127,6 +128,7 @@ class Vault:
     access_log: AccessLogService
     signatures: SignatureService
     retention: RetentionService
+    corrections: CorrectionService
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore | None = None) -> Vault:
@@ -182,6 +184,7 @@ class Vault:
             access_log=AccessLogService(),
             signatures=signatures,
             retention=RetentionService(keyring),
+            corrections=CorrectionService(documents),
         )
 
     def check_ready(self) -> dict[str, str]:

@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import ActorDep, UowDep, VaultDep, require_roles
+from api.schemas import DocumentOut
 from api.schemas_retention import (
+    CorrectionIn,
     DecisionIn,
     DisposalBatchOut,
     DisposalDetailOut,
@@ -169,3 +171,26 @@ def disposal_record(batch_id: uuid.UUID, vault: VaultDep, uow: UowDep, actor: Ac
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="bien-ban-huy-{batch_id}.pdf"'},
     )
+
+
+@router.post(
+    "/documents/{document_id}/corrections",
+    summary="Correct a paper's metadata at its owner's request: a new version, with the reason",
+    status_code=status.HTTP_201_CREATED,
+)
+def correct_document(
+    document_id: uuid.UUID, body: CorrectionIn, vault: VaultDep, uow: UowDep, actor: ActorDep
+) -> DocumentOut:
+    given = body.model_dump(
+        exclude_unset=True, include={"reference_number", "issue_date", "valid_until"}
+    )
+    document = vault.corrections.correct(
+        uow,
+        actor,
+        document_id,
+        reason=body.reason,
+        requested_by=body.requested_by,
+        title=body.title,
+        **given,
+    )
+    return DocumentOut.of(document)

@@ -15,6 +15,11 @@ def test_holds_delete_and_disposal_through_the_sdk(
 ) -> None:
     owner_id = owner(vault, people)
     due = paper(vault, people, owner_id, "health_certificate", OLD)
+    kept = paper(vault, people, owner_id, "procedure_result", OLD)
+    fixed = sdk.retention.correct(
+        kept, reason="Sai số ký hiệu", requested_by="chủ hồ sơ", reference_number="15/QĐ"
+    )
+    assert fixed.version == 2 and fixed.reference_number == "15/QĐ"
     rules = {r.paper_type: r for r in sdk.retention.rules()}
     assert rules["birth_certificate"].years is None
     with pytest.raises(ConflictError):

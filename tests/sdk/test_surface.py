@@ -30,6 +30,7 @@ ENDPOINTS: dict[tuple[str, str], list[str]] = {
     ("GET", "/.well-known/jwks.json"): ["auth.jwks"],
     ("POST", "/api/v1/oauth/token"): ["auth.client_credentials"],
     ("GET", "/api/v1/retention/rules"): ["retention.rules"],
+    ("POST", "/api/v1/documents/{document_id}/corrections"): ["retention.correct"],
     ("PUT", "/api/v1/retention/rules/{paper_type}"): ["retention.set_rule"],
     ("GET", "/api/v1/documents/{document_id}/retention"): ["retention.of_document"],
     ("DELETE", "/api/v1/documents/{document_id}"): ["retention.delete_document"],

@@ -23,6 +23,7 @@ from vault_client._request import (
     segment,
 )
 from vault_client.resources._base import AsyncResource, SyncResource
+from vault_client.types.documents import Document
 from vault_client.types.retention import (
     DisposalBatch,
     DisposalDetail,
@@ -97,6 +98,17 @@ def _decide(batch: IdLike, approve: bool, note: str) -> Call[DisposalBatch]:
     return Call("POST", path, parse_as(DisposalBatch), json=body)
 
 
+def _correct(
+    document: IdLike, reason: str, requested_by: str, fields: dict[str, object]
+) -> Call[Document]:
+    path = api(f"/documents/{id_of(document, 'document')}/corrections")
+    body: dict[str, object] = {"reason": reason, "requested_by": requested_by}
+    for name, value in fields.items():
+        body[name] = value.isoformat() if isinstance(value, date) else value
+    # Not idempotent: each call makes a version, so a lost response is not retried.
+    return Call("POST", path, parse_as(Document), json=body)
+
+
 def _record(batch: IdLike) -> Call[bytes]:
     path = api(f"/retention/disposals/{id_of(batch, 'batch')}/record")
     return Call("GET", path, parse_bytes, idempotent=True)
@@ -155,6 +167,13 @@ class Retention(SyncResource):
         """The disposal record (biên bản), a PDF sealed by the approving office."""
         return self._client.execute(_record(batch))
 
+    def correct(
+        self, document: IdLike, *, reason: str, requested_by: str, **fields: str | date | None
+    ) -> Document:
+        """Corrects a paper's metadata (title, reference_number, issue_date, valid_until) at
+        its owner's request: a new version with the reason; the original stays on record."""
+        return self._client.execute(_correct(document, reason, requested_by, dict(fields)))
+
 
 class AsyncRetention(AsyncResource):
     """Records officers and administrators; auditors read. Owners and other officers: 403."""
@@ -208,3 +227,10 @@ class AsyncRetention(AsyncResource):
     async def record(self, batch: IdLike) -> bytes:
         """The disposal record (biên bản), a PDF sealed by the approving office."""
         return await self._client.execute(_record(batch))
+
+    async def correct(
+        self, document: IdLike, *, reason: str, requested_by: str, **fields: str | date | None
+    ) -> Document:
+        """Corrects a paper's metadata (title, reference_number, issue_date, valid_until) at
+        its owner's request: a new version with the reason; the original stays on record."""
+        return await self._client.execute(_correct(document, reason, requested_by, dict(fields)))
