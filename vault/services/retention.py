@@ -51,6 +51,7 @@ LIST_KIND = "retention.list"
 DISPOSE_KIND = "retention.dispose"
 HOLD_ROLES = (Role.RECORDS_OFFICER, Role.ADMINISTRATOR)
 PASS_BATCH = 5000
+WRITE_SLICE = 20_000  # listed records written (and committed) at a time
 DISPOSE_BATCH = 200
 # S3 Object Lock on a permanent record: a date no disposal will ever reach.
 PERMANENT_LOCK = datetime(2199, 12, 31, tzinfo=UTC)
@@ -404,7 +405,8 @@ class RetentionService:
                     listed += 1
                 examined += len(rows)
                 timings["examine"] += clock.perf_counter() - started
-                if concurrent:
+                # A commit costs a disk flush: the list is written in large slices.
+                if concurrent and (len(pending) >= WRITE_SLICE or examined % (page * 20) == 0):
                     write()
                 progress(examined, None)
         write()
