@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,8 +37,10 @@ class RetentionRuleIn(BaseModel):
 
 
 class HoldIn(BaseModel):
-    document_id: uuid.UUID | None = None
-    owner_id: uuid.UUID | None = None
+    on: Literal["document", "owner"] = Field(
+        description="a document (every version of it) or an owner (all their papers)"
+    )
+    id: uuid.UUID = Field(description="the document's or the owner's id")
     reason: Text = Field(min_length=3, max_length=500)
 
 

@@ -87,9 +87,8 @@ def list_holds(
     dependencies=[require_roles(*_RECORDS)],
 )
 def place_hold(body: HoldIn, vault: VaultDep, uow: UowDep, actor: ActorDep) -> HoldOut:
-    hold = vault.retention.place_hold(
-        uow, actor, reason=body.reason, document_id=body.document_id, owner_id=body.owner_id
-    )
+    target = {"document_id" if body.on == "document" else "owner_id": body.id}
+    hold = vault.retention.place_hold(uow, actor, reason=body.reason, **target)
     return HoldOut.of(hold)
 
 

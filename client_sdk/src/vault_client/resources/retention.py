@@ -62,11 +62,11 @@ def _holds(active: bool) -> Call[list[LegalHold]]:
 def _place_hold(document: IdLike | None, owner: IdLike | None, reason: str) -> Call[LegalHold]:
     if (document is None) == (owner is None):
         raise ValueError("a hold is on one document or on one owner")
-    body: dict[str, str] = {"reason": reason}
     if document is not None:
-        body["document_id"] = str(id_of(document, "document"))
-    if owner is not None:
-        body["owner_id"] = str(id_of(owner, "owner"))
+        body = {"on": "document", "id": str(id_of(document, "document")), "reason": reason}
+    else:
+        assert owner is not None
+        body = {"on": "owner", "id": str(id_of(owner, "owner")), "reason": reason}
     # Not idempotent: each call places a hold, so a lost response is not retried.
     return Call("POST", api("/retention/holds"), parse_as(LegalHold), json=body)
 
