@@ -40,7 +40,7 @@ class HoldIn(BaseModel):
     on: Literal["document", "owner"] = Field(
         description="a document (every version of it) or an owner (all their papers)"
     )
-    id: uuid.UUID = Field(description="the document's or the owner's id")
+    target_id: uuid.UUID = Field(description="the document's or the owner's id")
     reason: Text = Field(min_length=3, max_length=500)
 
 

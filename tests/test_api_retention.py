@@ -54,13 +54,13 @@ def test_delete_is_refused_for_everyone_and_holds_follow_roles(
         assert r.json()["type"] == "urn:vault:problem:retained-record"
     assert client.get(f"/api/v1/documents/{doc['id']}/content").status_code == 200
 
-    hold = {"on": "document", "id": doc["id"], "reason": "Thanh tra số 5"}
+    hold = {"on": "document", "target_id": doc["id"], "reason": "Thanh tra số 5"}
     for who in ("clerk", "auditor", "verifier"):
         r = client.post("/api/v1/retention/holds", json=hold, headers=people.auth(who))
         assert r.status_code == 403
     r = client.post(
         "/api/v1/retention/holds",
-        json={"on": "dossier", "id": doc["id"], "reason": "no such target"},
+        json={"on": "dossier", "target_id": doc["id"], "reason": "no such target"},
         headers=people.auth("records"),
     )
     assert r.status_code == 422

@@ -87,7 +87,7 @@ def list_holds(
     dependencies=[require_roles(*_RECORDS)],
 )
 def place_hold(body: HoldIn, vault: VaultDep, uow: UowDep, actor: ActorDep) -> HoldOut:
-    target = {"document_id" if body.on == "document" else "owner_id": body.id}
+    target = {"document_id" if body.on == "document" else "owner_id": body.target_id}
     hold = vault.retention.place_hold(uow, actor, reason=body.reason, **target)
     return HoldOut.of(hold)
 

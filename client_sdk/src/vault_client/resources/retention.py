@@ -63,10 +63,10 @@ def _place_hold(document: IdLike | None, owner: IdLike | None, reason: str) -> C
     if (document is None) == (owner is None):
         raise ValueError("a hold is on one document or on one owner")
     if document is not None:
-        body = {"on": "document", "id": str(id_of(document, "document")), "reason": reason}
+        body = {"on": "document", "target_id": str(id_of(document, "document")), "reason": reason}
     else:
         assert owner is not None
-        body = {"on": "owner", "id": str(id_of(owner, "owner")), "reason": reason}
+        body = {"on": "owner", "target_id": str(id_of(owner, "owner")), "reason": reason}
     # Not idempotent: each call places a hold, so a lost response is not retried.
     return Call("POST", api("/retention/holds"), parse_as(LegalHold), json=body)
 
