@@ -32,20 +32,23 @@ class RetentionRuleOut(BaseModel):
 
 
 class RetentionRuleIn(BaseModel):
-    years: int | None = Field(ge=1, le=500, description="null: permanent")
-    basis: Text = Field(min_length=3, max_length=500)
+    years: int | None = Field(ge=1, le=500, description="null: permanent", examples=[10])
+    basis: Text = Field(
+        min_length=3, max_length=500, examples=["Circular 10/2022/TT-BNV, 10 years"]
+    )
 
 
 class HoldIn(BaseModel):
     on: Literal["document", "owner"] = Field(
-        description="a document (every version of it) or an owner (all their papers)"
+        description="a document (every version of it) or an owner (all their papers)",
+        examples=["document"],
     )
     target_id: uuid.UUID = Field(description="the document's or the owner's id")
-    reason: Text = Field(min_length=3, max_length=500)
+    reason: Text = Field(min_length=3, max_length=500, examples=["Thanh tra số 5/2026"])
 
 
 class ReasonIn(BaseModel):
-    reason: Text = Field(min_length=3, max_length=500)
+    reason: Text = Field(min_length=3, max_length=500, examples=["Vụ việc đã kết thúc"])
 
 
 class HoldOut(BaseModel):
@@ -127,8 +130,8 @@ class DisposalRequestIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    approve: bool
-    note: Text = Field(min_length=3, max_length=500)
+    approve: bool = Field(examples=[True])
+    note: Text = Field(min_length=3, max_length=500, examples=["Đã rà soát danh mục"])
 
 
 class DisposalItemOut(BaseModel):
@@ -194,9 +197,13 @@ class DisposalDetailOut(BaseModel):
 class CorrectionIn(BaseModel):
     """Only the fields given change; `reason` and `requested_by` are kept with the version."""
 
-    reason: Text = Field(min_length=3, max_length=500)
-    requested_by: Text = Field(min_length=1, max_length=255, description="who asked")
-    title: Text | None = Field(default=None, min_length=1, max_length=500)
+    reason: Text = Field(min_length=3, max_length=500, examples=["Sai số ký hiệu"])
+    requested_by: Text = Field(
+        min_length=1, max_length=255, description="who asked", examples=["chủ hồ sơ"]
+    )
+    title: Text | None = Field(
+        default=None, min_length=1, max_length=500, examples=["Giấy phép xây dựng số 12"]
+    )
     reference_number: Text | None = Field(default=None, max_length=100)
     issue_date: date | None = None
     valid_until: date | None = None
