@@ -349,7 +349,7 @@ def cmd_trust_roots(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from api import cli_backup, cli_import, cli_jobs, cli_sync
+    from api import cli_backup, cli_import, cli_jobs, cli_retention, cli_sync
     from api.progress import progress_display
     from ocr import cli as ocr_cli
     from vault.auth.actors import Role
@@ -444,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_backup.register(sub, _settings)  # backup, restore
     cli_import.register(sub, _settings)  # import
     cli_sync.register(sub, _settings)  # sync (the national portal)
+    cli_retention.register(sub, _settings)  # retention: holds, disposal
 
     seed = sub.add_parser("dev-seed", help="demo agency, officers, citizen (development only)")
     seed.add_argument(

@@ -11,14 +11,28 @@ from vault.integrations import config as integrations_config
 from vault.jobs import BackgroundRunner, JobRegistry, JobRunner, embedded_worker_wanted
 from vault.runtime import Vault
 from vault.services.portal_sync import PortalSyncHandler, SyncPolicy
+from vault.services.retention_jobs import DisposalHandler, DisposalListHandler, RecordMaker
 
 
-def job_registry(vault: Vault, sealer: VaultSealer | None = None) -> JobRegistry:
+def job_registry(
+    vault: Vault, sealer: VaultSealer | None = None, record_maker: RecordMaker | None = None
+) -> JobRegistry:
     """`sealer`: the vault's seal for export manifests (the API process hands in its
-    signing's, so both share the seal's one-time passwords); else one from VAULT_SIGNER_*."""
+    signing's, so both share the seal's one-time passwords); else one from VAULT_SIGNER_*.
+    `record_maker`: what seals a disposal record (biên bản); else one from VAULT_SIGNER_*."""
     sealer = sealer or VaultSealer(SignerSettings())
+    if record_maker is None:
+        from signing.issuing.disposal_record import record_maker_from_settings
+
+        record_maker = record_maker_from_settings(vault)
     registry = JobRegistry(
-        [OcrJobHandler(vault), ImportJobHandler(vault), ExportJobHandler(vault, sealer)]
+        [
+            OcrJobHandler(vault),
+            ImportJobHandler(vault),
+            ExportJobHandler(vault, sealer),
+            DisposalListHandler(vault.uows, vault.retention),
+            DisposalHandler(vault.uows, vault.retention, record_maker),
+        ]
     )
     # The portal sync runs where the portal is configured (VAULT_PORTAL_URL); until then
     # its events wait in the outbox, and its one queued job waits for a worker that has it.

@@ -36,6 +36,7 @@ from vault.integrations import (
     IntegrationRefused,
     IntegrationUnavailable,
 )
+from vault.retention import DocumentDisposed, RetainedRecord
 
 log = logging.getLogger("api.problems")
 
@@ -60,6 +61,8 @@ ERROR_TABLE: list[tuple[type[VaultError], int, str, str]] = [
     (IntegrationRefused, 502, "peer-refused", "Outside system refused"),
     (IntegrationProtocolError, 502, "peer-protocol-error", "Outside system answered badly"),
     (NotFound, 404, "not-found", "Not found"),
+    (RetainedRecord, 409, "retained-record", "Retained record"),
+    (DocumentDisposed, 410, "disposed", "Disposed of"),
     (Conflict, 409, "conflict", "Conflict"),
     (UnsupportedMediaType, 415, "unsupported-media-type", "Unsupported media type"),
     (UnreadableContent, 422, "unreadable-content", "Unreadable content"),

@@ -40,7 +40,8 @@ TABLES = (
     "extracted_pages, derived_files, metadata_suggestions, search_index, certified_copies, "
     "certification_counters, certification_refusals, signature_checks, staged_scans, "
     "sign_in_throttles, token_revocations, rate_limits, peer_copies, import_corrections, "
-    "import_parts, import_pages, import_batches, separator_sheets, portal_outbox, exports"
+    "import_parts, import_pages, import_batches, separator_sheets, portal_outbox, exports, "
+    "document_corrections, tombstones, disposal_items, disposal_batches, legal_holds"
 )
 
 

@@ -21,6 +21,8 @@ OFFICERS: dict[str, tuple[str, tuple[Role, ...]]] = {
     "verifier": (AGENCY, (Role.VERIFIER,)),
     "auditor": (AGENCY, (Role.AUDITOR,)),
     "admin": (AGENCY, (Role.ADMINISTRATOR,)),
+    "records": (AGENCY, (Role.RECORDS_OFFICER,)),
+    "records2": (AGENCY, (Role.RECORDS_OFFICER,)),
     "other_receiver": (OTHER_AGENCY, (Role.RECEIVING_OFFICER,)),
     "other_clerk": (
         OTHER_AGENCY,

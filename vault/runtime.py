@@ -23,9 +23,11 @@ from vault.services import ContentReader, DocumentService, DossierService, Owner
 from vault.services.access_log import AccessLogService
 from vault.services.catalogue import CatalogueService
 from vault.services.consents import ConsentService
+from vault.services.corrections import CorrectionService
 from vault.services.indicators import IndicatorService
 from vault.services.peer_answers import PeerAnswerService
 from vault.services.remote_reuse import RemoteReuseService
+from vault.services.retention import RetentionService
 from vault.services.reuse import ReuseService
 from vault.services.signatures import SignatureService
 from vault.settings import Settings
@@ -45,6 +47,7 @@ def build_blob_store(settings: Settings) -> BlobStore:
             secure=settings.s3_secure,
             region=settings.s3_region,
             part_size=settings.s3_part_size,
+            object_lock=settings.s3_object_lock,
         )
     return FilesystemBlobStore(settings.storage_path)
 
@@ -146,6 +149,8 @@ class Vault:
     remote_reuse: RemoteReuseService
     peer_answers: PeerAnswerService
     federation: FederationAuth | None
+    retention: RetentionService
+    corrections: CorrectionService
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore | None = None) -> Vault:
@@ -212,6 +217,8 @@ class Vault:
             ),
             peer_answers=PeerAnswerService(signatures, content),
             federation=build_federation(settings),
+            retention=RetentionService(keyring),
+            corrections=CorrectionService(documents),
         )
 
     def check_ready(self) -> dict[str, str]:

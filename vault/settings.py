@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # One part this size is held in memory while uploading (a few copies of it at peak):
     # it bounds a large upload's RSS.
     s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    # S3 Object Lock on each document's object (COMPLIANCE retention until its period ends,
+    # legal holds mirrored): the bucket must have been created with object lock (MinIO).
+    s3_object_lock: bool = False
 
     # Master keys wrap the per-blob data keys: {"key id": "base64 of 32 bytes"}.
     master_keys: dict[str, SecretStr] = Field(

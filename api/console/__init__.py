@@ -17,6 +17,7 @@ from api.console import (
     oidc,
     owners,
     reports,
+    retention,
     session,
     sync,
     verify,
@@ -45,6 +46,7 @@ for _module in (
     imports,
     sync,
     exports,
+    retention,
 ):
     router.include_router(_module.router)
 router.include_router(_fallback)  # last: only what nothing else matched

@@ -286,6 +286,7 @@ def menu(actor: Actor) -> dict[str, bool]:
         "access_log": actor.kind is ActorKind.OWNER,
         "sync": actor.has(Role.ADMINISTRATOR, Role.AUDITOR),
         "exports": actor.kind is ActorKind.OWNER,
+        "retention": actor.has(Role.RECORDS_OFFICER, Role.ADMINISTRATOR, Role.AUDITOR),
     }
 
 

@@ -35,6 +35,7 @@ class Role(StrEnum):
     VERIFIER = "verifier"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
+    RECORDS_OFFICER = "records_officer"  # cán bộ lưu trữ: legal holds, disposal decisions
 
 
 OFFICER_ROLES = frozenset(Role)

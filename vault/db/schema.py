@@ -15,6 +15,7 @@ from vault.db import (
     job_models,
     models,
     peer_models,
+    retention_models,
     signature_models,
     sync_models,
 )
@@ -28,6 +29,7 @@ MODEL_MODULES = (
     export_models,
     job_models,
     peer_models,
+    retention_models,
     signature_models,
     sync_models,
 )

@@ -34,10 +34,13 @@ from vault.db.repositories import (
     PaperTypeRepository,
     ProcedureRepository,
 )
+from vault.db.retention_guard import RetentionGuard
+from vault.db.retention_repository import RetentionRepository
 from vault.db.signature_repository import SignatureCheckRepository
 from vault.errors import AuditUnavailable, Conflict, StorageUnavailable, VaultError
 from vault.personal_data import IdentifierCipher
 from vault.request_context import timed
+from vault.retention import RetainedRecord
 from vault.storage.base import BlobStore
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ class UnitOfWork:
         self.derived_files = DerivedFileRepository(session)
         self.access = AccessRepository(session)
         self.signature_checks = SignatureCheckRepository(session)
+        self.retention = RetentionRepository(session)
         self._written: list[str] = []
         self._package_repositories: dict[type, object] = {}
 
@@ -153,7 +157,7 @@ class UnitOfWork:
             for key in self._written:
                 try:
                     self.blobs.delete(key)
-                except StorageUnavailable:
+                except (StorageUnavailable, RetainedRecord):
                     log.warning("could not delete object %s after rollback; reconcile will", key)
             self._written.clear()
             self._write_audit(rolled_back=True)
@@ -192,7 +196,10 @@ class UnitOfWorkFactory:
         self, sessions: sessionmaker[Session], blobs: BlobStore, identifiers: IdentifierCipher
     ) -> None:
         self._sessions = sessions
-        self.blobs = blobs
+        # Every deletion through the vault passes the retention rule (vault.db.retention_guard).
+        self.blobs: BlobStore = (
+            blobs if isinstance(blobs, RetentionGuard) else RetentionGuard(blobs, sessions)
+        )
         self.identifiers = identifiers
         self.audit_log = AuditLog(self._plain)
 

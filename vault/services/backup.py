@@ -41,6 +41,7 @@ from vault.audit import AuditDraft, Outcome
 from vault.crypto import Keyring
 from vault.db import UnitOfWorkFactory
 from vault.errors import IntegrityFailure, VaultError
+from vault.retention import SHREDDED_KEY_ID
 from vault.storage.base import READ_SIZE, BlobStore, ObjectMissing
 
 FORMAT = "citizen-vault-backup/1"
@@ -155,7 +156,12 @@ _PG_OBJECT_TABLES_SQL = (
 def _objects_sql(tables: list[str]) -> str:
     # Table names come from the database's own catalogue, quoted as identifiers.
     columns = ", ".join(_OBJECT_COLUMNS)
-    parts = [f'SELECT {columns} FROM "{t}"' for t in tables if t.isidentifier()]  # noqa: S608
+    # A disposed blob (its data key destroyed, its object deleted) has nothing left to copy.
+    parts = [
+        f"SELECT {columns} FROM \"{t}\" WHERE key_id <> '{SHREDDED_KEY_ID}'"  # noqa: S608
+        for t in tables
+        if t.isidentifier()
+    ]
     if not parts:
         raise BackupRefused("the database has no table of stored objects: not a vault database")
     return " UNION ALL ".join(parts) + " ORDER BY object_key"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from vault import crypto
 from vault.domain import Document
 from vault.errors import IntegrityFailure, RangeNotSatisfiable
+from vault.retention import SHREDDED_KEY_ID, DocumentDisposed
 
 if TYPE_CHECKING:
     from vault.db import UnitOfWork
@@ -48,6 +49,8 @@ class ContentReader:
         first bytes are fetched before returning, so a missing object fails here, not
         halfway through a response."""
         blob = document.blob
+        if blob.key_id == SHREDDED_KEY_ID:
+            raise DocumentDisposed("this document version was disposed of; its tombstone remains")
         try:
             data_key = self._keyring.unwrap(
                 blob.id, blob.key_id, uow.documents.wrapped_key(blob.id)

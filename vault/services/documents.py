@@ -41,6 +41,7 @@ from vault.services.content_reader import ByteRange, ContentReader, ContentStrea
 from vault.services.document_inputs import AuthorisedUpload, DocumentFilters, NewDocument
 from vault.services.portal_payload import EventKind
 from vault.services.portal_sync import record_event
+from vault.services.retention import RetentionService
 
 # Checks a signed paper before it is attached to a dossier (Conflict when it cannot be reused).
 SignatureGate = Callable[[UnitOfWork, Document], None]
@@ -159,6 +160,7 @@ class DocumentService:
             has_signature=blob_has_signature,
         )
         uow.documents.add(document, wrapped)
+        RetentionService.lock_object(uow, document)  # S3 Object Lock, where the bucket has it
         # In this transaction: the document never exists without its OCR job. One flush
         # writes the blob, the document and the job.
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
@@ -441,6 +443,7 @@ class DocumentService:
         )
         uow.documents.mark_superseded(locked.id)
         uow.documents.add(document, wrapped)
+        RetentionService.lock_object(uow, document)  # S3 Object Lock, where the bucket has it
         uow.flush()
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
         uow.record(

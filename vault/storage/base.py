@@ -45,3 +45,13 @@ class BlobStore(Protocol):
     def check(self) -> None:
         """Raises StorageUnavailable unless the store can be read and written."""
         ...
+
+
+class LockingStore(Protocol):
+    """A store that can lock objects itself (S3 Object Lock): a second line of defence."""
+
+    object_lock: bool
+
+    def lock(self, key: str, until: datetime) -> None: ...
+
+    def legal_hold(self, key: str, on: bool) -> None: ...

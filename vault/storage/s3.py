@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import COMPLIANCE
 from minio.credentials.credentials import Credentials
 from minio.error import MinioException, S3Error
 from minio.helpers import DictType
+from minio.retention import Retention
 
 from vault.errors import StorageUnavailable
 from vault.storage.base import READ_SIZE, ObjectMissing, Readable, StoredObject
@@ -57,6 +59,7 @@ class S3BlobStore:
         region: str = "us-east-1",
         part_size: int = 8 * 1024 * 1024,
         create_bucket: bool = False,
+        object_lock: bool = False,
     ) -> None:
         # Short connect timeout and bounded retries: a dead S3 server must fail the request,
         # not hang it.
@@ -75,13 +78,16 @@ class S3BlobStore:
         )
         self.bucket = bucket
         self._part_size = part_size
+        # S3 Object Lock as a second line behind the vault's own retention rule (MinIO
+        # enforces it; SeaweedFS accepts the calls and does not).
+        self.object_lock = object_lock
         if create_bucket:
             self.ensure_bucket()
 
     def ensure_bucket(self) -> None:
         try:
             if not self._client.bucket_exists(self.bucket):
-                self._client.make_bucket(self.bucket)
+                self._client.make_bucket(self.bucket, object_lock=self.object_lock)
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"cannot create bucket {self.bucket}: {exc}") from exc
 
@@ -126,9 +132,55 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         try:
-            self._client.remove_object(self.bucket, key)
+            if self.object_lock:
+                # A locked bucket is versioned: deleting by key only adds a delete marker.
+                # Every version goes, each refused by the server while its lock holds.
+                for version in self._client.list_objects(
+                    self.bucket, prefix=key, include_version=True
+                ):
+                    if version.object_name == key:
+                        self._client.remove_object(self.bucket, key, version.version_id)
+            else:
+                self._client.remove_object(self.bucket, key)
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise StorageUnavailable(f"could not delete object: {exc}") from exc
+
+    def lock(self, key: str, until: datetime) -> None:
+        """S3 Object Lock retention in COMPLIANCE mode until `until` (never shortened:
+        the server refuses that in compliance mode)."""
+        try:
+            self._client.set_object_retention(self.bucket, key, Retention(COMPLIANCE, until))
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
+            raise StorageUnavailable(f"could not lock object: {exc}") from exc
+
+    def legal_hold(self, key: str, on: bool) -> None:
+        try:
+            if on:
+                self._client.enable_object_legal_hold(self.bucket, key)
+            else:
+                self._client.disable_object_legal_hold(self.bucket, key)
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
+            raise StorageUnavailable(f"could not set the object's legal hold: {exc}") from exc
+
+    def lock_state(self, key: str) -> tuple[datetime | None, bool]:
+        """The object's retain-until date and legal hold, as the server reports them."""
+        until: datetime | None = None
+        held = False
+        try:
+            try:
+                retention = self._client.get_object_retention(self.bucket, key)
+                until = retention.retain_until_date if retention is not None else None
+            except S3Error as exc:
+                if exc.code != "NoSuchObjectLockConfiguration":
+                    raise
+            try:
+                held = self._client.is_object_legal_hold_enabled(self.bucket, key)
+            except S3Error as exc:
+                if exc.code != "NoSuchObjectLegalHold":  # never set: not held
+                    raise
+        except (MinioException, urllib3.exceptions.HTTPError) as exc:
+            raise StorageUnavailable(f"could not read the object's lock: {exc}") from exc
+        return until, held
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
         try:

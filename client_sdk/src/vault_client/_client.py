@@ -35,6 +35,7 @@ from vault_client.resources.jobs import AsyncJobs, Jobs
 from vault_client.resources.ocr import AsyncOcr, Ocr
 from vault_client.resources.owners import AsyncOwners, Owners
 from vault_client.resources.proofs import AsyncProofs, Proofs
+from vault_client.resources.retention import AsyncRetention, Retention
 from vault_client.resources.reuse import AsyncReuseResource, ReuseResource
 from vault_client.resources.search import AsyncSearchResource, SearchResource
 from vault_client.resources.signatures import AsyncSignatures, Signatures
@@ -177,6 +178,11 @@ class VaultClient:
     def consents(self) -> Consents:
         """The signed-in owner's consents (an owner's token only)."""
         return Consents(self._api)
+
+    @cached_property
+    def retention(self) -> Retention:
+        """Retention periods, legal holds, disposal lists and their signed record."""
+        return Retention(self._api)
 
     @cached_property
     def access_log(self) -> AccessLog:
@@ -390,6 +396,11 @@ class AsyncVaultClient:
     def consents(self) -> AsyncConsents:
         """The signed-in owner's consents (an owner's token only)."""
         return AsyncConsents(self._api)
+
+    @cached_property
+    def retention(self) -> AsyncRetention:
+        """Retention periods, legal holds, disposal lists and their signed record."""
+        return AsyncRetention(self._api)
 
     @cached_property
     def access_log(self) -> AsyncAccessLog:

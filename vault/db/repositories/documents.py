@@ -21,6 +21,7 @@ from vault.domain import (
     DocumentStatus,
     MediaType,
 )
+from vault.retention import SHREDDED_KEY_ID
 
 
 def blob_from_row(row: BlobRow) -> Blob:
@@ -268,7 +269,13 @@ class BlobRepository:
     def iter_all(self, batch: int = 1000) -> Iterator[Blob]:
         last: uuid.UUID | None = None
         while True:
-            q = select(BlobRow).order_by(BlobRow.id).limit(batch)
+            # Disposed blobs (data key destroyed, object deleted) are no longer stored blobs.
+            q = (
+                select(BlobRow)
+                .where(BlobRow.key_id != SHREDDED_KEY_ID)
+                .order_by(BlobRow.id)
+                .limit(batch)
+            )
             if last is not None:
                 q = q.where(BlobRow.id > last)
             rows = list(self._s.scalars(q))
@@ -281,7 +288,9 @@ class BlobRepository:
     def count_not_wrapped_by(self, key_id: str) -> int:
         return int(
             self._s.scalar(
-                select(func.count()).select_from(BlobRow).where(BlobRow.key_id != key_id)
+                select(func.count())
+                .select_from(BlobRow)
+                .where(BlobRow.key_id != key_id, BlobRow.key_id != SHREDDED_KEY_ID)
             )
             or 0
         )
@@ -289,7 +298,7 @@ class BlobRepository:
     def keys_not_wrapped_by(self, key_id: str, batch: int) -> list[tuple[uuid.UUID, str, bytes]]:
         rows = self._s.execute(
             select(BlobRow.id, BlobRow.key_id, BlobRow.wrapped_key)
-            .where(BlobRow.key_id != key_id)
+            .where(BlobRow.key_id != key_id, BlobRow.key_id != SHREDDED_KEY_ID)
             .order_by(BlobRow.id)
             .limit(batch)
         )

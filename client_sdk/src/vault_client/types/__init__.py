@@ -59,6 +59,15 @@ from vault_client.types.peers import (
 )
 from vault_client.types.problems import FieldError, OAuthError, Problem
 from vault_client.types.proofs import ProofStatus
+from vault_client.types.retention import (
+    DisposalBatch,
+    DisposalDetail,
+    DisposalItem,
+    DocumentRetention,
+    LegalHold,
+    RetentionRule,
+    Tombstone,
+)
 from vault_client.types.search import (
     DocumentText,
     MatchKind,
@@ -138,9 +147,13 @@ __all__ = [
     "ConsentReceipt",
     "ContentInfo",
     "Coverage",
+    "DisposalBatch",
+    "DisposalDetail",
+    "DisposalItem",
     "Document",
     "DocumentInfo",
     "DocumentOrigin",
+    "DocumentRetention",
     "DocumentStatus",
     "DocumentText",
     "Dossier",
@@ -169,6 +182,7 @@ __all__ = [
     "JobSubject",
     "Jwk",
     "Jwks",
+    "LegalHold",
     "MatchKind",
     "Modifications",
     "NeededPaper",
@@ -208,6 +222,7 @@ __all__ = [
     "RefusedType",
     "RemoteCandidate",
     "Requirement",
+    "RetentionRule",
     "Reuse",
     "ReusePlan",
     "ReuseReason",
@@ -235,6 +250,7 @@ __all__ = [
     "TimestampKind",
     "TimestampReport",
     "Token",
+    "Tombstone",
     "ValidationProblem",
     "VerificationReport",
 ]

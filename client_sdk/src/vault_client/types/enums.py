@@ -48,6 +48,7 @@ class Role(StrEnum):
     VERIFIER = "verifier"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
+    RECORDS_OFFICER = "records_officer"
 
 
 class ActorKind(StrEnum):
