@@ -49,12 +49,25 @@ class TypeSuggestion:
     evidence: str  # the line that matched, as read
 
 
+# Below this confidence a field goes to an officer even when it passes every check.
+REVIEW_CONFIDENCE = 0.8
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSuggestion:
-    name: str  # full_name | date_of_birth | id_number | reference_number | issue_date, ...
+    """One key field as read. `problems` holds machine codes of the checks it failed
+    ("province_code", "century_code", "calendar", "reference_form", "low_confidence", ...);
+    a field with any problem, or read with low confidence, needs an officer's review."""
+
+    name: str  # full_name | date_of_birth | id_number | reference_number | issue_date | issuer
     value: str  # normalised: dates ISO 8601, ID numbers digits only, names as read
     confidence: float
     evidence: str  # the text it was read from
+    problems: tuple[str, ...] = ()
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.problems) or self.confidence < REVIEW_CONFIDENCE
 
 
 @dataclass(frozen=True, slots=True)
