@@ -31,8 +31,10 @@ from pathlib import Path
 # The repo root first: this file's own folder is on the path too, and its name is `ocr`.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from PIL import Image
+
 from bench._common import log, print_result
-from ocr.engine import TesseractEngine
+from ocr.engine import Recognition, TesseractEngine, _parse_tsv, _text_of, limit_engine_threads
 from ocr.pipeline import OcrOptions, recognise
 from ocr.preprocess import Steps
 from tests.ocr import corpus
@@ -89,6 +91,63 @@ def raw_cer(samples: list[corpus.Sample]) -> float:
         image = s.image()
         rates.append(corpus.cer(s.truth, engine.recognise(image, dpi=s.dpi).text))
     return statistics.mean(rates)
+
+
+class DirectTesseractEngine(TesseractEngine):
+    """The engine call before pytesseract: `tesseract` run with subprocess, OMP_THREAD_LIMIT
+    in the child's environment only. Kept here to measure the binding against."""
+
+    def recognise(self, image: Image.Image, *, dpi: int, text_layer: bool = False) -> Recognition:
+        with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
+            source = Path(tmp) / "page.pgm"
+            image.convert("L").save(source, "PPM")
+            base = Path(tmp) / "out"
+            args = [
+                *(str(source), str(base), "-l", self.lang, "--oem", "1", "--psm", str(self.psm)),
+                *("--dpi", str(dpi), *(("-c", "textonly_pdf=1") if text_layer else ())),
+                "tsv",
+                *(("pdf",) if text_layer else ()),
+            ]
+            env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+            subprocess.run(
+                [self.binary, *args], env=env, capture_output=True, check=True, timeout=60
+            )
+            tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
+            pdf = base.with_suffix(".pdf").read_bytes() if text_layer else None
+        words = _parse_tsv(tsv)
+        confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
+        return Recognition(_text_of(words), words, confidence, pdf)
+
+
+def binding_report(plan: Plan) -> None:
+    """pytesseract (the engine) against the direct subprocess call: the same pages through
+    the same pipeline, the two taking turns; seconds and CER of each."""
+    samples = [
+        *corpus.tier_samples(corpus.Tier.CLEAN, plan.tier_pages),
+        *corpus.tier_samples(corpus.Tier.DEGRADED, plan.tier_pages),
+    ]
+    engines: dict[str, TesseractEngine] = {
+        "pytesseract": TesseractEngine(),
+        "direct call": DirectTesseractEngine(),
+    }
+    seconds = dict.fromkeys(engines, 0.0)
+    rates: dict[str, list[float]] = {name: [] for name in engines}
+    options = OcrOptions()
+    for i, sample in enumerate(samples * plan.rounds):
+        order = list(engines) if i % 2 == 0 else list(reversed(engines))
+        for name in order:
+            start = time.perf_counter()
+            result = recognise(
+                sample.data, sample.media_type, options=options, engine=engines[name]
+            )
+            seconds[name] += time.perf_counter() - start
+            rates[name].append(corpus.cer(sample.truth, result.text))
+    for name in engines:
+        pages = len(rates[name])
+        log(
+            f"binding {name:12}: {pages / seconds[name] * 60:.1f} pages/min, "
+            f"mean CER {statistics.mean(rates[name]):.2%} over {pages} page reads"
+        )
 
 
 def throughput(plan: Plan) -> tuple[float, float]:
@@ -192,6 +251,8 @@ def main() -> None:
         steps_table(args.pages, args.only)
         return
     plan = QUICK if args.quick else FULL
+    limit_engine_threads()
+    binding_report(plan)
     value, baseline = throughput(plan)
     cer_report(plan)
     print_result(NAME, value, "pages/min", baseline, value / baseline)

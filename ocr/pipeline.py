@@ -37,7 +37,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, UnidentifiedImageError
 
 from ocr.classify import Classification, classify
-from ocr.engine import OcrEngine, Recognition, TesseractEngine, Word
+from ocr.engine import OcrEngine, Recognition, TesseractEngine, Word, limit_engine_threads
 from ocr.errors import (
     EngineFailure,
     InputTooLarge,
@@ -499,6 +499,7 @@ _WORKER: tuple[_Source, OcrEngine, OcrOptions] | None = None
 
 def _worker_init(data: bytes, kind: MediaType, options: OcrOptions, engine: OcrEngine) -> None:
     global _WORKER
+    limit_engine_threads()
     _WORKER = (_Source(data, kind, options), engine, options)
 
 
