@@ -6,9 +6,9 @@ The pipeline depends on the Protocol only; tests or another engine can stand in 
 run writes the TSV (words, boxes, confidences) and the text-only PDF page together, with
 `--oem`, `--psm` and `--dpi` in the config. pytesseract 0.3.13's `run_and_get_multiple_output`
 builds its config from the output names alone (no `--oem/--psm/--dpi`, no `textonly_pdf`), so
-the engine calls `pytesseract.pytesseract.run_tesseract`, the function it wraps, with the same several
-outputs and our config. The page goes in as a PGM file of ours (pytesseract would encode a PNG
-first: ~0.1 s an A4 page for nothing).
+the engine calls `pytesseract.pytesseract.run_tesseract`, the function it wraps, with the
+same several outputs and our config. The page goes in as a PGM file of ours (pytesseract
+would encode a PNG first: ~0.1 s an A4 page for nothing).
 
 pytesseract starts Tesseract with this process's own environment, and Tesseract's OpenMP
 threads make it about 3x slower on a shared 2-core machine: the process that reads pages (the

@@ -120,9 +120,25 @@ class OcrResult:
         total = sum(w * page.confidence for w, page in zip(weights, self.pages, strict=True))
         return total / sum(weights) if self.pages else 0.0
 
+    @property
+    def word_confidences(self) -> tuple[float, ...]:
+        """The engine's confidence in each whitespace-separated word of `text`, in order (1.0
+        for a text layer; the page's mean where its words and text do not line up)."""
+        out: list[float] = []
+        for page in self.pages:
+            count = len(page.text.split())
+            if page.source is PageSource.TEXT_LAYER:
+                out.extend([1.0] * count)
+            elif len(page.words) == count:
+                out.extend(w.confidence for w in page.words)
+            else:
+                out.extend([page.confidence] * count)
+        return tuple(out)
+
     def classification(self) -> Classification:
-        """Suggested paper type, certified-copy marker and key fields (`ocr.classify`)."""
-        return classify(self.text, self.confidence)
+        """Suggested paper type, certified-copy marker and key fields (`ocr.classify`), each
+        field as sure as the least sure word it was read from."""
+        return classify(self.text, self.confidence, self.word_confidences)
 
     def render_text(self) -> str:
         """Plain text for a terminal: a header line per page, then its text."""
