@@ -53,6 +53,7 @@ class Steps:
     """Which preprocessing steps run (the defaults are the measured best)."""
 
     exif: bool = True
+    photo: bool = True  # an image that is a phone photo: find the page, undo the perspective
     drop_colour: bool = True  # grey = darkest ink only: red seals, blue ink, tints go white
     spread_colour: bool = True  # colour also counts one pixel around coloured ink (JPEG)
     flatten: bool = True  # divide by the estimated background: uneven light, tinted paper
