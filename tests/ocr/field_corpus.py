@@ -102,7 +102,9 @@ def birth_certificate(rng: random.Random) -> Labelled:
     lines = (
         *_NATIONAL,
         Line("GIẤY KHAI SINH", "heading", "center"),
-        Line(f"Số: {reference}   Quyển số: {rng.randrange(1, 9):02d}/{issued.year}", "body", "center"),
+        Line(
+            f"Số: {reference}   Quyển số: {rng.randrange(1, 9):02d}/{issued.year}", "body", "center"
+        ),
         Line(f"Họ, chữ đệm, tên: {child.name}"),
         Line(f"Ngày, tháng, năm sinh: {_dmy(child.born)}"),
         Line(f"Giới tính: {'Nữ' if child.female else 'Nam'}   Dân tộc: Kinh   Quốc tịch: Việt Nam"),

@@ -87,9 +87,7 @@ def photo(document: corpus.Document, seed: int) -> PhotoSample:
     side = rng.choice((x, 1 - x, y, 1 - y))
     light = 1.0 - rng.uniform(0.35, 0.5) * side
     band_angle = rng.uniform(-0.5, 0.5)
-    distance = (y - rng.uniform(0.3, 0.7)) * math.cos(band_angle) - (x - 0.5) * math.sin(
-        band_angle
-    )
+    distance = (y - rng.uniform(0.3, 0.7)) * math.cos(band_angle) - (x - 0.5) * math.sin(band_angle)
     band_width = rng.uniform(0.04, 0.08)
     shadow = 1.0 - rng.uniform(0.3, 0.45) * np.exp(-((distance / band_width) ** 2))
     image = image * (light * shadow)[:, :, None]
