@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PIL import Image
 
 from bench._common import log, print_result
-from ocr.engine import Recognition, TesseractEngine, _parse_tsv, _text_of, limit_engine_threads
+from ocr.engine import Recognition, TesseractEngine, limit_engine_threads, recognition
 from ocr.pipeline import OcrOptions, recognise
 from ocr.preprocess import Steps
 from tests.ocr import corpus, photo_corpus
@@ -117,9 +117,7 @@ class DirectTesseractEngine(TesseractEngine):
             )
             tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
             pdf = base.with_suffix(".pdf").read_bytes() if text_layer else None
-        words = _parse_tsv(tsv)
-        confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
-        return Recognition(_text_of(words), words, confidence, pdf)
+        return recognition(tsv, pdf)
 
 
 def binding_report(plan: Plan) -> None:

@@ -122,9 +122,7 @@ class TesseractEngine:
             )
             tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
             pdf = base.with_suffix(".pdf").read_bytes() if text_layer else None
-        words = _parse_tsv(tsv)
-        confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
-        return Recognition(_text_of(words), words, confidence, pdf)
+        return recognition(tsv, pdf)
 
     def detect_orientation(self, image: Image.Image, *, dpi: int) -> Orientation | None:
         with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
@@ -174,6 +172,15 @@ def limit_engine_threads() -> None:
     """One OpenMP thread per Tesseract, set in this process's environment (which pytesseract
     hands to the engine): called by the processes that read pages, never needed elsewhere."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def recognition(tsv: str, text_layer_pdf: bytes | None) -> Recognition:
+    """What the engine's TSV says, the words in a person's reading order (`ocr.layout`)."""
+    from ocr.layout import reading_order  # it imports Word from here
+
+    words = reading_order(_parse_tsv(tsv))
+    confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
+    return Recognition(_text_of(words), words, confidence, text_layer_pdf)
 
 
 def _write_image(image: Image.Image, folder: Path) -> Path:

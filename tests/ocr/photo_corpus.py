@@ -44,8 +44,12 @@ def desk(width: int, height: int, rng: random.Random) -> np.ndarray:
 
 
 def photo(document: corpus.Document, seed: int) -> PhotoSample:
+    return photo_of(corpus.typeset(document), document, seed)
+
+
+def photo_of(text: Image.Image, document: corpus.Document, seed: int) -> PhotoSample:
+    """A photo of the typeset page `text` (300 dpi), whose truth is `document`'s."""
     rng = random.Random(seed)
-    text = corpus.typeset(document)
     # The whole A4 sheet (297 mm), however short the text on it.
     sheet = Image.new("L", (corpus.PAGE_WIDTH, max(text.height, 3508)), 255)
     sheet.paste(text, (0, 0))
