@@ -40,7 +40,7 @@ from bench._common import log, print_result
 from ocr.engine import Recognition, TesseractEngine, limit_engine_threads, recognition
 from ocr.pipeline import OcrOptions, recognise
 from ocr.preprocess import Steps
-from tests.ocr import corpus, photo_corpus
+from tests.ocr import corpus, layout_corpus, photo_corpus
 
 NAME = "ocr"
 
@@ -207,6 +207,13 @@ def cer_report(plan: Plan) -> None:
             f"CER {tier:8}: mean {mean:.2%}, worst {worst:.2%} over {len(samples)} pages "
             f"({verdict} the goal of {GOALS[tier]:.1%})"
         )
+    for tier in ("clean", "degraded", "photo"):
+        pages = [layout_corpus.layout_page(seed, tier) for seed in range(plan.tier_pages)]
+        mean, worst = tier_cer(pages, options)
+        log(
+            f"CER reading order ({tier} two-column header, table, signature block): "
+            f"mean {mean:.2%}, worst {worst:.2%} over {len(pages)} pages"
+        )
     flat = replace(options, steps=replace(Steps(), photo=False))
     log(f"CER photo without finding the page: {tier_cer(sets['photo'], flat)[0]:.2%}")
     log(f"CER hard, raw Tesseract (no preprocessing, no orientation): {raw_cer(sets['hard']):.2%}")
@@ -229,6 +236,7 @@ VARIANTS: dict[str, Steps | None] = {
     "with 3x3 median denoise": replace(Steps(), denoise=True),
     "no cropping to the text": replace(Steps(), crop=False),
     "no photo page finding": replace(Steps(), photo=False),
+    "no table rule removal": replace(Steps(), remove_rules=False),
     "no orientation check": None,  # defaults, but the orientation gate off
 }
 
