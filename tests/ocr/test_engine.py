@@ -40,7 +40,7 @@ def test_one_run_gives_words_and_the_text_layer(
     assert call.startswith("OMP=1 ")  # set in this process's environment, inherited
     args = call.split("ARGS=")[1].split()
     assert args[args.index("--oem") + 1] == "1"
-    assert args[args.index("--psm") + 1] == "3"
+    assert args[args.index("--psm") + 1] == "6"
     assert args[args.index("--dpi") + 1] == "300"
     assert "textonly_pdf=1" in args and "tessedit_create_tsv=1" in args and "pdf" in args
     assert os.environ["OMP_THREAD_LIMIT"] == "1"
