@@ -90,10 +90,11 @@ def report(counts: dict[str, dict[str, Counter[str]]]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="3 papers per tier, not 30")
+    parser.add_argument("--pages", type=int, help="papers per tier (overrides --quick)")
     parser.add_argument("--seed", type=int, default=1000)
     args = parser.parse_args()
     limit_engine_threads()
-    counts = measure(3 if args.quick else 30, args.seed)
+    counts = measure(args.pages or (3 if args.quick else 30), args.seed)
     accuracy, _ = report(counts)
     print_result(NAME, accuracy, "%", None, None)
 

@@ -352,7 +352,7 @@ def _issuer(text: str, folded: str) -> tuple[str, float, tuple[int, int]] | None
             break
         flat = " ".join(fold(line).split())
         if flat and not flat.startswith(_NATIONAL_MOTTO) and not validate.issuer(line):
-            return " ".join(line.split()), 0.9, (offset, offset + len(line))
+            return " ".join(line.split()).strip(" .;,"), 0.9, (offset, offset + len(line))
         offset += len(line) + 1
     return None
 
