@@ -115,11 +115,14 @@ def _region(rows: list[_Row], start: int) -> tuple[list[_Row], list[tuple[float,
         # A blank band of more than two rows' height ends a region too.
         if row.top - region[-1].bottom > 2.5 * row.height:
             break
+        middles = [(left + right) / 2 for left, right in gutters]
+        if any(w.left < m < w.left + w.width for w in row.words for m in middles):
+            break  # a line across the middle of a gutter (a heading): the region ends above
         kept = []
         for left, right in gutters:
             for word in row.words:
                 if word.left < right and word.left + word.width > left:
-                    # Ink in the gutter: it narrows to the free part, if any is left.
+                    # A ragged column edge: the gutter narrows to the free part.
                     if word.left - left > right - (word.left + word.width):
                         right = word.left
                     else:
@@ -127,7 +130,7 @@ def _region(rows: list[_Row], start: int) -> tuple[list[_Row], list[tuple[float,
             if right - left >= MIN_GUTTER * row.height:
                 kept.append((left, right))
         if len(kept) < len(gutters):
-            break  # a line across a gutter: the region ends above it
+            break  # nothing left of a gutter: the region ends above this row
         gutters = kept
         region.append(row)
         split_rows += len(row.segments()) > 1

@@ -97,3 +97,19 @@ def test_layout_pages_in_a_persons_order(tier: str) -> None:
     assert lines[-1] == "Bản này được lưu tại bộ phận một cửa của phường."
     assert "STT Họ và tên Ngày sinh Số định danh" in lines or tier != "clean"
     assert corpus.cer(sample.truth, text) <= 0.015
+
+
+def test_a_line_reaching_into_the_gutter_ends_the_columns() -> None:
+    found = [
+        *words(0, (100, "ỦY BAN NHÂN DÂN"), (1300, "CỘNG HÒA XÃ HỘI"), line=0),
+        *words(1, (100, "PHƯỜNG TÂN MAI"), (1300, "Độc lập - Tự do"), line=1),
+        # Left-aligned, ending past the middle of the gutter but short of the right column.
+        *words(2, (100, "Điều 2. Quyết định này có hiệu lực"), line=2),
+    ]
+    assert read(found).split("\n") == [
+        "ỦY BAN NHÂN DÂN",
+        "PHƯỜNG TÂN MAI",
+        "CỘNG HÒA XÃ HỘI",
+        "Độc lập - Tự do",
+        "Điều 2. Quyết định này có hiệu lực",
+    ]
