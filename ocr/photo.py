@@ -43,6 +43,8 @@ def find_page(image: Image.Image) -> PageQuad | None:
     rgb = np.asarray(image.convert("RGB"))
     factor = DETECT_SIDE / max(rgb.shape[:2])
     small = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    if _plain_border(small):
+        return None  # light paper all around: a scan (or a photo cropped to the page)
     small = cv2.GaussianBlur(small, (5, 5), 0).astype(np.float32)
     darkest, lightest = small.min(axis=2), small.max(axis=2)
     # Two views of "paper": light in every channel (a neutral desk, even light), and grey
@@ -56,6 +58,15 @@ def find_page(image: Image.Image) -> PageQuad | None:
     quad, share = best
     corners = tuple((float(x) / factor, float(y) / factor) for x, y in _clockwise(quad))
     return PageQuad(corners, round(share, 3))
+
+
+def _plain_border(small: np.ndarray) -> bool:
+    """The image's outer 3 % is light on every side: no desk shows."""
+    height, width = small.shape[:2]
+    band = max(2, round(0.03 * min(height, width)))
+    darkest = small.min(axis=2)
+    edges = (darkest[:band], darkest[-band:], darkest[:, :band], darkest[:, -band:])
+    return all(float(np.median(edge)) > 200 for edge in edges)
 
 
 def _page_in(view: np.ndarray, brightness: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -114,14 +125,18 @@ def _clockwise(points: np.ndarray) -> np.ndarray:
 def rectify(image: Image.Image, quad: PageQuad) -> tuple[Image.Image, int]:
     """The page, upright and flat, and its resolution (dpi): A4 width at `RECTIFIED_DPI`,
     height in the proportion of the page's own sides."""
-    tl, tr, br, bl = (np.array(c) for c in quad.corners)
+    # 1 % inside the corners found: a sliver of desk along an edge would read as a rule or
+    # as letters, and the page's own margin is wider than that.
+    centre = np.mean(np.array(quad.corners), axis=0)
+    inset = [np.array(c) + (centre - np.array(c)) * 0.01 for c in quad.corners]
+    tl, tr, br, bl = inset
     top, bottom = np.linalg.norm(tr - tl), np.linalg.norm(br - bl)
     left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
     width = round(A4_WIDTH_INCHES * RECTIFIED_DPI)
     # The edges nearest the camera are the least foreshortened: take the longer of each pair.
     height = round(width * max(left, right) / max(top, bottom))
     target = np.array([(0, 0), (width, 0), (width, height), (0, height)], dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(np.array(quad.corners, dtype=np.float32), target)
+    matrix = cv2.getPerspectiveTransform(np.array(inset, dtype=np.float32), target)
     rgb = np.asarray(image.convert("RGB"))
     flat = cv2.warpPerspective(
         rgb,

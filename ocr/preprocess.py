@@ -247,12 +247,18 @@ def remove_rules(gray: Image.Image, dpi: int) -> Image.Image | None:
     import numpy as np
 
     pixels = np.asarray(gray)
-    ink = (pixels < 160).astype(np.uint8)
-    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(8, dpi)), np.uint8))
-    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(8, dpi * 2 // 5), 1), np.uint8))
-    rules = cv2.bitwise_or(across, down)
-    if not rules.any():
+    # Found at half resolution on 250 dpi and finer (a rule is still a run of ink there):
+    # four times faster. Coarser, a thin rule would fade to grey.
+    factor = 2 if dpi >= 250 else 1
+    small = cv2.resize(pixels, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    ink = (small < 160).astype(np.uint8)
+    length = dpi // factor
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(8, length)), np.uint8))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(8, length * 2 // 5), 1), np.uint8))
+    found = cv2.bitwise_or(across, down)
+    if not found.any():
         return None
+    rules = cv2.resize(found, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
     # The rule's anti-aliased edges too.
     rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
     cleaned = np.where(rules > 0, np.uint8(255), pixels)
