@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from ocr import validate
 from ocr.folding import fold
-from vault.errors import InvalidInput
-from vault.identifiers import personal_id
 
 # Paper type codes (vault seed data) and the headings that name them, folded.
 HEADINGS: dict[str, tuple[str, ...]] = {
@@ -49,12 +49,25 @@ class TypeSuggestion:
     evidence: str  # the line that matched, as read
 
 
+# Below this confidence a field goes to an officer even when it passes every check.
+REVIEW_CONFIDENCE = 0.8
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSuggestion:
-    name: str  # full_name | date_of_birth | id_number | reference_number | issue_date, ...
+    """One key field as read. `problems` holds machine codes of the checks it failed
+    ("province_code", "century_code", "calendar", "reference_form", "low_confidence", ...);
+    a field with any problem, or read with low confidence, needs an officer's review."""
+
+    name: str  # full_name | date_of_birth | id_number | reference_number | issue_date | issuer
     value: str  # normalised: dates ISO 8601, ID numbers digits only, names as read
     confidence: float
     evidence: str  # the text it was read from
+    problems: tuple[str, ...] = ()
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.problems) or self.confidence < REVIEW_CONFIDENCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +84,24 @@ class Classification:
         return next((f for f in self.fields if f.name == name), None)
 
 
-def classify(text: str, ocr_confidence: float = 1.0) -> Classification:
+def classify(
+    text: str,
+    ocr_confidence: float = 1.0,
+    word_confidences: Sequence[float] = (),
+    *,
+    today: date | None = None,
+) -> Classification:
     """Type suggestions, certified-copy marker and, when a type is suggested, its fields.
-    `ocr_confidence` (the page's mean word confidence) scales every confidence."""
+    `ocr_confidence` (the page's mean word confidence) scales every confidence; a field's
+    own is that of its least sure word when `word_confidences` gives them."""
     types = suggest_types(text, ocr_confidence)
     marker = _best_match(_lines(text), CERTIFIED_COPY_MARKERS)
     certified = marker[0] * ocr_confidence if marker[0] >= MIN_SIMILARITY else 0.0
-    fields = extract_fields(text, types[0].paper_type, ocr_confidence) if types else ()
+    fields = (
+        extract_fields(text, types[0].paper_type, ocr_confidence, word_confidences, today=today)
+        if types
+        else ()
+    )
     return Classification(types, round(certified, 3), fields)
 
 
@@ -104,124 +128,233 @@ def suggest_types(text: str, ocr_confidence: float = 1.0) -> tuple[TypeSuggestio
 _NAME_LABEL = re.compile(r"\bho\s*[,.]?\s*(?:chu\s*dem\s*[,.]?\s*)?(?:va\s+)?ten\b([^:\n]*):")
 _DOB_LABEL = re.compile(r"\bngay\s*[,.]?\s*thang\s*[,.]?\s*nam\s+sinh\s*:")
 _ID_LABEL = re.compile(r"(?:dinh\s*danh|can\s*cuoc|cccd|cmnd)[^:\n]{0,20}:")
+_SEX_LABEL = re.compile(r"\bgioi\s*tinh\s*:\s*(nam|nu)\b")
+_ISSUER_LABEL = re.compile(r"\bnoi\s+dang\s+ky[^:\n]{0,12}:")
 _REFERENCE = re.compile(r"(?m)^\s*so\s*:\s*")
 _DMY = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 _WORDY_DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 _PLACE_DATE = re.compile(r"(?m)^[^\n:]{2,40},\s*ngay\s+\d")
 _DIGITISH = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1"})
 _REFERENCE_VALUE = re.compile(r"[0-9OIl]+(?:\s*/\s*[0-9A-Za-zĐđ.\-]+)+")
-_REFERENCE_SHAPE = re.compile(r"\d+/(?:\d{4}/)?[0-9A-ZĐ][0-9A-ZĐa-z.\-]*")
+# Headings above the title that name the issuing body (folded): "SỞ TƯ PHÁP TỈNH ĐỒNG NAI".
+_HEADER_LINES = 4
+_NATIONAL_MOTTO = ("cong hoa xa hoi chu nghia", "doc lap - tu do", "doc lap")
+
+
+class _Reader:
+    """The page text, its folded copy (same offsets) and, when known, the engine's confidence
+    in each whitespace-separated word of the text."""
+
+    def __init__(self, text: str, ocr_confidence: float, word_confidences: Sequence[float]):
+        self.text = unicodedata.normalize("NFC", text)
+        self.folded = _fold_aligned(self.text)
+        self.page = ocr_confidence
+        spans = [m.span() for m in re.finditer(r"\S+", self.text)]
+        # Words and tokens line up when the text was built from the words (ocr.engine).
+        self.tokens = spans if len(spans) == len(word_confidences) else []
+        self.confidences = list(word_confidences) if self.tokens else []
+
+    def confidence(self, start: int, end: int) -> float:
+        """The engine's confidence in the least sure word of text[start:end]."""
+        found = [
+            c
+            for (a, b), c in zip(self.tokens, self.confidences, strict=True)
+            if a < end and b > start
+        ]
+        return min(found) if found else self.page
 
 
 def extract_fields(
-    text: str, paper_type: str, ocr_confidence: float = 1.0
+    text: str,
+    paper_type: str,
+    ocr_confidence: float = 1.0,
+    word_confidences: Sequence[float] = (),
+    *,
+    today: date | None = None,
 ) -> tuple[FieldSuggestion, ...]:
-    """Key fields of a paper of the given type, first person first."""
-    text = unicodedata.normalize("NFC", text)
-    folded = _fold_aligned(text)
+    """Key fields of a paper of the given type, first person first, each checked
+    (`ocr.validate`): a field that fails a check or was read with low confidence carries
+    the problems that send it to review.
+
+    `word_confidences`: the engine's confidence in each whitespace-separated word of `text`
+    (`ocr.pipeline.OcrResult.word_confidences`); without it, the page's mean confidence
+    stands for every word."""
+    page = _Reader(text, ocr_confidence, word_confidences)
+    text, folded = page.text, page.folded
     two = paper_type in _TWO_PARTIES
     found: list[FieldSuggestion] = []
 
-    def add(name: str, value: str, confidence: float, evidence: str, rank: int) -> None:
+    def add(
+        name: str,
+        value: str,
+        certainty: float,
+        span: tuple[int, int],
+        rank: int,
+        problems: tuple[str, ...] = (),
+    ) -> None:
         if rank > (1 if two else 0):
             return
         prefix = "spouse_" if rank == 1 else ""
-        found.append(
-            FieldSuggestion(prefix + name, value, round(confidence * ocr_confidence, 3), evidence)
-        )
+        confidence = certainty * page.confidence(*span)
+        if "repaired" in problems:
+            confidence *= 0.85
+        if set(problems) - {"repaired"}:
+            confidence = min(confidence, 0.5)  # failed a check: as good as a guess
+        confidence = round(confidence, 3)
+        if confidence < REVIEW_CONFIDENCE and problems == ():
+            problems = (*problems, "low_confidence")
+        evidence = text[span[0] : span[1]].strip()
+        found.append(FieldSuggestion(prefix + name, value, confidence, evidence, problems))
 
+    # People, in the order the paper names them; their sex when the label or a line says.
+    sexes: list[bool | None] = []
     rank = 0
     for match in _NAME_LABEL.finditer(folded):
+        label = match.group(1)
         # "tên người mẹ", "tên người cha": parents are not the paper's subject.
-        if re.search(r"\b(me|cha)\b", match.group(1)):
+        if re.search(r"\b(me|cha)\b", label):
             continue
-        value = _rest_of_line(text, match.end()).strip(" .;")
+        start, end = _line_span(text, match.end())
+        value = " ".join(text[start:end].strip(" .;").split())
         if value:
-            name = " ".join(value.split())
-            add("full_name", name, 0.9 if _upper_share(name) > 0.8 else 0.7, name, rank)
+            sexes.append(True if "vo" in label.split() else False if "chong" in label else None)
+            add("full_name", value, 0.95, (start, end), rank, validate.person_name(value))
             rank += 1
+    for index, said in enumerate(_SEX_LABEL.finditer(folded)):
+        if index < len(sexes) and sexes[index] is None:
+            sexes[index] = said.group(1) == "nu"
+    births: list[date | None] = []
     for rank, match in enumerate(_DOB_LABEL.finditer(folded)):
-        raw = _rest_of_line(text, match.end())
-        iso = _parse_date(_fold_aligned(raw))
-        if iso:
-            add("date_of_birth", iso, 0.9, raw.strip(), rank)
+        start, end = _line_span(text, match.end())
+        parsed = _read_date(text[start:end], today)
+        born = None
+        if parsed is not None:
+            value, born, certainty, problems = parsed
+            add("date_of_birth", value, certainty, (start, end), rank, problems)
+        births.append(born)
     for rank, match in enumerate(_ID_LABEL.finditer(folded)):
-        raw = _rest_of_line(text, match.end())
-        number = _id_number(raw)
+        start, end = _line_span(text, match.end())
+        number = _id_number(text[start:end], today)
         if number:
-            add("id_number", number[0], number[1], raw.strip(), rank)
-    reference = _reference(text, folded)
+            digits, certainty, problems = number
+            born = births[rank] if rank < len(births) else None
+            sex = sexes[rank] if rank < len(sexes) else None
+            problems = (*problems, *validate.against_birth_date(digits, born, sex))
+            add("id_number", digits, certainty, (start, end), rank, problems)
+    reference = _reference(text, folded, today)
     if reference:
-        add("reference_number", *reference, rank=0)
-    issued = _issue_date(text, folded)
+        add("reference_number", *reference[:3], rank=0, problems=reference[3])
+    issued = _issue_date(text, folded, today)
     if issued:
-        add("issue_date", *issued, rank=0)
+        add("issue_date", *issued[:3], rank=0, problems=issued[3])
+    issuer = _issuer(text, folded)
+    if issuer:
+        add("issuer", *issuer, rank=0, problems=validate.issuer(issuer[0]))
     return tuple(found)
 
 
-def _id_number(raw: str) -> tuple[str, float] | None:
-    candidate = re.search(r"[0-9OoIl|][0-9OoIl|\s.]{10,20}", raw)
+def _line_span(text: str, start: int) -> tuple[int, int]:
+    end = text.find("\n", start)
+    return start, len(text) if end < 0 else end
+
+
+def _id_number(raw: str, today: date | None) -> tuple[str, float, tuple[str, ...]] | None:
+    candidate = re.search(r"[0-9OoIl|][0-9OoIl|\s.]{7,20}", raw)
     if candidate is None:
         return None
-    digits = re.sub(r"[\s.]", "", candidate.group().translate(_DIGITISH))
-    if not re.fullmatch(r"\d{12}", digits):
+    read = re.sub(r"[\s.]", "", candidate.group())
+    digits = read.translate(_DIGITISH)
+    if not re.fullmatch(r"\d{9,14}", digits):
         return None
-    repaired = digits != re.sub(r"[\s.]", "", candidate.group())
-    try:
-        personal_id(digits)
-        confidence = 0.95
-    except InvalidInput:
-        confidence = 0.5  # twelve digits, but not a valid number (province, century, year)
-    return digits, confidence - (0.15 if repaired else 0.0)
+    problems = validate.personal_number(digits, today=today)
+    if digits != read:
+        problems = (*problems, "repaired")
+    return digits, 0.95, problems
 
 
-def _reference(text: str, folded: str) -> tuple[str, float, str] | None:
+def _read_date(
+    raw: str, today: date | None
+) -> tuple[str, date | None, float, tuple[str, ...]] | None:
+    """(ISO value, the date when it is one, certainty, problems) of the first date in `raw`.
+    A date that is not in the calendar keeps its digits (2024-02-31) and the problem."""
+    folded = _fold_aligned(raw)
+    match = _WORDY_DATE.search(folded) or _DMY.search(folded)
+    problems: tuple[str, ...] = ()
+    if match is None:
+        # Letters read for digits ("15/O3/2024"): only where the date stands alone.
+        repaired = folded.translate(_DIGITISH)
+        match = _DMY.search(repaired)
+        if match is None:
+            return None
+        problems = ("repaired",)
+    day, month, year = (int(g) for g in match.groups())
+    value, checks = validate.calendar_date(year, month, day, today=today)
+    iso = value.isoformat() if value else f"{year:04d}-{month:02d}-{day:02d}"
+    return iso, value, 0.95, (*problems, *checks)
+
+
+def _reference(
+    text: str, folded: str, today: date | None
+) -> tuple[str, float, tuple[int, int], tuple[str, ...]] | None:
     for match in _REFERENCE.finditer(folded):
-        raw = _rest_of_line(text, match.end())
-        value = _REFERENCE_VALUE.match(raw)
+        start, end = _line_span(text, match.end())
+        value = _REFERENCE_VALUE.match(text, start, end)
         if value is None:
             continue
         number = re.sub(r"\s+", "", value.group())
         head, _, tail = number.partition("/")
-        number = head.translate(_DIGITISH) + "/" + tail
-        confidence = 0.9 if _REFERENCE_SHAPE.fullmatch(number) else 0.6
-        return number, confidence, raw.strip()
+        repaired = head.translate(_DIGITISH)
+        number = repaired + "/" + tail
+        problems = validate.reference_number(number, today=today)
+        if repaired != head:
+            problems = (*problems, "repaired")
+        return number, 0.95, value.span(), problems
     return None
 
 
-def _issue_date(text: str, folded: str) -> tuple[str, float, str] | None:
+def _issue_date(
+    text: str, folded: str, today: date | None
+) -> tuple[str, float, tuple[int, int], tuple[str, ...]] | None:
     # "Đồng Nai, ngày 20 tháng 03 năm 2024": place and date above the signature.
     for match in _PLACE_DATE.finditer(folded):
-        start = text.rfind("\n", 0, match.start()) + 1
-        raw = _rest_of_line(text, start)
-        iso = _parse_date(_fold_aligned(raw))
-        if iso:
-            return iso, 0.9, raw.strip()
+        start, end = _line_span(text, text.rfind("\n", 0, match.start()) + 1)
+        parsed = _read_date(text[start:end], today)
+        if parsed:
+            return parsed[0], parsed[2], (start, end), parsed[3]
     # Else a labelled registration date, else the last date written out in words.
     labelled = re.search(r"ngay\s+dang\s+ky\s*:", folded)
     if labelled:
-        raw = _rest_of_line(text, labelled.end())
-        iso = _parse_date(_fold_aligned(raw))
-        if iso:
-            return iso, 0.8, raw.strip()
+        start, end = _line_span(text, labelled.end())
+        parsed = _read_date(text[start:end], today)
+        if parsed:
+            return parsed[0], parsed[2] * 0.9, (start, end), parsed[3]
     dates = list(_WORDY_DATE.finditer(folded))
     if dates:
         last = dates[-1]
-        iso = _parse_date(last.group())
-        if iso:
-            return iso, 0.5, text[last.start() : last.end()]
+        parsed = _read_date(text[last.start() : last.end()], today)
+        if parsed:
+            return parsed[0], 0.5, last.span(), parsed[3]
     return None
 
 
-def _parse_date(folded: str) -> str | None:
-    match = _WORDY_DATE.search(folded) or _DMY.search(folded)
-    if match is None:
-        return None
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return None
+def _issuer(text: str, folded: str) -> tuple[str, float, tuple[int, int]] | None:
+    """The issuing body: a labelled place of registration ("Nơi đăng ký: Ủy ban nhân dân
+    phường Tân Mai"), else the agency heading at the top of the page."""
+    labelled = _ISSUER_LABEL.search(folded)
+    if labelled:
+        start, end = _line_span(text, labelled.end())
+        value = " ".join(text[start:end].strip(" .;").split())
+        if value:
+            return value, 0.95, (start, end)
+    offset = 0
+    for index, line in enumerate(text.split("\n")):
+        if index >= _HEADER_LINES:
+            break
+        flat = " ".join(fold(line).split())
+        if flat and not flat.startswith(_NATIONAL_MOTTO) and not validate.issuer(line):
+            return " ".join(line.split()).strip(" .;,"), 0.9, (offset, offset + len(line))
+        offset += len(line) + 1
+    return None
 
 
 # -- matching ----------------------------------------------------------------------------
@@ -273,11 +406,6 @@ def _substring_distance(pattern: str, text: str) -> int:
 def _fold_aligned(text: str) -> str:
     """`fold` one character at a time, so offsets in the result are offsets in `text`."""
     return "".join((fold(ch) or ch)[:1] for ch in text)
-
-
-def _rest_of_line(text: str, start: int) -> str:
-    end = text.find("\n", start)
-    return text[start:] if end < 0 else text[start:end]
 
 
 def _upper_share(text: str) -> float:

@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from ocr.classify import Classification
+from ocr.engine import limit_engine_threads
 from ocr.errors import (
     EngineFailure,
     InputTooLarge,
@@ -151,6 +152,8 @@ def _child(
     content_limits: ContentLimits | None,
 ) -> None:
     _die_with_parent()
+    # The engine inherits this process's environment (see ocr.engine).
+    limit_engine_threads()
     message: tuple[Any, ...]
     try:
         if memory_mb:

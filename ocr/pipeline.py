@@ -34,10 +34,10 @@ from pathlib import Path
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocr.classify import Classification, classify
-from ocr.engine import OcrEngine, Recognition, TesseractEngine, Word
+from ocr.engine import OcrEngine, Recognition, TesseractEngine, Word, limit_engine_threads
 from ocr.errors import (
     EngineFailure,
     InputTooLarge,
@@ -46,6 +46,7 @@ from ocr.errors import (
     UnreadableInput,
     UnsupportedInput,
 )
+from ocr.photo import find_page, rectify
 from ocr.preprocess import Prepared, Steps, prepare
 
 # PDFium is not thread-safe, not even across documents: every PDFium call in this process
@@ -120,9 +121,25 @@ class OcrResult:
         total = sum(w * page.confidence for w, page in zip(weights, self.pages, strict=True))
         return total / sum(weights) if self.pages else 0.0
 
+    @property
+    def word_confidences(self) -> tuple[float, ...]:
+        """The engine's confidence in each whitespace-separated word of `text`, in order (1.0
+        for a text layer; the page's mean where its words and text do not line up)."""
+        out: list[float] = []
+        for page in self.pages:
+            count = len(page.text.split())
+            if page.source is PageSource.TEXT_LAYER:
+                out.extend([1.0] * count)
+            elif len(page.words) == count:
+                out.extend(w.confidence for w in page.words)
+            else:
+                out.extend([page.confidence] * count)
+        return tuple(out)
+
     def classification(self) -> Classification:
-        """Suggested paper type, certified-copy marker and key fields (`ocr.classify`)."""
-        return classify(self.text, self.confidence)
+        """Suggested paper type, certified-copy marker and key fields (`ocr.classify`), each
+        field as sure as the least sure word it was read from."""
+        return classify(self.text, self.confidence, self.word_confidences)
 
     def render_text(self) -> str:
         """Plain text for a terminal: a header line per page, then its text."""
@@ -222,6 +239,7 @@ def _media_type(data: bytes, declared: MediaType | str | None, limits: Limits) -
 class _Raster:
     image: Image.Image
     dpi: int
+    photo: bool = False  # an image file: may be a phone photo (a PDF page is shown as is)
 
 
 class _Source:
@@ -332,7 +350,7 @@ class _Source:
             except (OSError, EOFError, ValueError, SyntaxError) as exc:
                 raise UnreadableInput(f"page {index + 1} cannot be decoded: {exc}") from exc
             dpi = _image_dpi(image)
-        return _Raster(frame, dpi)
+        return _Raster(frame, dpi, photo=True)
 
     def _render_pdf_page(self, index: int) -> _Raster:
         assert self.pdf is not None
@@ -393,6 +411,8 @@ class _Outcome:
     text_layer_pdf: bytes | None = field(repr=False)  # covers `box` of the prepared page
     box: tuple[int, int, int, int]  # what the engine read, within the prepared page (px)
     size: tuple[int, int]  # the prepared page (px): upright, straightened
+    # A phone photo's page, found and flattened: the searchable PDF shows it, not the desk.
+    shown: _Raster | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +426,11 @@ def _read_page(raster: _Raster, number: int, engine: OcrEngine, options: OcrOpti
     """Preprocess and read one page, turning it when it is on its side or upside down."""
     steps = options.steps
     layer = options.searchable_pdf
-    prepared = prepare(raster.image, raster.dpi, steps)
+    shown = _photographed_page(raster) if steps.photo and raster.photo else None
+    source = shown or raster
+    prepared = prepare(source.image, source.dpi, steps)
+    if shown is not None:
+        prepared = replace(prepared, steps=("photo page", *prepared.steps))
     rotation = 0
     if prepared.sideways:
         rotation = _quarter_turn(prepared, engine, options)
@@ -440,7 +464,22 @@ def _read_page(raster: _Raster, number: int, engine: OcrEngine, options: OcrOpti
         dpi=chosen.dpi,
         steps=chosen.steps,
     )
-    return _Outcome(page, found.text_layer_pdf, chosen.box, chosen.size)
+    return _Outcome(page, found.text_layer_pdf, chosen.box, chosen.size, shown)
+
+
+def _photographed_page(raster: _Raster) -> _Raster | None:
+    """The page of a phone photo, upright in perspective, or None for a scan."""
+    image = raster.image
+    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image)  # the page is looked for the way it was taken
+    quad = find_page(image)
+    if quad is None:
+        return None
+    page, dpi = rectify(image, quad)
+    return _Raster(page, dpi)
+
+
+_EXIF_ORIENTATION = 0x0112
 
 
 def _quarter_turn(prepared: Prepared, engine: OcrEngine, options: OcrOptions) -> int:
@@ -499,6 +538,7 @@ _WORKER: tuple[_Source, OcrEngine, OcrOptions] | None = None
 
 def _worker_init(data: bytes, kind: MediaType, options: OcrOptions, engine: OcrEngine) -> None:
     global _WORKER
+    limit_engine_threads()
     _WORKER = (_Source(data, kind, options), engine, options)
 
 
@@ -573,18 +613,19 @@ def _image_page(
     """A page the size of the upright scan, showing the original pixels. A JPEG goes in as
     its own bytes (no re-encoding); other images as lossless bitmaps."""
     rotation = outcome.page.rotation
+    photo = outcome.shown is not None
+    if outcome.shown is not None:
+        raster = outcome.shown
     exif_turned = "exif" in outcome.page.steps
     image = raster.image
     if exif_turned:
-        from PIL import ImageOps  # only here: the common case needs no EXIF handling
-
         image = ImageOps.exif_transpose(image)
     w0 = image.width / raster.dpi * 72
     h0 = image.height / raster.dpi * 72
     width, height = (h0, w0) if rotation in (90, 270) else (w0, h0)
     page = out.new_page(width, height)
     pdf_image = pypdfium2.PdfImage.new(out)
-    if source.kind is MediaType.JPEG and not exif_turned and image.mode in {"L", "RGB"}:
+    if source.kind is MediaType.JPEG and not (exif_turned or photo) and image.mode in {"L", "RGB"}:
         pdf_image.load_jpeg(io.BytesIO(source.data), inline=False, autoclose=True)
     else:
         mode = "L" if image.mode in {"1", "L", "I;16", "I"} else "RGB"

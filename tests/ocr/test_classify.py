@@ -88,8 +88,10 @@ def test_birth_certificate_fields() -> None:
         "id_number": "075324001234",
         "reference_number": "123/2024/TP-KS",
         "issue_date": "2024-03-20",
+        "issuer": "Ủy ban nhân dân phường Tân Mai",
     }
     assert all(0.5 < f.confidence <= 0.95 for f in result.fields)
+    assert not any(f.needs_review for f in result.fields), result.fields
 
 
 def test_marriage_certificate_names_both_spouses() -> None:
@@ -135,18 +137,23 @@ def test_id_number_repaired_from_letters_with_lower_confidence() -> None:
     read = extract_fields("Số định danh cá nhân: O75324OO1234", "birth_certificate")
     assert clean[0].value == read[0].value == "075324001234"
     assert read[0].confidence < clean[0].confidence
+    assert read[0].problems == ("repaired",) and read[0].needs_review
+    assert not clean[0].needs_review
 
 
-def test_invalid_id_number_gets_low_confidence() -> None:
+def test_invalid_id_number_is_flagged() -> None:
     # Province 099 does not exist (001-096).
     fields = extract_fields("Số định danh cá nhân: 099324001234", "birth_certificate")
     assert fields[0].value == "099324001234"
     assert fields[0].confidence <= 0.5
+    assert fields[0].problems == ("province_code",) and fields[0].needs_review
 
 
-def test_impossible_dates_are_not_suggested() -> None:
+def test_impossible_dates_are_flagged_not_dropped() -> None:
     fields = extract_fields("Ngày, tháng, năm sinh: 31/02/2024", "birth_certificate")
-    assert not [f for f in fields if f.name == "date_of_birth"]
+    (born,) = [f for f in fields if f.name == "date_of_birth"]
+    assert born.value == "2024-02-31"  # the digits as read, for the officer to correct
+    assert born.problems == ("calendar",) and born.needs_review
 
 
 def test_fields_from_a_text_without_diacritics() -> None:

@@ -141,3 +141,24 @@ def test_sparse_page_is_not_called_sideways() -> None:
     page = Image.new("L", (2480, 3508), 255)
     ImageDraw.Draw(page).text((300, 300), "Trang 2", fill=0, font=corpus.font("body"))
     assert not estimate_skew(page).sideways
+
+
+def test_table_rules_go_white_and_text_stays() -> None:
+    from PIL import ImageDraw
+
+    from ocr.preprocess import remove_rules
+    from tests.ocr.corpus import font
+
+    page = Image.new("L", (1200, 400), 255)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((50, 50, 1150, 350), outline=0, width=3)  # the frame
+    draw.line((50, 200, 1150, 200), fill=0, width=3)  # a row rule
+    draw.line((400, 50, 400, 350), fill=0, width=3)  # a column rule
+    draw.text((80, 100), "Họ và tên", font=font("body"), fill=0)
+    cleaned = remove_rules(page, 300)
+    assert cleaned is not None
+    assert cleaned.getpixel((700, 200)) == 255 and cleaned.getpixel((400, 300)) == 255
+    text_ink = cleaned.crop((80, 100, 380, 180)).point(lambda v: 255 if v < 128 else 0)
+    page_ink = page.crop((80, 100, 380, 180)).point(lambda v: 255 if v < 128 else 0)
+    assert text_ink.histogram()[255] == page_ink.histogram()[255] > 500
+    assert remove_rules(Image.new("L", (600, 400), 255), 300) is None
