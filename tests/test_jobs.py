@@ -393,4 +393,8 @@ def test_a_runner_takes_only_its_kinds(
     assert job(vault, theirs).status is JobStatus.PENDING
     args = argparse.Namespace(once=True, kinds="ocr,thumbnails")
     assert worker_main(args, backend.settings) == 2
-    assert "unknown job kind(s): thumbnails; registered: ocr" in capsys.readouterr().err
+    # Names every kind this application registers, so the operator sees what to ask for.
+    said = capsys.readouterr().err
+    assert "unknown job kind(s): thumbnails; registered: " in said
+    registered = set(said.split("registered: ")[1].strip().split(", "))
+    assert {"ocr", "import", "export", "retention.list", "retention.dispose"} <= registered
