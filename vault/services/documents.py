@@ -140,31 +140,7 @@ class DocumentService:
         wrapped: bytes,
         blob_has_signature: bool,
     ) -> Document:
-        document_id = new_id()
-        document = Document(
-            id=document_id,
-            owner_id=owner_id,
-            paper_type=meta.paper_type,
-            title=meta.title,
-            reference_number=meta.reference_number,
-            issuer_agency_code=meta.issuer_agency_code,
-            issue_date=meta.issue_date,
-            valid_until=meta.valid_until,
-            origin=meta.origin,
-            status=DocumentStatus.CURRENT,
-            lineage_id=document_id,
-            version=1,
-            supersedes_id=None,
-            blob=blob,
-            created_at=datetime.now(UTC),
-            has_signature=blob_has_signature,
-        )
-        uow.documents.add(document, wrapped)
-        RetentionService.lock_object(uow, document)  # S3 Object Lock, where the bucket has it
-        # In this transaction: the document never exists without its OCR job. One flush
-        # writes the blob, the document and the job.
-        uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
-        uow.flush()
+        document = self._first_version(uow, owner_id, meta, blob, wrapped, blob_has_signature)
         if dossier_id is not None:
             # A signed file scanned in for a dossier meets reuse's rule before it is attached.
             if self._signature_gate is not None:
@@ -185,23 +161,18 @@ class DocumentService:
         )
         return document
 
-    def store_copy(
+    def _first_version(
         self,
         uow: UnitOfWork,
-        actor: Actor,
         owner_id: uuid.UUID,
         meta: NewDocument,
-        source: BinaryIO,
-        *,
-        detail: str,
+        blob: Blob,
+        wrapped: bytes,
+        has_signature: bool,
     ) -> Document:
-        """Stores a copy of a paper taken from elsewhere (another province's vault) in the
-        owner's warehouse, encrypted like any upload. The caller has decided it may be taken
-        and checked its signatures; `detail` says where it came from in the audit log."""
-        meta = self._checked(uow, meta)
-        blob, wrapped, has_signature = self._store_recorded(
-            uow, actor, "document.take_from_peer", owner_id, source
-        )
+        """A new paper's first version on record, with its object locked for its retention
+        period and, in the same transaction, its OCR job: a document never exists without
+        it. One flush writes the blob, the document and the job."""
         document_id = new_id()
         document = Document(
             id=document_id,
@@ -222,8 +193,29 @@ class DocumentService:
             has_signature=has_signature,
         )
         uow.documents.add(document, wrapped)
-        uow.flush()
+        RetentionService.lock_object(uow, document)  # S3 Object Lock, where the bucket has it
         uow.jobs.enqueue(OCR_KIND, subject=JobSubject.document(document.id))
+        uow.flush()
+        return document
+
+    def store_copy(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        owner_id: uuid.UUID,
+        meta: NewDocument,
+        source: BinaryIO,
+        *,
+        detail: str,
+    ) -> Document:
+        """Stores a copy of a paper taken from elsewhere (another province's vault) in the
+        owner's warehouse, encrypted like any upload. The caller has decided it may be taken
+        and checked its signatures; `detail` says where it came from in the audit log."""
+        meta = self._checked(uow, meta)
+        blob, wrapped, has_signature = self._store_recorded(
+            uow, actor, "document.take_from_peer", owner_id, source
+        )
+        document = self._first_version(uow, owner_id, meta, blob, wrapped, has_signature)
         uow.record(
             audit_draft(
                 actor,
