@@ -195,6 +195,8 @@ def upload_limits(app: FastAPI, settings: Settings) -> dict[Callable[..., Any], 
         documents.upload_document: upload,
         documents.new_version: upload,
         imports.submit_batch: upload,
+        # Up to 500 sheets of JSON: more than the small-body limit, far less than a file.
+        imports.print_sheets: 1024 * 1024,
         signing_routes.make_certified_copy: upload,
         verifications.verify_document: verification,
         console_dossiers.upload: upload,

@@ -432,12 +432,20 @@ def _read_page(raster: _Raster, number: int, engine: OcrEngine, options: OcrOpti
     if shown is not None:
         prepared = replace(prepared, steps=("photo page", *prepared.steps))
     rotation = 0
+    as_it_came = prepared
     if prepared.sideways:
         rotation = _quarter_turn(prepared, engine, options)
         prepared = prepared.turned(rotation, steps)
     best = _Reading(
         prepared, rotation, engine.recognise(prepared.image, dpi=prepared.dpi, text_layer=layer)
     )
+    if rotation and best.recognition.confidence < options.orientation_gate:
+        # "Sideways" is a guess from the page's shapes, and a black band or a QR code can
+        # mislead it: read the page as it came too, and keep what reads better.
+        reading = engine.recognise(as_it_came.image, dpi=as_it_came.dpi, text_layer=layer)
+        if reading.confidence > best.recognition.confidence:
+            best = _Reading(as_it_came, 0, reading)
+            prepared, rotation = as_it_came, 0
     if best.recognition.words and best.recognition.confidence < options.orientation_gate:
         # Upside down reads as garbage with low confidence. Ask OSD; without an answer from
         # it (sparse pages), try the other way up and keep what reads better.

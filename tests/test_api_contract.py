@@ -125,6 +125,9 @@ def _contract(base: str) -> Any:
         .exclude(path="/api/v1/documents/{document_id}/versions", method="POST")
         .exclude(path="/api/v1/owners/{owner_id}/certified-copies", method="POST")
         .exclude(path="/api/v1/verifications", method="POST")
+        # A scanned batch is the raw PDF/TIFF body (tests/test_api_imports.py sends real and
+        # hostile ones): schemathesis has no serializer for those media types.
+        .exclude(path="/api/v1/import-batches", method="POST")
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
@@ -158,22 +158,27 @@ class ReviewIn(BaseModel):
 
 
 class RejectIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=300)
+    reason: str = Field(min_length=1, max_length=300, examples=["Trang trắng, không phải giấy tờ"])
 
 
 class RotateIn(BaseModel):
-    degrees: int = Field(description="Clockwise: 90, 180 or 270")
+    degrees: Literal[90, 180, 270] = Field(description="Clockwise", examples=[90])
 
 
 class SplitIn(BaseModel):
-    at: int = Field(ge=2, description="The part's page (from 2) that starts the new part")
+    at: int = Field(
+        ge=2, description="The part's page (from 2) that starts the new part", examples=[2]
+    )
 
 
 @router.post(
     "/separator-sheets",
     summary="Print separator sheets (A4 PDF, one per paper) to put before each paper",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        404: {"description": "No such owner or dossier (or not the owner's dossier)"},
+    },
 )
 def print_sheets(body: SheetsIn, uow: UowDep, actor: ActorDep, service: ServiceDep) -> Response:
     requests = [
@@ -238,7 +243,11 @@ def get_batch(batch_id: uuid.UUID, uow: UowDep, actor: ActorDep, service: Servic
     return BatchOut.of(service.batch(uow, actor, batch_id))
 
 
-@router.get("/import-parts", summary="The review queue: parts of your agency's batches")
+@router.get(
+    "/import-parts",
+    summary="The review queue: parts of your agency's batches",
+    responses={404: {"description": "No such batch (or another agency's)"}},
+)
 def list_parts(
     uow: UowDep,
     actor: ActorDep,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import re
 import time
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -180,6 +181,36 @@ def _find_sheet(image: Image.Image, dpi: int) -> str | None:
     return None
 
 
+_TITLE_WORDS = TITLE_FOLDED.split()
+_SUBTITLE_WORDS = ["separator", "sheet"]
+
+
+def _in_order(words: Sequence[str], phrase: Sequence[str], slack: int) -> bool:
+    """`phrase` in `words`, word after word, with at most `slack` stray words between."""
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        at, stray = 1, 0
+        for other in words[start + 1 :]:
+            if at == len(phrase) or stray > slack:
+                break
+            if other == phrase[at]:
+                at += 1
+            else:
+                stray += 1
+        if at == len(phrase) and stray <= slack:
+            return True
+    return False
+
+
+def names_a_separator(text: str) -> bool:
+    """Whether the words read off a page are a separator sheet's title or subtitle. The QR
+    code's specks can be read as stray "words" on the title's row, in among its words, so
+    a few strays between them still count."""
+    words = re.findall(r"[a-z0-9]+", fold(text))
+    return _in_order(words, _TITLE_WORDS, slack=4) or _in_order(words, _SUBTITLE_WORDS, 2)
+
+
 def read_page(source: BatchSource, number: int, options: ReadOptions) -> PageReading:
     """Reads one page; never raises for a bad page (it comes back as damaged)."""
     started = time.perf_counter()
@@ -203,7 +234,7 @@ def read_page(source: BatchSource, number: int, options: ReadOptions) -> PageRea
         return PageReading(number, PageKind.DAMAGED, problem=f"page {number}: {exc}"[:500])
     ocr_seconds = time.perf_counter() - ocr_started
     text = result.text
-    if TITLE_FOLDED in fold(text) or "separator sheet" in fold(text):
+    if names_a_separator(text):
         # A separator whose code is unreadable (torn, smudged): still a separator.
         return PageReading(
             number,

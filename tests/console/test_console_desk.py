@@ -334,11 +334,19 @@ def test_the_navigation_shows_each_role_only_what_it_can_use(
             uow, owner_id=uuid.UUID(owner_id), username="c_citizen", password=PASSWORD
         )
         uow.commit()
-    everything = {"nav-owners", "nav-certify", "nav-verify", "nav-search", "nav-indicators"}
+    everything = {
+        "nav-owners",
+        "nav-certify",
+        "nav-verify",
+        "nav-search",
+        "nav-indicators",
+        "nav-imports",
+    }
     assert _nav(console.browser("c_clerk")) == everything
     assert _nav(console.browser("c_receiver")) == everything - {"nav-certify"}
     assert _nav(console.browser("c_other")) == everything - {"nav-certify"}
-    assert _nav(console.browser("c_verifier")) == everything - {"nav-certify"}
+    # Batch import's review queue is the receiving officers' work.
+    assert _nav(console.browser("c_verifier")) == everything - {"nav-certify", "nav-imports"}
     citizen = console.browser("c_citizen")
     assert _nav(citizen) == {"nav-access-log", "nav-exports"}
     # The start page's tiles follow the same rule.
