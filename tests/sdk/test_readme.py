@@ -225,14 +225,18 @@ def test_the_readme_examples_run_as_written_twice(dev_run: DevRun) -> None:
         assert "found Giấy chứng nhận kết hôn (bản số hóa)" in scanned, scanned
         assert (dev_run.folder / "scan-searchable.pdf").read_bytes().startswith(b"%PDF-")
         assert list(dev_run.folder.glob("dossier-000.00.15.H57-*/chip_id_card.png"))
-        assert "404 " in out["example 8"], out["example 8"]  # the Errors example
-        accounts = out["example 10"]  # signing out, sign-in events, administration
+        # The citizen's own copy, verified offline with the vault's seal.
+        assert "export: passed" in out["example 6"], out["example 6"]
+        assert "404 " in out["example 9"], out["example 9"]  # the Errors example
+        # The feed to the national portal, read and replayed by the administrator.
+        assert "replayed:" in out["example 11"], out["example 11"]
+        accounts = out["example 12"]  # signing out, sign-in events, administration
         assert "throttle: " in accounts, accounts
         assert "username='kiemtra' active=False\nusername='kiemtra' active=True\n" in accounts
         assert "signed in again as Cán bộ Tiếp Nhận\n" in accounts, accounts
         assert accounts.endswith("401 invalid_client - unknown client or wrong secret\n")
         # Batch import: the scan has no separator sheet, so the officer names the owner.
-        assert "scan.pdf: done, 1 pages, 1 parts, 0 damaged" in out["example 11"]
+        assert "scan.pdf: done, 1 pages, 1 parts, 0 damaged" in out["example 13"]
     # Filed once: the same file again is the same batch, with nothing left to review.
-    assert "filed as " in first["example 11"], first["example 11"]
-    assert "filed as " not in second["example 11"], second["example 11"]
+    assert "filed as " in first["example 13"], first["example 13"]
+    assert "filed as " not in second["example 13"], second["example 13"]
